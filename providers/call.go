@@ -1,0 +1,266 @@
+// Package providers is the contract between the call sources (demo, Microsoft
+// Graph, Genesys) and the console. It speaks the user's language: calls with a
+// state, parties, an answer deadline, what may be done to them now and why they
+// ended. No wire type of any provider crosses this line.
+package providers
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// State is where a call is in its lifecycle, as the console shows it.
+type State string
+
+const (
+	StateRinging    State = "ringing"    // offered to us; answer, reject or let it time out
+	StateConnecting State = "connecting" // being set up (answered or dialled, media not yet up)
+	StateActive     State = "active"     // talking
+	StateHeld       State = "held"       // on hold
+	StateEnding     State = "ending"     // tear-down under way
+	StateEnded      State = "ended"      // gone; End says why
+)
+
+// States lists every state in lifecycle order.
+var States = []State{StateRinging, StateConnecting, StateActive, StateHeld, StateEnding, StateEnded}
+
+// Rank orders states along the lifecycle. A call never moves to a lower rank:
+// late or reordered notifications (establishing after established, an update
+// after the call was deleted) must not move it backwards. Active and held share
+// a rank because a call moves between them both ways.
+func (s State) Rank() int {
+	switch s {
+	case StateRinging:
+		return 0
+	case StateConnecting:
+		return 1
+	case StateActive, StateHeld:
+		return 2
+	case StateEnding:
+		return 3
+	case StateEnded:
+		return 4
+	}
+	return -1
+}
+
+// Valid reports whether s is one of the defined states.
+func (s State) Valid() bool { return s.Rank() >= 0 }
+
+// Connected reports whether the call has been answered and not yet torn down.
+func (s State) Connected() bool { return s == StateActive || s == StateHeld || s == StateConnecting }
+
+// Live reports whether the call is still present (anything but ended).
+func (s State) Live() bool { return s.Valid() && s != StateEnded }
+
+// Direction says who placed the call.
+type Direction string
+
+const (
+	Incoming Direction = "incoming"
+	Outgoing Direction = "outgoing"
+)
+
+// PartyKind says what sort of endpoint a party is.
+type PartyKind string
+
+const (
+	KindUser        PartyKind = "user"        // a Teams or directory user, an agent
+	KindApplication PartyKind = "application" // a bot or application instance
+	KindPhone       PartyKind = "phone"       // a PSTN number
+	KindQueue       PartyKind = "queue"       // a call queue or routing point
+	KindGuest       PartyKind = "guest"       // an anonymous or guest participant
+	KindUnknown     PartyKind = ""            // the provider did not say
+)
+
+// Party is one end of a call.
+type Party struct {
+	Name string    // display name, may be empty
+	ID   string    // phone number, user id or application id, may be empty
+	Kind PartyKind // what sort of endpoint
+}
+
+// String is the party as a person reads it: the name, the number, or both.
+func (p Party) String() string {
+	switch {
+	case p.Name != "" && p.ID != "" && p.Kind == KindPhone && p.Name != p.ID:
+		return p.Name + " " + p.ID
+	case p.Name != "":
+		return p.Name
+	case p.ID != "":
+		return p.ID
+	}
+	return "unknown"
+}
+
+// IsZero reports whether nothing is known about the party.
+func (p Party) IsZero() bool { return p == Party{} }
+
+// EndReason says why a call ended. Code and Subcode follow the Graph
+// resultInfo numbering where the provider has codes (0 when it has none); Text
+// is always words a person can read.
+type EndReason struct {
+	Code    int
+	Subcode int
+	Text    string
+}
+
+// IsZero reports whether no end reason is known.
+func (e EndReason) IsZero() bool { return e == EndReason{} }
+
+// String is the reason in words, with the codes when there are any.
+func (e EndReason) String() string {
+	var codes string
+	switch {
+	case e.Code != 0 && e.Subcode != 0:
+		codes = strconv.Itoa(e.Code) + "/" + strconv.Itoa(e.Subcode)
+	case e.Code != 0:
+		codes = strconv.Itoa(e.Code)
+	}
+	switch {
+	case e.Text != "" && codes != "":
+		return e.Text + " (" + codes + ")"
+	case e.Text != "":
+		return e.Text
+	case codes != "":
+		return "code " + codes
+	}
+	return ""
+}
+
+// Call is a full snapshot of one call. Providers send a fresh snapshot on
+// every change; the console replaces what it had when Version is newer.
+type Call struct {
+	ID        string
+	Provider  string
+	State     State
+	Direction Direction
+	From      Party // the caller
+	To        Party // the callee: us, an agent, a bot
+	Queue     string
+	// Queue is the queue, DNIS or routing point the call came through, if any.
+
+	Modalities []string // audio, video, data, videoBasedScreenSharing…
+	Region     string   // media region of the caller, if known
+
+	Arrived  time.Time // when the call was first seen
+	AnswerBy time.Time // deadline to answer a ringing call; zero if none
+	Answered time.Time // when it was answered; zero if never
+	Ended    time.Time // when it ended; zero while live
+
+	End  EndReason    // why it ended (only for ended calls)
+	Caps Capabilities // which actions are allowed right now
+
+	// Version grows with every change the provider makes to this call, so a
+	// late or duplicated snapshot never overwrites a newer one.
+	Version uint64
+}
+
+// Clone returns a copy that shares no memory with c.
+func (c Call) Clone() Call {
+	c.Modalities = slices.Clone(c.Modalities)
+	return c
+}
+
+// Can reports whether action a is allowed on the call now: the provider must
+// offer it and the call's state must allow it.
+func (c Call) Can(a Action) bool {
+	if !c.Caps.Has(a) {
+		return false
+	}
+	switch a {
+	case ActionAnswer, ActionReject:
+		return c.State == StateRinging
+	case ActionHangup:
+		return c.State.Live() && c.State != StateRinging && c.State != StateEnding
+	}
+	return false
+}
+
+// Remaining is the time left to answer at now; zero when there is no deadline
+// or it has passed.
+func (c Call) Remaining(now time.Time) time.Duration {
+	if c.AnswerBy.IsZero() {
+		return 0
+	}
+	return max(c.AnswerBy.Sub(now), 0)
+}
+
+// Duration is how long the call has been connected at now (or was, if ended).
+func (c Call) Duration(now time.Time) time.Duration {
+	if c.Answered.IsZero() {
+		return 0
+	}
+	end := now
+	if !c.Ended.IsZero() {
+		end = c.Ended
+	}
+	return max(end.Sub(c.Answered), 0)
+}
+
+// Action is something the console can do to a call.
+type Action uint8
+
+const (
+	ActionAnswer Action = iota
+	ActionReject
+	ActionHangup
+)
+
+var actionNames = [...]string{"answer", "reject", "hangup"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// Capabilities is the set of actions a provider offers on a call right now.
+type Capabilities uint8
+
+// Caps builds a capability set.
+func Caps(actions ...Action) Capabilities {
+	var c Capabilities
+	for _, a := range actions {
+		c |= 1 << a
+	}
+	return c
+}
+
+// Has reports whether a is in the set.
+func (c Capabilities) Has(a Action) bool { return c&(1<<a) != 0 }
+
+// Names lists the actions in the set, in a fixed order.
+func (c Capabilities) Names() []string {
+	names := []string{}
+	for a := ActionAnswer; a <= ActionHangup; a++ {
+		if c.Has(a) {
+			names = append(names, a.String())
+		}
+	}
+	return names
+}
+
+// RejectReason is why we turn a ringing call down, as Graph's reject takes it.
+type RejectReason string
+
+const (
+	ReasonNone      RejectReason = "none"
+	ReasonBusy      RejectReason = "busy"
+	ReasonForbidden RejectReason = "forbidden"
+)
+
+// RejectReasons lists the reasons in the order the picker shows them.
+var RejectReasons = []RejectReason{ReasonNone, ReasonBusy, ReasonForbidden}
+
+// ParseRejectReason reads a reason without regard to case.
+func ParseRejectReason(s string) (RejectReason, bool) {
+	r := RejectReason(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(RejectReasons, r) {
+		return r, true
+	}
+	return "", false
+}

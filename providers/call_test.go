@@ -1,0 +1,136 @@
+package providers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCan(t *testing.T) {
+	all := Caps(ActionAnswer, ActionReject, ActionHangup)
+	tests := []struct {
+		state State
+		caps  Capabilities
+		want  map[Action]bool
+	}{
+		{StateRinging, all, map[Action]bool{ActionAnswer: true, ActionReject: true}},
+		{StateRinging, Caps(ActionAnswer), map[Action]bool{ActionAnswer: true}},
+		{StateConnecting, all, map[Action]bool{ActionHangup: true}},
+		{StateActive, all, map[Action]bool{ActionHangup: true}},
+		{StateHeld, all, map[Action]bool{ActionHangup: true}},
+		{StateActive, Caps(ActionAnswer), map[Action]bool{}},
+		{StateEnding, all, map[Action]bool{}},
+		{StateEnded, all, map[Action]bool{}},
+	}
+	for _, tt := range tests {
+		c := Call{State: tt.state, Caps: tt.caps}
+		for a := ActionAnswer; a <= ActionHangup; a++ {
+			if got := c.Can(a); got != tt.want[a] {
+				t.Errorf("%s %v: Can(%s) = %v, want %v", tt.state, tt.caps.Names(), a, got, tt.want[a])
+			}
+		}
+	}
+}
+
+func TestPartyString(t *testing.T) {
+	for _, tt := range []struct {
+		p    Party
+		want string
+	}{
+		{Party{Name: "Adele Vance", ID: "8ea0", Kind: KindUser}, "Adele Vance"},
+		{Party{ID: "+14255550100", Kind: KindPhone}, "+14255550100"},
+		{Party{Name: "Contoso Ltd", ID: "+14255550100", Kind: KindPhone}, "Contoso Ltd +14255550100"},
+		{Party{}, "unknown"},
+	} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestEndReasonString(t *testing.T) {
+	for _, tt := range []struct {
+		e    EndReason
+		want string
+	}{
+		{EndReason{200, 5001, "The conversation has ended."}, "The conversation has ended. (200/5001)"},
+		{EndReason{Code: 487, Text: "caller gave up"}, "caller gave up (487)"},
+		{EndReason{Code: 500, Subcode: 7106}, "code 500/7106"},
+		{EndReason{Text: "released"}, "released"},
+		{EndReason{}, ""},
+	} {
+		if got := tt.e.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestParseRejectReason(t *testing.T) {
+	for in, want := range map[string]RejectReason{"busy": ReasonBusy, " Forbidden ": ReasonForbidden, "NONE": ReasonNone} {
+		if got, ok := ParseRejectReason(in); !ok || got != want {
+			t.Errorf("%q: %q %v", in, got, ok)
+		}
+	}
+	if _, ok := ParseRejectReason("decline"); ok {
+		t.Error("decline is not a reason")
+	}
+}
+
+func TestRefusedErrorWords(t *testing.T) {
+	err := fmt.Errorf("reject abc: %w", &RefusedError{Status: 403, Code: "7504", Message: "Insufficient enterprise tenant permissions.", RequestID: "r-1"})
+	want := "reject abc: refused by the server (HTTP 403): 7504 Insufficient enterprise tenant permissions. [request-id r-1]"
+	if err.Error() != want {
+		t.Fatalf("%q", err.Error())
+	}
+	var re *RefusedError
+	if !errors.As(err, &re) || re.RequestID != "r-1" {
+		t.Fatal("RefusedError must survive wrapping")
+	}
+}
+
+func TestMarshalCallEvent(t *testing.T) {
+	zone := time.FixedZone("CET", 3600)
+	arrived := time.Date(2026, 11, 23, 10, 0, 0, 0, zone)
+	c := Call{
+		ID: "c1", Provider: "demo", State: StateEnded, Direction: Incoming,
+		From:       Party{Name: "Adele Vance", ID: "u1", Kind: KindUser},
+		To:         Party{Name: "Sales", Kind: KindQueue},
+		Modalities: []string{"audio"}, Region: "emea",
+		Arrived: arrived, AnswerBy: arrived.Add(15 * time.Second), Ended: arrived.Add(4 * time.Second),
+		End:  EndReason{Code: 603, Text: "rejected: busy"},
+		Caps: Caps(ActionHangup), Version: 3,
+	}
+	b, err := MarshalEvent("demo", CallEvent(arrived.Add(5*time.Second), c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"2026-11-23T09:00:05Z","type":"call","call":{"id":"c1","provider":"demo","state":"ended",` +
+		`"direction":"incoming","from":{"name":"Adele Vance","id":"u1","kind":"user"},"to":{"name":"Sales","kind":"queue"},` +
+		`"modalities":["audio"],"region":"emea","arrived":"2026-11-23T09:00:00Z","answer_by":"2026-11-23T09:00:15Z",` +
+		`"ended":"2026-11-23T09:00:04Z","end":{"code":603,"text":"rejected: busy"},"capabilities":["hangup"],"version":3}}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMarshalStatusEvent(t *testing.T) {
+	b, err := MarshalEvent("graph", StatusEvent(time.Unix(0, 0), Status{Link: LinkReconnecting, Detail: "connection refused"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"1970-01-01T00:00:00Z","type":"status","provider":"graph","status":"reconnecting","detail":"connection refused"}`
+	if string(b) != want {
+		t.Fatalf("got %s", b)
+	}
+	b, _ = MarshalEvent("demo", CallEvent(time.Unix(0, 0), Call{ID: "x", State: StateRinging}))
+	if !strings.Contains(string(b), `"modalities":[]`) || !strings.Contains(string(b), `"capabilities":[]`) {
+		t.Fatalf("empty lists must be [] not null: %s", b)
+	}
+}

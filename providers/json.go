@@ -1,0 +1,111 @@
+package providers
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The JSON stream (`ringside --json`) writes one object per line. These types
+// are its schema; field names are snake_case and times RFC 3339 in UTC.
+
+type jsonParty struct {
+	Name string    `json:"name,omitempty"`
+	ID   string    `json:"id,omitempty"`
+	Kind PartyKind `json:"kind,omitempty"`
+}
+
+type jsonEnd struct {
+	Code    int    `json:"code,omitempty"`
+	Subcode int    `json:"subcode,omitempty"`
+	Text    string `json:"text,omitempty"`
+}
+
+type jsonCall struct {
+	ID           string     `json:"id"`
+	Provider     string     `json:"provider"`
+	State        State      `json:"state"`
+	Direction    Direction  `json:"direction,omitempty"`
+	From         jsonParty  `json:"from"`
+	To           jsonParty  `json:"to"`
+	Queue        string     `json:"queue,omitempty"`
+	Modalities   []string   `json:"modalities"`
+	Region       string     `json:"region,omitempty"`
+	Arrived      *time.Time `json:"arrived,omitempty"`
+	AnswerBy     *time.Time `json:"answer_by,omitempty"`
+	Answered     *time.Time `json:"answered,omitempty"`
+	Ended        *time.Time `json:"ended,omitempty"`
+	End          *jsonEnd   `json:"end,omitempty"`
+	Capabilities []string   `json:"capabilities"`
+	Version      uint64     `json:"version"`
+}
+
+type jsonEvent struct {
+	Time     time.Time `json:"time"`
+	Type     string    `json:"type"`
+	Call     *jsonCall `json:"call,omitempty"`
+	Provider string    `json:"provider,omitempty"`
+	Status   Link      `json:"status,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Warning  string    `json:"warning,omitempty"`
+	Agent    string    `json:"agent,omitempty"`
+}
+
+func utc(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// MarshalJSON writes the call in the JSON stream's schema.
+func (c Call) MarshalJSON() ([]byte, error) { return json.Marshal(c.toJSON()) }
+
+func (c Call) toJSON() *jsonCall {
+	j := &jsonCall{
+		ID:           c.ID,
+		Provider:     c.Provider,
+		State:        c.State,
+		Direction:    c.Direction,
+		From:         jsonParty(c.From),
+		To:           jsonParty(c.To),
+		Queue:        c.Queue,
+		Modalities:   c.Modalities,
+		Region:       c.Region,
+		Arrived:      utc(c.Arrived),
+		AnswerBy:     utc(c.AnswerBy),
+		Answered:     utc(c.Answered),
+		Ended:        utc(c.Ended),
+		Capabilities: c.Caps.Names(),
+		Version:      c.Version,
+	}
+	if j.Modalities == nil {
+		j.Modalities = []string{}
+	}
+	if !c.End.IsZero() {
+		end := jsonEnd(c.End)
+		j.End = &end
+	}
+	return j
+}
+
+// MarshalEvent encodes ev as one line of the JSON stream (no trailing
+// newline). provider names the source for status events.
+func MarshalEvent(provider string, ev Event) ([]byte, error) {
+	j := jsonEvent{Time: ev.Time.UTC()}
+	switch {
+	case ev.Call != nil:
+		j.Type = "call"
+		j.Call = ev.Call.toJSON()
+	case ev.Status != nil:
+		j.Type = "status"
+		j.Provider = provider
+		j.Status = ev.Status.Link
+		j.Detail = ev.Status.Detail
+		j.Warning = ev.Status.Warning
+		j.Agent = ev.Status.Agent
+	default:
+		j.Type = "unknown"
+	}
+	return json.Marshal(j)
+}

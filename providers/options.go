@@ -1,0 +1,42 @@
+package providers
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// DefaultAnswerWindow is how long a ringing call waits to be answered before
+// it times out: 15 seconds on Microsoft Teams. Genesys has no fixed window, so
+// the same default applies there unless configured.
+const DefaultAnswerWindow = 15 * time.Second
+
+// Options is what every provider gets from the program around it.
+type Options struct {
+	// Log receives structured logs; never the terminal the console draws on.
+	Log *slog.Logger
+	// AnswerWindow is the time a ringing call has to be answered.
+	AnswerWindow time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Getenv reads secrets from the environment; nil means os.Getenv.
+	Getenv func(string) string
+}
+
+// WithDefaults returns o with every unset field filled in.
+func (o Options) WithDefaults() Options {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.AnswerWindow <= 0 {
+		o.AnswerWindow = DefaultAnswerWindow
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	return o
+}

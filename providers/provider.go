@@ -1,0 +1,116 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Link is the state of a provider's connection to its source of calls.
+type Link string
+
+const (
+	LinkConnecting   Link = "connecting"   // first connection under way
+	LinkLive         Link = "live"         // events are flowing
+	LinkReconnecting Link = "reconnecting" // lost; trying again (Detail says why)
+	LinkFailed       Link = "failed"       // given up (Detail says why); Run returns
+)
+
+// Status is a provider's connection status. Providers send the whole status
+// each time it changes.
+type Status struct {
+	Link   Link
+	Detail string // why it is reconnecting or failed, or where it listens
+	// Warning is a standing caution the header must always show, e.g. that
+	// inbound authentication is switched off.
+	Warning string
+	// Agent is the agent's own state where the provider has one
+	// ("Ready", "Not Ready · DND"); empty otherwise.
+	Agent string
+}
+
+// Event is one thing a provider reports: a call changed (Call is a full
+// snapshot) or its connection status changed (Status).
+type Event struct {
+	Time   time.Time
+	Call   *Call
+	Status *Status
+}
+
+// CallEvent wraps a snapshot of c as an event at t.
+func CallEvent(t time.Time, c Call) Event {
+	c = c.Clone()
+	return Event{Time: t, Call: &c}
+}
+
+// StatusEvent wraps s as an event at t.
+func StatusEvent(t time.Time, s Status) Event { return Event{Time: t, Status: &s} }
+
+// Sink is where a provider sends its events. It is a bounded channel: a
+// provider blocks when the console falls behind, and the console drains
+// everything queued in one go.
+type Sink = chan<- Event
+
+// Emit sends ev to sink unless ctx ends first; it reports whether ev was sent.
+func Emit(ctx context.Context, sink Sink, ev Event) bool {
+	select {
+	case sink <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Provider is a source of calls that can also act on them.
+//
+// Run feeds events to sink until ctx ends (then returns nil) or the provider
+// gives up (then it sends a LinkFailed status and returns the error). The
+// action methods may be called from any goroutine while Run is going, and
+// return errors that say what happened in words; they wrap ErrNotFound,
+// ErrNotAllowed or a *RefusedError where one of those is the cause.
+type Provider interface {
+	Name() string
+	Run(ctx context.Context, sink Sink) error
+	Answer(ctx context.Context, id string) error
+	Reject(ctx context.Context, id string, reason RejectReason) error
+	Hangup(ctx context.Context, id string) error
+	// RejectReasons lists the reasons Reject accepts, in picker order. An
+	// empty list means the provider's reject takes no reason (Genesys), so
+	// the console skips the picker; Reject then ignores its reason.
+	RejectReasons() []RejectReason
+}
+
+var (
+	// ErrNotFound: the call does not exist (any more) at the provider.
+	ErrNotFound = errors.New("call not found")
+	// ErrNotAllowed: the action is not allowed in the call's current state.
+	ErrNotAllowed = errors.New("not allowed in the call's current state")
+)
+
+// RefusedError is a refusal from the provider's server, in its own words.
+type RefusedError struct {
+	Status    int    // HTTP status, if the refusal came over HTTP
+	Code      string // the server's error code, if any
+	Message   string // the server's message
+	RequestID string // the server's request id, for support
+}
+
+func (e *RefusedError) Error() string {
+	msg := "refused by the server"
+	if e.Status != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Code != "" {
+		msg += ": " + e.Code
+		if e.Message != "" {
+			msg += " " + e.Message
+		}
+	} else if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.RequestID != "" {
+		msg += " [request-id " + e.RequestID + "]"
+	}
+	return msg
+}
