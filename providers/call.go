@@ -153,6 +153,10 @@ type Call struct {
 	End  EndReason    // why it ended (only for ended calls)
 	Caps Capabilities // which actions are allowed right now
 
+	// Outcome classifies an ended call for counts and history. Providers set
+	// it when they know (a reject they sent); Result derives it otherwise.
+	Outcome Outcome
+
 	// Version grows with every change the provider makes to this call, so a
 	// late or duplicated snapshot never overwrites a newer one.
 	Version uint64
@@ -198,6 +202,30 @@ func (c Call) Duration(now time.Time) time.Duration {
 		end = c.Ended
 	}
 	return max(end.Sub(c.Answered), 0)
+}
+
+// Outcome is how a call ended, as a supervisor counts it.
+type Outcome string
+
+const (
+	OutcomeNone     Outcome = ""         // still live, or not yet classified
+	OutcomeHandled  Outcome = "handled"  // answered, then ended
+	OutcomeRejected Outcome = "rejected" // turned down from the console or by our side
+	OutcomeMissed   Outcome = "missed"   // rang out, the caller gave up, or taken elsewhere
+)
+
+// Result is the call's outcome: the provider's if it set one, otherwise
+// derived (answered → handled, ended unanswered → missed); none while live.
+func (c Call) Result() Outcome {
+	switch {
+	case c.State != StateEnded:
+		return OutcomeNone
+	case c.Outcome != OutcomeNone:
+		return c.Outcome
+	case !c.Answered.IsZero():
+		return OutcomeHandled
+	}
+	return OutcomeMissed
 }
 
 // Action is something the console can do to a call.

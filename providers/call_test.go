@@ -100,7 +100,7 @@ func TestMarshalCallEvent(t *testing.T) {
 		To:         Party{Name: "Sales", Kind: KindQueue},
 		Modalities: []string{"audio"}, Region: "emea",
 		Arrived: arrived, AnswerBy: arrived.Add(15 * time.Second), Ended: arrived.Add(4 * time.Second),
-		End:  EndReason{Code: 603, Text: "rejected: busy"},
+		End: EndReason{Code: 603, Text: "rejected: busy"}, Outcome: OutcomeRejected,
 		Caps: Caps(ActionHangup), Version: 3,
 	}
 	b, err := MarshalEvent("demo", CallEvent(arrived.Add(5*time.Second), c))
@@ -110,7 +110,7 @@ func TestMarshalCallEvent(t *testing.T) {
 	want := `{"time":"2026-11-23T09:00:05Z","type":"call","call":{"id":"c1","provider":"demo","state":"ended",` +
 		`"direction":"incoming","from":{"name":"Adele Vance","id":"u1","kind":"user"},"to":{"name":"Sales","kind":"queue"},` +
 		`"modalities":["audio"],"region":"emea","arrived":"2026-11-23T09:00:00Z","answer_by":"2026-11-23T09:00:15Z",` +
-		`"ended":"2026-11-23T09:00:04Z","end":{"code":603,"text":"rejected: busy"},"capabilities":["hangup"],"version":3}}`
+		`"ended":"2026-11-23T09:00:04Z","end":{"code":603,"text":"rejected: busy"},"capabilities":["hangup"],"outcome":"rejected","version":3}}`
 	if string(b) != want {
 		t.Fatalf("got\n%s\nwant\n%s", b, want)
 	}
@@ -132,5 +132,23 @@ func TestMarshalStatusEvent(t *testing.T) {
 	b, _ = MarshalEvent("demo", CallEvent(time.Unix(0, 0), Call{ID: "x", State: StateRinging}))
 	if !strings.Contains(string(b), `"modalities":[]`) || !strings.Contains(string(b), `"capabilities":[]`) {
 		t.Fatalf("empty lists must be [] not null: %s", b)
+	}
+}
+
+func TestResult(t *testing.T) {
+	now := time.Now()
+	for _, tt := range []struct {
+		c    Call
+		want Outcome
+	}{
+		{Call{State: StateRinging}, OutcomeNone},
+		{Call{State: StateActive, Answered: now}, OutcomeNone},
+		{Call{State: StateEnded, Answered: now}, OutcomeHandled},
+		{Call{State: StateEnded}, OutcomeMissed},
+		{Call{State: StateEnded, Outcome: OutcomeRejected}, OutcomeRejected},
+	} {
+		if got := tt.c.Result(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.c, got, tt.want)
+		}
 	}
 }

@@ -36,6 +36,7 @@ type jsonCall struct {
 	Ended        *time.Time `json:"ended,omitempty"`
 	End          *jsonEnd   `json:"end,omitempty"`
 	Capabilities []string   `json:"capabilities"`
+	Outcome      Outcome    `json:"outcome,omitempty"`
 	Version      uint64     `json:"version"`
 }
 
@@ -77,6 +78,7 @@ func (c Call) toJSON() *jsonCall {
 		Answered:     utc(c.Answered),
 		Ended:        utc(c.Ended),
 		Capabilities: c.Caps.Names(),
+		Outcome:      c.Result(),
 		Version:      c.Version,
 	}
 	if j.Modalities == nil {
