@@ -1,0 +1,410 @@
+// Package notification decodes the commsNotifications that Microsoft Graph
+// posts to a calling bot's webhook. It accepts both shapes that occur on the
+// wire (the old beta one with "resource": "/app/calls/{id}" and the current
+// one with "resourceUrl": "/communications/calls/{id}" and @odata.type, or
+// both fields at once) and the variations real traffic shows: resourceData as
+// an object for a call but an array for a participant roster, resultInfo
+// codes as strings or numbers, enum values in any letter case.
+//
+// Decoding is all or nothing: a body either decodes completely or Decode
+// returns an error naming the first thing wrong, so a caller can refuse it
+// without having acted on half of it. Resources the console does not show
+// (participants, operations, content sharing) decode without error and are
+// marked as such.
+package notification
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ChangeType says what happened to the resource.
+type ChangeType string
+
+const (
+	Created ChangeType = "created"
+	Updated ChangeType = "updated"
+	Deleted ChangeType = "deleted"
+)
+
+// Kind is the sort of resource a notification is about.
+type Kind uint8
+
+const (
+	KindOther           Kind = iota // anything that is not about a call (ignored by the console)
+	KindCall                        // the call itself: /communications/calls/{id}
+	KindParticipants                // the call's roster: /communications/calls/{id}/participants
+	KindOperation                   // an operation on the call: …/operations/{opId}
+	KindCallSubresource             // anything else under a call (content sharing, audio routing groups…)
+)
+
+// Notification is one entry of the value array.
+type Notification struct {
+	ChangeType ChangeType // lower case; unknown values are kept as sent, lowered
+	Resource   string     // resourceUrl, or resource when resourceUrl is absent
+	Kind       Kind
+	CallID     string // the call the resource belongs to, exactly as the path spells it; empty for KindOther
+	Call       *Call  // the call's data, for KindCall when resourceData was present
+}
+
+// Call is the part of a call resource the console shows. Fields absent from
+// the notification are left zero (strings empty, slices and pointers nil), so
+// a partial update ("state" only) can be merged into what is already known.
+type Call struct {
+	ID                  string
+	State               string // lower case: incoming, establishing, established, hold, …
+	Direction           string // lower case: incoming or outgoing
+	Source              *Participant
+	Targets             []Participant // nil when absent
+	RequestedModalities []string      // nil when absent
+	ResultInfo          *ResultInfo
+	TerminationReason   string // beta free text, e.g. "AppInitiated"
+	TenantID            string
+	CallbackURI         string
+	GroupCall           bool // chatInfo or meetingInfo present: an invite to a group call or meeting
+}
+
+// Participant is a participantInfo or invitationParticipantInfo.
+type Participant struct {
+	Identity   IdentitySet
+	Region     string
+	LanguageID string
+}
+
+// IdentitySet holds the identities Graph may put in an identitySet. Leaf
+// @odata.type values vary between payloads, so identities are keyed by the
+// property name only.
+type IdentitySet struct {
+	User                *Identity
+	Application         *Identity
+	ApplicationInstance *Identity
+	Phone               *Identity
+	Guest               *Identity
+	Encrypted           *Identity // present when the app lacks the permissions to see who it is
+	OnPremises          *Identity
+	ACSUser             *Identity // azureCommunicationServicesUser
+}
+
+// Identity is one leaf identity.
+type Identity struct {
+	ID          string
+	DisplayName string
+}
+
+// ResultInfo is why a call ended or an operation failed.
+type ResultInfo struct {
+	Code    int
+	Subcode int
+	Message string
+}
+
+// MaxItems bounds how many notifications one body may carry. Graph sends a
+// handful; a body with more is not a notification we should spend time on.
+const MaxItems = 1000
+
+// Decode reads a commsNotifications body.
+func Decode(body []byte) ([]Notification, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, errors.New("the body is empty")
+	}
+	if body[0] != '{' {
+		return nil, errors.New("the body is not a JSON object")
+	}
+	var env struct {
+		Value *[]json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, jsonError("the body", err)
+	}
+	if env.Value == nil {
+		return nil, errors.New(`the body has no "value" array of notifications`)
+	}
+	items := *env.Value
+	if len(items) > MaxItems {
+		return nil, fmt.Errorf("the body carries %d notifications, more than the %d accepted", len(items), MaxItems)
+	}
+	out := make([]Notification, 0, len(items))
+	for i, raw := range items {
+		n, err := decodeItem(raw)
+		if err != nil {
+			return nil, fmt.Errorf("value[%d]: %w", i, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+type wireItem struct {
+	ChangeType   *string         `json:"changeType"`
+	ResourceURL  *string         `json:"resourceUrl"`
+	Resource     *string         `json:"resource"`
+	ResourceData json.RawMessage `json:"resourceData"`
+}
+
+func decodeItem(raw json.RawMessage) (Notification, error) {
+	if !isObject(raw) {
+		return Notification{}, errors.New("a notification must be a JSON object")
+	}
+	var w wireItem
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return Notification{}, jsonError("the notification", err)
+	}
+	if w.ChangeType == nil || strings.TrimSpace(*w.ChangeType) == "" {
+		return Notification{}, errors.New(`"changeType" is missing`)
+	}
+	n := Notification{ChangeType: ChangeType(strings.ToLower(strings.TrimSpace(*w.ChangeType)))}
+	switch {
+	case w.ResourceURL != nil && strings.TrimSpace(*w.ResourceURL) != "":
+		n.Resource = strings.TrimSpace(*w.ResourceURL)
+	case w.Resource != nil && strings.TrimSpace(*w.Resource) != "":
+		n.Resource = strings.TrimSpace(*w.Resource)
+	default:
+		return Notification{}, errors.New(`neither "resourceUrl" nor "resource" names the resource`)
+	}
+	n.Kind, n.CallID = ParseResource(n.Resource)
+
+	data := bytes.TrimSpace(w.ResourceData)
+	if n.Kind != KindCall || len(data) == 0 || string(data) == "null" {
+		// Rosters (arrays), operations and the rest are accepted as they
+		// come: the console does not show them, so their shape is not ours
+		// to police beyond being valid JSON, which Unmarshal checked.
+		return n, nil
+	}
+	if !isObject(data) {
+		return Notification{}, errors.New(`"resourceData" of a call must be a JSON object`)
+	}
+	call, err := decodeCall(data)
+	if err != nil {
+		return Notification{}, fmt.Errorf("resourceData: %w", err)
+	}
+	n.Call = call
+	return n, nil
+}
+
+// ParseResource finds the call a resource path belongs to. It understands
+// /communications/calls/{id}[/…], the deprecated /app/calls/{id}[/…] and
+// /applications/{appId}/calls/{id}[/…], with or without a leading slash or a
+// scheme and host in front.
+func ParseResource(resource string) (Kind, string) {
+	path := resource
+	if i := strings.Index(path, "://"); i >= 0 {
+		path = path[i+3:]
+		if j := strings.IndexByte(path, '/'); j >= 0 {
+			path = path[j:]
+		} else {
+			return KindOther, ""
+		}
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i := 0; i+1 < len(segs); i++ {
+		if !strings.EqualFold(segs[i], "calls") || segs[i+1] == "" {
+			continue
+		}
+		if i == 0 || !isCallsParent(segs[i-1], segs[:i]) {
+			continue
+		}
+		id := segs[i+1]
+		rest := segs[i+2:]
+		switch {
+		case len(rest) == 0:
+			return KindCall, id
+		case strings.EqualFold(rest[0], "participants"):
+			return KindParticipants, id
+		case strings.EqualFold(rest[0], "operations"):
+			return KindOperation, id
+		default:
+			return KindCallSubresource, id
+		}
+	}
+	return KindOther, ""
+}
+
+// isCallsParent reports whether the segment before "calls" is one under which
+// Graph keeps calls: communications, app, or applications/{appId}.
+func isCallsParent(parent string, before []string) bool {
+	switch strings.ToLower(parent) {
+	case "communications", "app":
+		return true
+	}
+	return len(before) >= 2 && strings.EqualFold(before[len(before)-2], "applications")
+}
+
+type wireCall struct {
+	ID                  string             `json:"id"`
+	State               string             `json:"state"`
+	Direction           string             `json:"direction"`
+	Source              *wireParticipant   `json:"source"`
+	Targets             *[]wireParticipant `json:"targets"`
+	RequestedModalities *[]string          `json:"requestedModalities"`
+	ResultInfo          *wireResultInfo    `json:"resultInfo"`
+	TerminationReason   string             `json:"terminationReason"`
+	TenantID            string             `json:"tenantId"`
+	CallbackURI         string             `json:"callbackUri"`
+	ChatInfo            json.RawMessage    `json:"chatInfo"`
+	MeetingInfo         json.RawMessage    `json:"meetingInfo"`
+}
+
+type wireParticipant struct {
+	Identity   *wireIdentitySet `json:"identity"`
+	Region     string           `json:"region"`
+	LanguageID string           `json:"languageId"`
+}
+
+type wireIdentitySet struct {
+	User                *wireIdentity `json:"user"`
+	Application         *wireIdentity `json:"application"`
+	ApplicationInstance *wireIdentity `json:"applicationInstance"`
+	Phone               *wireIdentity `json:"phone"`
+	Guest               *wireIdentity `json:"guest"`
+	Encrypted           *wireIdentity `json:"encrypted"`
+	OnPremises          *wireIdentity `json:"onPremises"`
+	ACSUser             *wireIdentity `json:"azureCommunicationServicesUser"`
+}
+
+type wireIdentity struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+type wireResultInfo struct {
+	Code    flexInt `json:"code"`
+	Subcode flexInt `json:"subcode"`
+	Message string  `json:"message"`
+}
+
+// flexInt is an Int32 that Graph sends as a number in real traffic and as a
+// string in its documentation ("code": "200"). Anything that is not a whole
+// number reads as 0, so an odd code never costs the rest of the notification.
+type flexInt int
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		*f = 0
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(str)
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if v > math.MaxInt32 || v < math.MinInt32 {
+			v = 0
+		}
+		*f = flexInt(v)
+		return nil
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil && v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
+		*f = flexInt(v)
+		return nil
+	}
+	*f = 0
+	return nil
+}
+
+func decodeCall(data []byte) (*Call, error) {
+	var w wireCall
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, jsonError("the call", err)
+	}
+	c := &Call{
+		ID:                strings.TrimSpace(w.ID),
+		State:             strings.ToLower(strings.TrimSpace(w.State)),
+		Direction:         strings.ToLower(strings.TrimSpace(w.Direction)),
+		TerminationReason: strings.TrimSpace(w.TerminationReason),
+		TenantID:          strings.TrimSpace(w.TenantID),
+		CallbackURI:       strings.TrimSpace(w.CallbackURI),
+		GroupCall:         present(w.ChatInfo) || present(w.MeetingInfo),
+	}
+	if w.Source != nil {
+		p := w.Source.participant()
+		c.Source = &p
+	}
+	if w.Targets != nil {
+		c.Targets = make([]Participant, 0, len(*w.Targets))
+		for _, t := range *w.Targets {
+			c.Targets = append(c.Targets, t.participant())
+		}
+	}
+	if w.RequestedModalities != nil {
+		c.RequestedModalities = make([]string, 0, len(*w.RequestedModalities))
+		for _, m := range *w.RequestedModalities {
+			if m = strings.TrimSpace(m); m != "" {
+				c.RequestedModalities = append(c.RequestedModalities, m)
+			}
+		}
+	}
+	if w.ResultInfo != nil {
+		c.ResultInfo = &ResultInfo{
+			Code:    int(w.ResultInfo.Code),
+			Subcode: int(w.ResultInfo.Subcode),
+			Message: strings.TrimSpace(w.ResultInfo.Message),
+		}
+	}
+	return c, nil
+}
+
+func (w wireParticipant) participant() Participant {
+	p := Participant{Region: strings.TrimSpace(w.Region), LanguageID: strings.TrimSpace(w.LanguageID)}
+	if w.Identity != nil {
+		p.Identity = IdentitySet{
+			User:                w.Identity.User.identity(),
+			Application:         w.Identity.Application.identity(),
+			ApplicationInstance: w.Identity.ApplicationInstance.identity(),
+			Phone:               w.Identity.Phone.identity(),
+			Guest:               w.Identity.Guest.identity(),
+			Encrypted:           w.Identity.Encrypted.identity(),
+			OnPremises:          w.Identity.OnPremises.identity(),
+			ACSUser:             w.Identity.ACSUser.identity(),
+		}
+	}
+	return p
+}
+
+func (w *wireIdentity) identity() *Identity {
+	if w == nil {
+		return nil
+	}
+	return &Identity{ID: strings.TrimSpace(w.ID), DisplayName: strings.TrimSpace(w.DisplayName)}
+}
+
+func present(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && string(raw) != "null"
+}
+
+func isObject(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// jsonError words a decoding error for a person reading a 400 reply or a log.
+func jsonError(what string, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("%s is not valid JSON: %v (at byte %d)", what, syn, syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "a value"
+		} else {
+			field = strconv.Quote(field)
+		}
+		return fmt.Errorf("%s has the wrong type for %s: want %s, got JSON %s", what, field, typ.Type, typ.Value)
+	}
+	return fmt.Errorf("%s cannot be read: %v", what, err)
+}
