@@ -288,29 +288,30 @@ type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	s := strings.TrimSpace(string(b))
-	if s == "null" {
+	switch {
+	case s == "null":
 		*f = 0
 		return nil
-	}
-	if len(s) >= 2 && s[0] == '"' {
+	case strings.HasPrefix(s, `"`):
 		var str string
 		if err := json.Unmarshal(b, &str); err != nil {
 			return err
 		}
 		s = strings.TrimSpace(str)
+	case s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')):
+	default:
+		return fmt.Errorf("want a number or a numeric string, got %.20s", s)
 	}
+	*f = 0
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if v > math.MaxInt32 || v < math.MinInt32 {
-			v = 0
+		if v >= math.MinInt32 && v <= math.MaxInt32 {
+			*f = flexInt(v)
 		}
-		*f = flexInt(v)
 		return nil
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil && v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
 		*f = flexInt(v)
-		return nil
 	}
-	*f = 0
 	return nil
 }
 

@@ -1,0 +1,265 @@
+package notification_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"ringside/providers/graph/graphtest"
+	"ringside/providers/graph/notification"
+)
+
+func decodeOne(t *testing.T, name string) notification.Notification {
+	t.Helper()
+	ns, err := notification.Decode(graphtest.Notification(name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(ns) != 1 {
+		t.Fatalf("%s: %d notifications, want 1", name, len(ns))
+	}
+	return ns[0]
+}
+
+func TestSeedIncomingOldShape(t *testing.T) {
+	n := decodeOne(t, "seed000-incoming.json")
+	if n.ChangeType != notification.Created || n.Kind != notification.KindCall {
+		t.Fatalf("change/kind: %+v", n)
+	}
+	if n.Resource != "/app/calls/57DAB8B1894C409AB240BD8BEAE78896" || n.CallID != graphtest.SeedCallIDOld {
+		t.Fatalf("resource %q id %q", n.Resource, n.CallID)
+	}
+	c := n.Call
+	if c == nil || c.State != "incoming" || c.Direction != "incoming" {
+		t.Fatalf("call: %+v", c)
+	}
+	if c.Source == nil || c.Source.Identity.User == nil ||
+		*c.Source.Identity.User != (notification.Identity{ID: "8A34A46B-3D17-4ADC-8DCE-DC4E7D572698", DisplayName: "Test User"}) {
+		t.Fatalf("source: %+v", c.Source)
+	}
+	if c.Source.Region != "westus" || c.Source.LanguageID != "en-US" {
+		t.Fatalf("source region/language: %+v", c.Source)
+	}
+	if len(c.Targets) != 1 || c.Targets[0].Identity.Application == nil || c.Targets[0].Identity.Application.DisplayName != "Test BOT" {
+		t.Fatalf("targets: %+v", c.Targets)
+	}
+	if !slices.Equal(c.RequestedModalities, []string{"audio", "video"}) {
+		t.Fatalf("modalities: %v", c.RequestedModalities)
+	}
+	if c.ResultInfo != nil || c.GroupCall {
+		t.Fatalf("unexpected result info or group call: %+v", c)
+	}
+}
+
+func TestSeedDeletedWithoutState(t *testing.T) {
+	n := decodeOne(t, "seed000-deleted.json")
+	if n.ChangeType != notification.Deleted || n.CallID != graphtest.SeedCallIDOld {
+		t.Fatalf("%+v", n)
+	}
+	if n.Call == nil || n.Call.State != "" || n.Call.Source != nil || n.Call.Targets != nil || n.Call.RequestedModalities != nil {
+		t.Fatalf("a deleted notification with only @odata fields must decode to an empty call: %+v", n.Call)
+	}
+}
+
+func TestSeedTerminatedOldShape(t *testing.T) {
+	n := decodeOne(t, "seed002-terminated.json")
+	if n.ChangeType != notification.Deleted || n.Call.State != "terminated" || n.Call.TerminationReason != "AppInitiated" {
+		t.Fatalf("%+v %+v", n, n.Call)
+	}
+}
+
+func TestSeedCurrentShape(t *testing.T) {
+	n := decodeOne(t, "seed003-terminating.json")
+	if n.ChangeType != notification.Updated || n.CallID != graphtest.SeedCallID || n.Call.State != "terminating" {
+		t.Fatalf("%+v %+v", n, n.Call)
+	}
+	n = decodeOne(t, "seed003-terminated.json")
+	if n.ChangeType != notification.Deleted || n.Call.State != "terminated" {
+		t.Fatalf("%+v %+v", n, n.Call)
+	}
+	want := notification.ResultInfo{Code: 200, Subcode: 5001, Message: "The conversation has ended."}
+	if n.Call.ResultInfo == nil || *n.Call.ResultInfo != want {
+		t.Fatalf("result info %+v, want %+v", n.Call.ResultInfo, want)
+	}
+}
+
+func TestBothResourceFieldsAndCapitals(t *testing.T) {
+	n := decodeOne(t, "field-both-resources.json")
+	if n.Resource != "/communications/calls/811f5c00-0e32-48ce-9f27-8d77b9892453" {
+		t.Fatalf("resourceUrl must win over resource: %q", n.Resource)
+	}
+	if n.ChangeType != notification.Updated || n.Call.State != "established" {
+		t.Fatalf("enum values must compare without case: %+v %+v", n, n.Call)
+	}
+	if n.Call.TenantID != "0688dcf9-164e-4b85-aa11-cf763e279409" {
+		t.Fatalf("tenant: %q", n.Call.TenantID)
+	}
+}
+
+func TestNumericResultCodes(t *testing.T) {
+	n := decodeOne(t, "field-terminated-numeric.json")
+	want := notification.ResultInfo{Code: 500, Subcode: 7106, Message: "Server Internal Error. DiagCode: 3003#7106.@"}
+	if n.ChangeType != notification.Deleted || n.Call.State != "terminated" || *n.Call.ResultInfo != want {
+		t.Fatalf("%+v %+v", n, n.Call.ResultInfo)
+	}
+}
+
+func TestParticipantsArrayIsAccepted(t *testing.T) {
+	n := decodeOne(t, "doc-participants.json")
+	if n.Kind != notification.KindParticipants || n.CallID != graphtest.SeedCallID || n.Call != nil {
+		t.Fatalf("%+v", n)
+	}
+}
+
+func TestPhoneCallerAndAppInstance(t *testing.T) {
+	n := decodeOne(t, "doc-incoming-pstn-instance.json")
+	c := n.Call
+	if c.Source.Identity.Phone == nil || c.Source.Identity.Phone.ID != "+12345678901" {
+		t.Fatalf("phone caller: %+v", c.Source)
+	}
+	if c.Targets[0].Identity.ApplicationInstance == nil || c.Targets[0].Identity.ApplicationInstance.DisplayName != "PstnAppInstance" {
+		t.Fatalf("target: %+v", c.Targets)
+	}
+	if c.Targets[0].LanguageID != "" || c.Source.Region != "amer" || c.CallbackURI == "" || c.ID != n.CallID {
+		t.Fatalf("call: %+v", c)
+	}
+}
+
+func TestEncryptedCaller(t *testing.T) {
+	n := decodeOne(t, "field-encrypted-caller.json")
+	if n.Call.Source.Identity.Encrypted == nil || n.Call.Source.Identity.User != nil {
+		t.Fatalf("%+v", n.Call.Source)
+	}
+}
+
+func TestEveryStoredNotificationDecodes(t *testing.T) {
+	for _, name := range graphtest.Notifications() {
+		if _, err := notification.Decode(graphtest.Notification(name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestSeveralNotificationsInOneBody(t *testing.T) {
+	body := `{"value":[
+		{"changeType":"updated","resourceUrl":"/communications/calls/a","resourceData":{"state":"establishing"}},
+		{"changeType":"updated","resourceUrl":"/communications/calls/a/participants","resourceData":[]},
+		{"changeType":"deleted","resourceUrl":"/communications/calls/a/operations/op1","resourceData":{"status":"completed"}},
+		{"changeType":"created","resourceUrl":"/communications/calls/a/contentsharingsessions/s1"},
+		{"changeType":"updated","resourceUrl":"/communications/callRecords/r1","resourceData":{"id":"r1"}},
+		{"changeType":"unknownFutureValue","resourceUrl":"/communications/calls/b","resourceData":{"state":"unknownFutureValue"}}
+	]}`
+	ns, err := notification.Decode([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []notification.Kind{
+		notification.KindCall, notification.KindParticipants, notification.KindOperation,
+		notification.KindCallSubresource, notification.KindOther, notification.KindCall,
+	}
+	if len(ns) != len(kinds) {
+		t.Fatalf("%d notifications", len(ns))
+	}
+	for i, n := range ns {
+		if n.Kind != kinds[i] {
+			t.Errorf("value[%d] kind %d, want %d", i, n.Kind, kinds[i])
+		}
+	}
+	if ns[5].ChangeType != "unknownfuturevalue" || ns[5].Call.State != "unknownfuturevalue" {
+		t.Fatalf("unknown values must pass through, lowered: %+v %+v", ns[5], ns[5].Call)
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	many := `{"value":[` + strings.Repeat(`{"changeType":"updated","resource":"/app/calls/x"},`, notification.MaxItems) +
+		`{"changeType":"updated","resource":"/app/calls/x"}]}`
+	cases := []struct{ name, body, want string }{
+		{"empty", "", "empty"},
+		{"whitespace", " \n ", "empty"},
+		{"array", `[{"changeType":"created"}]`, "not a JSON object"},
+		{"null", `null`, "not a JSON object"},
+		{"not JSON", `{"value": [}`, "not valid JSON"},
+		{"truncated", `{"value":[{"changeType":"created"`, "not valid JSON"},
+		{"no value", `{"@odata.type":"#microsoft.graph.commsNotifications"}`, `no "value"`},
+		{"null value", `{"value":null}`, `no "value"`},
+		{"value object", `{"value":{}}`, "wrong type"},
+		{"item not object", `{"value":[1]}`, "value[0]: a notification must be a JSON object"},
+		{"no change type", `{"value":[{"resourceUrl":"/communications/calls/a"}]}`, `"changeType" is missing`},
+		{"change type number", `{"value":[{"changeType":5,"resourceUrl":"/communications/calls/a"}]}`, `"changeType"`},
+		{"no resource", `{"value":[{"changeType":"created"}]}`, "names the resource"},
+		{"second item bad", `{"value":[{"changeType":"created","resource":"/app/calls/a"},{"changeType":"x"}]}`, "value[1]"},
+		{"call data array", `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","resourceData":[]}]}`, "must be a JSON object"},
+		{"state number", `{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","resourceData":{"state":5}}]}`, `"state"`},
+		{"source string", `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"source":"x"}}]}`, "source"},
+		{"too many", many, "more than"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ns, err := notification.Decode([]byte(tc.body))
+			if err == nil {
+				t.Fatalf("decoded %+v, want an error", ns)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestResultCodesAsStringsOrNumbers(t *testing.T) {
+	cases := []struct {
+		code string
+		want int
+	}{
+		{`"200"`, 200}, {`200`, 200}, {`" 408 "`, 408}, {`500.0`, 500}, {`null`, 0},
+		{`"abc"`, 0}, {`1e20`, 0}, {`99999999999`, 0}, {`-1`, -1}, {`4.5`, 0},
+	}
+	for _, tc := range cases {
+		body := fmt.Sprintf(`{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/a",
+			"resourceData":{"state":"terminated","resultInfo":{"code":%s,"subcode":%s,"message":"m"}}}]}`, tc.code, tc.code)
+		ns, err := notification.Decode([]byte(body))
+		if err != nil {
+			t.Fatalf("code %s: %v", tc.code, err)
+		}
+		ri := ns[0].Call.ResultInfo
+		if ri.Code != tc.want || ri.Subcode != tc.want || ri.Message != "m" {
+			t.Errorf("code %s: got %+v, want %d", tc.code, ri, tc.want)
+		}
+	}
+	// A code that is neither string nor number is a wrong type, not a zero.
+	if _, err := notification.Decode([]byte(`{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/a",
+		"resourceData":{"resultInfo":{"code":{"x":1}}}}]}`)); err == nil {
+		t.Fatal("an object as a code must be refused")
+	}
+}
+
+func TestParseResource(t *testing.T) {
+	cases := []struct {
+		in   string
+		kind notification.Kind
+		id   string
+	}{
+		{"/communications/calls/57dab8b1-894c-409a-b240-bd8beae78896", notification.KindCall, "57dab8b1-894c-409a-b240-bd8beae78896"},
+		{"/app/calls/57DAB8B1894C409AB240BD8BEAE78896", notification.KindCall, "57DAB8B1894C409AB240BD8BEAE78896"},
+		{"communications/calls/abc", notification.KindCall, "abc"},
+		{"/applications/app1/calls/abc/", notification.KindCall, "abc"},
+		{"https://graph.microsoft.com/v1.0/communications/calls/abc", notification.KindCall, "abc"},
+		{"/communications/calls/abc?x=1", notification.KindCall, "abc"},
+		{"/Communications/Calls/abc/Participants", notification.KindParticipants, "abc"},
+		{"/communications/calls/abc/operations/op", notification.KindOperation, "abc"},
+		{"/communications/calls/abc/contentsharingsessions/s", notification.KindCallSubresource, "abc"},
+		{"/communications/calls/", notification.KindOther, ""},
+		{"/communications/callRecords/abc", notification.KindOther, ""},
+		{"/users/u/calls/abc", notification.KindOther, ""},
+		{"calls/abc", notification.KindOther, ""},
+		{"https://host", notification.KindOther, ""},
+		{"", notification.KindOther, ""},
+	}
+	for _, tc := range cases {
+		kind, id := notification.ParseResource(tc.in)
+		if kind != tc.kind || id != tc.id {
+			t.Errorf("ParseResource(%q) = %d %q, want %d %q", tc.in, kind, id, tc.kind, tc.id)
+		}
+	}
+}
