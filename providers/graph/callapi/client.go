@@ -1,0 +1,221 @@
+// Package callapi acts on calls through the Microsoft Graph calls API:
+// answer, reject and hang up (DELETE), with an app-only token from the
+// client-credentials grant. It turns Graph's error bodies into errors a person
+// can act on (with the request id support will ask for), treats 404 and the
+// calling service's "call not found" code as the call being gone, and retries
+// throttling (429) and unavailability (503, 504) as Graph asks through
+// Retry-After — but never past the moment the action stops making sense: a
+// ringing call's answer deadline, or a fixed budget when there is none.
+package callapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"ringside/providers"
+)
+
+// DefaultAPIBase is Graph's v1.0 endpoint in the global cloud.
+const DefaultAPIBase = "https://graph.microsoft.com/v1.0"
+
+// Config is what the client needs. The secret is only held in memory and
+// never appears in an error or a log line.
+type Config struct {
+	APIBase      string // DefaultAPIBase when empty
+	TokenURL     string // the tenant's token endpoint; required
+	ClientID     string // required
+	ClientSecret string // required
+	// Scope of the app token; "<scheme>://<host of APIBase>/.default" when
+	// empty, which is https://graph.microsoft.com/.default in the global
+	// cloud and follows national clouds' hosts.
+	Scope string
+	// CallbackURL is sent as callbackUri when answering, so Graph posts the
+	// call's later notifications there; empty leaves it to the bot's
+	// registered calling webhook.
+	CallbackURL string
+	HTTPClient  *http.Client // a client with a 15 s timeout when nil
+	Log         *slog.Logger
+	Now         func() time.Time
+	// Budget bounds the time spent retrying an action that has no deadline
+	// of its own (a hang-up, or an action on a call we never saw ring);
+	// 20 s when zero. MaxAttempts bounds the tries of any action (5 when zero).
+	Budget      time.Duration
+	MaxAttempts int
+}
+
+// Client talks to the calls API. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	base    string
+	tokenMu sync.Mutex
+	tokens  oauth2.TokenSource
+	sleep   func(ctx context.Context, d time.Duration) error
+}
+
+// New checks cfg. It does no network I/O: the first action fetches the token.
+func New(cfg Config) (*Client, error) {
+	if cfg.APIBase == "" {
+		cfg.APIBase = DefaultAPIBase
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.APIBase, "/"))
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
+		return nil, fmt.Errorf("API base %q: want an absolute http(s) URL such as %s", cfg.APIBase, DefaultAPIBase)
+	}
+	if tu, err := url.Parse(cfg.TokenURL); err != nil || (tu.Scheme != "https" && tu.Scheme != "http") || tu.Host == "" {
+		return nil, fmt.Errorf("token URL %q: want an absolute http(s) URL", cfg.TokenURL)
+	}
+	if strings.TrimSpace(cfg.ClientID) == "" {
+		return nil, errors.New("the app (client) id is missing")
+	}
+	if cfg.ClientSecret == "" {
+		return nil, errors.New("the client secret is missing")
+	}
+	if cfg.Scope == "" {
+		cfg.Scope = base.Scheme + "://" + base.Host + "/.default"
+	}
+	if cfg.CallbackURL != "" {
+		if cu, err := url.Parse(cfg.CallbackURL); err != nil || (cu.Scheme != "https" && cu.Scheme != "http") || cu.Host == "" {
+			return nil, fmt.Errorf("callback URL %q: want an absolute https URL", cfg.CallbackURL)
+		}
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Budget <= 0 {
+		cfg.Budget = 20 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	c := &Client{cfg: cfg, base: base.String(), sleep: sleepCtx}
+	c.tokens = c.newTokenSource()
+	return c, nil
+}
+
+func (c *Client) newTokenSource() oauth2.TokenSource {
+	cc := &clientcredentials.Config{
+		ClientID:     c.cfg.ClientID,
+		ClientSecret: c.cfg.ClientSecret,
+		TokenURL:     c.cfg.TokenURL,
+		Scopes:       []string{c.cfg.Scope},
+		// Entra takes the credentials as form fields; saying so saves the
+		// auto-detection round trip that first tries a Basic header.
+		AuthStyle: oauth2.AuthStyleInParams,
+	}
+	// The token source outlives any one action, so it gets a context of its
+	// own that only carries our HTTP client (and its timeout).
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.cfg.HTTPClient)
+	return cc.TokenSource(ctx)
+}
+
+// token returns the cached app token, fetching one when needed.
+func (c *Client) token() (*oauth2.Token, error) {
+	c.tokenMu.Lock()
+	ts := c.tokens
+	c.tokenMu.Unlock()
+	tok, err := ts.Token()
+	if err != nil {
+		return nil, c.tokenError(err)
+	}
+	return tok, nil
+}
+
+// dropToken forgets the cached token after Graph refused it.
+func (c *Client) dropToken() {
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	c.tokens = c.newTokenSource()
+}
+
+func (c *Client) tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		msg := "the token endpoint refused"
+		if re.Response != nil {
+			msg += fmt.Sprintf(" (HTTP %d)", re.Response.StatusCode)
+		}
+		switch {
+		case re.ErrorCode != "" && re.ErrorDescription != "":
+			msg += ": " + re.ErrorCode + ": " + firstLine(re.ErrorDescription)
+		case re.ErrorCode != "":
+			msg += ": " + re.ErrorCode
+		}
+		return errors.New(c.redact("get an app token: " + msg))
+	}
+	return &redacted{msg: c.redact("get an app token: " + err.Error()), err: err}
+}
+
+// redact removes the secret from s, should any library ever echo it.
+func (c *Client) redact(s string) string {
+	if c.cfg.ClientSecret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.ClientSecret, "[redacted]")
+}
+
+// redacted keeps the chain of a token error (for errors.Is on context
+// errors) while showing only scrubbed text.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }
+
+// Answer answers a ringing call with service-hosted media, accepting audio.
+// Retries stop before deadline (zero: the client's budget applies).
+func (c *Client) Answer(ctx context.Context, id string, deadline time.Time) error {
+	body := answerBody{
+		CallbackURI:        c.cfg.CallbackURL,
+		AcceptedModalities: []string{"audio"},
+		MediaConfig:        mediaConfig{Type: "#microsoft.graph.serviceHostedMediaConfig"},
+	}
+	return c.act(ctx, "answer", id, http.MethodPost, "/answer", body, deadline)
+}
+
+// Reject turns a ringing call down with reason (none, busy or forbidden).
+// Retries stop before deadline (zero: the client's budget applies).
+func (c *Client) Reject(ctx context.Context, id string, reason providers.RejectReason, deadline time.Time) error {
+	r, ok := providers.ParseRejectReason(string(reason))
+	if !ok {
+		return fmt.Errorf("reject %s: unknown reason %q (want none, busy or forbidden)", id, reason)
+	}
+	return c.act(ctx, "reject", id, http.MethodPost, "/reject", rejectBody{Reason: string(r)}, deadline)
+}
+
+// Delete hangs up a call (in a group call, only our leg).
+func (c *Client) Delete(ctx context.Context, id string) error {
+	return c.act(ctx, "hang up", id, http.MethodDelete, "", nil, time.Time{})
+}
+
+type answerBody struct {
+	CallbackURI        string      `json:"callbackUri,omitempty"`
+	AcceptedModalities []string    `json:"acceptedModalities"`
+	MediaConfig        mediaConfig `json:"mediaConfig"`
+}
+
+type mediaConfig struct {
+	Type string `json:"@odata.type"`
+}
+
+type rejectBody struct {
+	Reason string `json:"reason"`
+}
