@@ -1,0 +1,79 @@
+package ui
+
+// layout is the width of each column at a given screen width. A zero width
+// means the column is left out: narrow screens drop the least important
+// columns rather than wrap.
+type layout struct {
+	width  int
+	gap    int
+	cursor int
+
+	// Live tab.
+	state, caller, callee, timer, bar, media int
+
+	// History tab.
+	ended, outcome, talk, why int
+}
+
+const (
+	cursorWidth  = 2  // "› "
+	stateWidth   = 13 // "⋯ hanging up…"
+	endedWidth   = 8  // "15:04:05"
+	outcomeWidth = 10 // "✗ rejected"
+	talkWidth    = 7  // "1:02:03"
+)
+
+func liveLayout(w int) layout {
+	l := layout{width: w, gap: 1, cursor: cursorWidth, state: stateWidth}
+	if w >= 100 {
+		l.gap = 2
+	}
+	switch {
+	case w >= 110:
+		l.bar = 10
+	case w >= 90:
+		l.bar = 8
+	default:
+		l.bar = 6
+	}
+	l.timer = l.bar + 4 // bar, space, "15s"
+	if w >= 96 {
+		l.media = 13
+	}
+	cols := 4 // state, caller, callee, timer
+	if l.media > 0 {
+		cols++
+	}
+	fixed := l.cursor + l.state + l.timer + l.media + l.gap*(cols-1)
+	flex := w - fixed
+	if flex < 30 {
+		// Too narrow for both parties: the caller matters most.
+		fixed -= l.gap
+		l.caller = max(w-fixed, 4)
+		return l
+	}
+	l.caller = (flex + 1) / 2
+	l.callee = flex - l.caller
+	return l
+}
+
+func historyLayout(w int) layout {
+	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
+	if w >= 100 {
+		l.gap = 2
+	}
+	cols := 6 // ended, outcome, caller, callee, talk, why
+	fixed := l.cursor + l.ended + l.outcome + l.talk + l.gap*(cols-1)
+	flex := w - fixed
+	if flex < 54 {
+		fixed -= l.gap
+		flex += l.gap
+		l.caller = max(flex*5/11, 4)
+		l.why = max(flex-l.caller, 4)
+		return l
+	}
+	l.caller = flex * 3 / 10
+	l.callee = flex * 3 / 10
+	l.why = flex - l.caller - l.callee
+	return l
+}

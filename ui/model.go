@@ -1,0 +1,572 @@
+// Package ui is the call console: a live table of ringing and connected
+// calls with a countdown for each answer window, the history of ended calls,
+// and the keys to answer, reject with a reason and hang up.
+//
+// The model owns its table instead of using bubbles/table: calls are kept in
+// an ID-keyed store with an ordered index, the selection is a call ID (so it
+// never jumps to another call when rows move), only the rows on screen are
+// drawn and each row's text is cached until something it shows changes.
+// Provider events arrive in batches, one message per batch; a single tick
+// runs only while some call is ringing (10 Hz) or connected (1 Hz).
+package ui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"ringside/providers"
+	"ringside/theme"
+)
+
+// Config is everything the console needs from the program around it.
+//
+// Typical wiring:
+//
+//	events := make(chan providers.Event, 4096)
+//	ctx, cancel := context.WithCancel(context.Background())
+//	go provider.Run(ctx, events)
+//	m := ui.New(ui.Config{Provider: provider, Events: events, Context: ctx, Theme: name})
+//	_, err := tea.NewProgram(m, opts...).Run()
+//	cancel()
+type Config struct {
+	// Provider is the source of the calls: the console calls its Answer,
+	// Reject and Hangup (from commands, never from Update), its
+	// RejectReasons (once, in New) and its Name. Required.
+	Provider providers.Provider
+
+	// Events is the channel the provider's Run writes to (its Sink). The
+	// console drains everything queued into one message per read. Nil
+	// means no events (tests that feed messages themselves).
+	Events <-chan providers.Event
+
+	// Context ends the console's background work: the goroutine waiting for
+	// events and any request in flight. The console also ends it itself when
+	// the user quits. Nil means context.Background().
+	Context context.Context
+
+	// Theme is the theme's name, NO_COLOR already applied (theme.Choose).
+	// With theme.Auto the console asks the terminal for its background
+	// colour at start and rebuilds its styles once when the answer comes.
+	Theme theme.Name
+
+	// Styles to draw with until then; nil means theme.New(Theme, true).
+	Styles *theme.Styles
+
+	// ReadOnly removes every action key (supervisors, wallboards, demos);
+	// the header says so.
+	ReadOnly bool
+
+	// NoConfirm hangs up on `x` without asking first.
+	NoConfirm bool
+
+	// Now is the clock; nil means time.Now. Countdowns and durations are
+	// computed from it, so tests and golden files pass a fixed one.
+	Now func() time.Time
+
+	// ActionTimeout bounds each answer, reject or hang-up request; the
+	// status line says so when it runs out. Zero means 10 seconds.
+	ActionTimeout time.Duration
+
+	// HistoryLimit is how many ended calls the history tab keeps (oldest
+	// forgotten first); the counts in the header are never reduced. Zero
+	// means 10,000.
+	HistoryLimit int
+
+	// MaxBatch bounds how many events one message carries. Zero means 16,384.
+	MaxBatch int
+
+	// Inline draws in the terminal's normal screen instead of the
+	// alternate screen (which is restored on exit).
+	Inline bool
+}
+
+// Defaults.
+const (
+	DefaultActionTimeout = 10 * time.Second
+	DefaultHistoryLimit  = 10000
+	DefaultMaxBatch      = 16384
+
+	ringingTick   = 100 * time.Millisecond // ≤ 10 Hz while something rings
+	connectedTick = time.Second            // durations of connected calls
+)
+
+type tab int
+
+const (
+	tabLive tab = iota
+	tabHistory
+)
+
+type mode int
+
+const (
+	modeNormal  mode = iota
+	modeFilter       // typing in the filter line
+	modePicker       // choosing a reject reason
+	modeConfirm      // asked whether to hang up
+)
+
+// selection is the selected call of a tab and the screen line it sits on, so
+// that it stays put while rows are inserted or removed around it.
+type selection struct {
+	id   string
+	line int
+	idx  int // its index at the last update, to find a neighbour when it goes
+}
+
+// Model is the console. Create it with New; it implements tea.Model.
+type Model struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	clock  func() time.Time
+	tick   func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; replaced in tests
+
+	styles    theme.Styles
+	paint     chrome
+	bgSettled bool // the background colour is known (or not needed)
+	epoch     uint32
+
+	keys    keyMap
+	help    help.Model
+	input   textinput.Model
+	reasons []providers.RejectReason
+	letters map[string]int // reason by its first letter, for the picker
+
+	store *store
+	now   time.Time
+
+	width, height int
+	tab           tab
+	sel           [2]selection
+	offset        [2]int
+	tableH        int
+	panelH        int
+
+	mode     mode
+	pickFor  string // the call the picker or the confirmation was opened for
+	pickIdx  int
+	detail   bool
+	fullHelp bool
+
+	status    statusMsg
+	link      providers.Status
+	linkKnown bool
+	idleSince time.Time
+
+	eventsClosed bool
+	tickArmed    bool
+	quitting     bool
+
+	helpCache helpCache
+}
+
+type statusKind int
+
+const (
+	statusInfo statusKind = iota
+	statusSuccess
+	statusError
+)
+
+type statusMsg struct {
+	text string
+	kind statusKind
+	at   time.Time
+}
+
+// New builds the console.
+func New(cfg Config) *Model {
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ActionTimeout <= 0 {
+		cfg.ActionTimeout = DefaultActionTimeout
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.Theme == "" {
+		cfg.Theme = theme.Auto
+	}
+	m := &Model{
+		cfg:   cfg,
+		clock: cfg.Now,
+		tick:  tea.Tick,
+		keys:  newKeyMap(cfg.ReadOnly),
+		help:  help.New(),
+		input: textinput.New(),
+		store: newStore(cfg.HistoryLimit),
+	}
+	m.ctx, m.cancel = context.WithCancel(cfg.Context)
+	m.now = m.clock()
+	m.idleSince = m.now
+	var st theme.Styles
+	switch {
+	case cfg.Styles != nil:
+		st = *cfg.Styles
+	default:
+		var err error
+		if st, err = theme.New(cfg.Theme, true); err != nil {
+			st = theme.MustNew(theme.Dark, true)
+		}
+	}
+	m.bgSettled = !cfg.Theme.NeedsBackground()
+	m.setStyles(st)
+
+	m.input.Prompt = ""
+	m.input.Placeholder = "caller, number, queue, state…"
+	m.input.SetVirtualCursor(false)
+	m.input.CharLimit = 200
+
+	if cfg.Provider != nil {
+		m.reasons = append(m.reasons, cfg.Provider.RejectReasons()...)
+	}
+	m.letters = reasonLetters(m.reasons)
+	m.updateKeys()
+	return m
+}
+
+// reasonLetters maps each reason's first letter to it, leaving out letters
+// that two reasons share.
+func reasonLetters(reasons []providers.RejectReason) map[string]int {
+	seen := map[string]int{}
+	for i, r := range reasons {
+		if r == "" {
+			continue
+		}
+		l := string(r[0])
+		if _, dup := seen[l]; dup {
+			seen[l] = -1
+			continue
+		}
+		seen[l] = i
+	}
+	for l, i := range seen {
+		if i < 0 {
+			delete(seen, l)
+		}
+	}
+	return seen
+}
+
+func (m *Model) setStyles(st theme.Styles) {
+	m.styles = st
+	m.paint = newChrome(&st)
+	m.help.Styles = st.Help
+	is := textinput.DefaultStyles(st.Dark)
+	is.Focused.Text = st.FilterText
+	is.Blurred.Text = st.FilterText
+	is.Focused.Placeholder = st.Hint
+	is.Blurred.Placeholder = st.Hint
+	is.Cursor.Color = st.CursorColor
+	is.Cursor.Blink = false
+	m.input.SetStyles(is)
+	m.epoch++ // every cached row and help line is stale
+}
+
+// Styles returns the styles in use.
+func (m *Model) Styles() theme.Styles { return m.styles }
+
+// Init starts reading events and, for the auto theme, asks the terminal for
+// its background colour.
+func (m *Model) Init() tea.Cmd {
+	var bg tea.Cmd
+	if !m.bgSettled {
+		bg = tea.RequestBackgroundColor
+	}
+	return tea.Batch(m.waitEvents(), bg, m.ensureTick())
+}
+
+// eventsMsg is one batch of provider events: everything that was queued when
+// the first of them arrived.
+type eventsMsg struct {
+	events []providers.Event
+	closed bool // the channel was closed after these
+}
+
+// tickMsg redraws countdowns and durations.
+type tickMsg struct{}
+
+// waitEvents returns the command that reads the next batch. It blocks for the
+// first event, then takes whatever else is already queued without waiting, so
+// a burst of thousands of events becomes a handful of messages and renders.
+// It returns when the console's context ends, so it never outlives the
+// program.
+func (m *Model) waitEvents() tea.Cmd {
+	if m.cfg.Events == nil || m.eventsClosed {
+		return nil
+	}
+	ch, done, limit := m.cfg.Events, m.ctx.Done(), m.cfg.MaxBatch
+	return func() tea.Msg { return readBatch(ch, done, limit) }
+}
+
+func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.Msg {
+	var first providers.Event
+	var ok bool
+	select {
+	case first, ok = <-ch:
+	case <-done:
+		return nil
+	}
+	if !ok {
+		return eventsMsg{closed: true}
+	}
+	evs := make([]providers.Event, 1, min(limit, len(ch)+1))
+	evs[0] = first
+	for len(evs) < limit {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return eventsMsg{events: evs, closed: true}
+			}
+			evs = append(evs, ev)
+		default:
+			return eventsMsg{events: evs}
+		}
+	}
+	return eventsMsg{events: evs}
+}
+
+// ensureTick arms the one global tick if something on screen moves with time
+// and it is not armed yet: 10 Hz while a call rings (its countdown), 1 Hz while
+// a call is connected (its duration), nothing otherwise. An idle console does
+// no periodic work at all.
+func (m *Model) ensureTick() tea.Cmd {
+	if m.tickArmed || m.quitting {
+		return nil
+	}
+	var d time.Duration
+	switch {
+	case m.store.n.ringing > 0:
+		d = ringingTick
+	case m.store.n.active > 0:
+		// Wake when the shown durations next change: at the next whole
+		// second of the clock.
+		d = connectedTick - time.Duration(m.now.Nanosecond())
+	default:
+		return nil
+	}
+	m.tickArmed = true
+	return m.tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// Update applies one message. It never blocks and never does I/O: provider
+// requests are returned as commands.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.now = m.clock()
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if msg.Width != m.width || msg.Height != m.height {
+			m.width, m.height = msg.Width, msg.Height
+			m.epoch++
+		}
+	case tea.BackgroundColorMsg:
+		if !m.bgSettled {
+			m.bgSettled = true
+			if st, err := theme.New(m.cfg.Theme, msg.IsDark()); err == nil {
+				m.setStyles(st)
+			}
+		}
+	case eventsMsg:
+		m.applyEvents(msg.events)
+		if msg.closed {
+			m.eventsClosed = true
+			m.say(statusError, m.providerName()+" stopped sending events")
+		} else {
+			cmd = m.waitEvents()
+		}
+	case tickMsg:
+		m.tickArmed = false
+	case actionResultMsg:
+		m.onResult(msg)
+	case tea.KeyPressMsg:
+		cmd = m.onKey(msg)
+	case tea.PasteMsg:
+		if m.mode == modeFilter {
+			m.input, cmd = m.input.Update(msg)
+			m.store.setFilter(m.input.Value())
+		}
+	}
+	m.afterUpdate()
+	if m.quitting {
+		return m, cmd
+	}
+	return m, tea.Batch(cmd, m.ensureTick())
+}
+
+// afterUpdate brings derived state in line: layout, selection, keys.
+func (m *Model) afterUpdate() {
+	if m.store.n.live > 0 {
+		m.idleSince = time.Time{}
+	} else if m.idleSince.IsZero() {
+		m.idleSince = m.now
+	}
+	m.relayout()
+	m.normalize(tabLive)
+	m.normalize(tabHistory)
+	m.updateKeys()
+}
+
+// applyEvents applies a batch and keeps the selection on its call; if that
+// call left the tab, the neighbour is selected and the status line says why.
+func (m *Model) applyEvents(evs []providers.Event) {
+	before := m.store.get(m.sel[tabLive].id)
+	for i := range evs {
+		ev := &evs[i]
+		switch {
+		case ev.Call != nil:
+			m.store.apply(ev.Call)
+		case ev.Status != nil:
+			m.link = *ev.Status
+			m.linkKnown = true
+		}
+	}
+	if before == nil || m.inTab(before, tabLive) {
+		return
+	}
+	m.relayout()
+	m.normalize(tabLive)
+	why := "no longer matches the filter"
+	if before.ended {
+		why = "ended: " + endWords(&before.call)
+	}
+	next := "nothing left to select"
+	if r := m.store.get(m.sel[tabLive].id); r != nil {
+		next = "selected " + clean(r.call.From.String())
+	}
+	m.say(statusInfo, clean(before.call.From.String())+" "+why+" · "+next)
+}
+
+// endWords says why a call ended, as briefly as the provider allows.
+func endWords(c *providers.Call) string {
+	if s := c.End.String(); s != "" {
+		return s
+	}
+	if o := c.Result(); o != providers.OutcomeNone {
+		return string(o)
+	}
+	return "no reason given"
+}
+
+// inTab reports whether r is listed on tab t as it is filtered now.
+func (m *Model) inTab(r *row, t tab) bool {
+	if r == nil || r.ended != (t == tabHistory) {
+		return false
+	}
+	if m.store.get(r.call.ID) != r {
+		return false // forgotten (history limit)
+	}
+	return !m.store.query.active() || r.inView
+}
+
+func (m *Model) list(t tab) *orderedList { return m.store.list(t == tabHistory) }
+
+// selected is the selected row of the current tab, or nil.
+func (m *Model) selected() *row {
+	r := m.store.get(m.sel[m.tab].id)
+	if !m.inTab(r, m.tab) {
+		return nil
+	}
+	return r
+}
+
+// normalize keeps tab t's selection on a listed call and on screen. The
+// selected call keeps its screen line when rows come and go above it.
+func (m *Model) normalize(t tab) {
+	l := m.list(t)
+	s := &m.sel[t]
+	n := l.Len()
+	if n == 0 {
+		s.id, s.idx, s.line, m.offset[t] = "", 0, 0, 0
+		return
+	}
+	idx := -1
+	if r := m.store.get(s.id); m.inTab(r, t) {
+		idx = l.Index(r)
+	}
+	if idx < 0 {
+		// The selected call left: take the one now in its place (the
+		// next), or the last one.
+		idx = min(max(s.idx, 0), n-1)
+		s.id = l.At(idx).call.ID
+	}
+	h := max(m.tableH, 1)
+	line := min(max(s.line, 0), h-1, idx)
+	off := min(max(idx-line, 0), max(n-h, 0))
+	s.idx, s.line, m.offset[t] = idx, idx-off, off
+}
+
+// move moves tab t's selection to index idx, with the selection at line.
+func (m *Model) move(idx, line int) {
+	l := m.list(m.tab)
+	n := l.Len()
+	if n == 0 {
+		return
+	}
+	idx = min(max(idx, 0), n-1)
+	s := &m.sel[m.tab]
+	s.id, s.idx, s.line = l.At(idx).call.ID, idx, line
+	m.normalize(m.tab)
+}
+
+func (m *Model) say(kind statusKind, text string) {
+	m.status = statusMsg{text: text, kind: kind, at: m.now}
+}
+
+func (m *Model) providerName() string {
+	if m.cfg.Provider == nil {
+		return "provider"
+	}
+	return m.cfg.Provider.Name()
+}
+
+// relayout works out how many table rows fit around the header, the panels
+// and the bottom lines.
+func (m *Model) relayout() {
+	top := 3
+	if m.link.Warning != "" {
+		top++
+	}
+	bottom := 2 // status and help
+	if m.filterLineShown() {
+		bottom++
+	}
+	avail := m.height - top - bottom
+	m.panelH = m.panelHeight(avail)
+	m.tableH = max(avail-m.panelH, 1)
+	m.input.SetWidth(filterRoom(m.width) - 1)
+}
+
+func (m *Model) filterLineShown() bool {
+	return m.mode == modeFilter || m.store.query.active()
+}
+
+// panelHeight is the height of whatever panel is open below the table, given
+// avail lines for the table and the panel together. The table keeps at least
+// three rows when it can.
+func (m *Model) panelHeight(avail int) int {
+	var want int
+	switch {
+	case m.mode == modePicker:
+		want = len(m.reasons) + 3 // title, reasons, border
+	case m.fullHelp:
+		want = fullHelpHeight + 1
+	case m.detail && m.selected() != nil:
+		want = detailHeight
+	default:
+		return 0
+	}
+	return max(min(want, avail-3), 0)
+}

@@ -1,0 +1,282 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+
+	"ringside/providers"
+)
+
+const (
+	detailHeight   = 12 // ten lines of fields and the border
+	fullHelpHeight = 6  // the tallest column of the full help
+)
+
+// panel draws whatever is open below the table (reason picker, full help or
+// call detail), exactly as many lines as relayout gave it.
+func (m *Model) panel() string {
+	h := m.panelH
+	if h <= 0 {
+		return ""
+	}
+	var lines []string
+	switch {
+	case m.mode == modePicker:
+		lines = m.boxed(m.pickerLines(), h)
+	case m.fullHelp:
+		lines = m.fullHelpLines(h)
+	case m.detail:
+		lines = m.boxed(m.detailLines(), h)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// boxed puts content lines in the panel border, cut to h lines in all.
+func (m *Model) boxed(content []string, h int) []string {
+	if h < 3 {
+		return fitLines(content, h, m.width)
+	}
+	if len(content) > h-2 {
+		content = content[:h-2]
+	}
+	box := m.styles.Panel.Render(strings.Join(content, "\n"))
+	return fitLines(strings.Split(box, "\n"), h, m.width)
+}
+
+// fitLines pads or cuts lines to exactly h lines of w cells.
+func fitLines(lines []string, h, w int) []string {
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			if lw := width(lines[i]); lw < w {
+				out[i] = lines[i] + spaces(w-lw)
+			} else {
+				out[i] = lines[i]
+			}
+		} else {
+			out[i] = spaces(w)
+		}
+	}
+	return out
+}
+
+// inner is the text width inside a panel (border and padding on each side).
+func (m *Model) inner() int { return m.width - 4 }
+
+var reasonWords = map[providers.RejectReason]string{
+	providers.ReasonNone:      "decline without giving a reason",
+	providers.ReasonBusy:      "tell the caller we are busy",
+	providers.ReasonForbidden: "refuse the call: the caller may not call here",
+}
+
+// pickerLines: which call, whether it still rings, and the reasons.
+func (m *Model) pickerLines() []string {
+	s := &m.styles
+	w := m.inner()
+	r := m.store.get(m.pickFor)
+	title := "Reject " + m.whoFor(m.pickFor)
+	note := ""
+	noteStyle := s.Hint
+	if ok, why := m.allowed(r, providers.ActionReject); !ok {
+		note, noteStyle = why+" · nothing will be sent", s.StatusError
+	} else if cd := countdownAt(&r.call, m.now, 1); cd.deadline {
+		note = formatLeft(cd.secs) + " left"
+	}
+	head := s.PanelTitle.Render(fit(title, min(width(clean(title)), w)))
+	if note != "" && width(head)+3 < w {
+		head += s.Hint.Render(" · ") + noteStyle.Render(fit(note, w-width(head)-3))
+	}
+	lines := []string{head}
+	for i, reason := range m.reasons {
+		label := string(reason)
+		letter := "   "
+		if j, ok := m.letters[string(label[0])]; ok && j == i {
+			letter = "(" + string(label[0]) + ")"
+		}
+		text := fit(label, 10) + " " + letter + "  " + reasonWords[reason]
+		if i == m.pickIdx {
+			lines = append(lines, s.OptionSelected.Render(fit("› "+text, w)))
+		} else {
+			lines = append(lines, s.Option.Render(fit("  "+text, w)))
+		}
+	}
+	return lines
+}
+
+// detailLines: every field of the selected call.
+func (m *Model) detailLines() []string {
+	r := m.selected()
+	if r == nil {
+		return nil
+	}
+	s := &m.styles
+	c := &r.call
+	w := m.inner()
+	half := (w - 2) / 2
+	pair := func(l1, v1, l2, v2 string) string {
+		left := s.Label.Render(fit(l1, 10)) + s.Value.Render(fit(v1, half-10))
+		if l2 == "" {
+			return left
+		}
+		return left + "  " + s.Label.Render(fit(l2, 10)) + s.Value.Render(fit(v2, w-half-2-10))
+	}
+	clock := func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(m.now.Location()).Format("15:04:05")
+	}
+	state := stateGlyph(c.State) + " " + stateWord(c.State)
+	switch {
+	case r.pending:
+		state += " · " + pendingWord(r.pendingAct)
+	case c.State == providers.StateRinging && !c.AnswerBy.IsZero():
+		if cd := countdownAt(c, m.now, 1); cd.expired() {
+			state += " · " + wordTimedOut + " (window closed at " + clock(c.AnswerBy) + ")"
+		} else {
+			state += " · " + formatLeft(cd.secs) + " left to answer, until " + clock(c.AnswerBy)
+		}
+	case c.State.Live() && c.State != providers.StateRinging:
+		state += " · " + formatDuration(callAge(c, m.now))
+	}
+	party := func(p providers.Party) string {
+		parts := []string{}
+		if p.Name != "" {
+			parts = append(parts, p.Name)
+		}
+		if p.ID != "" && p.ID != p.Name {
+			parts = append(parts, p.ID)
+		}
+		if p.Kind != providers.KindUnknown {
+			parts = append(parts, string(p.Kind))
+		}
+		if len(parts) == 0 {
+			return "unknown"
+		}
+		return strings.Join(parts, " · ")
+	}
+	or := func(s, alt string) string {
+		if s == "" {
+			return alt
+		}
+		return s
+	}
+	allowed := strings.Join(c.Caps.Names(), ", ")
+	if allowed == "" {
+		allowed = "nothing"
+	}
+	var can []string
+	for _, a := range []providers.Action{providers.ActionAnswer, providers.ActionReject, providers.ActionHangup} {
+		if c.Can(a) {
+			can = append(can, a.String())
+		}
+	}
+	now := "nothing"
+	if len(can) > 0 {
+		now = strings.Join(can, ", ")
+	}
+	end := "—"
+	if !c.End.IsZero() {
+		end = c.End.String()
+	}
+	outcome := or(string(c.Result()), "—")
+	talk := "—"
+	if !c.Answered.IsZero() {
+		talk = formatDuration(c.Duration(m.now))
+	}
+	mods := strings.Join(c.Modalities, ", ")
+	title := s.PanelTitle.Render(fit(clean(c.From.String())+" → "+clean(calleeText(c)), w))
+	return []string{
+		title,
+		pair("state", state, "", ""),
+		pair("from", party(c.From), "to", party(c.To)),
+		pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")),
+		pair("media", or(mods, "—"), "region", or(c.Region, "—")),
+		pair("arrived", clock(c.Arrived), "answer by", clock(c.AnswerBy)),
+		pair("answered", clock(c.Answered)+" · talk "+talk, "ended", clock(c.Ended)),
+		pair("end", end, "outcome", outcome),
+		pair("offers", allowed, "can now", now),
+		s.Hint.Render(fit("id "+c.ID+" · "+c.Provider+" · version "+strconv.FormatUint(c.Version, 10), w)),
+	}
+}
+
+// fullHelpLines is the `?` help, as tall as the panel allows.
+func (m *Model) fullHelpLines(h int) []string {
+	k := m.helpKey(true)
+	if m.helpCache.fullKey != k {
+		m.help.SetWidth(m.width - 2)
+		lines := strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")
+		for i, l := range lines {
+			lines[i] = " " + l
+		}
+		if len(m.reasons) == 0 && !m.cfg.ReadOnly {
+			lines = append(lines, m.styles.Hint.Render(" "+m.providerName()+" rejects without a reason: r sends the reject at once"))
+		}
+		m.helpCache.full, m.helpCache.fullKey = lines, k
+	}
+	return fitLines(m.helpCache.full, h, m.width)
+}
+
+// helpCache keeps the rendered help lines: the short bar is on every frame,
+// and bubbles/help renders it with several styles per key.
+type helpCache struct {
+	shortKey, fullKey helpKey
+	short             string
+	full              []string
+}
+
+type helpKey struct {
+	mode   mode
+	mask   uint32
+	width  int
+	epoch  uint32
+	full   bool
+	labels string
+}
+
+func (m *Model) helpKey(full bool) helpKey {
+	k := &m.keys
+	return helpKey{mode: m.mode, mask: k.enabledMask(), width: m.width, epoch: m.epoch, full: full,
+		labels: k.Tab.Help().Desc + k.Detail.Help().Desc + k.Back.Help().Desc + k.Help.Help().Desc}
+}
+
+// helpLine is the short help bar: the keys that work now.
+func (m *Model) helpLine() string {
+	k := m.helpKey(false)
+	if m.helpCache.shortKey == k && m.helpCache.short != "" {
+		return m.helpCache.short
+	}
+	m.help.SetWidth(m.width - 1)
+	var line string
+	switch m.mode {
+	case modePicker:
+		letters := ""
+		for _, r := range m.reasons {
+			if j, ok := m.letters[string(r[0])]; ok && m.reasons[j] == r {
+				if letters != "" {
+					letters += "/"
+				}
+				letters += string(r[0])
+			}
+		}
+		pick := key.NewBinding(key.WithKeys("_"), key.WithHelp(letters, "pick"))
+		line = m.help.ShortHelpView([]key.Binding{m.keys.PickUp, m.keys.PickChoose, pick, m.keys.PickCancel})
+	case modeConfirm:
+		other := key.NewBinding(key.WithKeys("_"), key.WithHelp("other", "cancel"))
+		line = m.help.ShortHelpView([]key.Binding{m.keys.ConfirmYes, other})
+	case modeFilter:
+		move := key.NewBinding(key.WithKeys("_"), key.WithHelp("↑/↓", "select"))
+		line = m.help.ShortHelpView([]key.Binding{m.keys.FilterKeep, m.keys.FilterClear, move})
+	default:
+		line = m.help.ShortHelpView(m.keys.ShortHelp())
+	}
+	line = " " + line
+	if w := width(line); w < m.width {
+		line += spaces(m.width - w)
+	}
+	m.helpCache.short, m.helpCache.shortKey = line, k
+	return line
+}

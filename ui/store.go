@@ -1,0 +1,367 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"ringside/providers"
+)
+
+// row is one call as the console holds it: the provider's latest snapshot
+// plus what only the console knows (a request in flight, cached text).
+type row struct {
+	call  providers.Call
+	key   sortKey
+	ended bool // on the history tab rather than the live one
+
+	pending    bool // a request for this call is in flight
+	pendingAct providers.Action
+
+	inView bool // in the filtered list of its tab (only while a filter is set)
+
+	search    string // lower-case text the filter matches against
+	searchVer uint64
+	searchOK  bool
+
+	line    string // rendered table line
+	lineKey lineKey
+}
+
+// searchText is every piece of text the console can show for the call, in
+// lower case, built at most once per version.
+func (r *row) searchText() string {
+	if r.searchOK && r.searchVer == r.call.Version {
+		return r.search
+	}
+	c := &r.call
+	var b strings.Builder
+	b.Grow(128)
+	add := func(s string) {
+		if s != "" {
+			b.WriteString(s)
+			b.WriteByte('\x1f') // a separator no query contains
+		}
+	}
+	add(stateWord(c.State))
+	add(c.From.String())
+	add(c.From.ID)
+	add(string(c.From.Kind))
+	add(c.To.String())
+	add(c.To.ID)
+	add(string(c.To.Kind))
+	add(c.Queue)
+	add(c.Region)
+	add(string(c.Direction))
+	add(c.ID)
+	for _, m := range c.Modalities {
+		add(m)
+		add(shortModality(m))
+	}
+	if !c.End.IsZero() {
+		add(c.End.String())
+	}
+	add(string(c.Result()))
+	if c.State == providers.StateRinging && !c.AnswerBy.IsZero() {
+		add("no answer timed out") // what an expired ringing row says
+	}
+	r.search = strings.ToLower(b.String())
+	r.searchVer, r.searchOK = c.Version, true
+	return r.search
+}
+
+// counts are the header's numbers, kept up to date as events arrive.
+type counts struct {
+	ringing, active, held     int // live calls by state (active counts connecting, held and ending too)
+	handled, rejected, missed int // ended calls by outcome, since the console started
+	live, ended               int // rows on each tab
+}
+
+func (n *counts) add(c *providers.Call, sign int) {
+	switch c.State {
+	case providers.StateRinging:
+		n.ringing += sign
+	case providers.StateConnecting, providers.StateActive, providers.StateEnding:
+		n.active += sign
+	case providers.StateHeld:
+		n.active += sign
+		n.held += sign
+	}
+}
+
+// store holds every call the console knows: live calls in display order,
+// ended calls newest first, and the filtered views of both while a filter is
+// set. All operations on one call are O(log n).
+type store struct {
+	rows      map[string]*row
+	live      orderedList
+	hist      orderedList
+	fLive     orderedList // live rows matching the filter
+	fHist     orderedList // ended rows matching the filter
+	query     query
+	n         counts
+	histLimit int
+}
+
+func newStore(histLimit int) *store {
+	return &store{rows: make(map[string]*row), histLimit: histLimit}
+}
+
+// liveKey orders the live tab: ringing calls first, soonest deadline first;
+// then everything else by when it started.
+func liveKey(c *providers.Call) sortKey {
+	if c.State == providers.StateRinging {
+		t := c.AnswerBy
+		if t.IsZero() {
+			t = c.Arrived.Add(providers.DefaultAnswerWindow)
+		}
+		return sortKey{group: 0, t: nanos(t), id: c.ID}
+	}
+	t := c.Answered
+	if t.IsZero() {
+		t = c.Arrived
+	}
+	return sortKey{group: 1, t: nanos(t), id: c.ID}
+}
+
+// histKey orders the history tab newest first. A provider that did not say
+// when the call ended gets it placed by its last known time.
+func histKey(c *providers.Call) sortKey {
+	t := c.Ended
+	for _, alt := range []time.Time{c.Answered, c.Arrived} {
+		if t.IsZero() {
+			t = alt
+		}
+	}
+	return sortKey{group: 2, t: -nanos(t), id: c.ID}
+}
+
+// nanos is t in unix nanoseconds, 0 for the zero time (whose UnixNano is
+// out of range).
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// get returns the row for id, or nil.
+func (s *store) get(id string) *row { return s.rows[id] }
+
+// list is the list a tab shows: filtered while a filter is set.
+func (s *store) list(history bool) *orderedList {
+	switch {
+	case history && s.query.active():
+		return &s.fHist
+	case history:
+		return &s.hist
+	case s.query.active():
+		return &s.fLive
+	}
+	return &s.live
+}
+
+// apply takes one snapshot. A snapshot that is not newer than what the store
+// has is dropped, and an ended call never comes back to life. It reports
+// whether anything changed.
+func (s *store) apply(c *providers.Call) bool {
+	if c == nil || c.ID == "" {
+		return false
+	}
+	r := s.rows[c.ID]
+	if r == nil {
+		r = &row{call: *c}
+		r.ended = c.State == providers.StateEnded
+		s.place(r)
+		s.rows[c.ID] = r
+		s.tally(r, +1)
+		s.trimHistory()
+		return true
+	}
+	if c.Version <= r.call.Version {
+		return false
+	}
+	if r.ended && c.State != providers.StateEnded {
+		return false
+	}
+	s.tally(r, -1)
+	wasEnded := r.ended
+	var oldKey sortKey
+	if wasEnded {
+		oldKey = histKey(&r.call)
+	} else {
+		oldKey = liveKey(&r.call)
+	}
+	r.call = *c
+	r.ended = c.State == providers.StateEnded
+	newKey := liveKey(c)
+	if r.ended {
+		newKey = histKey(c)
+	}
+	if newKey != oldKey || wasEnded != r.ended {
+		s.unplace(r, wasEnded)
+		s.place(r)
+	} else if s.query.active() {
+		// Same place, but the text the filter sees may have changed.
+		s.refilter(r)
+	}
+	s.tally(r, +1)
+	if r.ended && !wasEnded {
+		s.trimHistory()
+	}
+	return true
+}
+
+// tally adds (sign +1) or removes (-1) r's part of the counts. Outcomes are
+// counted once, when a call ends, and never taken back.
+func (s *store) tally(r *row, sign int) {
+	if r.ended {
+		s.n.ended += sign
+		if sign > 0 {
+			switch r.call.Result() {
+			case providers.OutcomeHandled:
+				s.n.handled++
+			case providers.OutcomeRejected:
+				s.n.rejected++
+			case providers.OutcomeMissed:
+				s.n.missed++
+			}
+		}
+		return
+	}
+	s.n.live += sign
+	s.n.add(&r.call, sign)
+}
+
+func (s *store) place(r *row) {
+	if r.ended {
+		r.key = histKey(&r.call)
+		s.hist.Insert(r)
+	} else {
+		r.key = liveKey(&r.call)
+		s.live.Insert(r)
+	}
+	r.inView = false
+	if s.query.active() && s.query.match(r) {
+		s.filtered(r.ended).Insert(r)
+		r.inView = true
+	}
+}
+
+func (s *store) unplace(r *row, wasEnded bool) {
+	if wasEnded {
+		s.hist.Delete(r)
+	} else {
+		s.live.Delete(r)
+	}
+	if r.inView {
+		s.filtered(wasEnded).Delete(r)
+		r.inView = false
+	}
+}
+
+func (s *store) refilter(r *row) {
+	if m := s.query.match(r); m != r.inView {
+		if m {
+			s.filtered(r.ended).Insert(r)
+		} else {
+			s.filtered(r.ended).Delete(r)
+		}
+		r.inView = m
+	}
+}
+
+func (s *store) filtered(history bool) *orderedList {
+	if history {
+		return &s.fHist
+	}
+	return &s.fLive
+}
+
+// trimHistory forgets the oldest ended calls beyond the limit.
+func (s *store) trimHistory() {
+	for s.histLimit > 0 && s.hist.Len() > s.histLimit {
+		old := s.hist.At(s.hist.Len() - 1)
+		s.hist.Delete(old)
+		if old.inView {
+			s.fHist.Delete(old)
+		}
+		delete(s.rows, old.call.ID)
+		s.n.ended--
+	}
+}
+
+// setFilter changes the filter. When the new query only narrows the old one
+// (more typed at the end), only the rows that matched before are scanned;
+// otherwise every row's cached search text is. Rows are never re-rendered.
+func (s *store) setFilter(text string) {
+	q := parseQuery(text)
+	if q.text == s.query.text {
+		return
+	}
+	narrowing := s.query.active() && q.narrows(s.query)
+	s.query = q
+	if !q.active() {
+		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
+			l.Range(0, func(_ int, r *row) bool { r.inView = false; return true })
+			l.Reset(nil)
+		}
+		return
+	}
+	rebuild := func(src, dst *orderedList) {
+		var keep []*row
+		src.Range(0, func(_ int, r *row) bool {
+			if q.match(r) {
+				keep = append(keep, r)
+				r.inView = true
+			} else {
+				r.inView = false
+			}
+			return true
+		})
+		dst.Reset(keep)
+	}
+	if narrowing {
+		rebuild(&s.fLive, &s.fLive)
+		rebuild(&s.fHist, &s.fHist)
+		return
+	}
+	rebuild(&s.live, &s.fLive)
+	rebuild(&s.hist, &s.fHist)
+}
+
+// query is a parsed filter: every word must appear in the call's text.
+type query struct {
+	text  string
+	terms []string
+}
+
+func parseQuery(text string) query {
+	return query{text: text, terms: strings.Fields(strings.ToLower(text))}
+}
+
+func (q query) active() bool { return len(q.terms) > 0 }
+
+func (q query) match(r *row) bool {
+	s := r.searchText()
+	for _, t := range q.terms {
+		if !strings.Contains(s, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// narrows reports whether q can only match a subset of what old matched:
+// every old term is contained in the term at the same place in q, and q
+// has no fewer terms.
+func (q query) narrows(old query) bool {
+	if len(q.terms) < len(old.terms) {
+		return false
+	}
+	for i, t := range old.terms {
+		if !strings.Contains(q.terms[i], t) {
+			return false
+		}
+	}
+	return true
+}
