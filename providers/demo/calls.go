@@ -1,0 +1,183 @@
+package demo
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"ringside/providers"
+)
+
+// simCall is the simulation's side of one live call: what the ledger does
+// not hold — its fate if nobody acts, its script once answered, and the one
+// event pending for it.
+type simCall struct {
+	id         string
+	serial     uint64
+	state      providers.State
+	rejectable bool
+
+	// Fate of the call while it rings, if nobody at the console acts.
+	fate    eventKind     // evTimeout, evGiveUp or evElsewhere
+	fateIn  time.Duration // how long after arrival the fate strikes (timeouts: the window)
+	fateEnd providers.EndReason
+
+	plan talkPlan
+	ev   *event // the pending event; nil if none
+}
+
+// talkPlan scripts an answered call. Durations are drawn when the call is
+// created, so what the console does to one call never changes another
+// call's future.
+type talkPlan struct {
+	setup       time.Duration // answer to media up
+	mediaFails  bool          // media never comes up
+	remaining   time.Duration // talk time still to come, not counting hold
+	holdIn      time.Duration // talk time before the hold; 0 when no hold is to come
+	holdFor     time.Duration
+	quitAfter   time.Duration // caller hangs up this long into the hold; 0 = waits it out
+	remoteEnd   providers.EndReason
+	holdQuitEnd providers.EndReason
+	teardown    time.Duration // our hang-up to the call being gone
+}
+
+// callRand is the random stream of one call, derived from the seed and the
+// call's serial number alone: the same seed always gives call n the same
+// caller, fate and script, whatever happened to calls before it.
+func callRand(seed int64, serial uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(mix(uint64(seed), serial, 1), mix(uint64(seed), serial, 2)))
+}
+
+// mix spreads seed, stream and word into an unrelated 64-bit state
+// (splitmix64), so neighbouring serials get independent streams.
+func mix(seed, stream, word uint64) uint64 {
+	z := seed ^ stream*0x9e3779b97f4a7c15 ^ word*0xbf58476d1ce4e5b9
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	d := lo + time.Duration(r.Float64()*float64(hi-lo))
+	return d.Round(time.Millisecond)
+}
+
+// drawCall creates the caller, route and script of call serial. patient
+// makes a queue call that rings out its whole window: the first call of a
+// start-up population, so tests and demos can count on it.
+func (s *sim) drawCall(serial uint64, r *rand.Rand, patient bool) (*simCall, providers.Call) {
+	c := &simCall{serial: serial}
+	var call providers.Call
+	call.Direction = providers.Incoming
+
+	viaQueue := r.Float64() < 0.7 || patient
+	rg := drawRegion(r)
+	call.Region = rg.name
+	who := r.Float64()
+	var phone, direct bool
+	switch {
+	case viaQueue && who < 0.60, !viaQueue && who < 0.25:
+		phone = true
+		number := rg.phones[r.IntN(len(rg.phones))].draw(r)
+		call.From = providers.Party{ID: number, Kind: providers.KindPhone}
+		if r.Float64() < 0.35 {
+			call.From.Name = callerIDNames[r.IntN(len(callerIDNames))]
+		}
+	case viaQueue && who < 0.93, !viaQueue && who < 0.95:
+		name := rg.users[r.IntN(len(rg.users))]
+		call.From = providers.Party{Name: name, ID: userIDs[name], Kind: providers.KindUser}
+	default:
+		name := rg.guests[r.IntN(len(rg.guests))]
+		call.From = providers.Party{Name: name, ID: userIDs[name], Kind: providers.KindGuest}
+	}
+	if viaQueue {
+		q := drawQueue(r)
+		call.Queue = q.name
+		call.To = providers.Party{Name: q.name, ID: q.id, Kind: providers.KindQueue}
+	} else {
+		direct = true
+		call.To = Agent
+	}
+	// Like Genesys, only calls offered through a queue can be turned down:
+	// the queue hands them to the next agent. A call dialled to you directly
+	// can only be answered or left to ring.
+	c.rejectable = viaQueue
+	call.Modalities = slices.Clone(drawModalities(r, phone))
+
+	for {
+		c.id = newGUID(r)
+		if _, taken := s.calls[c.id]; !taken {
+			if _, known := s.ledger.Get(c.id); !known {
+				break
+			}
+		}
+	}
+
+	// The ring: who gives up, who is taken by a colleague, who rings out.
+	fateU, giveUpAt, elsewhereAt := r.Float64(), 0.15+0.75*r.Float64(), 0.2+0.65*r.Float64()
+	switch {
+	case patient:
+		c.fate = evTimeout
+	case fateU < 0.22:
+		c.fate, c.fateEnd = evGiveUp, giveUpEnd(phone, direct)
+		c.fateIn = time.Duration(giveUpAt * float64(s.window))
+	case viaQueue && fateU < 0.34:
+		c.fate, c.fateEnd = evElsewhere, EndAnsweredElsewhere
+		c.fateIn = time.Duration(elsewhereAt * float64(s.window))
+	default:
+		c.fate = evTimeout
+	}
+	if c.fate == evTimeout {
+		c.fateIn, c.fateEnd = s.window, EndTimedOut
+	}
+
+	// The conversation, should someone answer.
+	p := &c.plan
+	p.setup = between(r, 400*time.Millisecond, 1500*time.Millisecond)
+	p.mediaFails = r.Float64() < 0.015
+	// Talk time is log-normal: most calls take a few minutes, a few drag on.
+	talk := math.Exp(math.Log(150) + 0.8*r.NormFloat64())
+	p.remaining = (time.Duration(min(max(talk, 12), 40*60) * float64(time.Second))).Round(time.Millisecond)
+	holds, holdFrac := r.Float64() < 0.25, 0.2+0.5*r.Float64()
+	p.holdFor = between(r, 8*time.Second, 75*time.Second)
+	quits, quitFrac := r.Float64() < 0.12, 0.3+0.6*r.Float64()
+	if holds {
+		p.holdIn = max(time.Duration(holdFrac*float64(p.remaining)).Round(time.Millisecond), time.Millisecond)
+		if quits {
+			p.quitAfter = max(time.Duration(quitFrac*float64(p.holdFor)).Round(time.Millisecond), time.Millisecond)
+		}
+	}
+	endU := r.Float64()
+	switch {
+	case phone:
+		p.remoteEnd, p.holdQuitEnd = pick(endU, pstnEnds), endPSTNOnHold
+	case direct:
+		p.remoteEnd, p.holdQuitEnd = pick(endU, directEnds), endOtherOnHold
+	default:
+		p.remoteEnd, p.holdQuitEnd = pick(endU, queueEnds), endOtherOnHold
+	}
+	p.teardown = between(r, 150*time.Millisecond, 650*time.Millisecond)
+	return c, call
+}
+
+func giveUpEnd(phone, direct bool) providers.EndReason {
+	switch {
+	case phone:
+		return endPSTNGaveUp
+	case direct:
+		return endGaveUpP2P
+	}
+	return endGaveUp
+}
+
+// ringingCaps is what may be done to a ringing call.
+func (c *simCall) ringingCaps() providers.Capabilities {
+	if c.rejectable {
+		return providers.Caps(providers.ActionAnswer, providers.ActionReject)
+	}
+	return providers.Caps(providers.ActionAnswer)
+}
+
+var connectedCaps = providers.Caps(providers.ActionHangup)

@@ -1,0 +1,76 @@
+// Package demo is ringside's built-in call simulator and its default
+// provider: a living console with no account and no server, for demos,
+// supervisors' load tests and the console's own end-to-end tests.
+//
+// # What it simulates
+//
+// Calls arrive as a Poisson process at Config.Rate per minute (--demo-rate).
+// Callers are Teams users, guests from other organisations and PSTN numbers
+// from several countries (all from ranges kept for fiction), in the amer,
+// emea and apac regions; most calls carry audio, some add video, the odd one
+// a screen share (PSTN calls are audio only). About seven calls in ten come
+// through a queue (Support, Sales, Billing, IT Helpdesk, Returns, Onboarding);
+// the rest are dialled to the agent directly.
+//
+// A ringing call offers answer, and reject when it came through a queue: as
+// on Genesys, a call dialled to the agent directly cannot be turned down, so
+// the console's gating is visible. Left alone, a ringing call times out at
+// its answer deadline (Options.AnswerWindow after it arrived) with
+// EndTimedOut (408/10057); some callers hang up first, and some queue calls
+// are taken by another agent; all three count as missed.
+//
+// Answer moves a call to connecting and, once its media is up (0.4 to 1.5
+// s), to active. A connected call talks for a few minutes (log-normal, from
+// 12 s to 40 min), is sometimes put on hold and retrieved, and ends with the
+// code Graph gives for how it ended: 200/540000 or 560000 when a PSTN caller
+// hangs up, 200/4097, 4521 or 18503 when a Teams caller does, now and then a
+// keep-alive timeout or a media failure. Reject ends a ringing call at once
+// with the reason's code (RejectEnd: 603 none, 486 busy, 403 forbidden) and
+// outcome rejected. Hangup moves a connected call to ending and, a fraction
+// of a second later, to ended with EndHungUp (200/7000).
+//
+// Actions refused return errors that wrap providers.ErrNotFound (no such
+// call) or providers.ErrNotAllowed (the call's state or capabilities forbid
+// it, or it has already ended), with the reason in words.
+//
+// # Reproducible runs
+//
+// Everything is drawn from Config.Seed (--demo-seed): the same seed and the
+// same clock give the same calls, the same fates and the same events. Each
+// call has its own random stream, so what the console does to one call
+// never changes another. Seed 0 draws a fresh seed; Provider.Seed and the
+// live status detail ("simulated calls, seed N, R/min") show it so a run can
+// be repeated. The clock is Options.Now, so a test that controls it controls
+// every deadline.
+//
+// Config.Calls (--demo-calls) starts with that many calls already under
+// way at Options.Now(): about a fifth ringing with staggered countdowns, the
+// rest connecting, talking or on hold. The first is always a fresh ringing
+// queue call that can be rejected, with its whole answer window ahead, and
+// its caller waits the window out.
+//
+// # One ringing call for a test
+//
+// To make exactly one call ring, deterministically, and nothing else happen:
+//
+//	p, err := demo.New(demo.Config{Rate: 0, Calls: 1, Seed: 1}, providers.Options{
+//		Now:          clock.Now,  // the test's clock
+//		AnswerWindow: time.Minute,
+//	})
+//
+// Run then sends a connecting status, the ringing call (AnswerBy =
+// clock.Now() at New + AnswerWindow, capabilities answer and reject), and a
+// live status. Reject(ctx, id, providers.ReasonBusy) ends it at once; the
+// next event is the call ended with the end reason RejectEnd(busy) (486,
+// "Rejected from the console: busy") and outcome rejected. With a frozen
+// clock the call rings until the clock is moved past AnswerBy; moved there,
+// it ends with EndTimedOut exactly at AnswerBy.
+//
+// # Shape
+//
+// The simulation is a discrete-event scheduler with no clock or goroutine
+// of its own: it plays every event due by the time it is handed, and
+// actions apply at the time they are made. Provider wraps it in a lock;
+// Run sleeps on a timer until the next event or an action, so an idle
+// simulation does no work.
+package demo

@@ -1,0 +1,203 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"ringside/providers"
+)
+
+// Name is the provider's name in calls, status lines and logs.
+const Name = "demo"
+
+// Provider is the simulator as a providers.Provider. Run feeds the console;
+// the actions may be called from any goroutine, whether Run is going or not.
+type Provider struct {
+	opts providers.Options
+	seed int64
+	rate float64
+
+	mu      sync.Mutex
+	sim     *sim
+	running bool
+
+	// wake tells Run that an action changed something: there are events to
+	// send and the next event may be sooner than the one it sleeps for.
+	wake chan struct{}
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New builds the simulation, with cfg.Calls calls already under way at
+// opts.Now(). Ringing calls get opts.AnswerWindow to be answered.
+func New(cfg Config, opts providers.Options) (*Provider, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.WithDefaults()
+	seed := cfg.Seed
+	if seed == 0 {
+		// Short enough to read off the header and type back in.
+		seed = rand.Int64N(999_999_999) + 1
+	}
+	p := &Provider{
+		opts: opts,
+		seed: seed,
+		rate: cfg.Rate,
+		sim:  newSim(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls),
+		wake: make(chan struct{}, 1),
+	}
+	return p, nil
+}
+
+// Name is "demo".
+func (p *Provider) Name() string { return Name }
+
+// Seed is the seed in use: the configured one, or the one drawn for a
+// configured 0. Passing it back as --demo-seed repeats the run.
+func (p *Provider) Seed() int64 { return p.seed }
+
+// RejectReasons are Graph's: none, busy and forbidden.
+func (p *Provider) RejectReasons() []providers.RejectReason {
+	return slices.Clone(providers.RejectReasons)
+}
+
+// Detail is what the status line says about the simulation.
+func (p *Provider) Detail() string {
+	arrivals := "no new calls"
+	if p.rate > 0 {
+		arrivals = formatRate(p.rate)
+	}
+	return "simulated calls, seed " + strconv.FormatInt(p.seed, 10) + ", " + arrivals
+}
+
+// Run sends the calls under way, then every change as it happens, until ctx
+// ends. It sleeps until the next simulated event or an action, whichever
+// comes first, so an idle simulation costs nothing. Only one Run may go at a
+// time; a later Run starts again with a snapshot of the calls then.
+func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
+	p.mu.Lock()
+	if p.running {
+		p.mu.Unlock()
+		return errors.New("demo: the simulation is already running")
+	}
+	p.running = true
+	p.sim.advance(p.opts.Now())
+	p.sim.flush() // the snapshot carries the result
+	snap := p.sim.snapshot()
+	now := p.sim.now
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.running = false
+		p.sim.flush()
+		p.mu.Unlock()
+	}()
+
+	p.opts.Log.Info("demo simulation starting", "seed", p.seed, "rate_per_min", p.rate, "calls", len(snap))
+	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
+		Link: providers.LinkConnecting, Detail: "starting the simulation",
+	})) {
+		return nil
+	}
+	for i := range snap {
+		if !providers.Emit(ctx, sink, providers.Event{Time: now, Call: &snap[i]}) {
+			return nil
+		}
+	}
+	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
+		Link: providers.LinkLive, Detail: p.Detail(),
+	})) {
+		return nil
+	}
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		p.sim.advance(p.opts.Now())
+		batch := p.sim.flush()
+		at, scheduled := p.sim.next()
+		wait := at.Sub(p.sim.now)
+		p.mu.Unlock()
+
+		for _, ev := range batch {
+			if !providers.Emit(ctx, sink, ev) {
+				return nil
+			}
+		}
+		var due <-chan time.Time
+		if scheduled {
+			timer.Reset(max(wait, 0))
+			due = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-due:
+		case <-p.wake:
+		}
+	}
+}
+
+// Answer answers a ringing call: it is connecting at once and talking once
+// its media is up, a fraction of a second later.
+func (p *Provider) Answer(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("answer call %s: %w", id, err)
+	}
+	return p.act("answer", id, func(now time.Time) error { return p.sim.answer(now, id) })
+}
+
+// Reject turns a ringing call down for reason (none when empty); the call
+// ends at once with the reason's code. Calls dialled directly to the agent
+// cannot be rejected.
+func (p *Provider) Reject(ctx context.Context, id string, reason providers.RejectReason) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("reject call %s: %w", id, err)
+	}
+	if reason == "" {
+		reason = providers.ReasonNone
+	}
+	if parsed, ok := providers.ParseRejectReason(string(reason)); ok {
+		reason = parsed
+	}
+	return p.act("reject", id, func(now time.Time) error { return p.sim.reject(now, id, reason) })
+}
+
+// Hangup hangs up a connected call: it is ending at once and gone a moment
+// later.
+func (p *Provider) Hangup(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("hang up call %s: %w", id, err)
+	}
+	return p.act("hangup", id, func(now time.Time) error { return p.sim.hangup(now, id) })
+}
+
+func (p *Provider) act(action, id string, apply func(now time.Time) error) error {
+	p.mu.Lock()
+	err := apply(p.opts.Now())
+	if p.running {
+		select {
+		case p.wake <- struct{}{}:
+		default: // Run has a wake-up pending already
+		}
+	} else {
+		// Nobody to tell; the next Run starts from a snapshot.
+		p.sim.flush()
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.opts.Log.Info("demo action refused", "action", action, "call", id, "error", err)
+	} else {
+		p.opts.Log.Debug("demo action", "action", action, "call", id)
+	}
+	return err
+}

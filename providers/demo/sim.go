@@ -1,0 +1,475 @@
+package demo
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"ringside/providers"
+)
+
+// The simulation is a discrete-event scheduler with no clock and no goroutine
+// of its own: every method takes the time it happens at. advance(now) plays
+// every event due by now, in time order, at the event's own instant; actions
+// first advance to their time, then apply. Given the seed and the times it is
+// handed, everything it does is fixed, so tests drive it with a fake clock
+// and never sleep. The Provider wraps it in a lock and a timer loop.
+
+type eventKind uint8
+
+const (
+	evArrival   eventKind = iota // a new call starts ringing
+	evTimeout                    // a ringing call reaches its answer deadline
+	evGiveUp                     // the caller hangs up while it rings
+	evElsewhere                  // another agent in the queue takes it
+	evMediaUp                    // an answered call's media is up: talking
+	evMediaFail                  // an answered call's media never comes up
+	evHold                       // the call is put on hold
+	evRetrieve                   // the call is taken off hold
+	evRemoteEnd                  // the far end ends the conversation
+	evHoldQuit                   // the caller hangs up while on hold
+	evTornDown                   // our hang-up has gone through
+)
+
+type event struct {
+	at    time.Time
+	seq   uint64 // breaks ties in scheduling order, so equal times stay deterministic
+	kind  eventKind
+	call  *simCall // nil for arrivals
+	index int      // position in the heap, for removal
+}
+
+// eventQueue is a min-heap on (at, seq).
+type eventQueue []*event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+func (q *eventQueue) Push(x any) {
+	e := x.(*event)
+	e.index = len(*q)
+	*q = append(*q, e)
+}
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	e.index = -1
+	return e
+}
+
+// catchUp bounds how far behind the clock the arrival process may run. After
+// a long pause (a laptop asleep, a stopped debugger) the calls that would
+// have come and gone unseen are skipped rather than replayed in a burst.
+const catchUp = time.Minute
+
+type sim struct {
+	name   string
+	seed   int64
+	rate   float64 // arrivals per minute
+	window time.Duration
+
+	ledger   *providers.Ledger
+	calls    map[string]*simCall // live calls
+	queue    eventQueue
+	arrivals *rand.Rand // the arrival process's own stream
+	arrival  *event     // the pending arrival, if the rate is above zero
+	serial   uint64     // serial of the last call created
+	seq      uint64
+	now      time.Time // never moves backwards
+
+	quiet bool              // building the start-up population: record no events
+	out   []providers.Event // changes since the last flush, in order
+}
+
+// newSim starts a simulation at start with population calls already there.
+func newSim(name string, seed int64, rate float64, window time.Duration, start time.Time, population int) *sim {
+	s := &sim{
+		name:     name,
+		seed:     seed,
+		rate:     rate,
+		window:   window,
+		ledger:   providers.NewLedger(name, 0),
+		calls:    make(map[string]*simCall, population),
+		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
+		now:      start,
+	}
+	s.populate(population)
+	if rate > 0 {
+		s.arrival = s.push(start.Add(s.interArrival()), evArrival, nil)
+	}
+	return s
+}
+
+// interArrival draws the gap to the next call of a Poisson process.
+func (s *sim) interArrival() time.Duration {
+	gap := s.arrivals.ExpFloat64() * 60 / s.rate
+	return max(time.Duration(gap*float64(time.Second)).Round(time.Millisecond), time.Millisecond)
+}
+
+func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
+	s.seq++
+	e := &event{at: at, seq: s.seq, kind: kind, call: c}
+	if s.quiet {
+		// Start-up population: the heap is built in one go afterwards.
+		e.index = len(s.queue)
+		s.queue = append(s.queue, e)
+	} else {
+		heap.Push(&s.queue, e)
+	}
+	if c != nil {
+		c.ev = e
+	}
+	return e
+}
+
+// schedule makes kind at at the one pending event of c.
+func (s *sim) schedule(c *simCall, kind eventKind, at time.Time) {
+	s.unschedule(c)
+	s.push(at, kind, c)
+}
+
+func (s *sim) unschedule(c *simCall) {
+	if c.ev != nil {
+		heap.Remove(&s.queue, c.ev.index)
+		c.ev = nil
+	}
+}
+
+// record applies change to call id in the ledger and keeps the new snapshot
+// as an event at t.
+func (s *sim) record(t time.Time, id string, change func(*providers.Call)) {
+	snap, changed := s.ledger.Update(id, change)
+	if changed && !s.quiet {
+		s.out = append(s.out, providers.Event{Time: t, Call: &snap})
+	}
+}
+
+// flush hands over the changes recorded since the last flush.
+func (s *sim) flush() []providers.Event {
+	out := s.out
+	s.out = nil
+	return out
+}
+
+// next is when the next event is due; ok is false when nothing is scheduled.
+func (s *sim) next() (at time.Time, ok bool) {
+	if len(s.queue) == 0 {
+		return time.Time{}, false
+	}
+	return s.queue[0].at, true
+}
+
+// advance plays every event due by now.
+func (s *sim) advance(now time.Time) {
+	if now.Before(s.now) {
+		now = s.now
+	}
+	for len(s.queue) > 0 && !s.queue[0].at.After(now) {
+		e := heap.Pop(&s.queue).(*event)
+		if e.call != nil {
+			e.call.ev = nil
+		}
+		s.fire(e, now)
+	}
+	s.now = now
+}
+
+func (s *sim) fire(e *event, now time.Time) {
+	c, t := e.call, e.at
+	switch e.kind {
+	case evArrival:
+		if now.Sub(t) > catchUp {
+			s.arrival = s.push(now.Add(s.interArrival()), evArrival, nil)
+			return
+		}
+		s.arrive(t)
+		s.arrival = s.push(t.Add(s.interArrival()), evArrival, nil)
+	case evTimeout, evGiveUp, evElsewhere:
+		s.end(c, t, c.fateEnd, providers.OutcomeMissed)
+	case evMediaUp, evRetrieve:
+		c.state = providers.StateActive
+		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateActive })
+		s.talk(c, t)
+	case evMediaFail:
+		s.end(c, t, EndMediaFailure, providers.OutcomeHandled)
+	case evHold:
+		c.state = providers.StateHeld
+		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateHeld })
+		s.hold(c, t)
+	case evRemoteEnd:
+		s.end(c, t, c.plan.remoteEnd, providers.OutcomeHandled)
+	case evHoldQuit:
+		s.end(c, t, c.plan.holdQuitEnd, providers.OutcomeHandled)
+	case evTornDown:
+		s.end(c, t, EndHungUp, providers.OutcomeHandled)
+	}
+}
+
+// arrive starts a new ringing call at t.
+func (s *sim) arrive(t time.Time) {
+	s.serial++
+	c, call := s.drawCall(s.serial, callRand(s.seed, s.serial), false)
+	s.ring(c, call, t, t)
+}
+
+// ring enters c as a ringing call that arrived at arrived, at time now.
+func (s *sim) ring(c *simCall, call providers.Call, arrived, now time.Time) {
+	c.state = providers.StateRinging
+	call.State = providers.StateRinging
+	call.Arrived = arrived
+	call.AnswerBy = arrived.Add(s.window)
+	call.Caps = c.ringingCaps()
+	s.calls[c.id] = c
+	s.record(now, c.id, func(x *providers.Call) { *x = call })
+	fateAt := arrived.Add(c.fateIn)
+	if fateAt.Before(now) {
+		fateAt = now
+	}
+	s.schedule(c, c.fate, fateAt)
+}
+
+// talk schedules what comes next for a call that is talking from t: a hold,
+// or the end of the conversation.
+func (s *sim) talk(c *simCall, t time.Time) {
+	p := &c.plan
+	if p.holdIn > 0 && p.holdIn < p.remaining {
+		s.schedule(c, evHold, t.Add(p.holdIn))
+		return
+	}
+	p.holdIn = 0
+	s.schedule(c, evRemoteEnd, t.Add(p.remaining))
+}
+
+// hold schedules the end of a hold that starts at t.
+func (s *sim) hold(c *simCall, t time.Time) {
+	p := &c.plan
+	p.remaining -= p.holdIn
+	p.holdIn = 0
+	if p.quitAfter > 0 {
+		s.schedule(c, evHoldQuit, t.Add(p.quitAfter))
+		return
+	}
+	s.schedule(c, evRetrieve, t.Add(p.holdFor))
+}
+
+// end ends c at t.
+func (s *sim) end(c *simCall, t time.Time, why providers.EndReason, outcome providers.Outcome) {
+	s.unschedule(c)
+	c.state = providers.StateEnded
+	delete(s.calls, c.id)
+	s.record(t, c.id, func(x *providers.Call) {
+		x.State = providers.StateEnded
+		x.Ended = t
+		x.End = why
+		x.Outcome = outcome
+		x.Caps = 0
+	})
+}
+
+// populate creates n calls already under way at s.now: a mix of ringing,
+// connecting, talking and held calls, as a console that has been open a
+// while would show. The first is always a fresh ringing queue call that can
+// be rejected and rings out its whole window, so a test or a demo can rely
+// on one call ringing right away.
+func (s *sim) populate(n int) {
+	if n <= 0 {
+		return
+	}
+	s.quiet = true
+	t0 := s.now
+	for i := range n {
+		s.serial++
+		r := callRand(s.seed, s.serial)
+		c, call := s.drawCall(s.serial, r, i == 0)
+		if i == 0 {
+			s.ring(c, call, t0, t0)
+			continue
+		}
+		u, back := r.Float64(), r.Float64()
+		if u < 0.18 {
+			// Ringing for a while already: countdowns start staggered.
+			arrived := t0.Add(-time.Duration(0.85 * back * float64(s.window)).Round(time.Millisecond))
+			if c.fate != evTimeout {
+				// The fate strikes in what is left of the window.
+				frac := float64(c.fateIn) / float64(s.window)
+				left := arrived.Add(s.window).Sub(t0)
+				c.fateIn = t0.Sub(arrived) + time.Duration(frac*float64(left))
+			}
+			s.ring(c, call, arrived, t0)
+			continue
+		}
+		p := &c.plan
+		ring := time.Duration((0.1 + 0.8*r.Float64()) * float64(s.window)).Round(time.Millisecond)
+		var answered time.Time
+		switch {
+		case u < 0.20:
+			answered = t0.Add(-time.Duration(back * float64(p.setup)).Round(time.Millisecond))
+			c.state = providers.StateConnecting
+			kind := evMediaUp
+			if p.mediaFails {
+				kind = evMediaFail
+			}
+			s.schedule(c, kind, answered.Add(p.setup))
+		case u < 0.32:
+			onHold := time.Duration(back * float64(p.holdFor)).Round(time.Millisecond)
+			talked := between(r, 10*time.Second, 4*time.Minute)
+			answered = t0.Add(-onHold - talked - p.setup)
+			c.state = providers.StateHeld
+			p.holdIn = 0
+			if p.quitAfter > onHold {
+				s.schedule(c, evHoldQuit, t0.Add(p.quitAfter-onHold))
+			} else {
+				s.schedule(c, evRetrieve, t0.Add(max(p.holdFor-onHold, time.Millisecond)))
+			}
+		default:
+			talked := time.Duration(back * float64(p.remaining)).Round(time.Millisecond)
+			answered = t0.Add(-talked - p.setup)
+			c.state = providers.StateActive
+			p.remaining = max(p.remaining-talked, time.Millisecond)
+			if p.holdIn > talked {
+				p.holdIn -= talked
+			} else {
+				p.holdIn = 0
+			}
+			s.talk(c, t0)
+		}
+		call.State = c.state
+		call.Arrived = answered.Add(-ring)
+		call.AnswerBy = call.Arrived.Add(s.window)
+		call.Answered = answered
+		call.Caps = connectedCaps
+		s.calls[c.id] = c
+		s.record(t0, c.id, func(x *providers.Call) { *x = call })
+	}
+	heap.Init(&s.queue)
+	s.quiet = false
+}
+
+// snapshot is every live call, oldest first.
+func (s *sim) snapshot() []providers.Call {
+	live := make([]*simCall, 0, len(s.calls))
+	for _, c := range s.calls {
+		live = append(live, c)
+	}
+	slices.SortFunc(live, func(a, b *simCall) int {
+		switch {
+		case a.serial < b.serial:
+			return -1
+		case a.serial > b.serial:
+			return 1
+		}
+		return 0
+	})
+	out := make([]providers.Call, 0, len(live))
+	for _, c := range live {
+		if call, ok := s.ledger.Get(c.id); ok {
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+// Actions. Each advances to now first, so a call whose deadline passed is
+// already over when the console's request is looked at.
+
+func (s *sim) answer(now time.Time, id string) error {
+	s.advance(now)
+	c, err := s.live("answer", id)
+	if err != nil {
+		return err
+	}
+	switch c.state {
+	case providers.StateRinging:
+	case providers.StateEnding:
+		return notAllowed("answer", id, "it is being hung up")
+	default:
+		return notAllowed("answer", id, "it is already answered")
+	}
+	t := s.now
+	c.state = providers.StateConnecting
+	s.record(t, id, func(x *providers.Call) {
+		x.State = providers.StateConnecting
+		x.Answered = t
+		x.Caps = connectedCaps
+	})
+	kind := evMediaUp
+	if c.plan.mediaFails {
+		kind = evMediaFail
+	}
+	s.schedule(c, kind, t.Add(c.plan.setup))
+	return nil
+}
+
+func (s *sim) reject(now time.Time, id string, reason providers.RejectReason) error {
+	end, ok := rejectEnds[reason]
+	if !ok {
+		return fmt.Errorf("reject call %s: unknown reason %q: use none, busy or forbidden", id, reason)
+	}
+	s.advance(now)
+	c, err := s.live("reject", id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.state == providers.StateEnding:
+		return notAllowed("reject", id, "it is being hung up")
+	case c.state != providers.StateRinging:
+		return notAllowed("reject", id, "it is already answered; hang it up instead")
+	case !c.rejectable:
+		return notAllowed("reject", id, "it was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out")
+	}
+	s.end(c, s.now, end, providers.OutcomeRejected)
+	return nil
+}
+
+func (s *sim) hangup(now time.Time, id string) error {
+	s.advance(now)
+	c, err := s.live("hang up", id)
+	if err != nil {
+		return err
+	}
+	switch c.state {
+	case providers.StateRinging:
+		if c.rejectable {
+			return notAllowed("hang up", id, "it has not been answered; reject it or let it ring out")
+		}
+		return notAllowed("hang up", id, "it has not been answered; answer it or let it ring out")
+	case providers.StateEnding:
+		return notAllowed("hang up", id, "it is already being hung up")
+	}
+	t := s.now
+	c.state = providers.StateEnding
+	s.record(t, id, func(x *providers.Call) {
+		x.State = providers.StateEnding
+		x.Caps = 0
+	})
+	s.schedule(c, evTornDown, t.Add(c.plan.teardown))
+	return nil
+}
+
+// live finds a live call for action, or says why there is none.
+func (s *sim) live(action, id string) (*simCall, error) {
+	if c, ok := s.calls[id]; ok {
+		return c, nil
+	}
+	if call, ok := s.ledger.Get(id); ok && call.State == providers.StateEnded {
+		return nil, notAllowed(action, id, "it has already ended: "+call.End.String())
+	}
+	return nil, fmt.Errorf("%s call %s: %w", action, id, providers.ErrNotFound)
+}
+
+func notAllowed(action, id, why string) error {
+	return fmt.Errorf("%s call %s: %w: %s", action, id, providers.ErrNotAllowed, why)
+}
