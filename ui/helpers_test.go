@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"image/color"
 	"strings"
 	"sync"
 	"testing"
@@ -224,3 +225,8 @@ func ended(c providers.Call, at time.Time, end providers.EndReason, o providers.
 }
 
 func lines(s string) []string { return strings.Split(s, "\n") }
+
+var (
+	lightGrey = color.RGBA{R: 0xee, G: 0xee, B: 0xee, A: 0xff}
+	black     = color.RGBA{A: 0xff}
+)
