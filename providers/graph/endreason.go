@@ -1,0 +1,78 @@
+package graph
+
+import (
+	"ringside/providers"
+	"ringside/providers/graph/notification"
+)
+
+// endWords holds the "Call end reason codes" table of Graph's delete-call
+// documentation (seed 003) in that document's own words, keyed by code and
+// subcode. The row "200 540000/560000" stands for either subcode.
+var endWords = map[[2]int]string{
+	{200, 4097}:   "Call ended by the other participant in the call.",
+	{200, 4521}:   "Call ended by the other participant in peer-to-peer call.",
+	{200, 5000}:   "Removed from the conversation by another participant.",
+	{200, 5001}:   "The conversation has ended.",
+	{200, 5002}:   "The conversation has ended as all other participants have left the call.",
+	{200, 5003}:   "The conversation has ended.",
+	{200, 5007}:   "The conversation has ended as the initiator of the group call left the conversation.",
+	{200, 5010}:   "The conversation has ended as only one participant remained in the conversation.",
+	{200, 5012}:   "The conversation has ended as there are no participants in the incoming roster.",
+	{200, 5013}:   "The conversation has ended as no one else has joined the group call.",
+	{200, 5014}:   "The conversation has ended because we were unable to determine a potential host for the group call.",
+	{200, 5020}:   "The conversation has ended as there are no nonhidden participants in the incoming roster.",
+	{200, 5030}:   "The conversation has ended as the breakout room duration has elapsed.",
+	{200, 5300}:   "Participant was removed from the conversation by another participant.",
+	{200, 5855}:   "Participant waiting in lobby was removed from the conversation after lobby inactivity timeout.",
+	{200, 7000}:   "The conversation has ended by bot.",
+	{200, 7015}:   "Call ended as the transfer completed successfully.",
+	{200, 10550}:  "The conversation has ended by bot.",
+	{200, 18503}:  "The other participant in the peer-to-peer call left the conversation.",
+	{200, 540000}: "Call ended by the PSTN User.",
+	{200, 560000}: "Call ended by the PSTN User.",
+	{408, 8537}:   "Keep Alive timeout, cleaned up inactive call.",
+	{408, 1106}:   "An acknowledgment wasn't received for the call acceptance in the allotted time.",
+	{408, 10057}:  "Call timed out due to no signaling from callee endpoints.",
+	{410, 301005}: "Media connectivity failure.",
+	{480, 10037}:  "No callee endpoints were found.",
+	{480, 10076}:  "Callee couldn't be reached.",
+	{480, 10134}:  "Call rejected due to inability to route the call.",
+	{480, 10199}:  "Call rejected as private calling is disabled for the user.",
+	{500, 1005}:   "Server encountered connectivity error with Bot's media. Check media connectivity between Bot and Microsoft.",
+}
+
+// EndReasonWords returns the documented words for a code and subcode, or ""
+// when the table has no row for them.
+func EndReasonWords(code, subcode int) string { return endWords[[2]int{code, subcode}] }
+
+// Words for ends the table cannot explain.
+const (
+	textRejectedPrefix = "Rejected as "
+	textNoReason       = "Ended; Graph gave no reason."
+	textRangOut        = "Not answered in time; Graph sent no end notice."
+	textGone           = "Graph no longer knows this call."
+)
+
+// endReason says why a call ended: the table's words for its resultInfo,
+// else the notification's own message, else the bare codes (Text empty, the
+// console shows "code 500/7106"). Without a resultInfo it falls back to our
+// own reject, then to the beta terminationReason.
+func endReason(data *notification.Call, rejected providers.RejectReason) providers.EndReason {
+	if data != nil && data.ResultInfo != nil {
+		ri := data.ResultInfo
+		if ri.Code != 0 || ri.Subcode != 0 || ri.Message != "" {
+			text := EndReasonWords(ri.Code, ri.Subcode)
+			if text == "" {
+				text = ri.Message
+			}
+			return providers.EndReason{Code: ri.Code, Subcode: ri.Subcode, Text: text}
+		}
+	}
+	switch {
+	case rejected != "":
+		return providers.EndReason{Text: textRejectedPrefix + string(rejected) + "."}
+	case data != nil && data.TerminationReason != "":
+		return providers.EndReason{Text: data.TerminationReason}
+	}
+	return providers.EndReason{Text: textNoReason}
+}

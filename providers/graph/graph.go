@@ -1,0 +1,343 @@
+// Package graph is the Microsoft Graph provider: the calls of a Teams
+// calling bot, live. Microsoft posts call notifications to a webhook this
+// package serves (checking the token on each), and the console's actions go
+// back through the Graph calls API with an app-only token.
+//
+// The webhook replies as soon as a body is authenticated and decoded; the
+// notifications are then applied in arrival order by one worker goroutine,
+// through a providers.Ledger so that duplicates, reordering and late updates
+// never move a call backwards or bring an ended call back.
+//
+// Answer, Reject and Hangup work whether or not Run is going: the one-shot
+// commands construct the provider and call one of them.
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"ringside/providers"
+	"ringside/providers/graph/callapi"
+	"ringside/providers/graph/notification"
+	"ringside/providers/graph/webhookauth"
+)
+
+// Name is the provider's name on the command line and in the JSON stream.
+const Name = "graph"
+
+// Provider is the Microsoft Graph provider.
+type Provider struct {
+	cfg  Config
+	set  settings
+	opts providers.Options
+
+	ledger *providers.Ledger
+	ids    *idBook
+	auth   *webhookauth.Validator // nil when inbound authentication is off
+	api    *callapi.Client        // nil when the console cannot act on calls
+	caps   providers.Capabilities
+
+	// rejects records our reject of a call (by idKey) from the moment it is
+	// sent, so the end that follows is counted as a rejection even when
+	// Graph's deleted notification overtakes the reply to the reject.
+	rejectsMu sync.Mutex
+	rejects   map[string]providers.RejectReason
+
+	running atomic.Bool
+	run     atomic.Pointer[runState]
+
+	statusMu sync.Mutex
+	status   providers.Status
+
+	queueSize int
+	// ringGrace is how long after its answer deadline a call still shown as
+	// ringing is ended locally, in case Graph's end notice never arrives.
+	ringGrace time.Duration
+	encWarn   sync.Once
+}
+
+// runState is what the action methods need from a running Run.
+type runState struct {
+	ctx  context.Context
+	sink providers.Sink
+	addr string
+}
+
+// New checks cfg and builds the provider. It does no network I/O.
+func New(cfg Config, opts providers.Options) (*Provider, error) {
+	opts = opts.WithDefaults()
+	set, err := cfg.check(opts.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("graph provider: %w", err)
+	}
+	p := &Provider{
+		cfg: cfg, set: set, opts: opts,
+		ledger:    providers.NewLedger(Name, 0),
+		ids:       newIDBook(2 * providers.DefaultKeepEnded),
+		rejects:   make(map[string]providers.RejectReason),
+		queueSize: 1024,
+		ringGrace: 20 * time.Second,
+	}
+	if set.openID != "" {
+		p.auth, err = webhookauth.New(webhookauth.Config{
+			OpenIDConfigURL: set.openID, Audience: cfg.ClientID, Now: opts.Now, Log: opts.Log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("graph provider: inbound authentication: %w", err)
+		}
+	}
+	if set.actionsOff == "" {
+		api := set.api
+		api.Log, api.Now = opts.Log, opts.Now
+		p.api, err = callapi.New(api)
+		if err != nil {
+			return nil, fmt.Errorf("graph provider: %w", err)
+		}
+		p.caps = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
+	}
+	return p, nil
+}
+
+// Name is "graph".
+func (p *Provider) Name() string { return Name }
+
+// RejectReasons are Graph's: none, busy, forbidden.
+func (p *Provider) RejectReasons() []providers.RejectReason {
+	return slices.Clone(providers.RejectReasons)
+}
+
+// ActionsOff says why the console cannot act on calls (no client secret),
+// or is empty when it can. Calls then carry no capabilities.
+func (p *Provider) ActionsOff() string { return p.set.actionsOff }
+
+// Addr is the address the webhook listens on while Run is going.
+func (p *Provider) Addr() string {
+	if rs := p.run.Load(); rs != nil {
+		return rs.addr
+	}
+	return ""
+}
+
+// skipAuthWarning is the standing caution while inbound authentication is off.
+func (p *Provider) skipAuthWarning() string {
+	return "INBOUND AUTH OFF (--graph-skip-auth): anyone who can reach " + p.set.listen +
+		" can inject calls. Local development only."
+}
+
+// Run serves the webhook until ctx ends.
+func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("graph provider: already running")
+	}
+	defer p.running.Store(false)
+
+	warning := ""
+	if p.auth == nil {
+		warning = p.skipAuthWarning()
+		p.opts.Log.Warn("graph: " + warning)
+	}
+	if p.api == nil {
+		p.opts.Log.Warn("graph: calls are shown but cannot be answered, rejected or hung up: " + p.set.actionsOff)
+	}
+	p.setStatus(ctx, sink, func(s *providers.Status) {
+		*s = providers.Status{Link: providers.LinkConnecting, Detail: "starting the webhook on " + p.set.listen, Warning: warning}
+	})
+
+	ln, err := net.Listen("tcp", p.set.listen)
+	if err != nil {
+		err = fmt.Errorf("graph webhook: cannot listen on %s: %w", p.set.listen, err)
+		p.opts.Log.Error(err.Error())
+		p.setStatus(ctx, sink, func(s *providers.Status) { s.Link, s.Detail = providers.LinkFailed, err.Error() })
+		return err
+	}
+	addr := ln.Addr().String()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	queue := make(chan batch, p.queueSize)
+	p.run.Store(&runState{ctx: runCtx, sink: sink, addr: addr})
+	defer p.run.Store(nil)
+
+	srv := p.server(runCtx, queue)
+	served := make(chan error, 1)
+	go func() {
+		if p.set.tls != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { p.work(runCtx, sink, queue) })
+	if p.auth != nil {
+		wg.Go(func() { p.loadKeys(runCtx, sink) })
+	}
+
+	scheme := "http"
+	if p.set.tls != nil {
+		scheme = "https"
+	}
+	p.opts.Log.Info("graph: webhook listening", "url", scheme+"://"+addr+p.set.callbackPath)
+	p.setStatus(ctx, sink, func(s *providers.Status) { s.Link, s.Detail = providers.LinkLive, addr })
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		runErr = fmt.Errorf("graph webhook on %s stopped: %w", addr, err)
+	}
+	stop()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		_ = srv.Close()
+	}
+	wg.Wait()
+	if runErr != nil {
+		p.opts.Log.Error(runErr.Error())
+		p.setStatus(ctx, sink, func(s *providers.Status) { s.Link, s.Detail = providers.LinkFailed, runErr.Error() })
+		return runErr
+	}
+	return nil
+}
+
+// server is the webhook's HTTP server, with timeouts so that a slow or
+// silent client cannot hold connections open.
+func (p *Provider) server(ctx context.Context, queue chan<- batch) *http.Server {
+	return &http.Server{
+		Handler:           &webhook{p: p, ctx: ctx, queue: queue, logRefusal: rate.Sometimes{Interval: time.Second}},
+		TLSConfig:         p.set.tls,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          newErrorLog(p.opts.Log),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+}
+
+// setStatus changes the status under a lock and sends the whole of it.
+func (p *Provider) setStatus(ctx context.Context, sink providers.Sink, change func(*providers.Status)) {
+	p.statusMu.Lock()
+	change(&p.status)
+	s := p.status
+	p.statusMu.Unlock()
+	providers.Emit(ctx, sink, providers.StatusEvent(p.opts.Now(), s))
+}
+
+// loadKeys fetches the platform's signing keys, retrying with growing pauses
+// while it cannot; until then every notification is refused with 401 and
+// the header says why.
+func (p *Provider) loadKeys(ctx context.Context, sink providers.Sink) {
+	wait := time.Second
+	warned := false
+	for {
+		err := p.auth.Start(ctx)
+		if err == nil {
+			if warned {
+				p.setStatus(ctx, sink, func(s *providers.Status) { s.Warning = "" })
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		p.opts.Log.Error("graph: cannot load the calling platform's signing keys; notifications are refused until they load",
+			"err", err, "retry_in", wait)
+		warned = true
+		msg := "Cannot load Microsoft's signing keys (" + err.Error() + "); notifications are refused until they load."
+		p.setStatus(ctx, sink, func(s *providers.Status) { s.Warning = msg })
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(wait*2, time.Minute)
+	}
+}
+
+// batch is one accepted POST: its notifications and when it arrived.
+type batch struct {
+	at    time.Time
+	items []notification.Notification
+}
+
+// work applies batches in arrival order and ends calls that rang out with no
+// word from Graph.
+func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan batch) {
+	rings := newRingWatch()
+	defer rings.stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-queue:
+			for _, n := range b.items {
+				p.handle(ctx, sink, rings, b.at, n)
+			}
+		case <-rings.fired():
+			p.sweep(ctx, sink, rings)
+		}
+	}
+}
+
+func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringWatch, at time.Time, n notification.Notification) {
+	if n.Kind != notification.KindCall {
+		p.opts.Log.Debug("graph: notification about something the console does not show", "resource", n.Resource, "change", n.ChangeType)
+		return
+	}
+	id := p.ids.resolve(n.CallID)
+	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, rejected: p.rejectOf(id)}
+	call, changed := p.ledger.Update(id, ch.apply)
+	p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
+	if n.Call != nil && n.Call.Source != nil && call.From.Name == EncryptedCaller {
+		p.encWarn.Do(func() {
+			p.opts.Log.Warn("graph: callers arrive encrypted; grant the app a Calls.* application permission (e.g. Calls.JoinGroupCall.All) to see who is calling")
+		})
+	}
+	if !changed {
+		return
+	}
+	if call.State == providers.StateEnded {
+		p.forgetReject(id)
+	}
+	if call.State == providers.StateRinging && !call.AnswerBy.IsZero() {
+		rings.watch(id, call.AnswerBy.Add(p.ringGrace), p.opts.Now())
+	} else {
+		rings.forget(id)
+	}
+	providers.Emit(ctx, sink, providers.CallEvent(at, call))
+}
+
+// sweep ends calls still ringing well past their deadline: their end notice
+// was lost (the webhook was down, or Graph never sent one), and a row that
+// rings forever would mislead the agent.
+func (p *Provider) sweep(ctx context.Context, sink providers.Sink, rings *ringWatch) {
+	now := p.opts.Now()
+	for _, id := range rings.due(now) {
+		call, changed := p.ledger.Update(id, func(c *providers.Call) {
+			if c.State != providers.StateRinging {
+				return
+			}
+			c.State, c.Ended, c.Caps = providers.StateEnded, now, 0
+			c.End = providers.EndReason{Text: textRangOut}
+		})
+		if changed {
+			p.forgetReject(id)
+			providers.Emit(ctx, sink, providers.CallEvent(now, call))
+		}
+	}
+}

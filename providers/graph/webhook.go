@@ -1,0 +1,125 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/time/rate"
+
+	"ringside/providers/graph/notification"
+	"ringside/providers/graph/webhookauth"
+)
+
+// MaxBody is the largest notification body accepted. Graph's are a few KiB.
+const MaxBody = 1 << 20
+
+// webhook receives Graph's call notifications. It answers each POST as soon
+// as the body is authenticated and decoded (202) and hands the notifications
+// to the worker; it never waits on anything but the queue.
+type webhook struct {
+	p     *Provider
+	ctx   context.Context // ends when Run stops
+	queue chan<- batch
+
+	// Refusals are logged at most once a second: anyone on the network can
+	// provoke them, and they must not flood the log.
+	logRefusal rate.Sometimes
+}
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	at := h.p.opts.Now()
+	path := h.p.set.callbackPath
+	if r.URL.Path != path && !strings.HasPrefix(r.URL.Path, strings.TrimRight(path, "/")+"/") {
+		h.refuse(w, r, http.StatusNotFound, "nothing here; notifications go to "+path)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.refuse(w, r, http.StatusMethodNotAllowed, "notifications are POSTed")
+		return
+	}
+	if h.p.auth != nil {
+		if _, err := h.p.auth.Verify(r.Context(), r.Header.Get("Authorization")); err != nil {
+			why := webhookauth.Describe(err)
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.ReplaceAll(why, `"`, "'")+`"`)
+			h.refuse(w, r, http.StatusUnauthorized, why)
+			return
+		}
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		h.refuse(w, r, http.StatusUnsupportedMediaType, "notifications must be application/json, not "+strconv.Quote(r.Header.Get("Content-Type")))
+		return
+	}
+	if r.ContentLength > MaxBody {
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+		return
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 { // do not keep rare large buffers alive
+			bodyPool.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBody)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.refuse(w, r, http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+			return
+		}
+		h.refuse(w, r, http.StatusBadRequest, "the body could not be read: "+err.Error())
+		return
+	}
+	items, err := notification.Decode(buf.Bytes())
+	if err != nil {
+		h.refuse(w, r, http.StatusBadRequest, "not a call notification: "+err.Error())
+		return
+	}
+	if len(items) > 0 {
+		select {
+		case h.queue <- batch{at: at, items: items}:
+		case <-h.ctx.Done():
+			h.refuse(w, r, http.StatusServiceUnavailable, "the console is shutting down")
+			return
+		case <-r.Context().Done():
+			return // the sender gave up; nothing was taken
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (h *webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
+	h.logRefusal.Do(func() {
+		h.p.opts.Log.Warn("graph: webhook refused a request", "status", status, "why", why,
+			"method", r.Method, "path", r.URL.Path, "from", r.RemoteAddr)
+	})
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, why, status)
+}
+
+// isJSON accepts application/json and any application/*+json type.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// newErrorLog routes net/http's own complaints (TLS handshakes, bad
+// requests) to the structured log instead of stderr, where the console draws.
+func newErrorLog(l *slog.Logger) *log.Logger {
+	return slog.NewLogLogger(l.Handler(), slog.LevelWarn)
+}
