@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
 
 	"ringside/providers"
 )
@@ -117,10 +118,10 @@ func (m *Model) detailLines() []string {
 	w := m.inner()
 	half := (w - 2) / 2
 	pair := func(l1, v1, l2, v2 string) string {
-		left := s.Label.Render(fit(l1, 10)) + s.Value.Render(fit(v1, half-10))
 		if l2 == "" {
-			return left
+			return s.Label.Render(fit(l1, 10)) + s.Value.Render(fit(v1, w-10))
 		}
+		left := s.Label.Render(fit(l1, 10)) + s.Value.Render(fit(v1, half-10))
 		return left + "  " + s.Label.Render(fit(l2, 10)) + s.Value.Render(fit(v2, w-half-2-10))
 	}
 	clock := func(t time.Time) string {
@@ -210,7 +211,7 @@ func (m *Model) fullHelpLines(h int) []string {
 		m.help.SetWidth(m.width - 2)
 		lines := strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")
 		for i, l := range lines {
-			lines[i] = " " + l
+			lines[i] = ansi.Truncate(" "+l, m.width, "")
 		}
 		if len(m.reasons) == 0 && !m.cfg.ReadOnly {
 			lines = append(lines, m.styles.Hint.Render(" "+m.providerName()+" rejects without a reason: r sends the reject at once"))
@@ -274,8 +275,12 @@ func (m *Model) helpLine() string {
 		line = m.help.ShortHelpView(m.keys.ShortHelp())
 	}
 	line = " " + line
+	// bubbles/help can overshoot its width by one item when even its
+	// ellipsis no longer fits, so the line is cut here as well.
 	if w := width(line); w < m.width {
 		line += spaces(m.width - w)
+	} else if w > m.width {
+		line = ansi.Truncate(line, m.width, "")
 	}
 	m.helpCache.short, m.helpCache.shortKey = line, k
 	return line

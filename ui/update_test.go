@@ -646,31 +646,30 @@ func TestReadBatch(t *testing.T) {
 	}
 }
 
-// A 10,000-event burst through the model costs a handful of messages.
+// A 10,000-event burst through the model costs one message and one render
+// (or a few, when the batch limit is lower than the burst).
 func TestBurstIsBatched(t *testing.T) {
-	ch := make(chan providers.Event, 4096)
-	m := New(Config{Provider: newFake(), Events: ch, Theme: theme.Mono, Now: func() time.Time { return t0 }})
-	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	go func() {
+	for _, tt := range []struct{ limit, want int }{{0, 1}, {4096, 3}} {
+		ch := make(chan providers.Event, 10000)
 		for i := range 10000 {
 			ch <- providers.CallEvent(t0, ringing(fmt.Sprintf("c%05d", i), "x", t0))
 		}
-	}()
-	renders := 0
-	cmd := m.waitEvents()
-	for m.store.n.live < 10000 {
-		msg := cmd()
-		_, cmd = m.Update(msg)
-		_ = m.View()
-		renders++
+		m := New(Config{Provider: newFake(), Events: ch, Theme: theme.Mono, Now: func() time.Time { return t0 }, MaxBatch: tt.limit})
+		m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		renders := 0
+		cmd := m.waitEvents()
+		for m.store.n.live < 10000 && renders < 100 {
+			_, cmd = m.Update(cmd())
+			_ = m.View()
+			renders++
+		}
+		if renders != tt.want || m.store.n.live != 10000 {
+			t.Errorf("batch limit %d: 10,000 events took %d messages and renders (%d calls), want %d",
+				tt.limit, renders, m.store.n.live, tt.want)
+		}
+		m.cancel()
 	}
-	// The producer and the reader race; the channel holds 4096, so at least
-	// 3 reads are needed and each read takes all that is queued.
-	if renders > 40 {
-		t.Errorf("10,000 events took %d messages and renders", renders)
-	}
-	t.Logf("10,000 events in %d messages", renders)
 }
 
 // Quit: q and ctrl+c end the program and stop the console's background work.

@@ -264,6 +264,7 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 		return true
 	})
 	for ; drawn < m.tableH; drawn++ {
+		b.WriteString(spaces(m.width))
 		nl()
 	}
 }

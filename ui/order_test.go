@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The ordered list agrees with a plain sorted slice through thousands of
+// random inserts and deletes (enough to split and merge blocks many times).
+func TestOrderedListMatchesSortedSlice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var l orderedList
+	var ref []*row
+	all := map[string]*row{}
+	check := func(step int) {
+		t.Helper()
+		if l.Len() != len(ref) {
+			t.Fatalf("step %d: Len %d, want %d", step, l.Len(), len(ref))
+		}
+		for _, i := range []int{0, len(ref) / 3, len(ref) / 2, len(ref) - 1} {
+			if i < 0 || i >= len(ref) {
+				continue
+			}
+			if l.At(i) != ref[i] {
+				t.Fatalf("step %d: At(%d) = %v, want %v", step, i, l.At(i).key, ref[i].key)
+			}
+			if got := l.Index(ref[i]); got != i {
+				t.Fatalf("step %d: Index = %d, want %d", step, got, i)
+			}
+		}
+		for _, b := range l.blocks {
+			if len(b) == 0 || len(b) > blockMax {
+				t.Fatalf("step %d: block of %d rows", step, len(b))
+			}
+		}
+	}
+	for step := range 20000 {
+		switch op := rng.IntN(10); {
+		case op < 6 || len(ref) == 0:
+			r := &row{key: sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint(step)}}
+			all[r.key.id] = r
+			l.Insert(r)
+			i, _ := slices.BinarySearchFunc(ref, r, func(a, b *row) int { return a.key.compare(b.key) })
+			ref = slices.Insert(ref, i, r)
+		default:
+			i := rng.IntN(len(ref))
+			r := ref[i]
+			if !l.Delete(r) {
+				t.Fatalf("step %d: Delete of a present row failed", step)
+			}
+			ref = slices.Delete(ref, i, i+1)
+			if l.Delete(r) || l.Contains(r) || l.Index(r) != -1 {
+				t.Fatalf("step %d: deleted row still found", step)
+			}
+		}
+		if step%500 == 0 {
+			check(step)
+		}
+	}
+	check(-1)
+
+	// Range from the middle visits the rest in order.
+	var got []*row
+	l.Range(len(ref)/2, func(i int, r *row) bool {
+		if i != len(ref)/2+len(got) {
+			t.Fatalf("Range index %d out of step", i)
+		}
+		got = append(got, r)
+		return true
+	})
+	if !slices.Equal(got, ref[len(ref)/2:]) {
+		t.Fatal("Range from the middle differs from the reference")
+	}
+	// Range stops when told to.
+	n := 0
+	l.Range(0, func(int, *row) bool { n++; return n < 7 })
+	if n != 7 {
+		t.Fatalf("Range visited %d after stop, want 7", n)
+	}
+
+	// Reset rebuilds from a sorted slice.
+	var r2 orderedList
+	r2.Reset(ref)
+	for i := range ref {
+		if r2.At(i) != ref[i] {
+			t.Fatalf("after Reset At(%d) differs", i)
+		}
+	}
+	if r2.At(-1) != nil || r2.At(len(ref)) != nil {
+		t.Fatal("At out of range returned a row")
+	}
+}

@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"ringside/providers"
+)
+
+func ids(l *orderedList) []string {
+	var out []string
+	l.Range(0, func(_ int, r *row) bool { out = append(out, r.call.ID); return true })
+	return out
+}
+
+// Live calls: ringing first, soonest deadline first; then connected calls by
+// when they were answered. History: newest first.
+func TestStoreOrder(t *testing.T) {
+	s := newStore(0)
+	late := ringing("late", "L", t0.Add(-1*time.Second))
+	soon := ringing("soon", "S", t0.Add(-10*time.Second))
+	talk1 := answered(ringing("talk1", "T1", t0.Add(-100*time.Second)), t0.Add(-90*time.Second))
+	talk2 := answered(ringing("talk2", "T2", t0.Add(-200*time.Second)), t0.Add(-30*time.Second))
+	e1 := ended(ringing("e1", "E1", t0.Add(-300*time.Second)), t0.Add(-280*time.Second), providers.EndReason{}, "")
+	e2 := ended(ringing("e2", "E2", t0.Add(-300*time.Second)), t0.Add(-200*time.Second), providers.EndReason{}, "")
+	for _, c := range []providers.Call{talk2, late, e1, talk1, soon, e2} {
+		s.apply(&c)
+	}
+	if got, want := ids(&s.live), []string{"soon", "late", "talk1", "talk2"}; !slices.Equal(got, want) {
+		t.Errorf("live order %v, want %v", got, want)
+	}
+	if got, want := ids(&s.hist), []string{"e2", "e1"}; !slices.Equal(got, want) {
+		t.Errorf("history order %v, want %v", got, want)
+	}
+}
+
+// Old or repeated snapshots are ignored; an ended call never comes back.
+func TestStoreVersions(t *testing.T) {
+	s := newStore(0)
+	c := ringing("c", "C", t0)
+	c.Version = 5
+	s.apply(&c)
+	older := next(c, func(c *providers.Call) { c.State = providers.StateActive })
+	older.Version = 4
+	if s.apply(&older) {
+		t.Error("older snapshot applied")
+	}
+	same := c
+	same.From.Name = "changed"
+	if s.apply(&same) {
+		t.Error("snapshot with the same version applied")
+	}
+	end := ended(c, t0, providers.EndReason{Text: "bye"}, providers.OutcomeMissed)
+	if !s.apply(&end) {
+		t.Fatal("newer snapshot not applied")
+	}
+	back := next(end, func(c *providers.Call) { c.State = providers.StateActive })
+	if s.apply(&back) {
+		t.Error("ended call came back to life")
+	}
+	if s.n.live != 0 || s.n.ended != 1 || s.n.missed != 1 {
+		t.Errorf("counts %+v", s.n)
+	}
+	for _, bad := range []*providers.Call{nil, {}} {
+		if s.apply(bad) {
+			t.Errorf("applied %v", bad)
+		}
+	}
+}
+
+// The counts follow every change; outcomes are counted when a call ends and
+// are not taken back when history forgets it.
+func TestStoreCounts(t *testing.T) {
+	s := newStore(2)
+	a := ringing("a", "A", t0)
+	b := ringing("b", "B", t0)
+	c := ringing("c", "C", t0)
+	for _, x := range []providers.Call{a, b, c} {
+		s.apply(&x)
+	}
+	want := counts{ringing: 3, live: 3}
+	if s.n != want {
+		t.Fatalf("counts %+v, want %+v", s.n, want)
+	}
+	a2 := answered(a, t0)
+	s.apply(&a2)
+	held := next(a2, func(c *providers.Call) { c.State = providers.StateHeld })
+	s.apply(&held)
+	want = counts{ringing: 2, active: 1, held: 1, live: 3}
+	if s.n != want {
+		t.Fatalf("counts %+v, want %+v", s.n, want)
+	}
+	for _, x := range []providers.Call{
+		ended(held, t0.Add(time.Second), providers.EndReason{}, ""),
+		ended(b, t0.Add(2*time.Second), providers.EndReason{Text: "declined"}, providers.OutcomeRejected),
+		ended(c, t0.Add(3*time.Second), providers.EndReason{Text: "timed out"}, ""),
+	} {
+		s.apply(&x)
+	}
+	want = counts{handled: 1, rejected: 1, missed: 1, ended: 2}
+	if s.n != want {
+		t.Fatalf("counts %+v, want %+v (history keeps 2)", s.n, want)
+	}
+	if got := ids(&s.hist); !slices.Equal(got, []string{"c", "b"}) {
+		t.Errorf("history %v, want the two newest", got)
+	}
+	if s.get("a") != nil {
+		t.Error("forgotten call still in the store")
+	}
+}
+
+// Filtering a narrowing query over the previous matches gives the same rows
+// as filtering everything, and the filtered lists follow later changes.
+func TestStoreFilterNarrowingMatchesFullScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	names := []string{"alice", "alina", "albert", "bob", "bobby", "carol", "alfred"}
+	build := func() *store {
+		s := newStore(0)
+		for i := range 2000 {
+			c := ringing(fmt.Sprint(i), names[i%len(names)]+fmt.Sprint(i%13), t0.Add(time.Duration(i)*time.Millisecond))
+			s.apply(&c)
+		}
+		return s
+	}
+	a, b := build(), build()
+	for _, q := range []string{"a", "al", "ali", "alin", "alina1"} {
+		a.setFilter(q) // narrows step by step
+	}
+	b.setFilter("alina1") // from scratch
+	if !slices.Equal(ids(&a.fLive), ids(&b.fLive)) || a.fLive.Len() == 0 {
+		t.Fatalf("narrowed %d rows, full scan %d rows", a.fLive.Len(), b.fLive.Len())
+	}
+	// Widening goes back to a full scan.
+	a.setFilter("ali")
+	b.setFilter("")
+	b.setFilter("ali")
+	if !slices.Equal(ids(&a.fLive), ids(&b.fLive)) {
+		t.Fatal("widened filter differs from a fresh one")
+	}
+	// Changes keep the filtered list right.
+	for range 500 {
+		id := fmt.Sprint(rng.IntN(2000))
+		r := a.get(id)
+		c := next(r.call, func(c *providers.Call) { c.From.Name = names[rng.IntN(len(names))] })
+		a.apply(&c)
+	}
+	var want []string
+	a.live.Range(0, func(_ int, r *row) bool {
+		if a.query.match(r) {
+			want = append(want, r.call.ID)
+		}
+		return true
+	})
+	if got := ids(&a.fLive); !slices.Equal(got, want) {
+		t.Fatalf("filtered list drifted: %d rows, want %d", len(got), len(want))
+	}
+}

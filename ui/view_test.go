@@ -1,0 +1,246 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"ringside/providers"
+	"ringside/theme"
+)
+
+// scene fills a console with a typical mix: two ringing calls (one with its
+// bar partly drained, one nearly out), a talking call, a held one from a
+// queue, and two ended calls.
+func scene(hs *harness) {
+	hs.status(providers.Status{Link: providers.LinkLive, Detail: "simulated, seed 7", Agent: "Ready"})
+	alice := ringing("c-alice", "Alice Smith", t0.Add(-6*time.Second))
+	alice.From = providers.Party{Name: "Alice Smith", ID: "+44 20 7946 0018", Kind: providers.KindPhone}
+	alice.Queue = "Sales"
+	alice.Region = "emea"
+	bob := ringing("c-bob", "山田 太郎", t0.Add(-13*time.Second))
+	bob.Modalities = []string{"audio", "video"}
+	carol := answered(ringing("c-carol", "Carol Díaz", t0.Add(-200*time.Second)), t0.Add(-190*time.Second))
+	dan := next(answered(ringing("c-dan", "Dan Wu", t0.Add(-700*time.Second)), t0.Add(-650*time.Second)),
+		func(c *providers.Call) { c.State, c.Queue = providers.StateHeld, "Support" })
+	erin := ended(ringing("c-erin", "Erin", t0.Add(-100*time.Second)), t0.Add(-85*time.Second),
+		providers.EndReason{Code: 408, Subcode: 8506, Text: "not answered in time"}, providers.OutcomeMissed)
+	fay := ended(answered(ringing("c-fay", "Fay", t0.Add(-400*time.Second)), t0.Add(-390*time.Second)), t0.Add(-30*time.Second),
+		providers.EndReason{Code: 200, Subcode: 5000, Text: "hung up by the caller"}, providers.OutcomeHandled)
+	hs.events(alice, bob, carol, dan, erin, fay)
+}
+
+// goldenView compares the view, as a no-colour terminal gets it, with
+// testdata/<test name>.golden (go test -update rewrites them).
+func goldenView(t *testing.T, m *Model) {
+	t.Helper()
+	content := m.View().Content
+	checkFrame(t, content, m.width, m.height)
+	golden.RequireEqual(t, asciiView(content))
+}
+
+// checkFrame: exactly height lines, each exactly width cells: nothing wraps
+// and nothing is left over from a previous frame.
+func checkFrame(t *testing.T, content string, w, h int) {
+	t.Helper()
+	ls := lines(content)
+	if len(ls) != h {
+		t.Errorf("%d lines, want %d", len(ls), h)
+	}
+	for i, l := range ls {
+		if got := ansi.StringWidth(l); got != w {
+			t.Errorf("line %d is %d cells wide, want %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
+}
+
+func TestViewGolden(t *testing.T) {
+	t.Run("live", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		goldenView(t, hs.m)
+	})
+	t.Run("pending", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("j")
+		// Press a without running the request: it is in flight.
+		hs.m.Update(keyPress("a"))
+		goldenView(t, hs.m)
+	})
+	t.Run("picker", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("r")
+		hs.key("down")
+		goldenView(t, hs.m)
+	})
+	t.Run("confirm", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("j")
+		hs.key("j")
+		hs.key("x")
+		goldenView(t, hs.m)
+	})
+	t.Run("detail", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("enter")
+		goldenView(t, hs.m)
+	})
+	t.Run("history", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("tab")
+		goldenView(t, hs.m)
+	})
+	t.Run("filter", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("/")
+		for _, r := range "sales" {
+			hs.key(string(r))
+		}
+		goldenView(t, hs.m)
+	})
+	t.Run("help", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.key("?")
+		goldenView(t, hs.m)
+	})
+	t.Run("readonly_warning_narrow", func(t *testing.T) {
+		hs := newHarness(t, 80, 24, func(c *Config) { c.ReadOnly = true })
+		scene(hs)
+		hs.status(providers.Status{Link: providers.LinkReconnecting, Detail: "stream closed by the server",
+			Warning: "inbound authentication is off: anyone who can reach the webhook can post calls"})
+		goldenView(t, hs.m)
+	})
+	t.Run("empty", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		goldenView(t, hs.m)
+	})
+}
+
+// Every screen size from tiny to wide, every view, fills the frame exactly:
+// no line wraps, none is short.
+func TestViewFillsFrameAtEverySize(t *testing.T) {
+	sizes := [][2]int{{120, 35}, {80, 24}, {100, 30}, {60, 20}, {40, 10}, {200, 60}, {95, 12}}
+	views := map[string][]string{
+		"live": nil, "detail": {"enter"}, "picker": {"r"}, "history": {"tab"},
+		"help": {"?"}, "filter": {"/", "a"}, "confirm": {"j", "j", "x"},
+	}
+	for _, sz := range sizes {
+		for name, keys := range views {
+			hs := newHarness(t, sz[0], sz[1])
+			scene(hs)
+			for _, k := range keys {
+				hs.key(k)
+			}
+			t.Run(name, func(t *testing.T) {
+				checkFrame(t, hs.m.View().Content, sz[0], sz[1])
+			})
+		}
+	}
+	// Too small to draw: one line that says so, cut to the width.
+	hs := newHarness(t, 30, 5)
+	if got := hs.screen(); !strings.HasPrefix(got, "ringside needs at least") || ansi.StringWidth(got) != 30 {
+		t.Errorf("tiny screen: %q", got)
+	}
+}
+
+// Resizing reflows: the narrow layout drops columns instead of wrapping and
+// the wide one brings them back.
+func TestResizeReflows(t *testing.T) {
+	hs := newHarness(t, 120, 35)
+	scene(hs)
+	if !strings.Contains(hs.screen(), "MEDIA") {
+		t.Fatal("no media column at 120")
+	}
+	hs.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	scr := hs.screen()
+	if strings.Contains(scr, "MEDIA") || !strings.Contains(scr, "CALLEE") {
+		t.Errorf("80 columns should drop media and keep the callee:\n%s", scr)
+	}
+	checkFrame(t, hs.m.View().Content, 80, 24)
+	hs.send(tea.WindowSizeMsg{Width: 120, Height: 35})
+	checkFrame(t, hs.m.View().Content, 120, 35)
+}
+
+// The countdown is drawn from the clock: time passing drains the bar and,
+// at zero, the row says the call was not answered until the provider ends it.
+func TestCountdownReachesZero(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	hs.events(ringing("c1", "Alice", t0.Add(-6*time.Second)))
+	if l := selectedLine(hs); !strings.Contains(l, " 9s") || !strings.Contains(l, "◉ ringing") {
+		t.Fatalf("row %q", l)
+	}
+	hs.clk.advance(5 * time.Second)
+	hs.send(tickMsg{})
+	if l := selectedLine(hs); !strings.Contains(l, " 4s") {
+		t.Fatalf("after 5 s: %q", l)
+	}
+	hs.clk.advance(5 * time.Second)
+	hs.send(tickMsg{})
+	if l := selectedLine(hs); !strings.Contains(l, "⊘ no answer") || !strings.Contains(l, " 0s") {
+		t.Fatalf("after the deadline: %q", l)
+	}
+	if strings.Contains(hs.screen(), "a answer") {
+		t.Error("answer still offered after the deadline")
+	}
+}
+
+// Display names from the network cannot move the cursor or break the frame.
+func TestHostileNames(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	c := ringing("c1", "\x1b[2J\x1b[HEvil\nName\r\x07", t0)
+	c.To.Name = strings.Repeat("W", 500)
+	c.Queue = "\x9b31mq"
+	hs.events(c)
+	hs.key("enter")
+	content := hs.m.View().Content
+	checkFrame(t, content, 100, 30)
+	if strings.Contains(content, "\x1b[2J") || strings.Contains(content, "\x07") || strings.Contains(content, "\x1b[H") {
+		t.Errorf("escape sequences from a name reached the screen: %q", content)
+	}
+	if !strings.Contains(hs.screen(), "Evil Name") {
+		t.Errorf("name not shown cleaned:\n%s", hs.screen())
+	}
+}
+
+// The styles of each theme draw the same frame geometry.
+func TestThemesDrawSameGeometry(t *testing.T) {
+	var want string
+	for _, n := range []theme.Name{theme.Mono, theme.Dark, theme.Light} {
+		hs := newHarness(t, 100, 30, func(c *Config) { c.Theme = n })
+		scene(hs)
+		got := hs.screen()
+		checkFrame(t, hs.m.View().Content, 100, 30)
+		if want == "" {
+			want = got
+		} else if got != want {
+			t.Errorf("%s draws different text from mono", n)
+		}
+	}
+}
+
+// The most urgent countdown is mirrored in the terminal's progress bar.
+func TestProgressBarMirrorsMostUrgent(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	if hs.m.View().ProgressBar != nil {
+		t.Fatal("progress bar with nothing ringing")
+	}
+	hs.events(ringing("c1", "A", t0.Add(-12*time.Second)), ringing("c2", "B", t0))
+	pb := hs.m.View().ProgressBar
+	if pb == nil || pb.State != tea.ProgressBarError || pb.Value != 20 {
+		t.Fatalf("progress bar %+v, want error state at 20%%", pb)
+	}
+	if title := hs.m.View().WindowTitle; title != "ringside · 2 ringing" {
+		t.Errorf("window title %q", title)
+	}
+}
