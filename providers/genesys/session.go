@@ -1,0 +1,645 @@
+package genesys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"ringside/providers"
+)
+
+// Bounds of the running session.
+const (
+	// noticeBuffer is how many feed notices may wait for the loop.
+	noticeBuffer = 1024
+	// maxBuffered is how many call messages are held while the call list
+	// is being read; beyond it they are dropped and the list read again
+	// (the new read is newer than anything dropped).
+	maxBuffered = 10000
+	// feedStopWait bounds the wait for the notification session to
+	// disconnect at quit.
+	feedStopWait = 10 * time.Second
+	// logoutWait bounds EndContactCenterSession at quit.
+	logoutWait = 5 * time.Second
+)
+
+// session is one Run: the loop that owns the view of GWS (calls, devices,
+// status) and the pending operations it settles. Everything below the
+// "loop-owned" line is touched only by the loop goroutine.
+type session struct {
+	p       *Provider
+	sink    providers.Sink
+	log     *slog.Logger
+	waiters waiters
+
+	inbox  chan rereadResult // re-read calls, from actions and the loop's own checks
+	synced chan syncResult   // call list reads
+	done   chan struct{}     // closed when the loop has ended
+	wg     sync.WaitGroup    // background reads
+
+	// loop-owned
+	ctx           context.Context // the Run's context
+	jobs          context.Context // background reads; cancelled at quit
+	feedLink      providers.Link
+	feedDetail    string
+	syncing       bool  // a call list read is under way; call messages are held
+	everSynced    bool  // the call list has been read at least once
+	syncGen       int   // which read is current
+	syncErr       error // why the last read failed
+	retry         *time.Timer
+	retryDelay    time.Duration
+	buffered      []held
+	devices       map[string]wireDevice
+	agentDNs      map[string]bool
+	agent         string
+	agentName     string
+	userKnown     bool
+	loginInFlight bool
+	loggedIn      bool
+	sent          providers.Status
+	sentAny       bool
+}
+
+// held is a call message or re-read held while the call list is read.
+type held struct {
+	note   *callNote
+	reread *rereadResult
+}
+
+// rereadResult is one call read again by id.
+type rereadResult struct {
+	id       string
+	call     wireCall
+	notFound bool
+	err      error
+	reply    chan providers.Call // gets the call as recorded after applying; may be nil
+}
+
+// syncResult is the outcome of reading the call list.
+type syncResult struct {
+	gen            int
+	user           *meUser
+	loginAttempted bool
+	loginErr       error
+	snap           snapshot
+	err            error
+	devices        []wireDevice
+	devErr         error
+}
+
+func newSession(p *Provider, sink providers.Sink) *session {
+	return &session{
+		p:        p,
+		sink:     sink,
+		log:      p.opts.Log,
+		inbox:    make(chan rereadResult),
+		synced:   make(chan syncResult),
+		done:     make(chan struct{}),
+		devices:  make(map[string]wireDevice),
+		agentDNs: make(map[string]bool),
+	}
+}
+
+// loop is Run.
+func (s *session) loop(ctx context.Context) (runErr error) {
+	defer close(s.done)
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer func() {
+		stopJobs()
+		s.wg.Wait()
+	}()
+	s.ctx, s.jobs = ctx, jobs
+	s.feedLink, s.feedDetail = providers.LinkConnecting, "connecting to GWS at "+s.p.s.base.Host
+	s.publishStatus()
+
+	// Check the credentials before anything else: a wrong password is
+	// better said at once than retried.
+	var user meUser
+	switch err := s.p.rest.me(ctx, &user); {
+	case err == nil:
+		s.learnUser(&user)
+	case ctx.Err() != nil:
+		return nil
+	case permanent(err):
+		return s.fail(fmt.Errorf("genesys: %w", err))
+	default:
+		s.log.Warn("GWS is not answering yet; notifications will keep trying", "error", err)
+	}
+
+	notices := make(chan notice, noticeBuffer)
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	feedDone := make(chan error, 1)
+	f := s.p.newFeed()
+	go func() { feedDone <- f.run(feedCtx, notices) }()
+	feedEnded := false
+
+run:
+	for {
+		var retryC <-chan time.Time
+		if s.retry != nil {
+			retryC = s.retry.C
+		}
+		select {
+		case <-ctx.Done():
+			break run
+		case n := <-notices:
+			s.handleNotice(n)
+		case r := <-s.synced:
+			if runErr = s.handleSync(r); runErr != nil {
+				break run
+			}
+		case r := <-s.inbox:
+			s.handleReread(r)
+		case <-retryC:
+			s.retry = nil
+			s.startSync()
+		case err := <-feedDone:
+			feedEnded = true
+			if ctx.Err() != nil {
+				break run
+			}
+			if err == nil {
+				err = errors.New("the notification session ended")
+			}
+			runErr = fmt.Errorf("genesys notifications: %w", err)
+			break run
+		}
+	}
+	if s.retry != nil {
+		s.retry.Stop()
+	}
+	stopFeed()
+	if !feedEnded {
+		s.awaitFeed(feedDone, notices)
+	}
+	// GWS ends the HTTP session on logout, so it comes after the CometD
+	// disconnect.
+	if s.loggedIn {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logoutWait)
+		if err := s.p.rest.endSession(lctx); err != nil {
+			s.log.Warn("agent logout failed", "error", err)
+		} else {
+			s.log.Info("agent logged out")
+		}
+		cancel()
+	}
+	if runErr != nil {
+		return s.fail(runErr)
+	}
+	return nil
+}
+
+// awaitFeed waits (bounded) for the notification session to disconnect,
+// draining what it still sends.
+func (s *session) awaitFeed(feedDone <-chan error, notices <-chan notice) {
+	t := time.NewTimer(feedStopWait)
+	defer t.Stop()
+	for {
+		select {
+		case <-feedDone:
+			return
+		case <-notices:
+		case <-t.C:
+			s.log.Warn("the notification session did not stop in time")
+			return
+		}
+	}
+}
+
+// permanent reports whether err will not go away by trying again: GWS
+// refused the credentials or answered with a statusCode.
+func permanent(err error) bool {
+	var auth *AuthError
+	var status *StatusError
+	return errors.As(err, &auth) || errors.As(err, &status)
+}
+
+// fail sends a failed status saying why and returns err. It is sent even
+// when the Run's context has ended, if the console still takes it at once.
+func (s *session) fail(err error) error {
+	st := s.sent
+	st.Link, st.Detail, st.Warning = providers.LinkFailed, err.Error(), s.p.s.warning
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), time.Second)
+	defer cancel()
+	if s.ctx.Err() == nil {
+		ctx = s.ctx
+	}
+	providers.Emit(ctx, s.sink, providers.StatusEvent(s.p.opts.Now(), st))
+	return err
+}
+
+func (s *session) learnUser(u *meUser) {
+	s.userKnown = true
+	s.agentName = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if s.agentName == "" {
+		s.agentName = u.UserName
+	}
+}
+
+// handleNotice applies one notice from the feed.
+func (s *session) handleNotice(n notice) {
+	switch n.kind {
+	case noticeLink:
+		s.feedLink, s.feedDetail = n.link, n.detail
+		s.publishStatus()
+	case noticeResync:
+		s.log.Info("reading the calls afresh", "why", n.detail)
+		s.startSync()
+	case noticeMessage:
+		note, err := decodeNotification(n.channel, n.data)
+		switch {
+		case err != nil:
+			s.log.Warn("ignoring a GWS notification that cannot be read", "error", err)
+		case note.Call != nil:
+			if s.syncing {
+				s.hold(held{note: note.Call})
+			} else {
+				s.applyNote(note.Call)
+			}
+		case note.Device != nil:
+			s.applyDevices(note.Device.Devices, false)
+		}
+	}
+}
+
+// hold keeps a call message (or re-read) until the call list has been read.
+func (s *session) hold(h held) {
+	s.buffered = append(s.buffered, h)
+	if len(s.buffered) <= maxBuffered {
+		return
+	}
+	s.log.Warn("too many notifications while reading the calls; reading them again", "held", len(s.buffered))
+	// Re-reads carry a caller waiting for the answer: keep those.
+	kept := s.buffered[:0]
+	for _, h := range s.buffered {
+		if h.reread != nil {
+			kept = append(kept, h)
+		}
+	}
+	clear(s.buffered[len(kept):])
+	s.buffered = kept
+	s.startSync()
+}
+
+// startSync reads the call list (and, the first time, logs the agent in).
+// Call messages are held until it is applied; a newer read supersedes an
+// older one still under way.
+func (s *session) startSync() {
+	if s.retry != nil {
+		s.retry.Stop()
+		s.retry = nil
+	}
+	s.syncGen++
+	s.syncing = true
+	s.publishStatus()
+	r := syncResult{gen: s.syncGen}
+	needUser := !s.userKnown
+	login := s.p.s.login && !s.loggedIn && !s.loginInFlight
+	if login {
+		s.loginInFlight = true
+	}
+	rest, jobs, place := s.p.rest, s.jobs, s.p.s.place
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if needUser {
+			var u meUser
+			if err := rest.me(jobs, &u); err == nil {
+				r.user = &u
+			}
+		}
+		if login {
+			r.loginAttempted = true
+			r.loginErr = rest.startSession(jobs, place)
+		}
+		if r.loginErr == nil {
+			r.snap, r.err = rest.calls(jobs)
+			if r.err == nil {
+				r.devices, r.devErr = rest.devices(jobs)
+			}
+		}
+		select {
+		case s.synced <- r:
+		case <-jobs.Done():
+		}
+	}()
+}
+
+// handleSync applies a finished read of the call list. It returns an error
+// only when the session cannot go on (the agent login was refused, the
+// credentials stopped working).
+func (s *session) handleSync(r syncResult) error {
+	if r.user != nil && !s.userKnown {
+		s.learnUser(r.user)
+	}
+	if r.loginAttempted {
+		s.loginInFlight = false
+		switch {
+		case r.loginErr == nil:
+			s.loggedIn = true
+			s.log.Info("agent logged in", "place", s.p.s.place)
+		case permanent(r.loginErr):
+			return r.loginErr
+		}
+	}
+	if r.gen != s.syncGen {
+		return nil // superseded by a newer read
+	}
+	err := r.loginErr
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		var auth *AuthError
+		if errors.As(err, &auth) {
+			return err
+		}
+		s.syncErr = err
+		s.retryDelay = min(max(2*s.retryDelay, s.p.retryMin), s.p.retryMax)
+		s.retry = time.NewTimer(s.retryDelay)
+		s.log.Warn("reading the calls failed; trying again", "error", err, "in", s.retryDelay)
+		s.publishStatus()
+		return nil
+	}
+	s.syncErr, s.retryDelay = nil, 0
+	// Devices first: they name the agent's own numbers, which tell a
+	// queue from a direct call in the list.
+	switch {
+	case r.devErr != nil:
+		s.log.Warn("could not read the agent's devices; agent state shows with the next change", "error", r.devErr)
+	default:
+		s.applyDevices(r.devices, true)
+	}
+	s.applySnapshot(r.snap)
+	s.publishStatus()
+	return nil
+}
+
+// applySnapshot makes the calls match GWS's list, then applies the messages
+// held while it was read, in order. Calls absent from the list end, except
+// those a held message mentions: for them the list and the message
+// disagree about which is newer, so they are read once more by id.
+func (s *session) applySnapshot(snap snapshot) {
+	for _, err := range snap.Problems {
+		s.log.Warn("GWS listed a call that cannot be read", "error", err)
+	}
+	present := make(map[string]bool, len(snap.Calls)+len(snap.Unreadable))
+	for _, w := range snap.Calls {
+		present[w.ID] = true
+	}
+	for _, id := range snap.Unreadable {
+		present[id] = true
+	}
+	mentioned := make(map[string]bool)
+	for _, h := range s.buffered {
+		switch {
+		case h.note != nil:
+			mentioned[h.note.Call.ID] = true
+		case h.reread != nil:
+			mentioned[h.reread.id] = true
+		}
+	}
+	for i := range snap.Calls {
+		s.applyCall(&snap.Calls[i], "", "")
+	}
+	var doubtful []string
+	for _, c := range s.p.ledger.Live() {
+		switch {
+		case present[c.ID]:
+		case mentioned[c.ID]:
+			doubtful = append(doubtful, c.ID)
+		default:
+			s.endGone(c.ID, endAbsent)
+		}
+	}
+	held := s.buffered
+	s.buffered = nil
+	s.syncing, s.everSynced = false, true
+	for _, h := range held {
+		switch {
+		case h.note != nil:
+			s.applyNote(h.note)
+		case h.reread != nil:
+			s.applyReread(*h.reread)
+		}
+	}
+	slices.Sort(doubtful)
+	for _, id := range doubtful {
+		if c, ok := s.p.ledger.Get(id); ok && c.State.Live() {
+			s.rereadInBackground(id)
+		}
+	}
+}
+
+// rereadInBackground reads one call by id and hands it to the loop.
+func (s *session) rereadInBackground(id string) {
+	rest, jobs := s.p.rest, s.jobs
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		r := rereadResult{id: id}
+		r.call, r.err = rest.call(jobs, id)
+		if errors.Is(r.err, providers.ErrNotFound) {
+			r.notFound, r.err = true, nil
+		}
+		select {
+		case s.inbox <- r:
+		case <-jobs.Done():
+		}
+	}()
+}
+
+// handleReread applies a re-read call, or holds it during a list read.
+func (s *session) handleReread(r rereadResult) {
+	if s.syncing {
+		s.hold(held{reread: &r})
+		return
+	}
+	s.applyReread(r)
+}
+
+func (s *session) applyReread(r rereadResult) {
+	switch {
+	case r.err != nil:
+		s.log.Warn("re-reading a call failed", "call", r.id, "error", r.err)
+	case r.notFound:
+		if c, ok := s.p.ledger.Get(r.id); ok && c.State.Live() {
+			s.endGone(r.id, endUnknownToGWS)
+		} else {
+			s.waiters.judge(r.id, gwsReleased, "")
+		}
+	default:
+		s.applyCall(&r.call, "", "")
+	}
+	if r.reply != nil {
+		c, _ := s.p.ledger.Get(r.id)
+		r.reply <- c
+	}
+}
+
+// applyNote applies a CallStateChangeMessage: whatever its
+// notificationType, data.call is the call's full new state.
+func (s *session) applyNote(n *callNote) {
+	if n.PhoneNumber != "" {
+		s.agentDNs[n.PhoneNumber] = true
+	}
+	s.applyCall(&n.Call, n.PhoneNumber, n.Type)
+}
+
+// applyCall records GWS's view of a call, tells the console if it changed
+// and settles pending operations it decides.
+func (s *session) applyCall(w *wireCall, phoneNumber, noteType string) {
+	fc := s.foldContext(w.ID, phoneNumber)
+	_, known := s.p.ledger.Get(w.ID)
+	c, changed := s.p.ledger.Update(w.ID, func(c *providers.Call) { fold(c, w, fc) })
+	// A call first heard of as released was never shown; the ledger
+	// remembers it (so a late message cannot bring it back) but the console
+	// need not see it.
+	if changed && (known || c.State != providers.StateEnded) {
+		s.emit(c)
+	}
+	s.waiters.judge(w.ID, w.State, noteType)
+}
+
+// endGone ends a call GWS no longer has, for the reason given.
+func (s *session) endGone(id, why string) {
+	fc := s.foldContext(id, "")
+	fc.gone = why
+	released := wireCall{ID: id, State: gwsReleased}
+	if c, changed := s.p.ledger.Update(id, func(c *providers.Call) { fold(c, &released, fc) }); changed {
+		s.emit(c)
+	}
+	s.waiters.judge(id, gwsReleased, "")
+}
+
+func (s *session) foldContext(id, phoneNumber string) foldContext {
+	return foldContext{
+		now:         s.p.opts.Now(),
+		window:      s.p.opts.AnswerWindow,
+		phoneNumber: phoneNumber,
+		isAgentDN:   func(n string) bool { return n != "" && s.agentDNs[n] },
+		agentName:   s.agentName,
+		pending:     s.waiters.pending(id),
+	}
+}
+
+// applyDevices records device states (all of them when replace is set) and
+// shows the agent's state.
+func (s *session) applyDevices(devices []wireDevice, replace bool) {
+	if replace {
+		clear(s.devices)
+	}
+	for _, d := range devices {
+		key := d.ID
+		if key == "" {
+			key = d.PhoneNumber
+		}
+		s.devices[key] = d
+		if d.PhoneNumber != "" {
+			s.agentDNs[d.PhoneNumber] = true
+		}
+	}
+	keys := slices.Sorted(maps.Keys(s.devices))
+	list := make([]wireDevice, 0, len(keys))
+	for _, k := range keys {
+		list = append(list, s.devices[k])
+	}
+	s.agent = agentLabel(list)
+	s.publishStatus()
+}
+
+// publishStatus sends the connection status if it changed. The console is
+// shown live only once the call list has been read: before that, what it
+// shows may be stale.
+func (s *session) publishStatus() {
+	st := providers.Status{Warning: s.p.s.warning, Agent: s.agent}
+	switch {
+	case s.feedLink == providers.LinkLive && (s.syncing || !s.everSynced):
+		st.Link = providers.LinkConnecting
+		if s.everSynced {
+			st.Link = providers.LinkReconnecting
+		}
+		st.Detail = "reading the calls from GWS"
+		if s.syncErr != nil {
+			st.Detail = fmt.Sprintf("reading the calls from GWS failed (%v); trying again in %s", s.syncErr, s.retryDelay)
+		}
+	case s.feedLink == providers.LinkLive:
+		st.Link = providers.LinkLive
+		st.Detail = s.p.s.user + " at " + s.p.s.base.Host
+	default:
+		st.Link, st.Detail = s.feedLink, s.feedDetail
+	}
+	if s.sentAny && st == s.sent {
+		return
+	}
+	s.sent, s.sentAny = st, true
+	providers.Emit(s.ctx, s.sink, providers.StatusEvent(s.p.opts.Now(), st))
+}
+
+func (s *session) emit(c providers.Call) {
+	providers.Emit(s.ctx, s.sink, providers.CallEvent(s.p.opts.Now(), c))
+}
+
+// operate sends op on call id while the session runs and waits for its
+// effect (see Provider.act).
+func (s *session) operate(ctx context.Context, id, op string) error {
+	w := s.waiters.expect(id, op)
+	defer s.waiters.forget(w)
+	if err := s.p.rest.operate(ctx, id, op); err != nil {
+		return err
+	}
+	wait := s.p.confirmWindow(ctx)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-w.result:
+		return err
+	case <-t.C:
+	case <-ctx.Done():
+		return fmt.Errorf("GWS accepted it; stopped waiting for the effect: %w", ctx.Err())
+	case <-s.done:
+		return errSessionEnded
+	}
+
+	unconfirmed := &UnconfirmedError{Action: actionName(op), After: wait}
+	r := rereadResult{id: id, reply: make(chan providers.Call, 1)}
+	r.call, r.err = s.p.rest.call(ctx, id)
+	switch {
+	case errors.Is(r.err, providers.ErrNotFound):
+		r.notFound, r.err = true, nil
+	case r.err != nil:
+		return fmt.Errorf("%w; re-reading the call failed: %w", unconfirmed, r.err)
+	}
+	select {
+	case s.inbox <- r:
+	case <-ctx.Done():
+		return unconfirmed
+	case <-s.done:
+		return unconfirmed
+	}
+	var c providers.Call
+	select {
+	case c = <-r.reply:
+	case <-ctx.Done():
+		return unconfirmed
+	case <-s.done:
+		return unconfirmed
+	}
+	select {
+	case err := <-w.result:
+		if err == nil {
+			s.log.Warn("no notification showed an operation's effect; re-reading the call did", "call", id, "operation", op, "after", wait)
+		}
+		return err
+	default:
+	}
+	unconfirmed.State = c.State
+	return unconfirmed
+}

@@ -1,0 +1,370 @@
+package genesys
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The CometD channels the console listens to.
+const (
+	channelCalls   = "/v2/me/calls"
+	channelDevices = "/v2/me/devices"
+)
+
+// GWS call states (call.state). Anything else is tolerated: GWS documents the
+// list as open ("and so on").
+const (
+	gwsDialing     = "Dialing"
+	gwsRinging     = "Ringing"
+	gwsEstablished = "Established"
+	gwsHeld        = "Held"
+	gwsReleased    = "Released"
+)
+
+// notificationError is the notificationType GWS uses when an operation it had
+// accepted failed later in the switch.
+const notificationError = "Error"
+
+// wireCall is a GWS call resource, reduced to what the console uses. It is
+// decoded tolerantly: GWS builds differ (participants as strings or objects,
+// ids in two formats) and unknown fields are ignored.
+type wireCall struct {
+	ID           string
+	State        string // "" when the message did not say
+	CallType     string // Inbound, Outbound, Internal, Consult
+	ANI          string
+	DNIS         string
+	Participants []wireParty
+	Capabilities []string
+	Duration     time.Duration
+	HasDuration  bool
+}
+
+// has reports whether GWS offers the operation on the call right now.
+func (c *wireCall) has(op string) bool {
+	for _, name := range c.Capabilities {
+		if name == op {
+			return true
+		}
+	}
+	return false
+}
+
+// wireParty is one entry of call.participants.
+type wireParty struct {
+	Number    string // phoneNumber or digits
+	Formatted string // formattedPhoneNumber, when it differs from Number
+}
+
+// wireDevice is one entry of a DeviceStateChangeMessage or device list.
+type wireDevice struct {
+	ID          string
+	PhoneNumber string
+	DND         bool
+	UserState   string // Ready, NotReady, … ("" when absent)
+	WorkMode    string // AfterCallWork, AuxWork, … ("" when absent)
+	DisplayName string // the configured name of the state, e.g. "Lunch"
+}
+
+// callNote is a CallStateChangeMessage.
+type callNote struct {
+	Type        string // notificationType: StatusChange, AttachedDataChanged, Error, …
+	PhoneNumber string // the agent's DN the event happened on
+	Call        wireCall
+}
+
+// deviceNote is a DeviceStateChangeMessage.
+type deviceNote struct {
+	Devices []wireDevice
+}
+
+// notification is one decoded CometD data message. At most one field is set;
+// neither is set for messages the console does not use.
+type notification struct {
+	Call   *callNote
+	Device *deviceNote
+}
+
+// decodeNotification reads the data of a message delivered on channel. It
+// never panics; anything that cannot be a GWS notification is an error that
+// says what was wrong.
+func decodeNotification(channel string, data []byte) (notification, error) {
+	var env struct {
+		MessageType      json.RawMessage `json:"messageType"`
+		NotificationType json.RawMessage `json:"notificationType"`
+		PhoneNumber      json.RawMessage `json:"phoneNumber"`
+		Call             json.RawMessage `json:"call"`
+		Devices          json.RawMessage `json:"devices"`
+	}
+	if err := decodeObject(data, &env); err != nil {
+		return notification{}, fmt.Errorf("message on %s: %w", channel, err)
+	}
+	kind, _ := optString(env.MessageType)
+	if kind == "" {
+		// Tolerate a missing messageType: the channel and the payload say
+		// what it is.
+		switch {
+		case channel == channelCalls && !isNull(env.Call):
+			kind = "CallStateChangeMessage"
+		case channel == channelDevices && !isNull(env.Devices):
+			kind = "DeviceStateChangeMessage"
+		}
+	}
+	switch kind {
+	case "CallStateChangeMessage":
+		if isNull(env.Call) {
+			return notification{}, fmt.Errorf("CallStateChangeMessage on %s has no call", channel)
+		}
+		call, err := decodeCall(env.Call)
+		if err != nil {
+			return notification{}, fmt.Errorf("CallStateChangeMessage on %s: %w", channel, err)
+		}
+		note := &callNote{Call: call}
+		note.Type, _ = optString(env.NotificationType)
+		note.PhoneNumber, _ = optString(env.PhoneNumber)
+		return notification{Call: note}, nil
+	case "DeviceStateChangeMessage":
+		devices, err := decodeDevices(env.Devices)
+		if err != nil {
+			return notification{}, fmt.Errorf("DeviceStateChangeMessage on %s: %w", channel, err)
+		}
+		return notification{Device: &deviceNote{Devices: devices}}, nil
+	}
+	return notification{}, nil
+}
+
+// decodeCall reads one call resource. The id is required; every other field
+// is optional and a field of the wrong type is treated as absent, except
+// state, whose wrong type is reported because guessing it could show a call
+// in the wrong state. When the id was readable the failed result still
+// carries it.
+func decodeCall(data []byte) (wireCall, error) {
+	var raw struct {
+		ID           json.RawMessage `json:"id"`
+		State        json.RawMessage `json:"state"`
+		CallType     json.RawMessage `json:"callType"`
+		ANI          json.RawMessage `json:"ani"`
+		DNIS         json.RawMessage `json:"dnis"`
+		Participants json.RawMessage `json:"participants"`
+		Capabilities json.RawMessage `json:"capabilities"`
+		Duration     json.RawMessage `json:"duration"`
+	}
+	if err := decodeObject(data, &raw); err != nil {
+		return wireCall{}, fmt.Errorf("call: %w", err)
+	}
+	var c wireCall
+	id, ok := optString(raw.ID)
+	switch {
+	case !ok:
+		return wireCall{}, errors.New("call id is not a string")
+	case strings.TrimSpace(id) == "":
+		return wireCall{}, errors.New("call has no id")
+	}
+	c.ID = id
+	if c.State, ok = optString(raw.State); !ok {
+		return wireCall{ID: c.ID}, fmt.Errorf("call %s: state is not a string", c.ID)
+	}
+	c.CallType, _ = optString(raw.CallType)
+	c.ANI, _ = optText(raw.ANI)
+	c.DNIS, _ = optText(raw.DNIS)
+	c.Participants = decodeParticipants(raw.Participants)
+	c.Capabilities = stringList(raw.Capabilities)
+	c.Duration, c.HasDuration = decodeDuration(raw.Duration)
+	return c, nil
+}
+
+// decodeParticipants accepts both encodings GWS builds use: plain numbers
+// (["5000"]) and objects ({phoneNumber, digits, formattedPhoneNumber}).
+// Entries of any other shape are skipped.
+func decodeParticipants(data json.RawMessage) []wireParty {
+	var items []json.RawMessage
+	if isNull(data) || json.Unmarshal(data, &items) != nil {
+		return nil
+	}
+	var out []wireParty
+	for _, item := range items {
+		if s, ok := optText(item); ok && s != "" {
+			out = append(out, wireParty{Number: s})
+			continue
+		}
+		var obj struct {
+			PhoneNumber json.RawMessage `json:"phoneNumber"`
+			Digits      json.RawMessage `json:"digits"`
+			Formatted   json.RawMessage `json:"formattedPhoneNumber"`
+			E164        json.RawMessage `json:"e164Number"`
+		}
+		if decodeObject(item, &obj) != nil {
+			continue
+		}
+		p := wireParty{}
+		for _, f := range []json.RawMessage{obj.PhoneNumber, obj.Digits, obj.E164} {
+			if s, _ := optText(f); s != "" {
+				p.Number = s
+				break
+			}
+		}
+		if s, _ := optText(obj.Formatted); s != "" && s != p.Number {
+			p.Formatted = s
+		}
+		if p.Number == "" && p.Formatted != "" {
+			p.Number, p.Formatted = p.Formatted, ""
+		}
+		if p.Number != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// decodeDuration reads call.duration: seconds, sent as a string ("22") by GWS
+// and tolerated as a number.
+func decodeDuration(data json.RawMessage) (time.Duration, bool) {
+	s, ok := optText(data)
+	if !ok || s == "" {
+		return 0, false
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(secs) || secs < 0 || secs > maxCallAge.Seconds() {
+		return 0, false
+	}
+	return time.Duration(secs * float64(time.Second)), true
+}
+
+// maxCallAge bounds a plausible call duration; larger values are ignored
+// rather than trusted to date a call.
+const maxCallAge = 7 * 24 * time.Hour
+
+// decodeDevices reads a devices array. A non-array is an error; entries that
+// are not objects are skipped.
+func decodeDevices(data json.RawMessage) ([]wireDevice, error) {
+	if isNull(data) {
+		return nil, errors.New("no devices")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		return nil, errors.New("devices is not an array")
+	}
+	out := make([]wireDevice, 0, len(items))
+	for _, item := range items {
+		var raw struct {
+			ID          json.RawMessage `json:"id"`
+			PhoneNumber json.RawMessage `json:"phoneNumber"`
+			DND         json.RawMessage `json:"doNotDisturb"`
+			UserState   json.RawMessage `json:"userState"`
+		}
+		if decodeObject(item, &raw) != nil {
+			continue
+		}
+		var d wireDevice
+		d.ID, _ = optString(raw.ID)
+		d.PhoneNumber, _ = optText(raw.PhoneNumber)
+		if s, ok := optString(raw.DND); ok {
+			d.DND = strings.EqualFold(s, "On")
+		} else {
+			var b bool
+			if json.Unmarshal(raw.DND, &b) == nil {
+				d.DND = b
+			}
+		}
+		var us struct {
+			State       json.RawMessage `json:"state"`
+			WorkMode    json.RawMessage `json:"workMode"`
+			DisplayName json.RawMessage `json:"displayName"`
+		}
+		if decodeObject(raw.UserState, &us) == nil {
+			d.UserState, _ = optString(us.State)
+			d.WorkMode, _ = optString(us.WorkMode)
+			d.DisplayName, _ = optString(us.DisplayName)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// decodeObject unmarshals data, which must be a JSON object, into v.
+func decodeObject(data []byte, v any) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return errors.New("empty")
+	}
+	if data[0] != '{' {
+		return fmt.Errorf("expected a JSON object, got %s", describeJSON(data))
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	return nil
+}
+
+// describeJSON names the kind of JSON value data starts with, for errors.
+func describeJSON(data []byte) string {
+	switch data[0] {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return "something that is not JSON"
+}
+
+// isNull reports whether a raw field is absent or JSON null.
+func isNull(data json.RawMessage) bool {
+	d := bytes.TrimSpace(data)
+	return len(d) == 0 || bytes.Equal(d, []byte("null"))
+}
+
+// optString reads an optional string field: ("", true) when absent or null,
+// (s, true) for a string, ("", false) for any other type.
+func optString(data json.RawMessage) (string, bool) {
+	if isNull(data) {
+		return "", true
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// optText is optString that also accepts a number, written as GWS would
+// write it as a string (phone numbers and durations sometimes lose their
+// quotes in hand-written integrations).
+func optText(data json.RawMessage) (string, bool) {
+	if s, ok := optString(data); ok {
+		return s, true
+	}
+	var n json.Number
+	if err := json.Unmarshal(data, &n); err != nil {
+		return "", false
+	}
+	return n.String(), true
+}
+
+// stringList reads an optional array of strings, skipping entries of other
+// types.
+func stringList(data json.RawMessage) []string {
+	var items []json.RawMessage
+	if isNull(data) || json.Unmarshal(data, &items) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, item := range items {
+		var s string
+		if json.Unmarshal(item, &s) == nil && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
