@@ -532,11 +532,18 @@ func TestFilter(t *testing.T) {
 		do   func()
 		want []string
 	}{
-		{func() { typeText("s") }, []string{"c1", "c2", "c3"}},        // alice Smith, joneS, Sales
-		{func() { typeText("a") }, []string{"c3"}},                     // "sa": Sales
+		{func() { typeText("s") }, []string{"c1", "c2", "c3"}},          // alice Smith, joneS, Sales
+		{func() { typeText("a") }, []string{"c3"}},                      // "sa": Sales
 		{func() { hs.key("backspace"); typeText("m") }, []string{"c1"}}, // "sm": Smith
 		{func() { hs.key("backspace"); hs.key("backspace"); typeText("video") }, []string{"c2"}},
-		{func() { hs.key("backspace"); hs.key("backspace"); hs.key("backspace"); hs.key("backspace"); hs.key("backspace"); typeText("山田") }, []string{"c3"}},
+		{func() {
+			hs.key("backspace")
+			hs.key("backspace")
+			hs.key("backspace")
+			hs.key("backspace")
+			hs.key("backspace")
+			typeText("山田")
+		}, []string{"c3"}},
 		{func() { hs.key("enter") }, []string{"c3"}}, // kept after enter
 		{func() { hs.events(ringing("c4", "Dave 山田", t0.Add(-1*time.Second))) }, []string{"c4", "c3"}},
 		{func() { hs.events(ringing("c5", "Eve", t0.Add(-1*time.Second))) }, []string{"c4", "c3"}},
