@@ -77,10 +77,16 @@ func (p *Provider) Detail() string {
 	return "simulated calls, seed " + strconv.FormatInt(p.seed, 10) + ", " + arrivals
 }
 
+// recheck bounds Run's sleep while an event is scheduled. Timers run on the
+// real clock, but Options.Now may be a test's clock moved by hand, or a wall
+// clock that jumps; Run re-reads it at least this often.
+const recheck = 250 * time.Millisecond
+
 // Run sends the calls under way, then every change as it happens, until ctx
 // ends. It sleeps until the next simulated event or an action, whichever
-// comes first, so an idle simulation costs nothing. Only one Run may go at a
-// time; a later Run starts again with a snapshot of the calls then.
+// comes first (re-reading the clock at least every recheck), and not at all
+// when nothing is scheduled. Only one Run may go at a time; a later Run
+// starts again with a snapshot of the calls then.
 func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	p.mu.Lock()
 	if p.running {
@@ -135,7 +141,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		}
 		var due <-chan time.Time
 		if scheduled {
-			timer.Reset(max(wait, 0))
+			timer.Reset(min(max(wait, 0), recheck))
 			due = timer.C
 		}
 		select {
