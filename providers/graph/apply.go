@@ -67,8 +67,8 @@ func party(p *notification.Participant) providers.Party {
 // change is one call notification ready to apply to the ledger.
 type change struct {
 	n        notification.Notification
-	at       time.Time             // when the notification arrived
-	window   time.Duration         // the answer window
+	at       time.Time              // when the notification arrived
+	window   time.Duration          // the answer window
 	caps     providers.Capabilities // what this provider can do to a live call
 	rejected providers.RejectReason // our own reject of this call, if one was sent
 }

@@ -6,9 +6,9 @@ import "time"
 // one timer armed for the earliest. It belongs to the worker goroutine. An
 // idle console has no ringing calls and so no timer.
 type ringWatch struct {
-	pending   map[string]time.Time
-	timer  *time.Timer
-	target time.Time // when the timer fires; zero when it is not armed
+	pending map[string]time.Time
+	timer   *time.Timer
+	target  time.Time // when the timer fires; zero when it is not armed
 }
 
 func newRingWatch() *ringWatch { return &ringWatch{pending: make(map[string]time.Time)} }

@@ -57,6 +57,8 @@ type API struct {
 	// the notifications the real service would send next. It runs on its own
 	// goroutine.
 	OnAction func(r Request)
+	// OnRequest, when set, sees every request once it has been answered.
+	OnRequest func(r Request)
 
 	mu       sync.Mutex
 	requests []Request
@@ -183,6 +185,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Status = resp.Status
 		a.record(req)
 		writeGraph(w, resp, reqID, r.Header.Get("client-request-id"))
+		if a.OnRequest != nil {
+			a.OnRequest(req)
+		}
 	}
 	if !ok {
 		reply(Response{Status: http.StatusBadRequest, Code: "BadRequest",

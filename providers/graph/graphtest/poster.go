@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,7 @@ type Poster struct {
 	Client   *http.Client // nil: a client with a 10 s timeout
 	Now      func() time.Time
 
+	mu       sync.Mutex // guards the cached token: a Poster may be shared
 	token    string
 	tokenExp time.Time
 }
@@ -82,6 +84,8 @@ func (p *Poster) client() *http.Client {
 }
 
 func (p *Poster) bearer() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now
