@@ -64,8 +64,9 @@ func TestRejectSendsExactlyTheDocumentedBodyAndEndsTheCall(t *testing.T) {
 	if err := h.p.Reject(context.Background(), id, providers.ReasonBusy); err != nil {
 		t.Fatalf("reject: %v", err)
 	}
-	// Reject returns once the Released notification has been applied.
-	c, _ := h.call(id)
+	// Reject returns once the Released notification has been applied (and
+	// the ended call sent to the console).
+	c := h.waitState(id, providers.StateEnded)
 	if c.State != providers.StateEnded || c.Result() != providers.OutcomeRejected || c.Caps != 0 {
 		t.Fatalf("after reject: state %s outcome %s caps %v", c.State, c.Result(), c.Caps.Names())
 	}
@@ -137,14 +138,14 @@ func TestAnswerThenHangup(t *testing.T) {
 	if err := h.p.Answer(context.Background(), "RING3"); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := h.call("RING3")
+	c := h.waitState("RING3", providers.StateActive)
 	if c.State != providers.StateActive || !c.Can(providers.ActionHangup) || c.Answered.IsZero() || !c.AnswerBy.IsZero() {
 		t.Fatalf("after answer: %+v", c)
 	}
 	if err := h.p.Hangup(context.Background(), "RING3"); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = h.call("RING3")
+	c = h.waitState("RING3", providers.StateEnded)
 	if c.State != providers.StateEnded || c.Result() != providers.OutcomeHandled || c.End.Text != endHungUp {
 		t.Fatalf("after hangup: state %s outcome %s end %q", c.State, c.Result(), c.End.Text)
 	}

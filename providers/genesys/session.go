@@ -109,7 +109,9 @@ func newSession(p *Provider, sink providers.Sink) *session {
 // loop is Run.
 func (s *session) loop(ctx context.Context) (runErr error) {
 	defer close(s.done)
-	jobs, stopJobs := context.WithCancel(ctx)
+	// Background reads outlive ctx until the loop has finished quitting:
+	// a login under way at quit must be seen through to log out again.
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		stopJobs()
 		s.wg.Wait()
@@ -179,6 +181,7 @@ run:
 	if !feedEnded {
 		s.awaitFeed(feedDone, notices)
 	}
+	s.awaitLogin()
 	// GWS ends the HTTP session on logout, so it comes after the CometD
 	// disconnect.
 	if s.loggedIn {
@@ -194,6 +197,28 @@ run:
 		return s.fail(runErr)
 	}
 	return nil
+}
+
+// awaitLogin lets a login under way at quit finish (bounded), so that an
+// agent it logged in is logged out again.
+func (s *session) awaitLogin() {
+	if !s.loginInFlight {
+		return
+	}
+	t := time.NewTimer(logoutWait)
+	defer t.Stop()
+	for s.loginInFlight {
+		select {
+		case r := <-s.synced:
+			if r.loginAttempted {
+				s.loginInFlight = false
+				s.loggedIn = r.loginErr == nil
+			}
+		case <-t.C:
+			s.log.Warn("the agent login was still under way at quit; the agent may stay logged in")
+			return
+		}
+	}
 }
 
 // awaitFeed waits (bounded) for the notification session to disconnect,
