@@ -197,7 +197,9 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		runErr = fmt.Errorf("graph webhook on %s stopped: %w", addr, err)
 	}
 	stop()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// In-flight requests get a moment to finish; a client that holds a
+	// connection without sending is then cut off.
+	shutCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		_ = srv.Close()

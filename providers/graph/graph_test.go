@@ -293,7 +293,7 @@ func TestDuplicatesAndOutOfOrder(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	h.post(graphtest.StateChange(id, "updated", "establishing", nil)) // late
-	h.post(graphtest.StateChange(id, "updated", "established", nil)) // duplicate
+	h.post(graphtest.StateChange(id, "updated", "established", nil))  // duplicate
 	h.post(incoming)                                                  // very late
 	h.quiet()
 	h.post(graphtest.StateChange(id, "deleted", "terminated", &graphtest.ResultInfo{Code: 200, Subcode: 4097}))

@@ -1,0 +1,436 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"ringside/providers"
+	"ringside/providers/graph/graphtest"
+)
+
+func send(t *testing.T, method, url, contentType, auth string, body io.Reader, length int64) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if length != 0 {
+		req.ContentLength = length
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestBadRequestsAreRefusedAndLoseNothing(t *testing.T) {
+	h := newHarness(t, setup{})
+	auth := "Bearer " + h.srv.Signer.MustSign(graphtest.Claims(h.srv.Options.ClientID, time.Now()))
+	good := string(graphtest.Notification("seed000-incoming.json"))
+	huge := `{"value":[],"pad":"` + strings.Repeat("x", MaxBody) + `"}`
+	cases := []struct {
+		name, method, path, ctype, body string
+		chunked                         bool
+		status                          int
+		words                           string
+	}{
+		{"GET", "GET", "/api/calls", "", "", false, 405, "POST"},
+		{"PUT", "PUT", "/api/calls", "application/json", good, false, 405, "POST"},
+		{"other path", "POST", "/elsewhere", "application/json", good, false, 404, "/api/calls"},
+		{"prefix lookalike", "POST", "/api/callsX", "application/json", good, false, 404, ""},
+		{"text", "POST", "/api/calls", "text/plain", good, false, 415, "application/json"},
+		{"no content type", "POST", "/api/calls", "", good, false, 415, "application/json"},
+		{"form", "POST", "/api/calls", "application/x-www-form-urlencoded", good, false, 415, ""},
+		{"too large", "POST", "/api/calls", "application/json", huge, false, 413, "1 MiB"},
+		{"too large, chunked", "POST", "/api/calls", "application/json", huge, true, 413, "1 MiB"},
+		{"bad JSON", "POST", "/api/calls", "application/json", `{"value":[`, false, 400, "not valid JSON"},
+		{"not a notification", "POST", "/api/calls", "application/json", `{"hello":"world"}`, false, 400, `"value"`},
+		{"wrong types", "POST", "/api/calls", "application/json", `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"state":7}}]}`, false, 400, "state"},
+		{"empty", "POST", "/api/calls", "application/json", "", false, 400, "empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(tc.body)
+			length := int64(0)
+			if tc.chunked {
+				body = io.MultiReader(strings.NewReader(tc.body)) // hides the length
+				length = -1
+			}
+			status, text, hdr := send(t, tc.method, "http://"+h.addr+tc.path, tc.ctype, auth, body, length)
+			if status != tc.status || !strings.Contains(text, tc.words) {
+				t.Fatalf("%d %q, want %d saying %q", status, text, tc.status, tc.words)
+			}
+			if status == 405 && hdr.Get("Allow") != "POST" {
+				t.Fatalf("Allow %q", hdr.Get("Allow"))
+			}
+		})
+	}
+	h.quiet()
+	// application/json with a charset, and a path below the callback path
+	// (a per-call callbackUri), are fine.
+	status, _, _ := send(t, "POST", "http://"+h.addr+"/api/calls/24701998", "application/json; charset=utf-8", auth, strings.NewReader(good), 0)
+	if status != 202 {
+		t.Fatalf("%d", status)
+	}
+	if c := h.call(); c.ID != graphtest.SeedCallIDOld {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestOnlyValidTokensAreProcessed(t *testing.T) {
+	h := newHarness(t, setup{})
+	aud := h.srv.Options.ClientID
+	now := time.Now()
+	claims := func(change func(jwt.MapClaims)) jwt.MapClaims {
+		c := graphtest.Claims(aud, now)
+		change(c)
+		return c
+	}
+	stranger, err := graphtest.NewSignerKID("unpublished-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, _ := stranger.SignKID(graphtest.Claims(aud, now), h.srv.Signer.KID)
+	unknownKID, _ := stranger.Sign(graphtest.Claims(aud, now))
+	bad := []struct{ name, auth, words string }{
+		{"expired", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() })), "expired"},
+		{"wrong audience", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["aud"] = "another-app" })), "another app"},
+		{"wrong issuer", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })), "issuer"},
+		{"wrong signature", "Bearer " + forged, "signature"},
+		{"unknown key id", "Bearer " + unknownKID, "unpublished-key"},
+		{"none", "", "no bearer token"},
+	}
+	fetches := h.srv.Identity.JWKSFetches()
+	for i, tc := range bad {
+		id := "bad-" + string(rune('a'+i))
+		body := graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), id)
+		status, text, hdr := send(t, "POST", h.url(), "application/json", tc.auth, bytes.NewReader(body), 0)
+		if status != 401 || !strings.Contains(text, tc.words) || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: %d %q", tc.name, status, text)
+		}
+		if strings.Contains(text, "eyJ") {
+			t.Errorf("%s: the reply echoes the token", tc.name)
+		}
+	}
+	if got := h.srv.Identity.JWKSFetches() - fetches; got != 1 {
+		t.Fatalf("the unknown key id must trigger exactly one key refresh, got %d", got)
+	}
+	valid := "Bearer " + h.srv.Signer.MustSign(graphtest.Claims(aud, now))
+	status, _, _ := send(t, "POST", h.url(), "application/json", valid,
+		bytes.NewReader(graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), "good")), 0)
+	if status != 202 {
+		t.Fatalf("valid token: %d", status)
+	}
+	if c := h.call(); c.ID != "good" {
+		t.Fatalf("the first call processed is %q: a refused notification got through", c.ID)
+	}
+	h.quiet()
+}
+
+func TestAuthRefusalComesBeforeTheBody(t *testing.T) {
+	h := newHarness(t, setup{})
+	// No token and a garbage body: the answer is about the token, and the
+	// body is not looked at.
+	status, text, _ := send(t, "POST", h.url(), "text/plain", "", strings.NewReader("garbage"), 0)
+	if status != 401 || !strings.Contains(text, "token") {
+		t.Fatalf("%d %q", status, text)
+	}
+}
+
+func TestSkipAuthWarnsLoudly(t *testing.T) {
+	h := newHarness(t, setup{config: func(c *Config) { c.SkipAuth = true; c.ClientID = ""; c.OpenIDConfig = "" }, secret: "-"})
+	if h.p.auth != nil {
+		t.Fatal("auth still on")
+	}
+	status, _, _ := send(t, "POST", h.url(), "application/json", "", bytes.NewReader(graphtest.Notification("seed000-incoming.json")), 0)
+	if status != 202 {
+		t.Fatalf("%d", status)
+	}
+	if c := h.call(); c.ID != graphtest.SeedCallIDOld {
+		t.Fatalf("%+v", c)
+	}
+	if !h.logContains("INBOUND AUTH OFF") {
+		t.Fatal("no warning in the log")
+	}
+}
+
+func TestStatusEvents(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	events := make(chan providers.Event, 16)
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	first, second := <-events, <-events
+	if first.Status == nil || first.Status.Link != providers.LinkConnecting || !strings.Contains(first.Status.Warning, "INBOUND AUTH OFF") {
+		t.Fatalf("first %+v", first.Status)
+	}
+	if second.Status == nil || second.Status.Link != providers.LinkLive || second.Status.Detail != p.Addr() || p.Addr() == "" ||
+		!strings.Contains(second.Status.Warning, "--graph-skip-auth") {
+		t.Fatalf("second %+v (addr %q)", second.Status, p.Addr())
+	}
+	conn, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatalf("not listening on %s: %v", p.Addr(), err)
+	}
+	conn.Close()
+	if err := p.Run(ctx, events); err == nil {
+		t.Fatal("a second Run must be refused")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if p.Addr() != "" {
+		t.Fatal("address kept after Run")
+	}
+}
+
+func TestCannotListen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p, err := New(Config{Listen: ln.Addr().String(), CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan providers.Event, 16)
+	err = p.Run(context.Background(), events)
+	if err == nil || !strings.Contains(err.Error(), "cannot listen") {
+		t.Fatalf("%v", err)
+	}
+	<-events // connecting
+	ev := <-events
+	if ev.Status == nil || ev.Status.Link != providers.LinkFailed || !strings.Contains(ev.Status.Detail, ln.Addr().String()) {
+		t.Fatalf("%+v", ev.Status)
+	}
+}
+
+func TestKeysUnavailable(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + dead.Addr().String() + "/v1/.well-known/OpenIdConfiguration"
+	dead.Close()
+	srv := graphtest.Start(t, graphtest.Options{})
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: srv.Options.ClientID, OpenIDConfig: deadURL},
+		providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan providers.Event, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Status != nil && ev.Status.Link == providers.LinkLive && strings.Contains(ev.Status.Warning, "signing keys") {
+				poster := &graphtest.Poster{URL: "http://" + p.Addr() + "/api/calls", Signer: srv.Signer, Audience: srv.Options.ClientID}
+				rep, err := poster.Post(ctx, graphtest.Notification("seed000-incoming.json"))
+				if err != nil || rep.Status != 401 || !strings.Contains(rep.Body, "not loaded") {
+					t.Fatalf("%v %+v", err, rep)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no warning about the missing keys")
+		}
+	}
+}
+
+func TestShutdownWhileTheConsoleIsNotReading(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv
+	p.queueSize = 1
+	events := make(chan providers.Event, 2) // room for the two status events only
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	<-events
+	<-events
+	// Fill the sink and the queue; further posts wait for room.
+	for i := range 4 {
+		go func() {
+			body := graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), graphtest.NewCallID())
+			_, _ = http.Post("http://"+p.Addr()+"/api/calls", "application/json", bytes.NewReader(body))
+			_ = i
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(7 * time.Second):
+		t.Fatal("Run hung on shutdown with a full sink")
+	}
+}
+
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	h := newHarness(t, setup{config: func(c *Config) { c.TLSCert, c.TLSKey = certFile, keyFile }})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Second}
+	h.poster = &graphtest.Poster{URL: "https://" + h.addr + "/api/calls", Signer: h.srv.Signer, Audience: h.srv.Options.ClientID, Client: client}
+	h.post(graphtest.Notification("seed000-incoming.json"))
+	if c := h.call(); c.ID != graphtest.SeedCallIDOld {
+		t.Fatalf("%+v", c)
+	}
+	// Plain HTTP to the TLS port is refused.
+	if resp, err := http.Post("http://"+h.addr+"/api/calls", "application/json", strings.NewReader("{}")); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 202 {
+			t.Fatal("plain HTTP accepted on the TLS port")
+		}
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	base := Config{
+		Listen: "127.0.0.1:8443", CallbackPath: "/api/calls", ClientID: "app", Tenant: "t",
+		APIBase: "https://graph.microsoft.com/v1.0", TokenURL: DefaultTokenURL, OpenIDConfig: "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration",
+	}
+	secret := func(k string) string {
+		if k == SecretEnv {
+			return "top-secret-value"
+		}
+		return ""
+	}
+	cases := []struct {
+		name   string
+		change func(*Config)
+		words  string
+	}{
+		{"listen", func(c *Config) { c.Listen = "8443" }, "--graph-listen"},
+		{"callback path", func(c *Config) { c.CallbackPath = "api/calls" }, "--graph-callback-path"},
+		{"cert without key", func(c *Config) { c.TLSCert = certFile }, "both"},
+		{"unreadable cert", func(c *Config) { c.TLSCert, c.TLSKey = dir+"/none.pem", keyFile }, "TLS"},
+		{"no client id", func(c *Config) { c.ClientID = "" }, "--graph-client-id"},
+		{"http API base", func(c *Config) { c.APIBase = "http://graph.example.com/v1.0" }, "--graph-api-base"},
+		{"relative openid", func(c *Config) { c.OpenIDConfig = "/x" }, "--graph-openid-config"},
+		{"http callback", func(c *Config) { c.CallbackURL = "http://bot.example.com/api/calls" }, "only calls https"},
+		{"no tenant", func(c *Config) { c.Tenant = "" }, "--graph-tenant"},
+		{"missing secret file", func(c *Config) { c.ClientSecretFile = dir + "/nope" }, "--graph-client-secret-file"},
+	}
+	for _, tc := range cases {
+		cfg := base
+		tc.change(&cfg)
+		_, err := New(cfg, providers.Options{Getenv: secret})
+		if err == nil || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "top-secret-value") {
+			t.Errorf("%s: the secret leaked into %v", tc.name, err)
+		}
+	}
+	// Several mistakes are reported together.
+	cfg := base
+	cfg.Listen, cfg.ClientID = "", ""
+	_, err := New(cfg, providers.Options{Getenv: secret})
+	if err == nil || !strings.Contains(err.Error(), "--graph-listen") || !strings.Contains(err.Error(), "--graph-client-id") {
+		t.Fatalf("%v", err)
+	}
+	// Loopback http is fine everywhere (local fakes, a tunnel's local end).
+	cfg = base
+	cfg.APIBase, cfg.TokenURL, cfg.CallbackURL = "http://127.0.0.1:9444/v1.0", "http://localhost:9444/{tenant}/oauth2/v2.0/token", "http://127.0.0.1:8443/api/calls"
+	if _, err := New(cfg, providers.Options{Getenv: secret}); err != nil {
+		t.Fatal(err)
+	}
+	// Without a secret the provider still starts, read-only.
+	p, err := New(base, providers.Options{})
+	if err != nil || p.ActionsOff() == "" {
+		t.Fatalf("%v %q", err, p.ActionsOff())
+	}
+	if err := p.Answer(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "cannot act on calls") {
+		t.Fatalf("%v", err)
+	}
+}
