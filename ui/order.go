@@ -35,7 +35,7 @@ func (a sortKey) compare(b sortKey) int {
 
 // blockMax bounds a block. Inserting or deleting moves at most this many
 // pointers, so an update costs O(log n + blockMax) whatever the list's size.
-const blockMax = 512
+const blockMax = 128
 
 // orderedList is a sorted list of rows keyed by row.key, stored as a list of
 // sorted blocks (the layout of a B-tree's leaves without the inner nodes).
@@ -57,17 +57,33 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	if len(l.blocks) == 0 {
 		return 0, 0
 	}
-	bi = sort.Search(len(l.blocks), func(i int) bool {
-		b := l.blocks[i]
-		return !b[len(b)-1].key.less(k) // last >= k
-	})
-	if bi == len(l.blocks) {
+	// First block whose last key is >= k.
+	lo, hi := 0, len(l.blocks)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		b := l.blocks[mid]
+		if b[len(b)-1].key.less(k) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == len(l.blocks) {
 		bi = len(l.blocks) - 1
 		return bi, len(l.blocks[bi])
 	}
-	b := l.blocks[bi]
-	pos = sort.Search(len(b), func(i int) bool { return !b[i].key.less(k) })
-	return bi, pos
+	// First position in it whose key is >= k.
+	b := l.blocks[lo]
+	i, j := 0, len(b)
+	for i < j {
+		mid := int(uint(i+j) >> 1)
+		if b[mid].key.less(k) {
+			i = mid + 1
+		} else {
+			j = mid
+		}
+	}
+	return lo, i
 }
 
 // Insert adds r at the place of r.key. r must not be in the list already.
@@ -75,7 +91,7 @@ func (l *orderedList) Insert(r *row) {
 	l.dirty = true
 	l.n++
 	if len(l.blocks) == 0 {
-		l.blocks = append(l.blocks, append(make([]*row, 0, blockMax/2), r))
+		l.blocks = append(l.blocks, append(make([]*row, 0, blockMax+1), r))
 		return
 	}
 	bi, pos := l.locate(r.key)
@@ -85,7 +101,7 @@ func (l *orderedList) Insert(r *row) {
 		return
 	}
 	half := len(b) / 2
-	right := make([]*row, len(b)-half, blockMax)
+	right := make([]*row, len(b)-half, blockMax+1)
 	copy(right, b[half:])
 	clear(b[half:])
 	l.blocks[bi] = b[:half]
@@ -154,6 +170,15 @@ func (l *orderedList) At(i int) *row {
 	return l.blocks[bi][i-l.starts[bi]]
 }
 
+// Last returns the last row, or nil.
+func (l *orderedList) Last() *row {
+	if l.n == 0 {
+		return nil
+	}
+	b := l.blocks[len(l.blocks)-1]
+	return b[len(b)-1]
+}
+
 // Range calls fn for rows from position from onwards until fn returns false.
 func (l *orderedList) Range(from int, fn func(i int, r *row) bool) {
 	if from < 0 {
@@ -184,7 +209,7 @@ func (l *orderedList) Reset(rows []*row) {
 	const fill = blockMax / 2
 	for len(rows) > 0 {
 		k := min(fill, len(rows))
-		b := make([]*row, k, blockMax)
+		b := make([]*row, k, blockMax+1)
 		copy(b, rows[:k])
 		l.blocks = append(l.blocks, b)
 		rows = rows[k:]

@@ -280,7 +280,7 @@ func (s *store) filtered(history bool) *orderedList {
 // trimHistory forgets the oldest ended calls beyond the limit.
 func (s *store) trimHistory() {
 	for s.histLimit > 0 && s.hist.Len() > s.histLimit {
-		old := s.hist.At(s.hist.Len() - 1)
+		old := s.hist.Last()
 		s.hist.Delete(old)
 		if old.inView {
 			s.fHist.Delete(old)

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+
+	"ringside/providers"
+	"ringside/theme"
+)
+
+// benchCalls makes n calls: a tenth ringing (deadlines spread over the next
+// seconds, so that they sort first and fill the screen), the rest talking.
+func benchCalls(n int) []providers.Call {
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	first := []string{"Alice", "Bob", "Carol", "Dan", "Erin", "山田", "Zoë", "Mikko", "Ana", "Olu"}
+	last := []string{"Smith", "Jones", "Díaz", "Wu", "太郎", "Virtanen", "Okafor", "Silva"}
+	calls := make([]providers.Call, n)
+	for i := range calls {
+		c := ringing(fmt.Sprintf("call-%07d", i), first[rng.IntN(len(first))]+" "+last[rng.IntN(len(last))],
+			t0.Add(-time.Duration(rng.IntN(5000))*time.Millisecond))
+		c.From.ID = "+1 555 " + strconv.Itoa(1000000+rng.IntN(8999999))
+		c.From.Kind = providers.KindPhone
+		c.Queue = []string{"", "Sales", "Support", "Billing"}[rng.IntN(4)]
+		if rng.IntN(3) == 0 {
+			c.Modalities = []string{"audio", "video"}
+		}
+		if i%10 != 0 {
+			c = answered(c, t0.Add(-time.Duration(rng.IntN(3600))*time.Second))
+		}
+		calls[i] = c
+	}
+	return calls
+}
+
+func benchModel(b *testing.B, calls []providers.Call, w, h int) (*Model, *clock) {
+	b.Helper()
+	clk := &clock{t: t0}
+	m := New(Config{Provider: newFake(), Theme: theme.Dark, Now: clk.now})
+	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	evs := make([]providers.Event, len(calls))
+	for i := range calls {
+		evs[i] = providers.Event{Time: t0, Call: &calls[i]}
+	}
+	m.Update(eventsMsg{events: evs})
+	_ = m.View()
+	return m, clk
+}
+
+// A frame: one tick in which every visible countdown changes (the clock moves
+// a whole second, so every ringing row's seconds change), then View().
+// Against it, bubbles/table doing the same work: the visible rows' countdown
+// cells change, SetRows, View.
+func BenchmarkFrame(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		calls := benchCalls(n)
+		b.Run(fmt.Sprintf("ringside/calls=%d", n), func(b *testing.B) {
+			m, clk := benchModel(b, calls, 120, 40)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				clk.set(t0.Add(time.Duration(i%10) * time.Second))
+				m.Update(tickMsg{})
+				_ = m.View()
+			}
+		})
+		b.Run(fmt.Sprintf("bubbles-table/calls=%d", n), func(b *testing.B) {
+			lay := liveLayout(120)
+			cols := []table.Column{
+				{Title: "STATE", Width: lay.state}, {Title: "CALLER", Width: lay.caller},
+				{Title: "CALLEE / QUEUE", Width: lay.callee}, {Title: "TIMER", Width: lay.timer},
+				{Title: "MEDIA", Width: lay.media},
+			}
+			// Rows in the same order ours shows them.
+			m, _ := benchModel(b, calls, 120, 40)
+			rows := make([]table.Row, 0, n)
+			var order []*providers.Call
+			m.store.live.Range(0, func(_ int, r *row) bool {
+				c := &r.call
+				order = append(order, c)
+				rows = append(rows, table.Row{stateGlyph(c.State) + " " + stateWord(c.State), c.From.String(),
+					calleeText(c), "", modalitiesText(c.Modalities)})
+				return true
+			})
+			t := table.New(table.WithColumns(cols), table.WithRows(rows), table.WithHeight(40-6), table.WithWidth(120), table.WithFocused(true))
+			visible := 40
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				now := t0.Add(time.Duration(i%10) * time.Second)
+				for j := 0; j < visible && j < len(rows); j++ {
+					rows[j][3] = tableTimer(order[j], now, lay.bar)
+				}
+				t.SetRows(rows)
+				_ = t.View()
+			}
+		})
+	}
+}
+
+// tableTimer is the countdown cell as plain text, for bubbles/table.
+func tableTimer(c *providers.Call, now time.Time, bar int) string {
+	if c.State != providers.StateRinging {
+		return formatDuration(callAge(c, now))
+	}
+	cd := countdownAt(c, now, bar)
+	full := min(cd.eighths/8, bar)
+	return strings.Repeat("█", full) + strings.Repeat("░", bar-full) + " " + formatLeft(cd.secs)
+}
+
+// Applying a batch of 10,000 events (updates, answers, new calls, ends) to a
+// console holding 100,000 calls, through Update as the program does it.
+func BenchmarkApplyBatch(b *testing.B) {
+	for _, filtered := range []bool{false, true} {
+		name := "calls=100000/batch=10000"
+		if filtered {
+			name += "/filter-on"
+		}
+		b.Run(name, func(b *testing.B) {
+			calls := benchCalls(100000)
+			m, _ := benchModel(b, calls, 120, 40)
+			if filtered {
+				m.store.setFilter("sales")
+			}
+			rng := rand.New(rand.NewPCG(9, 9))
+			cur := make([]providers.Call, len(calls))
+			copy(cur, calls)
+			serial := len(calls)
+			batch := make([]providers.Call, 10000)
+			evs := make([]providers.Event, 10000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				for j := range batch {
+					k := rng.IntN(len(cur))
+					c := &cur[k]
+					switch op := j % 4; {
+					case op == 0 && c.State == providers.StateRinging:
+						*c = answered(*c, t0)
+					case op == 1:
+						// A new call takes the place of one that ends.
+						batch[j] = ended(*c, t0, providers.EndReason{Text: "caller hung up"}, "")
+						evs[j] = providers.Event{Time: t0, Call: &batch[j]}
+						serial++
+						*c = ringing("call-"+strconv.Itoa(serial), "New caller", t0.Add(-time.Duration(rng.IntN(5000))*time.Millisecond))
+						continue
+					default:
+						*c = next(*c, func(c *providers.Call) { c.Region = strconv.Itoa(j) })
+					}
+					batch[j] = *c
+					evs[j] = providers.Event{Time: t0, Call: &batch[j]}
+				}
+				// The new calls' own snapshots follow in the next batch.
+				b.StartTimer()
+				m.Update(eventsMsg{events: evs})
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+		})
+	}
+}
