@@ -294,6 +294,9 @@ func decodeObject(data []byte, v any) error {
 		return errors.New("empty")
 	}
 	if data[0] != '{' {
+		if !json.Valid(data) {
+			return errors.New("not JSON")
+		}
 		return fmt.Errorf("expected a JSON object, got %s", describeJSON(data))
 	}
 	if err := json.Unmarshal(data, v); err != nil {
@@ -302,7 +305,7 @@ func decodeObject(data []byte, v any) error {
 	return nil
 }
 
-// describeJSON names the kind of JSON value data starts with, for errors.
+// describeJSON names the kind of a valid JSON value that is not an object.
 func describeJSON(data []byte) string {
 	switch data[0] {
 	case '[':
@@ -313,10 +316,8 @@ func describeJSON(data []byte) string {
 		return "a boolean"
 	case 'n':
 		return "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
 	}
-	return "something that is not JSON"
+	return "a number"
 }
 
 // isNull reports whether a raw field is absent or JSON null.
