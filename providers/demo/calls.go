@@ -3,7 +3,6 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"ringside/providers"
@@ -21,10 +20,11 @@ type simCall struct {
 	// Fate of the call while it rings, if nobody at the console acts.
 	fate    eventKind     // evTimeout, evGiveUp or evElsewhere
 	fateIn  time.Duration // how long after arrival the fate strikes (timeouts: the window)
-	fateEnd providers.EndReason
+	fateEnd *providers.EndReason
 
 	plan talkPlan
 	ev   *event // the pending event; nil if none
+	slot event  // where ev lives: a call has at most one pending event
 }
 
 // talkPlan scripts an answered call. Durations are drawn when the call is
@@ -36,9 +36,9 @@ type talkPlan struct {
 	remaining   time.Duration // talk time still to come, not counting hold
 	holdIn      time.Duration // talk time before the hold; 0 when no hold is to come
 	holdFor     time.Duration
-	quitAfter   time.Duration // caller hangs up this long into the hold; 0 = waits it out
-	remoteEnd   providers.EndReason
-	holdQuitEnd providers.EndReason
+	quitAfter   time.Duration        // caller hangs up this long into the hold; 0 = waits it out
+	remoteEnd   *providers.EndReason // end reasons point into the tables in reasons.go
+	holdQuitEnd *providers.EndReason
 	teardown    time.Duration // our hang-up to the call being gone
 }
 
@@ -47,6 +47,14 @@ type talkPlan struct {
 // caller, fate and script, whatever happened to calls before it.
 func callRand(seed int64, serial uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(mix(uint64(seed), serial, 1), mix(uint64(seed), serial, 2)))
+}
+
+// callStream re-seeds the simulation's one per-call generator for call
+// serial, to the same stream callRand gives, without allocating: start-up
+// creates up to a million calls.
+func (s *sim) callStream(serial uint64) *rand.Rand {
+	s.pcg.Seed(mix(uint64(s.seed), serial, 1), mix(uint64(s.seed), serial, 2))
+	return s.rnd
 }
 
 // mix spreads seed, stream and word into an unrelated 64-bit state
@@ -104,15 +112,24 @@ func (s *sim) drawCall(serial uint64, r *rand.Rand, patient bool) (*simCall, pro
 	// the queue hands them to the next agent. A call dialled to you directly
 	// can only be answered or left to ring.
 	c.rejectable = viaQueue
-	call.Modalities = slices.Clone(drawModalities(r, phone))
+	// The sets are shared and never written: the ledger copies a call's
+	// modalities before any change and hands out copies.
+	call.Modalities = drawModalities(r, phone)
 
+	// Ids are 122 random bits; a clash is all but impossible, but a console
+	// acting on the wrong call would be worse than the check. During start-up
+	// the ledger holds only live calls, so the map is enough.
 	for {
 		c.id = newGUID(r)
-		if _, taken := s.calls[c.id]; !taken {
-			if _, known := s.ledger.Get(c.id); !known {
-				break
+		if _, taken := s.calls[c.id]; taken {
+			continue
+		}
+		if !s.quiet {
+			if _, known := s.ledger.Get(c.id); known {
+				continue
 			}
 		}
+		break
 	}
 
 	// The ring: who gives up, who is taken by a colleague, who rings out.
@@ -124,13 +141,13 @@ func (s *sim) drawCall(serial uint64, r *rand.Rand, patient bool) (*simCall, pro
 		c.fate, c.fateEnd = evGiveUp, giveUpEnd(phone, direct)
 		c.fateIn = time.Duration(giveUpAt * float64(s.window))
 	case viaQueue && fateU < 0.34:
-		c.fate, c.fateEnd = evElsewhere, EndAnsweredElsewhere
+		c.fate, c.fateEnd = evElsewhere, &EndAnsweredElsewhere
 		c.fateIn = time.Duration(elsewhereAt * float64(s.window))
 	default:
 		c.fate = evTimeout
 	}
 	if c.fate == evTimeout {
-		c.fateIn, c.fateEnd = s.window, EndTimedOut
+		c.fateIn, c.fateEnd = s.window, &EndTimedOut
 	}
 
 	// The conversation, should someone answer.
@@ -152,24 +169,24 @@ func (s *sim) drawCall(serial uint64, r *rand.Rand, patient bool) (*simCall, pro
 	endU := r.Float64()
 	switch {
 	case phone:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, pstnEnds), endPSTNOnHold
+		p.remoteEnd, p.holdQuitEnd = pick(endU, pstnEnds), &endPSTNOnHold
 	case direct:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, directEnds), endOtherOnHold
+		p.remoteEnd, p.holdQuitEnd = pick(endU, directEnds), &endOtherOnHold
 	default:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, queueEnds), endOtherOnHold
+		p.remoteEnd, p.holdQuitEnd = pick(endU, queueEnds), &endOtherOnHold
 	}
 	p.teardown = between(r, 150*time.Millisecond, 650*time.Millisecond)
 	return c, call
 }
 
-func giveUpEnd(phone, direct bool) providers.EndReason {
+func giveUpEnd(phone, direct bool) *providers.EndReason {
 	switch {
 	case phone:
-		return endPSTNGaveUp
+		return &endPSTNGaveUp
 	case direct:
-		return endGaveUpP2P
+		return &endGaveUpP2P
 	}
-	return endGaveUp
+	return &endGaveUp
 }
 
 // ringingCaps is what may be done to a ringing call.

@@ -59,7 +59,7 @@ var (
 )
 
 type weighted struct {
-	end    providers.EndReason
+	end    *providers.EndReason
 	weight int
 }
 
@@ -67,17 +67,17 @@ type weighted struct {
 // caller says goodbye; now and then the network drops the call.
 var (
 	pstnEnds = []weighted{
-		{endPSTNCaller, 55}, {endPSTNCaller2, 35}, {endKeepAlive, 4}, {endMediaDrop, 4}, {endMediaLost, 2},
+		{&endPSTNCaller, 55}, {&endPSTNCaller2, 35}, {&endKeepAlive, 4}, {&endMediaDrop, 4}, {&endMediaLost, 2},
 	}
 	queueEnds = []weighted{
-		{endOther, 80}, {endOtherLeft, 10}, {endKeepAlive, 4}, {endMediaDrop, 4}, {endMediaLost, 2},
+		{&endOther, 80}, {&endOtherLeft, 10}, {&endKeepAlive, 4}, {&endMediaDrop, 4}, {&endMediaLost, 2},
 	}
 	directEnds = []weighted{
-		{endOtherP2P, 60}, {endOtherLeft, 30}, {endKeepAlive, 4}, {endMediaDrop, 4}, {endMediaLost, 2},
+		{&endOtherP2P, 60}, {&endOtherLeft, 30}, {&endKeepAlive, 4}, {&endMediaDrop, 4}, {&endMediaLost, 2},
 	}
 )
 
-func pick(u float64, table []weighted) providers.EndReason {
+func pick(u float64, table []weighted) *providers.EndReason {
 	total := 0
 	for _, w := range table {
 		total += w.weight

@@ -84,10 +84,17 @@ type sim struct {
 	calls    map[string]*simCall // live calls
 	queue    eventQueue
 	arrivals *rand.Rand // the arrival process's own stream
+	pcg      *rand.PCG  // re-seeded for each call: see callStream
+	rnd      *rand.Rand // draws from pcg
 	arrival  *event     // the pending arrival, if the rate is above zero
 	serial   uint64     // serial of the last call created
 	seq      uint64
 	now      time.Time // never moves backwards
+
+	// entering is the call enter is filing; putEntering, made once, copies
+	// it in, sparing a closure per call.
+	entering    providers.Call
+	putEntering func(*providers.Call)
 
 	quiet bool              // building the start-up population: record no events
 	out   []providers.Event // changes since the last flush, in order
@@ -104,7 +111,10 @@ func newSim(name string, seed int64, rate float64, window time.Duration, start t
 		calls:    make(map[string]*simCall, population),
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
 		now:      start,
+		pcg:      rand.NewPCG(0, 0),
 	}
+	s.rnd = rand.New(s.pcg)
+	s.putEntering = func(x *providers.Call) { *x = s.entering }
 	s.populate(population)
 	if rate > 0 {
 		s.arrival = s.push(start.Add(s.interArrival()), evArrival, nil)
@@ -120,7 +130,14 @@ func (s *sim) interArrival() time.Duration {
 
 func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
 	s.seq++
-	e := &event{at: at, seq: s.seq, kind: kind, call: c}
+	var e *event
+	if c != nil {
+		// A call has at most one pending event, so it carries its own.
+		e = &c.slot
+		*e = event{at: at, seq: s.seq, kind: kind, call: c}
+	} else {
+		e = &event{at: at, seq: s.seq, kind: kind}
+	}
 	if s.quiet {
 		// Start-up population: the heap is built in one go afterwards.
 		e.index = len(s.queue)
@@ -147,12 +164,20 @@ func (s *sim) unschedule(c *simCall) {
 	}
 }
 
+// enter files call, new to the ledger, as seen at t.
+func (s *sim) enter(t time.Time, call providers.Call) {
+	s.entering = call
+	s.record(t, call.ID, s.putEntering)
+	s.entering = providers.Call{}
+}
+
 // record applies change to call id in the ledger and keeps the new snapshot
 // as an event at t.
 func (s *sim) record(t time.Time, id string, change func(*providers.Call)) {
 	snap, changed := s.ledger.Update(id, change)
 	if changed && !s.quiet {
-		s.out = append(s.out, providers.Event{Time: t, Call: &snap})
+		kept := snap // only what is kept goes to the heap
+		s.out = append(s.out, providers.Event{Time: t, Call: &kept})
 	}
 }
 
@@ -197,7 +222,7 @@ func (s *sim) fire(e *event, now time.Time) {
 		s.arrive(t)
 		s.arrival = s.push(t.Add(s.interArrival()), evArrival, nil)
 	case evTimeout, evGiveUp, evElsewhere:
-		s.end(c, t, c.fateEnd, providers.OutcomeMissed)
+		s.end(c, t, *c.fateEnd, providers.OutcomeMissed)
 	case evMediaUp, evRetrieve:
 		c.state = providers.StateActive
 		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateActive })
@@ -209,9 +234,9 @@ func (s *sim) fire(e *event, now time.Time) {
 		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateHeld })
 		s.hold(c, t)
 	case evRemoteEnd:
-		s.end(c, t, c.plan.remoteEnd, providers.OutcomeHandled)
+		s.end(c, t, *c.plan.remoteEnd, providers.OutcomeHandled)
 	case evHoldQuit:
-		s.end(c, t, c.plan.holdQuitEnd, providers.OutcomeHandled)
+		s.end(c, t, *c.plan.holdQuitEnd, providers.OutcomeHandled)
 	case evTornDown:
 		s.end(c, t, EndHungUp, providers.OutcomeHandled)
 	}
@@ -220,7 +245,7 @@ func (s *sim) fire(e *event, now time.Time) {
 // arrive starts a new ringing call at t.
 func (s *sim) arrive(t time.Time) {
 	s.serial++
-	c, call := s.drawCall(s.serial, callRand(s.seed, s.serial), false)
+	c, call := s.drawCall(s.serial, s.callStream(s.serial), false)
 	s.ring(c, call, t, t)
 }
 
@@ -232,7 +257,8 @@ func (s *sim) ring(c *simCall, call providers.Call, arrived, now time.Time) {
 	call.AnswerBy = arrived.Add(s.window)
 	call.Caps = c.ringingCaps()
 	s.calls[c.id] = c
-	s.record(now, c.id, func(x *providers.Call) { *x = call })
+	call.ID = c.id
+	s.enter(now, call)
 	fateAt := arrived.Add(c.fateIn)
 	if fateAt.Before(now) {
 		fateAt = now
@@ -291,7 +317,7 @@ func (s *sim) populate(n int) {
 	t0 := s.now
 	for i := range n {
 		s.serial++
-		r := callRand(s.seed, s.serial)
+		r := s.callStream(s.serial)
 		c, call := s.drawCall(s.serial, r, i == 0)
 		if i == 0 {
 			s.ring(c, call, t0, t0)
@@ -351,7 +377,8 @@ func (s *sim) populate(n int) {
 		call.Answered = answered
 		call.Caps = connectedCaps
 		s.calls[c.id] = c
-		s.record(t0, c.id, func(x *providers.Call) { *x = call })
+		call.ID = c.id
+		s.enter(t0, call)
 	}
 	heap.Init(&s.queue)
 	s.quiet = false
