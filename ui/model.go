@@ -153,6 +153,7 @@ type Model struct {
 	detail   bool
 	fullHelp bool
 
+	moved     movedSelection
 	status    statusMsg
 	link      providers.Status
 	linkKnown bool
@@ -445,6 +446,7 @@ func (m *Model) applyEvents(evs []providers.Event) {
 	next := "nothing left to select"
 	if r := m.store.get(m.sel[tabLive].id); r != nil {
 		next = "selected " + clean(r.call.From.String())
+		m.moved = movedSelection{at: m.now, to: r.call.ID}
 	}
 	m.say(statusInfo, clean(before.call.From.String())+" "+why+" · "+next)
 }

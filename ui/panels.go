@@ -82,7 +82,7 @@ func (m *Model) pickerLines() []string {
 	note := ""
 	noteStyle := s.Hint
 	if ok, why := m.allowed(r, providers.ActionReject); !ok {
-		note, noteStyle = why+" · nothing will be sent", s.StatusError
+		note, noteStyle = strings.TrimPrefix(why, "is ")+" · nothing will be sent", s.StatusError
 	} else if cd := countdownAt(&r.call, m.now, 1); cd.deadline {
 		note = formatLeft(cd.secs) + " left"
 	}

@@ -26,6 +26,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.onFilterKey(msg)
 	}
 	k := &m.keys
+	if key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Tab) {
+		m.moved = movedSelection{} // the user chose where the cursor is
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
@@ -41,6 +44,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.move(m.sel[m.tab].idx-m.tableH, m.sel[m.tab].line)
 	case key.Matches(msg, k.PageDown):
 		m.move(m.sel[m.tab].idx+m.tableH, m.sel[m.tab].line)
+	case key.Matches(msg, k.Answer, k.Reject, k.Hangup) && m.justMoved():
+		// The call under the cursor changed by itself a moment ago; the
+		// key was most likely meant for the call that left.
+		m.say(statusError, "the selection just moved to "+m.whoFor(m.sel[tabLive].id)+" · press again to act on it")
+		m.moved = movedSelection{}
 	case key.Matches(msg, k.Answer):
 		if r := m.selected(); r != nil {
 			return m.submit(providers.ActionAnswer, r.call.ID, "")
@@ -87,6 +95,22 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// selectionGuard is how long action keys are held back after the selection
+// moved by itself (its call ended), so that a key pressed for the call that
+// just left does not land on its neighbour.
+const selectionGuard = time.Second
+
+// movedSelection records the last time the live selection moved by itself.
+type movedSelection struct {
+	at time.Time
+	to string
+}
+
+func (m *Model) justMoved() bool {
+	return m.tab == tabLive && m.moved.to != "" && m.moved.to == m.sel[tabLive].id &&
+		m.now.Sub(m.moved.at) < selectionGuard
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -158,26 +182,26 @@ func (m *Model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // allowed reports whether action a may be requested for r now, and if not,
-// why, in words.
+// why, in words that follow the caller's name ("has ended (busy)").
 func (m *Model) allowed(r *row, a providers.Action) (bool, string) {
 	if r == nil {
-		return false, "that call is gone"
+		return false, "is gone"
 	}
-	who := clean(r.call.From.String())
 	c := &r.call
+	ringAction := a == providers.ActionAnswer || a == providers.ActionReject
 	switch {
 	case m.cfg.ReadOnly:
-		return false, "read-only console: no actions"
+		return false, "cannot be acted on: this console is read-only"
 	case r.pending:
-		return false, "already " + pendingWord(r.pendingAct) + " " + who + ": wait for the answer"
+		return false, "already has a request in flight (" + pendingWord(r.pendingAct) + ")"
 	case c.State == providers.StateEnded:
-		return false, who + " has ended (" + endWords(c) + ")"
-	case (a == providers.ActionAnswer || a == providers.ActionReject) && c.State != providers.StateRinging:
-		return false, who + " is no longer ringing (now " + stateWord(c.State) + ")"
-	case (a == providers.ActionAnswer || a == providers.ActionReject) && countdownAt(c, m.now, 1).expired():
-		return false, who + " is no longer ringing: the answer window has closed"
+		return false, "has ended (" + endWords(c) + ")"
+	case ringAction && c.State != providers.StateRinging:
+		return false, "is no longer ringing (now " + stateWord(c.State) + ")"
+	case ringAction && countdownAt(c, m.now, 1).expired():
+		return false, "is no longer ringing: the answer window has closed"
 	case !c.Can(a):
-		return false, a.String() + " is not allowed on " + who + " now"
+		return false, "does not allow " + a.String() + " now"
 	}
 	return true, ""
 }
@@ -188,7 +212,7 @@ func (m *Model) allowed(r *row, a providers.Action) (bool, string) {
 func (m *Model) submit(a providers.Action, id string, reason providers.RejectReason) tea.Cmd {
 	r := m.store.get(id)
 	if ok, why := m.allowed(r, a); !ok {
-		m.say(statusError, why+" · nothing sent")
+		m.say(statusError, m.whoFor(id)+" "+why+" · nothing sent")
 		return nil
 	}
 	if m.cfg.Provider == nil {

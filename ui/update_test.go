@@ -738,3 +738,40 @@ func TestProviderErrorWords(t *testing.T) {
 		t.Fatal("test setup")
 	}
 }
+
+// When the selected call ends and the cursor moves to its neighbour by
+// itself, an action key pressed in that moment is held back: it was most
+// likely meant for the call that left.
+func TestActionKeyHeldBackRightAfterSelectionMoved(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	a := ringing("c1", "Alice", t0.Add(-5*time.Second))
+	hs.events(a, ringing("c2", "Bob", t0.Add(-3*time.Second)))
+	hs.events(ended(a, t0, providers.EndReason{Text: "caller gave up"}, providers.OutcomeMissed))
+	hs.key("a")
+	if got := hs.p.requests(); len(got) != 0 {
+		t.Fatalf("a right after the selection moved sent %v", got)
+	}
+	if s := hs.m.status.text; !strings.Contains(s, "selection just moved to Bob") {
+		t.Errorf("status %q", s)
+	}
+	hs.key("a")
+	if got := hs.p.requests(); !slices.Equal(got, []request{{providers.ActionAnswer, "c2", ""}}) {
+		t.Fatalf("second a sent %v, want answer c2", got)
+	}
+
+	// After the guard time, or after the user moved the cursor, keys act
+	// at once.
+	for _, settle := range []func(hs *harness){
+		func(hs *harness) { hs.clk.advance(selectionGuard) },
+		func(hs *harness) { hs.key("k") },
+	} {
+		hs := newHarness(t, 100, 30)
+		hs.events(a, ringing("c2", "Bob", t0.Add(-3*time.Second)), ringing("c3", "Cat", t0.Add(-2*time.Second)))
+		hs.events(ended(a, t0, providers.EndReason{Text: "caller gave up"}, providers.OutcomeMissed))
+		settle(hs)
+		hs.key("a")
+		if got := hs.p.requests(); len(got) != 1 {
+			t.Fatalf("after settling, a sent %v (status %q)", got, hs.m.status.text)
+		}
+	}
+}
