@@ -125,7 +125,9 @@ func TestRESTRefusals(t *testing.T) {
 		},
 		{
 			name: "an unknown statusCode", password: "pw",
-			handler: func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"statusCode":99,"statusMessage":"Odd"}`)) },
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(`{"statusCode":99,"statusMessage":"Odd"}`))
+			},
 			check: func(t *testing.T, err error) {
 				var st *StatusError
 				if !errors.As(err, &st) || !strings.HasSuffix(err.Error(), "refused by GWS (GWS statusCode 99: Odd)") {

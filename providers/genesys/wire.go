@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The CometD channels the console listens to.
@@ -102,15 +104,36 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 		Call             json.RawMessage `json:"call"`
 		Devices          json.RawMessage `json:"devices"`
 	}
-	if err := decodeObject(data, &env); err != nil {
-		return notification{}, fmt.Errorf("message on %s: %w", channel, err)
+	// One pass over the bytes for the common case; anything unusual takes
+	// the slower path, which can say what is wrong.
+	var fast struct {
+		MessageType      json.RawMessage `json:"messageType"`
+		NotificationType json.RawMessage `json:"notificationType"`
+		PhoneNumber      json.RawMessage `json:"phoneNumber"`
+		Call             *rawCall        `json:"call"`
+		Devices          json.RawMessage `json:"devices"`
+	}
+	var call *rawCall
+	if d := bytes.TrimSpace(data); len(d) > 0 && d[0] == '{' && json.Unmarshal(d, &fast) == nil {
+		env.MessageType, env.NotificationType, env.PhoneNumber, env.Devices = fast.MessageType, fast.NotificationType, fast.PhoneNumber, fast.Devices
+		call = fast.Call
+	} else {
+		if err := decodeObject(data, &env); err != nil {
+			return notification{}, fmt.Errorf("message on %s: %w", channel, err)
+		}
+		if !isNull(env.Call) {
+			call = new(rawCall)
+			if err := decodeObject(env.Call, call); err != nil {
+				call.err = fmt.Errorf("call: %w", err)
+			}
+		}
 	}
 	kind, _ := optString(env.MessageType)
 	if kind == "" {
 		// Tolerate a missing messageType: the channel and the payload say
 		// what it is.
 		switch {
-		case channel == channelCalls && !isNull(env.Call):
+		case channel == channelCalls && call != nil:
 			kind = "CallStateChangeMessage"
 		case channel == channelDevices && !isNull(env.Devices):
 			kind = "DeviceStateChangeMessage"
@@ -118,14 +141,14 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 	}
 	switch kind {
 	case "CallStateChangeMessage":
-		if isNull(env.Call) {
+		if call == nil {
 			return notification{}, fmt.Errorf("CallStateChangeMessage on %s has no call", channel)
 		}
-		call, err := decodeCall(env.Call)
+		wc, err := call.wire()
 		if err != nil {
 			return notification{}, fmt.Errorf("CallStateChangeMessage on %s: %w", channel, err)
 		}
-		note := &callNote{Call: call}
+		note := &callNote{Call: wc}
 		note.Type, _ = optString(env.NotificationType)
 		note.PhoneNumber, _ = optString(env.PhoneNumber)
 		return notification{Call: note}, nil
@@ -139,24 +162,37 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 	return notification{}, nil
 }
 
+// rawCall is a call resource with every field still raw, so that a field of
+// an unexpected type never fails the whole call.
+type rawCall struct {
+	ID           json.RawMessage `json:"id"`
+	State        json.RawMessage `json:"state"`
+	CallType     json.RawMessage `json:"callType"`
+	ANI          json.RawMessage `json:"ani"`
+	DNIS         json.RawMessage `json:"dnis"`
+	Participants json.RawMessage `json:"participants"`
+	Capabilities json.RawMessage `json:"capabilities"`
+	Duration     json.RawMessage `json:"duration"`
+	err          error           // why the call could not even be split into fields
+}
+
 // decodeCall reads one call resource. The id is required; every other field
 // is optional and a field of the wrong type is treated as absent, except
 // state, whose wrong type is reported because guessing it could show a call
 // in the wrong state. When the id was readable the failed result still
 // carries it.
 func decodeCall(data []byte) (wireCall, error) {
-	var raw struct {
-		ID           json.RawMessage `json:"id"`
-		State        json.RawMessage `json:"state"`
-		CallType     json.RawMessage `json:"callType"`
-		ANI          json.RawMessage `json:"ani"`
-		DNIS         json.RawMessage `json:"dnis"`
-		Participants json.RawMessage `json:"participants"`
-		Capabilities json.RawMessage `json:"capabilities"`
-		Duration     json.RawMessage `json:"duration"`
-	}
+	var raw rawCall
 	if err := decodeObject(data, &raw); err != nil {
 		return wireCall{}, fmt.Errorf("call: %w", err)
+	}
+	return raw.wire()
+}
+
+// wire reads the fields of a call (see decodeCall).
+func (raw *rawCall) wire() (wireCall, error) {
+	if raw.err != nil {
+		return wireCall{}, raw.err
 	}
 	var c wireCall
 	id, ok := optString(raw.ID)
@@ -332,11 +368,28 @@ func optString(data json.RawMessage) (string, bool) {
 	if isNull(data) {
 		return "", true
 	}
+	// Fast path: a plain string without escapes, as GWS writes ids,
+	// states and numbers.
+	if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && bytes.IndexByte(data[1:n-1], '\\') < 0 &&
+		bytes.IndexByte(data[1:n-1], '"') < 0 && utf8.Valid(data[1:n-1]) && !hasControl(data[1:n-1]) {
+		return string(data[1 : n-1]), true
+	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// hasControl reports whether b holds a byte JSON forbids unescaped in a
+// string.
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // optText is optString that also accepts a number, written as GWS would
@@ -356,8 +409,15 @@ func optText(data json.RawMessage) (string, bool) {
 // stringList reads an optional array of strings, skipping entries of other
 // types.
 func stringList(data json.RawMessage) []string {
+	if isNull(data) {
+		return nil
+	}
+	var plain []string
+	if json.Unmarshal(data, &plain) == nil && !slices.Contains(plain, "") {
+		return plain
+	}
 	var items []json.RawMessage
-	if isNull(data) || json.Unmarshal(data, &items) != nil {
+	if json.Unmarshal(data, &items) != nil {
 		return nil
 	}
 	out := make([]string, 0, len(items))
