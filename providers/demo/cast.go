@@ -73,7 +73,7 @@ var regions = []region{
 			// Ofcom drama ranges: London 020 7946 0xxx, mobile 07700 900xxx.
 			{prefix: "+4420794600", digits: 2}, {prefix: "+447700900", digits: 3},
 			// ARCEP fiction ranges: 01 99 00 xx xx and 06 39 98 xx xx.
-			{prefix: "+33199000", digits: 4}, {prefix: "+33639980", digits: 4},
+			{prefix: "+3319900", digits: 4}, {prefix: "+3363998", digits: 4},
 		},
 	},
 	{

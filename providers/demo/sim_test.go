@@ -513,6 +513,21 @@ func TestPopulationMix(t *testing.T) {
 			if !e164.MatchString(c.From.ID) {
 				t.Fatalf("not E.164: %q", c.From.ID)
 			}
+			// E.164 length by country: +1 and ten digits, +44 and ten,
+			// +33 and nine, +61 and nine.
+			cc := map[string]int{"+1": 12, "+44": 13, "+33": 12, "+61": 12}
+			known := false
+			for prefix, length := range cc {
+				if strings.HasPrefix(c.From.ID, prefix) {
+					known = true
+					if len(c.From.ID) != length {
+						t.Fatalf("%q has the wrong length for %s", c.From.ID, prefix)
+					}
+				}
+			}
+			if !known {
+				t.Fatalf("%q is from a country without a fiction range here", c.From.ID)
+			}
 			countries[c.From.ID[:3]] = true
 			if len(c.Modalities) != 1 || c.Modalities[0] != "audio" {
 				t.Fatalf("a PSTN call with %v", c.Modalities)
