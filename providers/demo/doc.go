@@ -63,14 +63,21 @@
 // live status. Reject(ctx, id, providers.ReasonBusy) ends it at once; the
 // next event is the call ended with the end reason RejectEnd(busy) (486,
 // "Rejected from the console: busy") and outcome rejected. With a frozen
-// clock the call rings until the clock is moved past AnswerBy; moved there,
-// it ends with EndTimedOut exactly at AnswerBy.
+// clock the call rings until the clock is moved past AnswerBy; Run notices
+// the move within a quarter of a second and ends the call with EndTimedOut,
+// Ended exactly AnswerBy. Hangup and the end of media setup wait for the
+// clock the same way; Reject and Answer take effect at once.
 //
 // # Shape
 //
 // The simulation is a discrete-event scheduler with no clock or goroutine
 // of its own: it plays every event due by the time it is handed, and
 // actions apply at the time they are made. Provider wraps it in a lock;
-// Run sleeps on a timer until the next event or an action, so an idle
-// simulation does no work.
+// Run sleeps on a timer until the next event or an action (at most a
+// quarter of a second, to follow a test's clock), and not at all when
+// nothing is scheduled.
+//
+// Calls still ringing or talking after a long pause (a laptop asleep) play
+// out at once when the clock is read again; new calls that would have
+// arrived more than a minute before are skipped, not replayed in a burst.
 package demo
