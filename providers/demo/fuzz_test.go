@@ -113,7 +113,9 @@ func drive(t *testing.T, seed int64, rate float64, calls int, w time.Duration, o
 		default:
 			t.Fatalf("%s %s: untyped error %v", verb, id, err)
 		}
-		if slices.ContainsFunc(evs, func(ev providers.Event) bool { return ev.Call.ID == id && ev.Time.Equal(s.now) && ev.Call.State != providers.StateEnded }) {
+		if slices.ContainsFunc(evs, func(ev providers.Event) bool {
+			return ev.Call.ID == id && ev.Time.Equal(s.now) && ev.Call.State != providers.StateEnded
+		}) {
 			t.Fatalf("%s %s was refused (%v) but changed the call", verb, id, err)
 		}
 	}
