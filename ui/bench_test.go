@@ -115,8 +115,10 @@ func tableTimer(c *providers.Call, now time.Time, bar int) string {
 	return strings.Repeat("█", full) + strings.Repeat("░", bar-full) + " " + formatLeft(cd.secs)
 }
 
-// Applying a batch of 10,000 events (updates, answers, new calls, ends) to a
-// console holding 100,000 calls, through Update as the program does it.
+// Applying a batch of 10,000 events to a console holding 100,000 calls,
+// through Update as the program does it: a quarter answers of ringing calls,
+// a quarter ends (whose places new calls take), a quarter holds and
+// retrievals, a quarter changes the table does not show.
 func BenchmarkApplyBatch(b *testing.B) {
 	for _, filtered := range []bool{false, true} {
 		name := "calls=100000/batch=10000"
@@ -152,8 +154,13 @@ func BenchmarkApplyBatch(b *testing.B) {
 						serial++
 						*c = ringing("call-"+strconv.Itoa(serial), "New caller", t0.Add(-time.Duration(rng.IntN(5000))*time.Millisecond))
 						continue
+					case op == 2 && c.State == providers.StateActive:
+						*c = next(*c, func(c *providers.Call) { c.State = providers.StateHeld })
+					case op == 2 && c.State == providers.StateHeld:
+						*c = next(*c, func(c *providers.Call) { c.State = providers.StateActive })
 					default:
-						*c = next(*c, func(c *providers.Call) { c.Region = strconv.Itoa(j) })
+						// A change the table does not show (capabilities).
+						*c = next(*c, func(c *providers.Call) { c.Caps ^= providers.Caps(providers.ActionHangup) })
 					}
 					batch[j] = *c
 					evs[j] = providers.Event{Time: t0, Call: &batch[j]}
@@ -165,5 +172,23 @@ func BenchmarkApplyBatch(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 		})
+	}
+}
+
+// The ordered list alone: move one row to a new place in a 100,000-row list.
+func BenchmarkOrderedListMove(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	var l orderedList
+	rows := make([]*row, 100000)
+	for i := range rows {
+		rows[i] = &row{key: sortKey{group: 1, t: rng.Int64N(1 << 40), id: strconv.Itoa(i)}}
+		l.Insert(rows[i])
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		r := rows[i%len(rows)]
+		l.Delete(r)
+		r.key.t = rng.Int64N(1 << 40)
+		l.Insert(r)
 	}
 }

@@ -34,16 +34,24 @@ func (a sortKey) compare(b sortKey) int {
 }
 
 // blockMax bounds a block. Inserting or deleting moves at most this many
-// pointers, so an update costs O(log n + blockMax) whatever the list's size.
+// entries, so an update costs O(log n + blockMax) whatever the list's size.
 const blockMax = 128
 
-// orderedList is a sorted list of rows keyed by row.key, stored as a list of
-// sorted blocks (the layout of a B-tree's leaves without the inner nodes).
-// Insert, Delete and Index are O(log n + blockMax); At is O(log n) once the
-// block offsets are fresh, which they are after the first lookup following a
-// change.
+// entry keeps the key next to its row so that searching never has to visit
+// the rows themselves (scattered in memory: a cache miss each).
+type entry struct {
+	key sortKey
+	r   *row
+}
+
+// orderedList is a sorted list of rows, stored as sorted blocks with the
+// last key of each block in one contiguous slice (the leaves of a B-tree and
+// a flat index over them). Insert, Delete and Index are O(log n + blockMax);
+// At is O(log n) once the block offsets are fresh, which they are after the
+// first lookup following a change.
 type orderedList struct {
-	blocks [][]*row
+	blocks [][]entry
+	lasts  []sortKey // lasts[i] is the key of the last entry of blocks[i]
 	n      int
 	starts []int // starts[i] is the list index of blocks[i][0]; stale when dirty
 	dirty  bool
@@ -52,17 +60,16 @@ type orderedList struct {
 func (l *orderedList) Len() int { return l.n }
 
 // locate finds where key k is or would go: block bi and position pos in it.
-// bi == len(blocks) only when the list is empty.
+// With an empty list it returns (0, 0) and there is no block 0.
 func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	if len(l.blocks) == 0 {
 		return 0, 0
 	}
 	// First block whose last key is >= k.
-	lo, hi := 0, len(l.blocks)
+	lo, hi := 0, len(l.lasts)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		b := l.blocks[mid]
-		if b[len(b)-1].key.less(k) {
+		if l.lasts[mid].less(k) {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -90,28 +97,35 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 func (l *orderedList) Insert(r *row) {
 	l.dirty = true
 	l.n++
+	e := entry{key: r.key, r: r}
 	if len(l.blocks) == 0 {
-		l.blocks = append(l.blocks, append(make([]*row, 0, blockMax+1), r))
+		l.blocks = append(l.blocks, append(make([]entry, 0, blockMax+1), e))
+		l.lasts = append(l.lasts, e.key)
 		return
 	}
 	bi, pos := l.locate(r.key)
-	b := slices.Insert(l.blocks[bi], pos, r)
+	b := slices.Insert(l.blocks[bi], pos, e)
+	if pos == len(b)-1 {
+		l.lasts[bi] = e.key
+	}
 	if len(b) <= blockMax {
 		l.blocks[bi] = b
 		return
 	}
 	half := len(b) / 2
-	right := make([]*row, len(b)-half, blockMax+1)
+	right := make([]entry, len(b)-half, blockMax+1)
 	copy(right, b[half:])
 	clear(b[half:])
 	l.blocks[bi] = b[:half]
+	l.lasts[bi] = b[half-1].key
 	l.blocks = slices.Insert(l.blocks, bi+1, right)
+	l.lasts = slices.Insert(l.lasts, bi+1, right[len(right)-1].key)
 }
 
 // Delete removes r, found by r.key; it reports whether r was there.
 func (l *orderedList) Delete(r *row) bool {
 	bi, pos := l.locate(r.key)
-	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos] != r {
+	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos].r != r {
 		return false
 	}
 	l.dirty = true
@@ -120,22 +134,24 @@ func (l *orderedList) Delete(r *row) bool {
 	switch {
 	case len(b) == 0:
 		l.blocks = slices.Delete(l.blocks, bi, bi+1)
+		l.lasts = slices.Delete(l.lasts, bi, bi+1)
+		return true
 	case len(b) < blockMax/4 && bi+1 < len(l.blocks) && len(b)+len(l.blocks[bi+1]) <= blockMax:
 		// Merge a small block into its right neighbour so that heavy
 		// deletion does not leave thousands of tiny blocks behind.
 		l.blocks[bi] = append(b, l.blocks[bi+1]...)
+		l.lasts[bi] = l.lasts[bi+1]
 		l.blocks = slices.Delete(l.blocks, bi+1, bi+2)
+		l.lasts = slices.Delete(l.lasts, bi+1, bi+2)
 	default:
 		l.blocks[bi] = b
+		l.lasts[bi] = b[len(b)-1].key
 	}
 	return true
 }
 
 // Contains reports whether r is in the list.
-func (l *orderedList) Contains(r *row) bool {
-	bi, pos := l.locate(r.key)
-	return bi < len(l.blocks) && pos < len(l.blocks[bi]) && l.blocks[bi][pos] == r
-}
+func (l *orderedList) Contains(r *row) bool { return l.Index(r) >= 0 }
 
 func (l *orderedList) refresh() {
 	if !l.dirty && len(l.starts) == len(l.blocks) {
@@ -153,7 +169,7 @@ func (l *orderedList) refresh() {
 // Index is r's position in the list, or -1.
 func (l *orderedList) Index(r *row) int {
 	bi, pos := l.locate(r.key)
-	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos] != r {
+	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos].r != r {
 		return -1
 	}
 	l.refresh()
@@ -167,7 +183,7 @@ func (l *orderedList) At(i int) *row {
 	}
 	l.refresh()
 	bi := sort.Search(len(l.starts), func(j int) bool { return l.starts[j] > i }) - 1
-	return l.blocks[bi][i-l.starts[bi]]
+	return l.blocks[bi][i-l.starts[bi]].r
 }
 
 // Last returns the last row, or nil.
@@ -176,7 +192,7 @@ func (l *orderedList) Last() *row {
 		return nil
 	}
 	b := l.blocks[len(l.blocks)-1]
-	return b[len(b)-1]
+	return b[len(b)-1].r
 }
 
 // Range calls fn for rows from position from onwards until fn returns false.
@@ -191,8 +207,8 @@ func (l *orderedList) Range(from int, fn func(i int, r *row) bool) {
 	bi := sort.Search(len(l.starts), func(j int) bool { return l.starts[j] > from }) - 1
 	i := from
 	for pos := from - l.starts[bi]; bi < len(l.blocks); bi, pos = bi+1, 0 {
-		for _, r := range l.blocks[bi][pos:] {
-			if !fn(i, r) {
+		for _, e := range l.blocks[bi][pos:] {
+			if !fn(i, e.r) {
 				return
 			}
 			i++
@@ -204,14 +220,18 @@ func (l *orderedList) Range(from int, fn func(i int, r *row) bool) {
 // key order. It costs O(len(rows)).
 func (l *orderedList) Reset(rows []*row) {
 	l.blocks = l.blocks[:0]
+	l.lasts = l.lasts[:0]
 	l.n = len(rows)
 	l.dirty = true
 	const fill = blockMax / 2
 	for len(rows) > 0 {
 		k := min(fill, len(rows))
-		b := make([]*row, k, blockMax+1)
-		copy(b, rows[:k])
+		b := make([]entry, k, blockMax+1)
+		for i, r := range rows[:k] {
+			b[i] = entry{key: r.key, r: r}
+		}
 		l.blocks = append(l.blocks, b)
+		l.lasts = append(l.lasts, b[k-1].key)
 		rows = rows[k:]
 	}
 }

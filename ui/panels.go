@@ -132,7 +132,7 @@ func (m *Model) detailLines() []string {
 	}
 	state := stateGlyph(c.State) + " " + stateWord(c.State)
 	switch {
-	case r.pending:
+	case r.busy(m.now):
 		state += " · " + pendingWord(r.pendingAct)
 	case c.State == providers.StateRinging && !c.AnswerBy.IsZero():
 		if cd := countdownAt(c, m.now, 1); cd.expired() {

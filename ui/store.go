@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ type row struct {
 
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
+	awaitVer   uint64    // the request succeeded at this version; the next snapshot will show it
+	awaitUntil time.Time // how long to wait for that snapshot at most
 
 	inView bool // in the filtered list of its tab (only while a filter is set)
 
@@ -25,6 +28,16 @@ type row struct {
 
 	line    string // rendered table line
 	lineKey lineKey
+}
+
+// awaitSnapshot bounds how long a row keeps its pending marker after the
+// provider said yes but before its new snapshot arrives.
+const awaitSnapshot = 2 * time.Second
+
+// busy reports whether a request for the call is in flight, or has just
+// succeeded and the provider has not sent the call's new state yet.
+func (r *row) busy(now time.Time) bool {
+	return r.pending || (r.awaitVer != 0 && r.awaitVer == r.call.Version && now.Before(r.awaitUntil))
 }
 
 // searchText is every piece of text the console can show for the call, in
@@ -67,6 +80,15 @@ func (r *row) searchText() string {
 	r.search = strings.ToLower(b.String())
 	r.searchVer, r.searchOK = c.Version, true
 	return r.search
+}
+
+// sameText reports whether a and b show the same searchable text, so that a
+// new version need not rebuild the row's search text.
+func sameText(a, b *providers.Call) bool {
+	return a.State == b.State && a.From == b.From && a.To == b.To && a.Queue == b.Queue &&
+		a.Region == b.Region && a.Direction == b.Direction && a.ID == b.ID && a.End == b.End &&
+		a.Result() == b.Result() && a.AnswerBy.IsZero() == b.AnswerBy.IsZero() &&
+		slices.Equal(a.Modalities, b.Modalities)
 }
 
 // counts are the header's numbers, kept up to date as events arrive.
@@ -184,14 +206,12 @@ func (s *store) apply(c *providers.Call) bool {
 		return false
 	}
 	s.tally(r, -1)
-	wasEnded := r.ended
-	var oldKey sortKey
-	if wasEnded {
-		oldKey = histKey(&r.call)
-	} else {
-		oldKey = liveKey(&r.call)
-	}
+	wasEnded, oldKey := r.ended, r.key
+	keepSearch := r.searchOK && r.searchVer == r.call.Version && sameText(&r.call, c)
 	r.call = *c
+	if keepSearch {
+		r.searchVer = c.Version // nothing the filter sees has changed
+	}
 	r.ended = c.State == providers.StateEnded
 	newKey := liveKey(c)
 	if r.ended {

@@ -192,7 +192,7 @@ func (m *Model) allowed(r *row, a providers.Action) (bool, string) {
 	switch {
 	case m.cfg.ReadOnly:
 		return false, "cannot be acted on: this console is read-only"
-	case r.pending:
+	case r.busy(m.now):
 		return false, "already has a request in flight (" + pendingWord(r.pendingAct) + ")"
 	case c.State == providers.StateEnded:
 		return false, "has ended (" + endWords(c) + ")"
@@ -259,8 +259,15 @@ type actionResultMsg struct {
 }
 
 func (m *Model) onResult(msg actionResultMsg) {
-	if r := m.store.get(msg.id); r != nil && r.pending && r.pendingAct == msg.action {
+	r := m.store.get(msg.id)
+	if r != nil && r.pending && r.pendingAct == msg.action {
 		r.pending = false
+		if msg.err == nil {
+			// Done, but the provider's new snapshot may come a moment
+			// after the reply: keep the marker until it does, so the
+			// row never flashes back to what it was.
+			r.awaitVer, r.awaitUntil = r.call.Version, m.now.Add(awaitSnapshot)
+		}
 	}
 	if msg.err != nil {
 		if m.quitting {

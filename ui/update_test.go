@@ -775,3 +775,35 @@ func TestActionKeyHeldBackRightAfterSelectionMoved(t *testing.T) {
 		}
 	}
 }
+
+// After the provider says yes, the row keeps its marker until the call's new
+// snapshot arrives (never flashing back to "ringing"), but not forever.
+func TestMarkerWaitsForTheNewSnapshot(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	c := ringing("c1", "Alice", t0.Add(-5*time.Second))
+	hs.events(c)
+	hs.key("a") // the fake says yes at once and sends nothing
+	if hs.m.status.text != "answered Alice" {
+		t.Fatalf("status %q", hs.m.status.text)
+	}
+	if !strings.Contains(selectedLine(hs), "answering…") {
+		t.Fatalf("marker gone before the snapshot: %q", selectedLine(hs))
+	}
+	hs.key("a")
+	if len(hs.p.requests()) != 1 {
+		t.Fatal("a second answer was sent before the first one's snapshot")
+	}
+	hs.events(next(c, func(c *providers.Call) { c.State, c.Caps = providers.StateConnecting, providers.Caps(providers.ActionHangup) }))
+	if l := selectedLine(hs); strings.Contains(l, "answering…") || !strings.Contains(l, "connecting") {
+		t.Fatalf("after the snapshot: %q", l)
+	}
+
+	hs = newHarness(t, 100, 30)
+	hs.events(c)
+	hs.key("a")
+	hs.clk.advance(awaitSnapshot)
+	hs.send(tickMsg{})
+	if l := selectedLine(hs); strings.Contains(l, "answering…") {
+		t.Fatalf("marker still shown %v after the reply: %q", awaitSnapshot, l)
+	}
+}

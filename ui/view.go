@@ -336,7 +336,8 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	case c.State.Live():
 		dyn = int64(callAge(c, m.now) / time.Second)
 	}
-	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: r.pending, act: r.pendingAct, dyn: dyn}
+	busy := r.busy(m.now)
+	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: busy, act: r.pendingAct, dyn: dyn}
 	if r.line != "" && r.lineKey == k {
 		return r.line
 	}
@@ -351,7 +352,7 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	}
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
-	case r.pending:
+	case busy:
 		t.Pending.Get(sel).Write(&b, fit(glyphPending+" "+pendingWord(r.pendingAct), lay.state))
 	case cd.expired():
 		t.TimedOut.Get(sel).Write(&b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
