@@ -793,7 +793,9 @@ func TestMarkerWaitsForTheNewSnapshot(t *testing.T) {
 	if len(hs.p.requests()) != 1 {
 		t.Fatal("a second answer was sent before the first one's snapshot")
 	}
-	hs.events(next(c, func(c *providers.Call) { c.State, c.Caps = providers.StateConnecting, providers.Caps(providers.ActionHangup) }))
+	hs.events(next(c, func(c *providers.Call) {
+		c.State, c.Caps = providers.StateConnecting, providers.Caps(providers.ActionHangup)
+	}))
 	if l := selectedLine(hs); strings.Contains(l, "answering…") || !strings.Contains(l, "connecting") {
 		t.Fatalf("after the snapshot: %q", l)
 	}
