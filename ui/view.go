@@ -343,13 +343,8 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	}
 	t := &m.styles.Table
 	var b strings.Builder
-	b.Grow(lay.width * 3)
+	m.startLine(&b, sel, lay)
 	text := t.Text.Get(sel)
-	if sel {
-		t.Cursor.Selected.Write(&b, "› ")
-	} else {
-		text.Write(&b, spaces(lay.cursor))
-	}
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
 	case busy:
@@ -381,20 +376,26 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	return r.line
 }
 
+// startLine begins a table line: the selection cursor, or blanks in its place.
+func (m *Model) startLine(b *strings.Builder, sel bool, lay *layout) {
+	b.Grow(lay.width * 3)
+	t := &m.styles.Table
+	if sel {
+		t.Cursor.Selected.Write(b, "› ")
+	} else {
+		t.Text.Normal.Write(b, spaces(lay.cursor))
+	}
+}
+
 // callAge is how long a connected call has been talking, or for one not yet
 // answered (connecting), how long since it arrived.
 func callAge(c *providers.Call, now time.Time) time.Duration {
-	if !c.Answered.IsZero() {
-		return c.Duration(now)
+	if c.Answered.IsZero() && !c.Arrived.IsZero() {
+		since := *c // read only: shares nothing it changes
+		since.Answered = c.Arrived
+		return since.Duration(now)
 	}
-	if c.Arrived.IsZero() {
-		return 0
-	}
-	end := now
-	if !c.Ended.IsZero() {
-		end = c.Ended
-	}
-	return max(end.Sub(c.Arrived), 0)
+	return c.Duration(now)
 }
 
 // histLine is an ended row: when, how, who, how long, why.
@@ -406,15 +407,10 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	}
 	t := &m.styles.Table
 	var b strings.Builder
-	b.Grow(lay.width * 3)
+	m.startLine(&b, sel, lay)
 	text := t.Text.Get(sel)
 	muted := t.Muted.Get(sel)
 	gap := spaces(lay.gap)
-	if sel {
-		t.Cursor.Selected.Write(&b, "› ")
-	} else {
-		text.Write(&b, spaces(lay.cursor))
-	}
 	ended := "—"
 	if !c.Ended.IsZero() {
 		ended = c.Ended.In(m.now.Location()).Format("15:04:05")
@@ -468,7 +464,7 @@ func (m *Model) writeFilter(b *strings.Builder) int {
 
 // filterRoom is the width of the filter text on a screen w wide; the rest of
 // the line is the prompt and the match count.
-func filterRoom(w int) int { return max(w-3-36, 8) }
+func filterRoom(w int) int { return max(w-3-40, 8) }
 
 // writeStatus draws the status line: the hang-up question while it is open,
 // otherwise the last thing that happened.
