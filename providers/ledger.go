@@ -78,7 +78,11 @@ func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 			for _, old := range l.ended[:drop] {
 				delete(l.calls, old)
 			}
-			l.ended = slices.Delete(l.ended, 0, drop)
+			// Drop from the front without moving what is kept: append
+			// reallocates, copying only the kept ids, when it runs out of
+			// room, so an ended call costs O(1) however many are remembered.
+			clear(l.ended[:drop])
+			l.ended = l.ended[drop:]
 		}
 	}
 	return next.Clone(), true
