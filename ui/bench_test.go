@@ -146,7 +146,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 					c := &cur[k]
 					switch op := j % 4; {
 					case op == 0 && c.State == providers.StateRinging:
-						*c = answered(*c, t0)
+						*c = answered(*c, t0.Add(time.Duration(j)*time.Microsecond))
 					case op == 1:
 						// A new call takes the place of one that ends.
 						batch[j] = ended(*c, t0, providers.EndReason{Text: "caller hung up"}, "")
