@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"ringside/providers"
@@ -126,6 +127,16 @@ func TestFlowRejectBusyWithDemo(t *testing.T) {
 		t.Fatalf("outcome %q, want rejected", r.call.Result())
 	case fm.store.hist.Len() != 1 || fm.store.live.Len() != 0:
 		t.Fatalf("live %d, history %d; want 0 and 1", fm.store.live.Len(), fm.store.hist.Len())
+	}
+	// The history row says how and why it ended.
+	var line string
+	for _, l := range strings.Split(ansi.Strip(fm.View().Content), "\n") {
+		if strings.Contains(l, "✗ rejected") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "Rejected from the console: busy (486)") {
+		t.Errorf("history row %q does not give the busy reason", line)
 	}
 	if fm.ctx.Err() == nil {
 		t.Error("quitting did not stop the console's background work")

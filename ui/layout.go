@@ -65,15 +65,16 @@ func historyLayout(w int) layout {
 	cols := 6 // ended, outcome, caller, callee, talk, why
 	fixed := l.cursor + l.ended + l.outcome + l.talk + l.gap*(cols-1)
 	flex := w - fixed
-	if flex < 54 {
-		fixed -= l.gap
+	// Why a call ended matters more here than whom it was for: the callee
+	// goes first when space is short.
+	if flex < 76 {
 		flex += l.gap
-		l.caller = max(flex*5/11, 4)
+		l.caller = max(flex*2/5, 4)
 		l.why = max(flex-l.caller, 4)
 		return l
 	}
 	l.caller = flex * 3 / 10
-	l.callee = flex * 3 / 10
+	l.callee = flex / 5
 	l.why = flex - l.caller - l.callee
 	return l
 }
