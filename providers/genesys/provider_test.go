@@ -34,7 +34,7 @@ func TestSnapshotShowsEveryCall(t *testing.T) {
 	if ring.From.ID != "+14255550100" || ring.Queue != "9000" || ring.Direction != providers.Incoming {
 		t.Errorf("ringing call parties: from %+v queue %q direction %q", ring.From, ring.Queue, ring.Direction)
 	}
-	if ring.To.Name != "Kristi Sippola" {
+	if ring.To.Name != "Kristi Sippola" || ring.To.ID != "5001" {
 		t.Errorf("the agent should be the callee: %+v", ring.To)
 	}
 	if ring.AnswerBy.Sub(ring.Arrived) != providers.DefaultAnswerWindow {

@@ -545,6 +545,13 @@ func (s *session) endGone(id, why string) {
 }
 
 func (s *session) foldContext(id, phoneNumber string) foldContext {
+	if phoneNumber == "" && len(s.agentDNs) == 1 {
+		// The call list does not say which of the agent's numbers a call
+		// is on; with a single one there is no doubt.
+		for dn := range s.agentDNs {
+			phoneNumber = dn
+		}
+	}
 	return foldContext{
 		now:         s.p.opts.Now(),
 		window:      s.p.opts.AnswerWindow,
