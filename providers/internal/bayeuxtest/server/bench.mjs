@@ -4,11 +4,13 @@
 //
 //   node bench.mjs --url http://127.0.0.1:P/api/v2/notifications \
 //                  --control http://127.0.0.1:C [--count 20000] [--rounds 3]
+//                  [--warmup 1]
 //
 // It handshakes with long-polling (the one transport GWS and
 // cometd-nodejs-server offer), subscribes to /v2/me/calls, then per round
 // asks the control endpoint for a burst of --count messages and times from
-// that request until the last message arrived. Prints one JSON line:
+// that request until the last message arrived. The --warmup rounds come
+// first and are not counted. Prints one JSON line:
 //   {"client":"cometd-js","messages":N,"seconds":S,"rate":N/S,"rounds":[...]}
 // Exits non-zero on any failure, and by itself after 120 s at most.
 
@@ -18,7 +20,7 @@ import {CometD} from 'cometd';
 const CHANNEL = '/v2/me/calls';
 
 function parseArgs(argv) {
-    const opts = {url: '', control: '', count: 20000, rounds: 3};
+    const opts = {url: '', control: '', count: 20000, rounds: 3, warmup: 1};
     for (let i = 0; i < argv.length; i += 2) {
         const name = argv[i];
         const value = argv[i + 1];
@@ -28,6 +30,7 @@ function parseArgs(argv) {
             case '--control': opts.control = value.replace(/\/+$/, ''); break;
             case '--count': opts.count = wholeNumber(name, value); break;
             case '--rounds': opts.rounds = wholeNumber(name, value); break;
+            case '--warmup': opts.warmup = wholeNumber(name, value, true); break;
             default: fail('unknown option ' + name);
         }
     }
@@ -35,9 +38,9 @@ function parseArgs(argv) {
     return opts;
 }
 
-function wholeNumber(name, value) {
+function wholeNumber(name, value, zeroOK) {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) fail(name + ' must be a positive whole number');
+    if (!Number.isInteger(n) || n < 0 || (n === 0 && !zeroOK)) fail(name + ' must be a positive whole number');
     return n;
 }
 
@@ -100,6 +103,7 @@ function subscribe() {
 
 try {
     await subscribe();
+    for (let i = 0; i < opts.warmup; i++) await round();
     const rounds = [];
     for (let i = 0; i < opts.rounds; i++) rounds.push(await round());
     const seconds = rounds.reduce((a, b) => a + b, 0);

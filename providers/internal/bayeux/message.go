@@ -1,0 +1,279 @@
+package bayeux
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Meta channels of the protocol.
+const (
+	chHandshake   = "/meta/handshake"
+	chConnect     = "/meta/connect"
+	chSubscribe   = "/meta/subscribe"
+	chUnsubscribe = "/meta/unsubscribe"
+	chDisconnect  = "/meta/disconnect"
+)
+
+// message is one Bayeux message on the wire, in either direction. Fields a
+// message does not carry stay at their zero value and are left out when
+// encoding.
+type message struct {
+	Channel                  string          `json:"channel"`
+	ID                       messageID       `json:"id,omitempty"`
+	ClientID                 string          `json:"clientId,omitempty"`
+	Version                  string          `json:"version,omitempty"`
+	MinimumVersion           string          `json:"minimumVersion,omitempty"`
+	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
+	ConnectionType           string          `json:"connectionType,omitempty"`
+	Subscription             subscription    `json:"subscription,omitempty"`
+	Data                     json.RawMessage `json:"data,omitempty"`
+	Successful               *bool           `json:"successful,omitempty"`
+	Error                    string          `json:"error,omitempty"`
+	Advice                   *wireAdvice     `json:"advice,omitempty"`
+	Ext                      json.RawMessage `json:"ext,omitempty"`
+}
+
+// isData says whether m is a delivery on an application channel (as opposed
+// to a reply). Deliveries are recognised by their data, never by their id:
+// faye's deliveries carry the publisher's ids, which collide with ours.
+func (m *message) isData() bool {
+	return m.Data != nil && !strings.HasPrefix(m.Channel, "/meta/")
+}
+
+// ok says whether a reply reports success.
+func (m *message) ok() bool { return m.Successful != nil && *m.Successful }
+
+// messageID is a message's id. The protocol says it is a string; numbers
+// are accepted too (and kept in their JSON spelling) so that a server that
+// echoes them differently is still understood.
+type messageID string
+
+func (id *messageID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = messageID(s)
+	case bytes.Equal(b, []byte("null")):
+		*id = ""
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("id must be a string, not %s", abbreviate(b))
+		}
+		*id = messageID(n.String())
+	}
+	return nil
+}
+
+// subscription is the subscription field: one channel or a list of them.
+type subscription []string
+
+func (s subscription) MarshalJSON() ([]byte, error) {
+	if len(s) == 1 {
+		return json.Marshal(s[0])
+	}
+	return json.Marshal([]string(s))
+}
+
+func (s *subscription) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = subscription{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("subscription must be a channel or a list of channels, not %s", abbreviate(b))
+	}
+	*s = many
+	return nil
+}
+
+// wireAdvice is the advice object. Numbers are milliseconds; pointers tell
+// a field that was sent from one that was not.
+type wireAdvice struct {
+	Reconnect       string   `json:"reconnect,omitempty"`
+	Interval        *float64 `json:"interval,omitempty"`
+	Timeout         *float64 `json:"timeout,omitempty"`
+	MaxInterval     *float64 `json:"maxInterval,omitempty"`
+	MultipleClients bool     `json:"multiple-clients,omitempty"`
+	Hosts           []string `json:"hosts,omitempty"`
+}
+
+// Reconnect advice values.
+const (
+	reconnectRetry     = "retry"
+	reconnectHandshake = "handshake"
+	reconnectNone      = "none"
+)
+
+// millis turns an advice number into a duration, clamping values no server
+// means (negative stays negative: it says "do not reconnect").
+func millis(ms float64) time.Duration {
+	const maxMS = float64(24 * time.Hour / time.Millisecond)
+	switch {
+	case math.IsNaN(ms):
+		return 0
+	case ms > maxMS:
+		ms = maxMS
+	case ms < -maxMS:
+		ms = -maxMS
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// maxDecodeErrors bounds how many per-message problems one response reports.
+const maxDecodeErrors = 5
+
+// decodeResponse reads a response body: a JSON array of messages (a single
+// object is accepted too). A message that cannot be understood is skipped
+// and reported in the error, which then lists every such problem (up to a
+// few); the messages that could be read are returned in order either way.
+// An error with no messages means the body as a whole was unreadable.
+func decodeResponse(body []byte) ([]message, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, errors.New("empty response")
+	}
+	if !json.Valid(body) {
+		return nil, fmt.Errorf("response is not JSON: %s", abbreviate(body))
+	}
+	var elems [][]byte
+	switch body[0] {
+	case '[':
+		elems = splitArray(body)
+	case '{':
+		elems = [][]byte{body}
+	default:
+		return nil, fmt.Errorf("response is not a list of messages: %s", abbreviate(body))
+	}
+	msgs := make([]message, 0, len(elems))
+	var problems []string
+	skipped := 0
+	for i, e := range elems {
+		var m message
+		err := json.Unmarshal(e, &m)
+		if err == nil && m.Channel == "" {
+			err = errors.New("no channel")
+		}
+		if err != nil {
+			skipped++
+			if len(problems) < maxDecodeErrors {
+				problems = append(problems, fmt.Sprintf("message %d (%s): %v", i, abbreviate(e), err))
+			}
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	if skipped > 0 {
+		return msgs, &DecodeError{Skipped: skipped, Problems: problems}
+	}
+	return msgs, nil
+}
+
+// DecodeError reports messages of a response that could not be understood
+// and were skipped.
+type DecodeError struct {
+	Skipped  int      // how many messages were skipped
+	Problems []string // the first few, in words
+}
+
+func (e *DecodeError) Error() string {
+	s := fmt.Sprintf("%d unreadable message(s) skipped: %s", e.Skipped, strings.Join(e.Problems, "; "))
+	if e.Skipped > len(e.Problems) {
+		s += "; …"
+	}
+	return s
+}
+
+// splitArray returns the elements of a JSON array that json.Valid accepted,
+// as sub-slices of b. Only strings and nesting need tracking for that.
+func splitArray(b []byte) [][]byte {
+	var out [][]byte
+	depth, start := 0, -1
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				if start >= 0 {
+					out = append(out, bytes.TrimSpace(b[start:i]))
+				}
+				return out
+			}
+		case ',':
+			if depth == 1 {
+				out = append(out, bytes.TrimSpace(b[start:i]))
+				start = -1
+				continue
+			}
+		}
+		if depth >= 1 && start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+// encodeRequest writes messages as the JSON array a request carries.
+func encodeRequest(msgs []*message) ([]byte, error) {
+	b, err := json.Marshal(msgs)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", describe(msgs), err)
+	}
+	return b, nil
+}
+
+// describe names the channels of a request, for errors and logs.
+func describe(msgs []*message) string {
+	names := make([]string, len(msgs))
+	for i, m := range msgs {
+		names[i] = m.Channel
+	}
+	return strings.Join(names, "+")
+}
+
+// abbreviate shortens b for an error message.
+func abbreviate(b []byte) string {
+	const max = 120
+	if len(b) <= max {
+		return strconv.Quote(string(b))
+	}
+	return strconv.Quote(string(b[:max])) + "…"
+}
