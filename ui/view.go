@@ -203,11 +203,15 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		lw += width(s.text)
 	}
 	num := strconv.Itoa
+	activeWord := " active · "
+	if n.held > 0 {
+		activeWord = " active (" + num(n.held) + " held) · "
+	}
 	variants := [][]seg{
-		{{"◉ " + num(n.ringing), c.ringing}, {" ringing · ", c.label}, {"● " + num(n.active), c.active}, {" active · ", c.label},
+		{{"◉ " + num(n.ringing), c.ringing}, {" ringing · ", c.label}, {"● " + num(n.active), c.active}, {activeWord, c.label},
 			{"✓ " + num(n.handled), c.handled}, {" handled · ", c.label}, {"✗ " + num(n.rejected), c.rejected}, {" rejected · ", c.label},
 			{"↷ " + num(n.missed), c.missed}, {" missed ", c.label}},
-		{{num(n.ringing), c.ringing}, {" ringing · ", c.label}, {num(n.active), c.active}, {" active · ", c.label},
+		{{num(n.ringing), c.ringing}, {" ringing · ", c.label}, {num(n.active), c.active}, {activeWord, c.label},
 			{num(n.handled), c.handled}, {" handled · ", c.label}, {num(n.rejected), c.rejected}, {" rejected · ", c.label},
 			{num(n.missed), c.missed}, {" missed ", c.label}},
 		{{"ring ", c.label}, {num(n.ringing), c.ringing}, {" act ", c.label}, {num(n.active), c.active},
