@@ -1,0 +1,67 @@
+// Package genesys is the console's provider for Genesys Web Services (GWS
+// 8.5/8.6, REST API v2 Voice): the signed-in agent's calls, live, with
+// answer, reject and hang up as GWS allows them.
+//
+// # How it talks to GWS
+//
+// REST: HTTP Basic authentication on every request, one cookie jar (the
+// JSESSIONID session) shared with CometD, and the CSRF header GWS names in
+// X-CSRF-HEADER / X-CSRF-TOKEN on any GET sent back on every POST. A POST
+// answered with HTTP 403 (missing or stale token: the session was recreated)
+// fetches the token again with GET /api/v2/me and is retried once.
+//
+// Notifications: CometD long-polling at <base>/api/v2/notifications (or
+// --genesys-cometd-url), subscribed to /v2/me/calls and /v2/me/devices. The
+// CometD client (providers/internal/bayeux) re-handshakes and re-subscribes
+// by itself; every time it has a new session, or has had to drop messages,
+// the call list is read again with GET /api/v2/me/calls?fields=*. Call
+// messages that arrive while the list is on its way are held and applied
+// after it, in order, so they win over the (older) list; calls absent from
+// the list end, unless a held message mentions them, in which case they are
+// read once more by id. The header shows the connection as live only once
+// the list has been read.
+//
+// # Calls
+//
+// Every CallStateChangeMessage, whatever its notificationType, replaces the
+// call with data.call. GWS states map to the console's: Ringing → ringing
+// (answer deadline = arrival + the answer window; GWS has none of its own),
+// Dialing → connecting, Established → active, Held → held, Released → ended.
+// Unknown states keep the call where it was (a new call in an unknown state
+// shows as active). A message that would move a call back in its lifecycle
+// is stale and ignored; an ended call never comes back (providers.Ledger).
+// The console's actions follow GWS's capabilities exactly: answer only with
+// Answer, reject only with Reject (calls delivered through a queue), hang up
+// only with Hangup. Reject takes no reason (RejectReasons is empty, so the
+// console skips the picker); GWS sends the call back to its queue.
+//
+// # Operations and their outcome
+//
+// Answer, Reject and Hangup POST {"operationName":"…"} to
+// /api/v2/me/calls/{id}. A non-zero statusCode is returned as a
+// *StatusError worded from GWS's table (2 wraps providers.ErrNotAllowed, 6
+// providers.ErrNotFound) and the call is left as it was. statusCode 0 only
+// means GWS accepted the request: the method returns when a notification
+// shows the effect (the call answered, released), or with an error when one
+// rules it out (notificationType Error, or the call ended before an answer
+// took effect). If none arrives within 10 s (less when the caller's deadline
+// is nearer, keeping 3 s to explain), the call is re-read by id, the fresh
+// state sent to the console, and an *UnconfirmedError says what was found
+// ("GWS accepted the answer but nothing changed within 10s; the call is
+// still ringing (the phone may not accept a remote answer)"); when the
+// re-read shows the effect after all, the method returns nil and the lost
+// notification is logged. Callers should give these methods a context of at
+// least 13 s.
+//
+// Without Run (the one-shot commands), the operation is sent the same way
+// and confirmed by re-reading the call every half second for up to 10 s.
+//
+// # Agent session
+//
+// With --genesys-login, StartContactCenterSession (channel voice, at
+// --genesys-place) is sent once the subscriptions are in place, and
+// EndContactCenterSession at quit, after the CometD disconnect (it ends the
+// HTTP session). A refused login stops Run with the reason. The agent's
+// state from /v2/me/devices (Ready, Not Ready with its reason, DND) is shown
+// in the header.
+package genesys
