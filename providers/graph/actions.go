@@ -43,6 +43,7 @@ func (p *Provider) Reject(ctx context.Context, id string, reason providers.Rejec
 		clear(p.rejects) // calls that never ended here; nothing to keep them for
 	}
 	p.rejects[key] = r
+	p.anyReject.Store(true)
 	p.rejectsMu.Unlock()
 	err = p.api.Reject(ctx, id, r, call.AnswerBy)
 	if err != nil {
@@ -128,13 +129,20 @@ func (p *Provider) afterGone(ctx context.Context, known bool, call providers.Cal
 }
 
 func (p *Provider) rejectOf(id string) providers.RejectReason {
+	if !p.anyReject.Load() {
+		return ""
+	}
 	p.rejectsMu.Lock()
 	defer p.rejectsMu.Unlock()
 	return p.rejects[idKey(id)]
 }
 
 func (p *Provider) forgetReject(id string) {
+	if !p.anyReject.Load() {
+		return
+	}
 	p.rejectsMu.Lock()
 	defer p.rejectsMu.Unlock()
 	delete(p.rejects, idKey(id))
+	p.anyReject.Store(len(p.rejects) > 0)
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -51,6 +52,7 @@ type Provider struct {
 	// Graph's deleted notification overtakes the reply to the reject.
 	rejectsMu sync.Mutex
 	rejects   map[string]providers.RejectReason
+	anyReject atomic.Bool // rejects is not empty: the worker checks this first
 
 	running atomic.Bool
 	run     atomic.Pointer[runState]
@@ -298,13 +300,15 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 
 func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringWatch, at time.Time, n notification.Notification) {
 	if n.Kind != notification.KindCall {
-		p.opts.Log.Debug("graph: notification about something the console does not show", "resource", n.Resource, "change", n.ChangeType)
+		p.opts.Log.DebugContext(ctx, "graph: notification about something the console does not show", "resource", n.Resource, "change", n.ChangeType)
 		return
 	}
 	id := p.ids.resolve(n.CallID)
 	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, rejected: p.rejectOf(id)}
 	call, changed := p.ledger.Update(id, ch.apply)
-	p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
+	if p.opts.Log.Enabled(ctx, slog.LevelDebug) {
+		p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
+	}
 	if n.Call != nil && n.Call.Source != nil && call.From.Name == EncryptedCaller {
 		p.encWarn.Do(func() {
 			p.opts.Log.Warn("graph: callers arrive encrypted; grant the app a Calls.* application permission (e.g. Calls.JoinGroupCall.All) to see who is calling")

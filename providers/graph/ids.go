@@ -24,7 +24,20 @@ func newIDBook(limit int) *idBook {
 
 // idKey is the comparison form of an id: lower case, without dashes.
 func idKey(id string) string {
-	return strings.ToLower(strings.ReplaceAll(id, "-", ""))
+	var b strings.Builder
+	b.Grow(len(id))
+	for _, r := range id {
+		switch {
+		case r == '-':
+		case r >= 'A' && r <= 'Z':
+			b.WriteByte(byte(r - 'A' + 'a'))
+		case r < 0x80:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteString(strings.ToLower(string(r)))
+		}
+	}
+	return b.String()
 }
 
 // resolve returns the call's id as first seen, recording id if it is new.

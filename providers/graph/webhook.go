@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,13 +108,19 @@ func (h *webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why
 	http.Error(w, why, status)
 }
 
-// isJSON accepts application/json and any application/*+json type.
+// isJSON accepts application/json and any application/*+json type, with or
+// without parameters (charset). It reads only the media type, cheaply: it
+// runs for every notification.
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	const app = "application/"
+	if len(mt) <= len(app) || !strings.EqualFold(mt[:len(app)], app) {
 		return false
 	}
-	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	sub := mt[len(app):]
+	return strings.EqualFold(sub, "json") ||
+		(len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json") && !strings.ContainsAny(sub, " /"))
 }
 
 // newErrorLog routes net/http's own complaints (TLS handshakes, bad

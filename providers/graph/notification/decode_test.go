@@ -176,6 +176,8 @@ func TestBadBodies(t *testing.T) {
 		`{"changeType":"updated","resource":"/app/calls/x"}]}`
 	cases := []struct{ name, body, want string }{
 		{"empty", "", "empty"},
+		{"garbage in an unknown field", `{"value":[{"changeType":"created","resource":"/app/calls/a","x":{0}}]}`, "not valid JSON"},
+		{"leading zero", `{"value":[{"changeType":"created","resource":"/app/calls/a","x":01}]}`, "not valid JSON"},
 		{"whitespace", " \n ", "empty"},
 		{"array", `[{"changeType":"created"}]`, "not a JSON object"},
 		{"null", `null`, "not a JSON object"},

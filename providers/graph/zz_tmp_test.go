@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"ringside/providers"
+	"ringside/providers/graph/graphtest"
+)
+
+func BenchmarkTmpDirect(b *testing.B) {
+	srv := graphtest.Start(b, graphtest.Options{})
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: srv.Options.ClientID, OpenIDConfig: srv.OpenIDConfig}, providers.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := p.auth.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	queue := make(chan batch, 1024)
+	events := make(chan providers.Event, 1024)
+	go p.work(ctx, events, queue)
+	go func() {
+		for {
+			select {
+			case <-events:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	h := &webhook{p: p, ctx: ctx, queue: queue, logRefusal: rate.Sometimes{Interval: time.Second}}
+	auth := "Bearer " + srv.Signer.MustSign(graphtest.Claims(srv.Options.ClientID, time.Now()))
+	bodies := benchBodies()
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body); w.WriteHeader(202) })
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", bare}, {"ringside", h}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var n atomic.Uint64
+			buf := make([]byte, 0, 2048)
+			for b.Loop() {
+				buf = fill(buf, &bodies, n.Add(1))
+				req := httptest.NewRequest("POST", "/api/calls", bytes.NewReader(buf))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", auth)
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				if rec.Code != 202 {
+					b.Fatal(rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}
