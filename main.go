@@ -1,0 +1,348 @@
+// Command ringside is a terminal call console: a live list of ringing and
+// active calls from the built-in simulator, a Microsoft Teams calling bot
+// (Graph) or Genesys Web Services, answered, rejected with a reason or hung up
+// from the keyboard. It also streams the same calls as JSON lines, and acts on
+// one call from a script.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/alecthomas/kong"
+	"github.com/charmbracelet/colorprofile"
+
+	"ringside/providers"
+	"ringside/providers/demo"
+	"ringside/providers/genesys"
+	"ringside/providers/graph"
+	"ringside/theme"
+	"ringside/ui"
+)
+
+// Exit codes: scripts tell a refused action from a mistyped command.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the action or the provider failed
+	exitUsage   = 2 // the command line or configuration is wrong
+	eventBuffer = 4096
+	// stopGrace bounds how long a provider may take to shut down after quit
+	// (close its listener, disconnect from CometD, log the agent out).
+	stopGrace = 5 * time.Second
+)
+
+// cli is the whole command line. Every flag also reads RINGSIDE_ + its name in
+// upper snake case (kong.DefaultEnvars); a flag given wins over the variable.
+type cli struct {
+	Provider     string        `enum:"demo,graph,genesys" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot) or genesys (Genesys Web Services)."`
+	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
+	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
+	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
+
+	Demo    demo.Config    `embed:"" group:"Demo provider"`
+	Graph   graph.Config   `embed:"" group:"Microsoft Graph"`
+	Genesys genesys.Config `embed:"" group:"Genesys"`
+
+	Console consoleCmd `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
+	Answer  answerCmd  `cmd:"" help:"Answer a ringing call, then exit (graph, genesys)."`
+	Reject  rejectCmd  `cmd:"" help:"Reject a ringing call, then exit (graph, genesys)."`
+	Hangup  hangupCmd  `cmd:"" help:"Hang up a call, then exit (graph, genesys)."`
+}
+
+type consoleCmd struct {
+	JSON          bool          `name:"json" help:"No console: write every call change and status change as one JSON object per line to stdout, until interrupted."`
+	Theme         string        `enum:"auto,dark,light,mono" default:"auto" help:"Colours: auto (follows the terminal background), dark, light or mono. Any non-empty NO_COLOR means mono."`
+	ReadOnly      bool          `help:"Watch only: no answer, reject or hang-up keys (supervisors, wallboards)."`
+	NoConfirm     bool          `help:"Hang up on x without asking first."`
+	ActionTimeout time.Duration `default:"10s" placeholder:"DURATION" help:"How long an answer, reject or hang-up request may take before the console gives up on it."`
+	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
+}
+
+type callArg struct {
+	CallID  string        `arg:"" name:"call-id" help:"The call's id, as the console's detail pane or the JSON stream shows it."`
+	Timeout time.Duration `default:"30s" placeholder:"DURATION" help:"How long the request may take, retries included."`
+}
+
+type answerCmd struct{ callArg }
+
+type hangupCmd struct{ callArg }
+
+type rejectCmd struct {
+	callArg
+	Reason string `enum:"none,busy,forbidden" default:"none" help:"Why the call is turned down: none, busy or forbidden (graph; genesys takes no reason)."`
+}
+
+// env is what the program takes from the process around it, so tests can run
+// it in-process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// signals ends the JSON stream and one-shot commands (SIGINT, SIGTERM).
+	signals func(context.Context) (context.Context, context.CancelFunc)
+	// runConsole runs the Bubble Tea program; tests replace it.
+	runConsole func(m tea.Model, opts ...tea.ProgramOption) error
+}
+
+func main() {
+	e := env{
+		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		signals: func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		},
+		runConsole: func(m tea.Model, opts ...tea.ProgramOption) error {
+			_, err := tea.NewProgram(m, opts...).Run()
+			return err
+		},
+	}
+	os.Exit(run(os.Args[1:], e))
+}
+
+// run parses args, runs the chosen command and returns the exit code.
+func run(args []string, e env) int {
+	c, command, code, ok := parseArgs(args, e)
+	if !ok {
+		return code
+	}
+
+	log, closeLog, err := openLog(c.Log, c.LogLevel)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
+	defer closeLog()
+
+	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv}
+	p, err := newProvider(c, opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %s: %v\n", c.Provider, err)
+		return exitUsage
+	}
+	log.Info("starting", "command", command, "provider", p.Name())
+
+	switch command {
+	case "answer <call-id>":
+		return oneShot(e, c.Answer.callArg, p, "answered", func(ctx context.Context, id string) error {
+			return p.Answer(ctx, id)
+		})
+	case "reject <call-id>":
+		reason, _ := providers.ParseRejectReason(c.Reject.Reason)
+		return oneShot(e, c.Reject.callArg, p, "rejected", func(ctx context.Context, id string) error {
+			return p.Reject(ctx, id, reason)
+		})
+	case "hangup <call-id>":
+		return oneShot(e, c.Hangup.callArg, p, "hung up", func(ctx context.Context, id string) error {
+			return p.Hangup(ctx, id)
+		})
+	}
+	if c.Console.JSON {
+		return streamJSON(e, p, log)
+	}
+	return console(e, c.Console, p, log)
+}
+
+// parseArgs reads the command line and the RINGSIDE_* environment. When it
+// returns ok=false the program should exit with code (help was printed, or
+// the command line is wrong and the error was).
+func parseArgs(args []string, e env) (c *cli, command string, code int, ok bool) {
+	c = new(cli)
+	exited := false
+	parser, err := kong.New(c,
+		kong.Name("ringside"),
+		kong.Description("A terminal call console: live ringing and active calls, answered, rejected with a reason or hung up from the keyboard."),
+		kong.DefaultEnvars("RINGSIDE"),
+		kong.UsageOnError(),
+		kong.Writers(e.stdout, e.stderr),
+		// --help prints and asks to exit; return from run instead, so the
+		// program has one way out and tests can call run.
+		kong.Exit(func(int) { exited = true }),
+	)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return nil, "", exitUsage, false
+	}
+	kctx, err := parser.Parse(args)
+	if exited {
+		return nil, "", exitOK, false
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\nRun 'ringside --help' for the flags.\n", err)
+		return nil, "", exitUsage, false
+	}
+	return c, kctx.Command(), exitOK, true
+}
+
+func newProvider(c *cli, opts providers.Options) (providers.Provider, error) {
+	switch c.Provider {
+	case "graph":
+		return graph.New(c.Graph, opts)
+	case "genesys":
+		return genesys.New(c.Genesys, opts)
+	default:
+		return demo.New(c.Demo, opts)
+	}
+}
+
+// openLog returns the program's logger: JSON lines into path, or nothing at
+// all without one. The console owns the terminal, so logs never go there.
+func openLog(path, level string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log: %w", err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("log level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: lvl})), func() { f.Close() }, nil
+}
+
+// oneShot acts on one call and reports in one line: the result on stdout and
+// exit 0, or the provider's words on stderr and exit 1.
+func oneShot(e env, a callArg, p providers.Provider, done string, act func(context.Context, string) error) int {
+	if p.Name() == "demo" {
+		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
+		return exitUsage
+	}
+	ctx, stop := e.signals(context.Background())
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
+	defer cancel()
+	if err := act(ctx, a.CallID); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (no answer within %s)", err, a.Timeout)
+		}
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", done, a.CallID)
+	return exitOK
+}
+
+// streamJSON runs the provider without the console and writes each event as a
+// line of JSON until a signal arrives or the provider gives up.
+func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
+	ctx, stop := e.signals(context.Background())
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	events := make(chan providers.Event, eventBuffer)
+	runErr := make(chan error, 1)
+	go func() { runErr <- p.Run(ctx, events) }()
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	write := func(ev providers.Event) error {
+		line, err := providers.MarshalEvent(p.Name(), ev)
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		out.Write(line)
+		return out.WriteByte('\n')
+	}
+	// drain writes what is already queued, then flushes once: a burst costs
+	// one write system call, and a quiet stream is never held back.
+	drain := func() error {
+		for {
+			select {
+			case ev := <-events:
+				if err := write(ev); err != nil {
+					return err
+				}
+			default:
+				return out.Flush()
+			}
+		}
+	}
+	for {
+		select {
+		case ev := <-events:
+			err := write(ev)
+			if err == nil {
+				err = drain()
+			}
+			if err != nil {
+				// stdout is gone (a closed pipe): nobody is reading, stop.
+				log.Warn("json stream stopped", "err", err)
+				cancel()
+				<-runErr
+				return exitOK
+			}
+		case err := <-runErr:
+			flushErr := drain()
+			if err != nil {
+				fmt.Fprintf(e.stderr, "ringside: %s: %v\n", p.Name(), err)
+				return exitFailed
+			}
+			if flushErr != nil {
+				log.Warn("json stream stopped", "err", flushErr)
+			}
+			return exitOK
+		}
+	}
+}
+
+// console runs the Bubble Tea program over the provider.
+func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
+	name, err := theme.Choose(cc.Theme, e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan providers.Event, eventBuffer)
+	runErr := make(chan error, 1)
+	go func() { runErr <- p.Run(ctx, events) }()
+
+	m := ui.New(ui.Config{
+		Provider:      p,
+		Events:        events,
+		Context:       ctx,
+		Theme:         name,
+		ReadOnly:      cc.ReadOnly,
+		NoConfirm:     cc.NoConfirm,
+		ActionTimeout: cc.ActionTimeout,
+		Inline:        cc.Inline,
+	})
+	var opts []tea.ProgramOption
+	if name == theme.Mono {
+		// Mono styles carry no colour, and the Ascii profile makes sure
+		// nothing else (help, borders) sneaks one in either.
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	uiErr := e.runConsole(m, opts...)
+	cancel()
+
+	var provErr error
+	select {
+	case provErr = <-runErr:
+	case <-time.After(stopGrace):
+		provErr = fmt.Errorf("did not stop within %s", stopGrace)
+	}
+	code := exitOK
+	if uiErr != nil {
+		fmt.Fprintf(e.stderr, "ringside: console: %v\n", uiErr)
+		code = exitFailed
+	}
+	if provErr != nil {
+		// The header showed it while the console ran; say it again where it
+		// stays readable after the screen is restored.
+		fmt.Fprintf(e.stderr, "ringside: %s: %v\n", p.Name(), provErr)
+		log.Error("provider stopped", "err", provErr)
+		code = exitFailed
+	}
+	return code
+}

@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"ringside/providers"
+)
+
+// testEnv runs the program in-process: output in buffers, the environment
+// from a map, and signals replaced by a context the test cancels.
+type testEnv struct {
+	stdout, stderr bytes.Buffer
+	vars           map[string]string
+	interrupt      context.CancelFunc
+	ctx            context.Context
+}
+
+func newTestEnv(vars map[string]string) *testEnv {
+	te := &testEnv{vars: vars}
+	te.ctx, te.interrupt = context.WithCancel(context.Background())
+	return te
+}
+
+func (te *testEnv) env() env {
+	return env{
+		stdout: &te.stdout, stderr: &te.stderr,
+		getenv: func(k string) string { return te.vars[k] },
+		signals: func(parent context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(parent)
+			go func() {
+				select {
+				case <-te.ctx.Done():
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			return ctx, cancel
+		},
+		runConsole: func(tea.Model, ...tea.ProgramOption) error {
+			return errors.New("no terminal in tests")
+		},
+	}
+}
+
+func TestFlagsReadEnvironmentAndFlagsWin(t *testing.T) {
+	t.Setenv("RINGSIDE_DEMO_RATE", "3.5")
+	t.Setenv("RINGSIDE_ANSWER_WINDOW", "20s")
+	t.Setenv("RINGSIDE_GRAPH_LISTEN", "127.0.0.1:9999")
+	t.Setenv("RINGSIDE_READ_ONLY", "true")
+	te := newTestEnv(nil)
+
+	c, command, _, ok := parseArgs([]string{"--demo-rate", "7"}, te.env())
+	if !ok {
+		t.Fatalf("parse failed: %s", te.stderr.String())
+	}
+	if command != "console" {
+		t.Errorf("the console is the default command, got %q", command)
+	}
+	if c.Demo.Rate != 7 {
+		t.Errorf("the flag must win over RINGSIDE_DEMO_RATE: %v", c.Demo.Rate)
+	}
+	if c.AnswerWindow != 20*time.Second || c.Graph.Listen != "127.0.0.1:9999" || !c.Console.ReadOnly {
+		t.Errorf("environment not read: window %v listen %q read-only %v", c.AnswerWindow, c.Graph.Listen, c.Console.ReadOnly)
+	}
+	if c.Provider != "demo" {
+		t.Errorf("demo is the default provider, got %q", c.Provider)
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	te := newTestEnv(nil)
+	c, command, _, ok := parseArgs([]string{"reject", "--provider", "graph", "CALL-1", "--reason", "busy"}, te.env())
+	if !ok || command != "reject <call-id>" || c.Reject.CallID != "CALL-1" || c.Reject.Reason != "busy" || c.Provider != "graph" {
+		t.Fatalf("ok=%v command=%q %+v %s", ok, command, c.Reject, te.stderr.String())
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"--provider", "sip"},
+		{"reject", "X", "--reason", "decline"},
+		{"hangup"},
+		{"--demo-rate", "fast"},
+		{"--theme", "neon"},
+	} {
+		te := newTestEnv(nil)
+		if code := run(args, te.env()); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+		if !strings.Contains(te.stderr.String(), "ringside: ") {
+			t.Errorf("%v: no error message: %q", args, te.stderr.String())
+		}
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	te := newTestEnv(nil)
+	if code := run([]string{"--help"}, te.env()); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--provider", "--demo-rate", "--graph-listen", "--genesys-url", "$RINGSIDE_DEMO_RATE", "answer", "reject", "hangup"} {
+		if !strings.Contains(te.stdout.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestOneShotNeedsARealProvider(t *testing.T) {
+	te := newTestEnv(nil)
+	if code := run([]string{"answer", "X"}, te.env()); code != exitUsage {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(te.stderr.String(), "--provider graph") {
+		t.Fatalf("the message should say which providers work: %q", te.stderr.String())
+	}
+}
+
+func TestBadProviderConfigIsAUsageError(t *testing.T) {
+	te := newTestEnv(nil)
+	if code := run([]string{"--provider", "genesys"}, te.env()); code != exitUsage {
+		t.Fatalf("exit %d, stderr %q", code, te.stderr.String())
+	}
+	if !strings.Contains(te.stderr.String(), "genesys") {
+		t.Fatalf("the error should name the provider: %q", te.stderr.String())
+	}
+}
+
+// TestJSONStream runs the demo provider through --json for a moment, stops
+// it the way SIGINT would, and checks every line against the schema.
+func TestJSONStream(t *testing.T) {
+	te := newTestEnv(nil)
+	done := make(chan int, 1)
+	out := &lockedBuffer{}
+	e := te.env()
+	e.stdout = out
+	go func() {
+		done <- run([]string{"--json", "--demo-seed", "7", "--demo-calls", "5", "--demo-rate", "0"}, e)
+	}()
+
+	deadline := time.After(10 * time.Second)
+	for strings.Count(out.String(), "\n") < 6 {
+		select {
+		case <-deadline:
+			t.Fatalf("no events: %q", out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	te.interrupt()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, te.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end on interrupt")
+	}
+
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	var calls, statuses int
+	for sc.Scan() {
+		var ev struct {
+			Time     string         `json:"time"`
+			Type     string         `json:"type"`
+			Provider string         `json:"provider"`
+			Status   string         `json:"status"`
+			Call     map[string]any `json:"call"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line is not JSON: %q: %v", sc.Text(), err)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, ev.Time); err != nil || !strings.HasSuffix(ev.Time, "Z") {
+			t.Errorf("time %q is not RFC 3339 UTC", ev.Time)
+		}
+		switch ev.Type {
+		case "call":
+			calls++
+			for _, k := range []string{"id", "provider", "state", "direction", "from", "to", "arrived", "capabilities", "modalities", "region"} {
+				if _, ok := ev.Call[k]; !ok {
+					t.Errorf("call lacks %q: %s", k, sc.Text())
+				}
+			}
+		case "status":
+			statuses++
+			if ev.Provider != "demo" || ev.Status == "" {
+				t.Errorf("status line: %s", sc.Text())
+			}
+		default:
+			t.Errorf("unknown type: %s", sc.Text())
+		}
+	}
+	if calls < 5 || statuses < 1 {
+		t.Fatalf("%d calls and %d statuses:\n%s", calls, statuses, out.String())
+	}
+}
+
+// TestJSONStreamProviderFailure: a provider that gives up ends the stream with
+// its words on stderr and exit 1, after everything it sent was written.
+func TestJSONStreamProviderFailure(t *testing.T) {
+	te := newTestEnv(nil)
+	p := &scriptedProvider{events: []providers.Event{
+		providers.StatusEvent(time.Unix(1, 0), providers.Status{Link: providers.LinkConnecting}),
+		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
+		providers.StatusEvent(time.Unix(3, 0), providers.Status{Link: providers.LinkFailed, Detail: "listen tcp: address already in use"}),
+	}, err: errors.New("listen tcp: address already in use")}
+	code := streamJSON(te.env(), p, discardLog())
+	if code != exitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if got := strings.Count(te.stdout.String(), "\n"); got != 3 {
+		t.Fatalf("%d lines written, want 3:\n%s", got, te.stdout.String())
+	}
+	if !strings.Contains(te.stderr.String(), "address already in use") {
+		t.Fatalf("stderr: %q", te.stderr.String())
+	}
+}
+
+// TestJSONStreamClosedPipe: when stdout goes away the stream stops the
+// provider and exits quietly instead of spinning.
+func TestJSONStreamClosedPipe(t *testing.T) {
+	te := newTestEnv(nil)
+	e := te.env()
+	e.stdout = failingWriter{}
+	p := &scriptedProvider{events: []providers.Event{
+		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
+	}, waitForCancel: true}
+	done := make(chan int, 1)
+	go func() { done <- streamJSON(e, p, discardLog()) }()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream kept going with nobody reading")
+	}
+	if !p.cancelled() {
+		t.Fatal("the provider was not stopped")
+	}
+}
+
+// TestConsoleStopsProvider: when the console ends, the provider's Run is
+// stopped and waited for; a console error is reported with exit 1.
+func TestConsoleStopsProvider(t *testing.T) {
+	te := newTestEnv(nil)
+	p := &scriptedProvider{waitForCancel: true}
+	var got []tea.ProgramOption
+	e := te.env()
+	e.runConsole = func(m tea.Model, opts ...tea.ProgramOption) error {
+		got = opts
+		if m == nil {
+			return errors.New("no model")
+		}
+		return nil
+	}
+	e.getenv = func(k string) string {
+		if k == "NO_COLOR" {
+			return "yes"
+		}
+		return ""
+	}
+	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, discardLog()); code != exitOK {
+		t.Fatalf("exit %d: %s", code, te.stderr.String())
+	}
+	if !p.cancelled() {
+		t.Fatal("the provider was not stopped when the console ended")
+	}
+	if len(got) != 1 {
+		t.Fatalf("NO_COLOR=yes must force the Ascii colour profile; got %d options", len(got))
+	}
+
+	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
+	p = &scriptedProvider{waitForCancel: true}
+	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(te.stderr.String(), "could not open a TTY") {
+		t.Fatalf("stderr: %q", te.stderr.String())
+	}
+}
+
+func TestLogFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ringside.log")
+	log, closeLog, err := openLog(path, "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Debug("hello", "k", 1)
+	closeLog()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(b), &rec); err != nil || rec["msg"] != "hello" {
+		t.Fatalf("log line %q: %v", b, err)
+	}
+	if _, _, err := openLog(filepath.Join(t.TempDir(), "missing", "x.log"), "info"); err == nil {
+		t.Fatal("an unwritable log path must be an error")
+	}
+}
+
+// scriptedProvider sends its events, then returns err, or waits for its
+// context when waitForCancel is set.
+type scriptedProvider struct {
+	events        []providers.Event
+	err           error
+	waitForCancel bool
+
+	mu   sync.Mutex
+	done bool
+}
+
+func (p *scriptedProvider) Name() string { return "scripted" }
+func (p *scriptedProvider) Run(ctx context.Context, sink providers.Sink) error {
+	for _, ev := range p.events {
+		if !providers.Emit(ctx, sink, ev) {
+			break
+		}
+	}
+	if p.waitForCancel {
+		<-ctx.Done()
+		p.mu.Lock()
+		p.done = true
+		p.mu.Unlock()
+		return nil
+	}
+	return p.err
+}
+func (p *scriptedProvider) cancelled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+func (p *scriptedProvider) Answer(context.Context, string) error { return nil }
+func (p *scriptedProvider) Reject(context.Context, string, providers.RejectReason) error {
+	return nil
+}
+func (p *scriptedProvider) Hangup(context.Context, string) error    { return nil }
+func (p *scriptedProvider) RejectReasons() []providers.RejectReason { return providers.RejectReasons }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) {
+	return 0, fmt.Errorf("write |1: %w", io.ErrClosedPipe)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
