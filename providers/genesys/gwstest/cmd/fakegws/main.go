@@ -1,0 +1,311 @@
+// Command fakegws serves a fake Genesys Web Services on loopback, with a real
+// Bayeux server (from npm, through bayeuxtest) behind its
+// /api/v2/notifications, so the console's genesys provider can be tried end
+// to end without a contact centre:
+//
+//	go run ./providers/genesys/gwstest/cmd/fakegws -listen 127.0.0.1:8090
+//	RINGSIDE_GENESYS_PASSWORD=demo ringside --provider genesys \
+//	    --genesys-url http://127.0.0.1:8090 --genesys-user agent
+//
+// Calls are made to ring, end, fail and so on through plain HTTP on the same
+// port, under /fake/ (see usage below or GET /fake/help). Node.js and npm
+// must be installed (the Bayeux server's packages are installed on first
+// use).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"ringside/providers/genesys/gwstest"
+	"ringside/providers/internal/bayeuxtest"
+)
+
+const usage = `fake GWS control (POST unless noted; answers JSON):
+  /fake/ring?from=+14255550100&queue=9000   a queue call rings (Answer, Reject)
+  /fake/ring?from=5005&direct=1             a direct internal call rings (Answer only)
+  /fake/ring?...&quiet=1                    ... without a notification (lost)
+  /fake/release?id=ID[&quiet=1]             the far end hangs up
+  /fake/answer?id=ID                        the call is answered elsewhere (Established)
+  /fake/agent?state=Ready|NotReady[&name=Lunch][&dnd=1]
+  /fake/fail-next?op=Answer&code=2[&message=...]   the next op gets that statusCode
+  /fake/mode?op=Answer&mode=normal|ignored|silent  ignored: accepted, nothing happens;
+                                            silent: happens without a notification
+  /fake/rotate-csrf                         the CSRF token changes (next POST gets 403)
+  /fake/restart-cometd?down=2s              the Bayeux server restarts (sessions lost)
+  /fake/forget-sessions                     the Bayeux server forgets every session
+  GET /fake/calls                           the calls as GWS lists them
+`
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:8090", "address to serve the fake GWS on (loopback only)")
+	user := flag.String("user", "agent", "the GWS user name to accept")
+	kind := flag.String("bayeux", string(bayeuxtest.CometD), "Bayeux server: cometd-nodejs-server or faye")
+	noCSRF := flag.Bool("no-csrf", false, "turn CSRF protection off")
+	seed := flag.Bool("seed", true, "start with two calls: one ringing from a queue, one active")
+	ringEvery := flag.Duration("ring-every", 0, "ring a new queue call this often (0: never)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: fakegws [flags]\n\nThe password is RINGSIDE_GENESYS_PASSWORD, or \"demo\" when unset.\n\n")
+		flag.PrintDefaults()
+		fmt.Fprint(flag.CommandLine.Output(), "\n"+usage)
+	}
+	flag.Parse()
+	if err := run(*listen, *user, bayeuxtest.Kind(*kind), *noCSRF, *seed, *ringEvery); err != nil {
+		log.Fatalf("fakegws: %v", err)
+	}
+}
+
+func run(listen, user string, kind bayeuxtest.Kind, noCSRF, seed bool, ringEvery time.Duration) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("-listen %q: %w", listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-listen %q: the fake GWS serves loopback only", listen)
+	}
+	password := os.Getenv("RINGSIDE_GENESYS_PASSWORD")
+	if password == "" {
+		password = "demo"
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	env := &cleanups{}
+	defer env.run()
+	bx := bayeuxtest.Start(env, kind, bayeuxtest.Options{})
+	target, err := url.Parse(bx.URL())
+	if err != nil {
+		return err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	proxy.FlushInterval = -1 // long polls and websocket frames pass at once
+
+	gws := gwstest.New(gwstest.Options{
+		User: user, Password: password, FirstName: "Demo", LastName: "Agent",
+		NoCSRF: noCSRF, Notifications: proxy,
+		Publish: func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) },
+	})
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + l.Addr().String()
+	gws.SetBaseURL(base)
+	if seed {
+		gws.Put(gwstest.QueueCall("", "+14255550100", "9000"))
+		gws.Put(gwstest.ActiveCall("", "+442071838750"))
+	}
+
+	mux := http.NewServeMux()
+	c := &control{gws: gws, bayeux: bx}
+	mux.Handle("/fake/", c)
+	mux.Handle("/", gws)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+
+	fmt.Printf("fake GWS on %s (user %q, password from RINGSIDE_GENESYS_PASSWORD or \"demo\"); CometD (%s) at %s/api/v2/notifications\n",
+		base, user, kind, base)
+	fmt.Printf("try:\n  RINGSIDE_GENESYS_PASSWORD=%s ringside --provider genesys --genesys-url %s --genesys-user %s\n", shellQuote(password), base, user)
+	fmt.Printf("  curl -X POST '%s/fake/ring?from=%%2B14255550100&queue=9000'\n\n%s", base, usage)
+
+	var ticker <-chan time.Time
+	if ringEvery > 0 {
+		t := time.NewTicker(ringEvery)
+		defer t.Stop()
+		ticker = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+			return nil
+		case err := <-served:
+			return err
+		case <-ticker:
+			if _, err := gws.Ring(gwstest.QueueCall("", randomCaller(), "9000")); err != nil {
+				log.Printf("ring: %v", err)
+			}
+		}
+	}
+}
+
+// control serves /fake/.
+type control struct {
+	gws    *gwstest.Server
+	bayeux *bayeuxtest.Server
+}
+
+func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	reply := func(v any, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			return
+		}
+		json.NewEncoder(w).Encode(v)
+	}
+	op := strings.TrimPrefix(r.URL.Path, "/fake/")
+	if r.Method == http.MethodGet {
+		switch op {
+		case "calls":
+			reply(c.gws.Calls(), nil)
+		default:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprint(w, usage)
+		}
+		return
+	}
+	if r.Method != http.MethodPost {
+		reply(nil, errors.New("use POST (GET only for /fake/calls and /fake/help)"))
+		return
+	}
+	quiet := q.Get("quiet") != ""
+	switch op {
+	case "ring":
+		from := q.Get("from")
+		if from == "" {
+			from = randomCaller()
+		}
+		call := gwstest.QueueCall(q.Get("id"), from, or(q.Get("queue"), "9000"))
+		if q.Get("direct") != "" {
+			call = gwstest.DirectCall(q.Get("id"), from)
+		}
+		if quiet {
+			reply(c.gws.Put(call), nil)
+			return
+		}
+		reply(c.gws.Ring(call))
+	case "release":
+		reply(map[string]string{"released": q.Get("id")}, c.gws.Release(q.Get("id"), !quiet))
+	case "answer":
+		reply(map[string]string{"answered": q.Get("id")}, c.gws.Change(q.Get("id"), func(call *gwstest.Call) {
+			call.State, call.Capabilities = "Established", gwstest.EstablishedCapabilities
+		}, !quiet, ""))
+	case "agent":
+		reply(map[string]string{"state": q.Get("state")}, c.gws.SetAgentState(or(q.Get("state"), "Ready"), or(q.Get("name"), words(q.Get("state"))), q.Get("dnd") != ""))
+	case "fail-next":
+		code, err := strconv.Atoi(q.Get("code"))
+		if err != nil || q.Get("op") == "" {
+			reply(nil, errors.New("give op=Answer|Reject|Hangup and a numeric code"))
+			return
+		}
+		c.gws.FailNext(q.Get("op"), code, or(q.Get("message"), "refused by the fake GWS"))
+		reply(map[string]any{"op": q.Get("op"), "code": code}, nil)
+	case "mode":
+		modes := map[string]gwstest.OpMode{"normal": gwstest.OpNormal, "ignored": gwstest.OpIgnored, "silent": gwstest.OpSilent}
+		mode, ok := modes[q.Get("mode")]
+		if !ok || q.Get("op") == "" {
+			reply(nil, errors.New("give op=Answer|Reject|Hangup and mode=normal|ignored|silent"))
+			return
+		}
+		c.gws.SetMode(q.Get("op"), mode)
+		reply(map[string]string{"op": q.Get("op"), "mode": q.Get("mode")}, nil)
+	case "rotate-csrf":
+		c.gws.RotateCSRF()
+		reply(map[string]bool{"rotated": true}, nil)
+	case "restart-cometd":
+		down, err := time.ParseDuration(or(q.Get("down"), "2s"))
+		if err != nil {
+			reply(nil, fmt.Errorf("down: %w", err))
+			return
+		}
+		reply(map[string]string{"restarted": down.String()}, c.bayeux.Restart(down))
+	case "forget-sessions":
+		n, err := c.bayeux.ForgetSessions()
+		reply(map[string]int{"forgotten": n}, err)
+	default:
+		reply(nil, fmt.Errorf("unknown control %q; GET /fake/help", op))
+	}
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// words turns NotReady into "Not Ready" for the display name.
+func words(state string) string {
+	if state == "NotReady" {
+		return "Not Ready"
+	}
+	return state
+}
+
+var callers = []string{"+14255550100", "+442071838750", "+33155550123", "+4930901820", "+61290000000", "5005", "5125"}
+
+var callerMu sync.Mutex
+var callerNext int
+
+func randomCaller() string {
+	callerMu.Lock()
+	defer callerMu.Unlock()
+	callerNext = (callerNext + 1) % len(callers)
+	return callers[callerNext]
+}
+
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// cleanups lets bayeuxtest.Start, which is written for tests, run in a
+// program: it records the cleanups Start registers (stopping the Node
+// server) and runs them at exit.
+type cleanups struct {
+	testing.TB // never called: only the methods below are used by Start
+	mu         sync.Mutex
+	fns        []func()
+}
+
+func (c *cleanups) Helper() {}
+func (c *cleanups) Cleanup(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fns = append(c.fns, f)
+}
+func (c *cleanups) Errorf(format string, args ...any) { log.Printf(format, args...) }
+
+// Fatalf ends the program: in a test, Start relies on Fatalf not
+// returning.
+func (c *cleanups) Fatalf(format string, args ...any) {
+	c.run()
+	log.Fatalf("fakegws: "+format, args...)
+}
+
+func (c *cleanups) run() {
+	c.mu.Lock()
+	fns := c.fns
+	c.fns = nil
+	c.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
