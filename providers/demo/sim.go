@@ -82,6 +82,7 @@ type sim struct {
 
 	ledger   *providers.Ledger
 	calls    map[string]*simCall // live calls
+	order    []*simCall          // calls in creation order, ended ones not yet dropped
 	queue    eventQueue
 	arrivals *rand.Rand // the arrival process's own stream
 	pcg      *rand.PCG  // re-seeded for each call: see callStream
@@ -109,6 +110,7 @@ func newSim(name string, seed int64, rate float64, window time.Duration, start t
 		window:   window,
 		ledger:   providers.NewLedger(name, 0),
 		calls:    make(map[string]*simCall, population),
+		order:    make([]*simCall, 0, population),
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
 		now:      start,
 		pcg:      rand.NewPCG(0, 0),
@@ -252,6 +254,7 @@ func (s *sim) arrive(t time.Time) {
 // ring enters c as a ringing call that arrived at arrived, at time now.
 func (s *sim) ring(c *simCall, call providers.Call, arrived, now time.Time) {
 	c.state = providers.StateRinging
+	s.order = append(s.order, c)
 	call.State = providers.StateRinging
 	call.Arrived = arrived
 	call.AnswerBy = arrived.Add(s.window)
@@ -295,6 +298,9 @@ func (s *sim) end(c *simCall, t time.Time, why providers.EndReason, outcome prov
 	s.unschedule(c)
 	c.state = providers.StateEnded
 	delete(s.calls, c.id)
+	if len(s.order) > 2*len(s.calls)+1024 {
+		s.compact()
+	}
 	s.record(t, c.id, func(x *providers.Call) {
 		x.State = providers.StateEnded
 		x.Ended = t
@@ -377,6 +383,7 @@ func (s *sim) populate(n int) {
 		call.Answered = answered
 		call.Caps = connectedCaps
 		s.calls[c.id] = c
+		s.order = append(s.order, c)
 		call.ID = c.id
 		s.enter(t0, call)
 	}
@@ -384,23 +391,16 @@ func (s *sim) populate(n int) {
 	s.quiet = false
 }
 
+// compact drops ended calls from the creation order.
+func (s *sim) compact() {
+	s.order = slices.DeleteFunc(s.order, func(c *simCall) bool { return c.state == providers.StateEnded })
+}
+
 // snapshot is every live call, oldest first.
 func (s *sim) snapshot() []providers.Call {
-	live := make([]*simCall, 0, len(s.calls))
-	for _, c := range s.calls {
-		live = append(live, c)
-	}
-	slices.SortFunc(live, func(a, b *simCall) int {
-		switch {
-		case a.serial < b.serial:
-			return -1
-		case a.serial > b.serial:
-			return 1
-		}
-		return 0
-	})
-	out := make([]providers.Call, 0, len(live))
-	for _, c := range live {
+	s.compact()
+	out := make([]providers.Call, 0, len(s.order))
+	for _, c := range s.order {
 		if call, ok := s.ledger.Get(c.id); ok {
 			out = append(out, call)
 		}
