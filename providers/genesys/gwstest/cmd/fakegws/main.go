@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -54,81 +55,97 @@ const usage = `fake GWS control (POST unless noted; answers JSON):
 `
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8090", "address to serve the fake GWS on (loopback only)")
-	user := flag.String("user", "agent", "the GWS user name to accept")
+	var o options
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:8090", "address to serve the fake GWS on (loopback only)")
+	flag.StringVar(&o.user, "user", "agent", "the GWS user name to accept")
 	kind := flag.String("bayeux", string(bayeuxtest.CometD), "Bayeux server: cometd-nodejs-server or faye")
-	noCSRF := flag.Bool("no-csrf", false, "turn CSRF protection off")
-	seed := flag.Bool("seed", true, "start with two calls: one ringing from a queue, one active")
-	ringEvery := flag.Duration("ring-every", 0, "ring a new queue call this often (0: never)")
+	flag.BoolVar(&o.noCSRF, "no-csrf", false, "turn CSRF protection off")
+	flag.BoolVar(&o.seed, "seed", true, "start with two calls: one ringing from a queue, one active")
+	flag.DurationVar(&o.ringEvery, "ring-every", 0, "ring a new queue call this often (0: never)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: fakegws [flags]\n\nThe password is RINGSIDE_GENESYS_PASSWORD, or \"demo\" when unset.\n\n")
 		flag.PrintDefaults()
 		fmt.Fprint(flag.CommandLine.Output(), "\n"+usage)
 	}
 	flag.Parse()
-	if err := run(*listen, *user, bayeuxtest.Kind(*kind), *noCSRF, *seed, *ringEvery); err != nil {
-		log.Fatalf("fakegws: %v", err)
-	}
-}
-
-func run(listen, user string, kind bayeuxtest.Kind, noCSRF, seed bool, ringEvery time.Duration) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return fmt.Errorf("-listen %q: %w", listen, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("-listen %q: the fake GWS serves loopback only", listen)
-	}
-	password := os.Getenv("RINGSIDE_GENESYS_PASSWORD")
-	if password == "" {
-		password = "demo"
+	o.kind = bayeuxtest.Kind(*kind)
+	o.password = os.Getenv("RINGSIDE_GENESYS_PASSWORD")
+	if o.password == "" {
+		o.password = "demo"
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
 	env := &cleanups{}
-	defer env.run()
-	bx := bayeuxtest.Start(env, kind, bayeuxtest.Options{})
+	err := serve(ctx, env, o, os.Stdout, nil)
+	env.run()
+	if err != nil {
+		log.Fatalf("fakegws: %v", err)
+	}
+}
+
+// options are the command line.
+type options struct {
+	listen, user, password string
+	kind                   bayeuxtest.Kind
+	noCSRF, seed           bool
+	ringEvery              time.Duration
+}
+
+// serve runs the fake GWS until ctx ends. tb receives the Bayeux server's
+// cleanup; ready, if set, gets the base URL once it serves.
+func serve(ctx context.Context, tb testing.TB, o options, out io.Writer, ready func(base string)) error {
+	host, _, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		return fmt.Errorf("-listen %q: %w", o.listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-listen %q: the fake GWS serves loopback only", o.listen)
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+
+	bx := bayeuxtest.Start(tb, o.kind, bayeuxtest.Options{})
 	target, err := url.Parse(bx.URL())
 	if err != nil {
 		return err
 	}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	proxy.FlushInterval = -1 // long polls and websocket frames pass at once
+	proxy.FlushInterval = -1 // long polls pass at once
 
 	gws := gwstest.New(gwstest.Options{
-		User: user, Password: password, FirstName: "Demo", LastName: "Agent",
-		NoCSRF: noCSRF, Notifications: proxy,
+		User: o.user, Password: o.password, FirstName: "Demo", LastName: "Agent",
+		NoCSRF: o.noCSRF, Notifications: proxy,
 		Publish: func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) },
 	})
-	l, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
 	base := "http://" + l.Addr().String()
 	gws.SetBaseURL(base)
-	if seed {
+	if o.seed {
 		gws.Put(gwstest.QueueCall("", "+14255550100", "9000"))
 		gws.Put(gwstest.ActiveCall("", "+442071838750"))
 	}
 
 	mux := http.NewServeMux()
-	c := &control{gws: gws, bayeux: bx}
-	mux.Handle("/fake/", c)
+	mux.Handle("/fake/", &control{gws: gws, bayeux: bx})
 	mux.Handle("/", gws)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
-	fmt.Printf("fake GWS on %s (user %q, password from RINGSIDE_GENESYS_PASSWORD or \"demo\"); CometD (%s) at %s/api/v2/notifications\n",
-		base, user, kind, base)
-	fmt.Printf("try:\n  RINGSIDE_GENESYS_PASSWORD=%s ringside --provider genesys --genesys-url %s --genesys-user %s\n", shellQuote(password), base, user)
-	fmt.Printf("  curl -X POST '%s/fake/ring?from=%%2B14255550100&queue=9000'\n\n%s", base, usage)
+	fmt.Fprintf(out, "fake GWS on %s (user %q, password from RINGSIDE_GENESYS_PASSWORD or \"demo\"); CometD (%s) at %s/api/v2/notifications\n",
+		base, o.user, o.kind, base)
+	fmt.Fprintf(out, "try:\n  RINGSIDE_GENESYS_PASSWORD=%s ringside --provider genesys --genesys-url %s --genesys-user %s\n", shellQuote(o.password), base, o.user)
+	fmt.Fprintf(out, "  curl -X POST '%s/fake/ring?from=%%2B14255550100&queue=9000'\n\n%s", base, usage)
+	if ready != nil {
+		ready(base)
+	}
 
 	var ticker <-chan time.Time
-	if ringEvery > 0 {
-		t := time.NewTicker(ringEvery)
+	if o.ringEvery > 0 {
+		t := time.NewTicker(o.ringEvery)
 		defer t.Stop()
 		ticker = t.C
 	}
@@ -138,6 +155,9 @@ func run(listen, user string, kind bayeuxtest.Kind, noCSRF, seed bool, ringEvery
 			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			srv.Shutdown(sctx)
+			// Shutdown waits for held long polls; close what is still open.
+			srv.Close()
+			<-served
 			return nil
 		case err := <-served:
 			return err

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"ringside/providers"
+	"ringside/providers/genesys"
+	"ringside/providers/genesys/gwstest"
+	"ringside/providers/internal/bayeuxtest"
+)
+
+func post(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Post(url, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("POST %s: %v: %s", url, err, data)
+		}
+	}
+}
+
+// TestDriverEndToEnd runs the driver and the genesys provider against it:
+// the seeded calls show, a call rung through the control endpoint arrives
+// over CometD behind /api/v2/notifications, and a reject ends it.
+func TestDriverEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	o := options{listen: "127.0.0.1:0", user: "agent", password: "pw", kind: bayeuxtest.CometD, seed: true}
+	go func() { done <- serve(ctx, t, o, io.Discard, func(base string) { ready <- base }) }()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the driver did not start")
+	}
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+
+	p, err := genesys.New(genesys.Config{URL: base, User: "agent"}, providers.Options{
+		Getenv: func(k string) string { return map[string]string{genesys.PasswordEnv: "pw"}[k] },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := make(chan providers.Event, 64)
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- p.Run(runCtx, sink) }()
+	defer func() {
+		stopRun()
+		<-ran
+	}()
+	calls := map[string]providers.Call{}
+	var status providers.Status
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for !cond() {
+			select {
+			case ev := <-sink:
+				if ev.Call != nil {
+					calls[ev.Call.ID] = *ev.Call
+				}
+				if ev.Status != nil {
+					status = *ev.Status
+				}
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s: status %+v, %d calls", what, status, len(calls))
+			}
+		}
+	}
+	wait("live with the two seeded calls", func() bool { return status.Link == providers.LinkLive && len(calls) == 2 })
+
+	var rung gwstest.Call
+	post(t, base+"/fake/ring?from=%2B33155550123&queue=9000", &rung)
+	wait("the new call", func() bool { return calls[rung.ID].State == providers.StateRinging })
+	if !calls[rung.ID].Can(providers.ActionReject) {
+		t.Fatalf("queue call: %v", calls[rung.ID].Caps.Names())
+	}
+	if err := p.Reject(ctx, rung.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	wait("the rejected call to end", func() bool { return calls[rung.ID].State == providers.StateEnded })
+	if calls[rung.ID].Result() != providers.OutcomeRejected {
+		t.Errorf("outcome %s", calls[rung.ID].Result())
+	}
+
+	post(t, base+"/fake/agent?state=NotReady&name=Lunch&dnd=1", nil)
+	wait("the agent state", func() bool { return status.Agent == "Not Ready (Lunch) · DND" })
+
+	resp, err := http.Post(base+"/fake/mode?op=Answer&mode=sideways", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "mode=normal|ignored|silent") {
+		t.Errorf("a bad control request: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestDriverServesLoopbackOnly(t *testing.T) {
+	err := serve(context.Background(), t, options{listen: "0.0.0.0:0", kind: bayeuxtest.CometD}, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "loopback only") {
+		t.Fatalf("%v", err)
+	}
+}
