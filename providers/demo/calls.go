@@ -42,16 +42,11 @@ type talkPlan struct {
 	teardown    time.Duration // our hang-up to the call being gone
 }
 
-// callRand is the random stream of one call, derived from the seed and the
-// call's serial number alone: the same seed always gives call n the same
-// caller, fate and script, whatever happened to calls before it.
-func callRand(seed int64, serial uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(mix(uint64(seed), serial, 1), mix(uint64(seed), serial, 2)))
-}
-
-// callStream re-seeds the simulation's one per-call generator for call
-// serial, to the same stream callRand gives, without allocating: start-up
-// creates up to a million calls.
+// callStream is the random stream of call serial, derived from the seed and
+// the serial alone: the same seed always gives call n the same caller, fate
+// and script, whatever happened to calls before it. It re-seeds the
+// simulation's one per-call generator rather than allocating a new one:
+// start-up creates up to a million calls.
 func (s *sim) callStream(serial uint64) *rand.Rand {
 	s.pcg.Seed(mix(uint64(s.seed), serial, 1), mix(uint64(s.seed), serial, 2))
 	return s.rnd

@@ -621,7 +621,7 @@ func TestClockGoingBackwards(t *testing.T) {
 
 func TestGUIDShape(t *testing.T) {
 	guid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	r := callRand(1, 1)
+	r := newSim(Name, 1, 0, window, t0, 0).callStream(1)
 	for range 1000 {
 		if g := newGUID(r); !guid.MatchString(g) {
 			t.Fatalf("not a v4 GUID: %s", g)
