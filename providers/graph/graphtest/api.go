@@ -52,19 +52,30 @@ type Response struct {
 // every request, and answers 202/204 unless a reply was scripted.
 type API struct {
 	// Tokens checks the bearer token; nil accepts any non-empty token.
-	Tokens *TokenEndpoint
-	// OnAction runs after a successful action has been answered, e.g. to send
-	// the notifications the real service would send next. It runs on its own
-	// goroutine.
-	OnAction func(r Request)
-	// OnRequest, when set, sees every request once it has been answered.
-	OnRequest func(r Request)
+	Tokens    *TokenEndpoint
+	mu        sync.Mutex
+	onAction  func(r Request)
+	onRequest func(r Request)
+	requests  []Request
+	scripts   map[string][]Response // key: callID + " " + action
+	gone      map[string]bool
+	changed   chan struct{}
+}
 
-	mu       sync.Mutex
-	requests []Request
-	scripts  map[string][]Response // key: callID + " " + action
-	gone     map[string]bool
-	changed  chan struct{}
+// SetHooks installs callbacks: onRequest sees every request once it has been
+// answered; onAction runs, on its own goroutine, after a successful action,
+// e.g. to send the notifications the real service would send next. Either
+// may be nil.
+func (a *API) SetHooks(onRequest, onAction func(r Request)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.onRequest, a.onAction = onRequest, onAction
+}
+
+func (a *API) hooks() (onRequest, onAction func(r Request)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.onRequest, a.onAction
 }
 
 // Script queues replies for the next requests of action on call id; each
@@ -181,12 +192,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id, action, ok := ParseCallPath(r.Method, r.URL.Path)
 	req.CallID, req.Action = id, action
+	onRequest, onAction := a.hooks()
 	reply := func(resp Response) {
 		req.Status = resp.Status
 		a.record(req)
 		writeGraph(w, resp, reqID, r.Header.Get("client-request-id"))
-		if a.OnRequest != nil {
-			a.OnRequest(req)
+		if onRequest != nil {
+			onRequest(req)
 		}
 	}
 	if !ok {
@@ -213,8 +225,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	reply(resp)
-	if resp.Status/100 == 2 && a.OnAction != nil {
-		go a.OnAction(req)
+	if resp.Status/100 == 2 && onAction != nil {
+		go onAction(req)
 	}
 }
 

@@ -42,8 +42,7 @@ func NewDriver(fake *Fake, webhook, audience string, log *slog.Logger) *Driver {
 // React makes the fake API log every request it receives and answer
 // accepted actions with follow-up notifications, until ctx ends.
 func (d *Driver) React(ctx context.Context) {
-	d.Fake.API.OnRequest = func(r Request) { LogRequest(d.Log, r) }
-	d.Fake.API.OnAction = func(r Request) {
+	d.Fake.API.SetHooks(func(r Request) { LogRequest(d.Log, r) }, func(r Request) {
 		var steps [][]byte
 		switch r.Action {
 		case ActionReject:
@@ -63,7 +62,7 @@ func (d *Driver) React(ctx context.Context) {
 				d.Log.Error("follow-up notification not delivered", "call", r.CallID, "err", err)
 			}
 		}
-	}
+	})
 }
 
 // LogRequest writes one received API request in a form a person can scan:
