@@ -167,9 +167,13 @@ func formatLeft(secs int64) string {
 }
 
 // clean makes text from the network safe to draw: escape sequences are
-// removed and control characters become spaces, so that a display name can
-// neither move the cursor nor break the layout.
+// removed, control characters become spaces and broken UTF-8 becomes U+FFFD,
+// so that a display name can neither move the cursor nor break the layout.
 func clean(s string) string {
+	if !utf8.ValidString(s) {
+		// Broken UTF-8 has no agreed width; a replacement character does.
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	dirty := false
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {

@@ -244,3 +244,31 @@ func TestProgressBarMirrorsMostUrgent(t *testing.T) {
 		t.Errorf("window title %q", title)
 	}
 }
+
+// Whatever text a provider passes through from the network, the frame keeps
+// its shape and nothing panics.
+func FuzzCallText(f *testing.F) {
+	f.Add("Alice Smith", "+1 555 0100", "Sales", "emea", "busy", "audio")
+	f.Add("山田 太郎", "", "", "", "", "video")
+	f.Add("\x1b[2J\x1b]0;x\x07", "\r\n\t", "\x9b1m", "\u200b\u0301", "👩‍💻", "")
+	f.Fuzz(func(t *testing.T, name, number, queue, region, reason, modality string) {
+		hs := newHarness(t, 80, 24)
+		c := ringing("c1", name, t0.Add(-3*time.Second))
+		c.From.ID, c.Queue, c.Region, c.Modalities = number, queue, region, []string{modality}
+		e := ended(ringing("c2", number, t0.Add(-90*time.Second)), t0.Add(-60*time.Second), providers.EndReason{Code: 486, Text: reason}, providers.OutcomeRejected)
+		e.To.Name = name
+		hs.events(c, e)
+		hs.key("enter")
+		checkFrame(t, hs.m.View().Content, 80, 24)
+		hs.key("r")
+		checkFrame(t, hs.m.View().Content, 80, 24)
+		hs.key("esc")
+		hs.key("tab")
+		checkFrame(t, hs.m.View().Content, 80, 24)
+		hs.key("/")
+		for _, r := range name {
+			hs.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+		}
+		checkFrame(t, hs.m.View().Content, 80, 24)
+	})
+}
