@@ -56,7 +56,7 @@ func startLive(t *testing.T, kind bayeuxtest.Kind, proxied bool, cfg Config, cal
 	gws.SetPublish(func(channel string, data []byte) error {
 		return bx.Publish(channel, json.RawMessage(data))
 	})
-	h := &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
+	h := newHarness(t, gws, srv)
 	h.p = newTestProvider(t, srv.URL, cfg)
 	h.run()
 	h.waitStatus("live", func(s providers.Status) bool { return s.Link == providers.LinkLive })
@@ -236,14 +236,8 @@ func TestLiveServerSaysStop(t *testing.T) {
 	if !strings.Contains(st.Detail, "go_away") {
 		t.Errorf("failed status should carry the server's reason: %q", st.Detail)
 	}
-	select {
-	case err := <-l.runErr:
-		l.runErr <- err
-		if err == nil {
-			t.Error("Run should return the reason")
-		}
-	case <-time.After(testWait):
-		t.Fatal("Run did not return after the server said stop")
+	if err := l.ended(); err == nil {
+		t.Error("Run should return the reason")
 	}
 }
 
@@ -267,7 +261,7 @@ func TestLiveLogoutAfterCometDDisconnect(t *testing.T) {
 	t.Cleanup(srv.Close)
 	gws.SetBaseURL(srv.URL)
 	gws.SetPublish(func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) })
-	h := &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
+	h := newHarness(t, gws, srv)
 	h.p = newTestProvider(t, srv.URL, Config{Login: true, Place: "SIP_Server_Place1", CometdURL: bx.URL()})
 	h.run()
 	h.waitStatus("logged in and live", func(s providers.Status) bool { return s.Link == providers.LinkLive && s.Agent == "Not Ready" })

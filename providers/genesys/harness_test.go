@@ -164,7 +164,7 @@ func startHarness(t *testing.T, cfg Config, calls ...gwstest.Call) *harness {
 	for _, c := range calls {
 		gws.Put(c)
 	}
-	h := &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
+	h := newHarness(t, gws, srv)
 	h.feed = newFakeFeed()
 	gws.SetPublish(h.feed.publish)
 	h.p = newTestProvider(t, srv.URL, cfg)
@@ -172,6 +172,12 @@ func startHarness(t *testing.T, cfg Config, calls ...gwstest.Call) *harness {
 	h.run()
 	h.waitStatus("live", func(s providers.Status) bool { return s.Link == providers.LinkLive })
 	return h
+}
+
+// newHarness is a harness for the fake GWS at srv; the caller sets p (and
+// feed) and calls run.
+func newHarness(t *testing.T, gws *gwstest.Server, srv *httptest.Server) *harness {
+	return &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
 }
 
 // run starts Run and collects its events.
@@ -212,6 +218,19 @@ func (h *harness) stop() error {
 		return err
 	case <-time.After(testWait):
 		h.t.Fatal("Run did not return after its context ended")
+		return nil
+	}
+}
+
+// ended waits for Run to return by itself and returns its error.
+func (h *harness) ended() error {
+	h.t.Helper()
+	select {
+	case err := <-h.runErr:
+		h.runErr <- err // for the cleanup
+		return err
+	case <-time.After(testWait):
+		h.t.Fatal("Run did not return by itself")
 		return nil
 	}
 }

@@ -167,18 +167,26 @@ func (e *csrfError) Unwrap() error {
 	return &providers.RefusedError{Status: http.StatusForbidden, Message: e.body}
 }
 
-// AuthError is GWS refusing the credentials.
+// AuthError is GWS refusing the credentials (HTTP 401, or statusCode 20).
 type AuthError struct {
-	User string
-	Hint string
-	Err  error
+	User       string
+	Hint       string // what to check
+	HTTPStatus int
+	Message    string // GWS's words, if any
 }
 
 func (e *AuthError) Error() string {
-	return fmt.Sprintf("GWS refused the credentials of user %q (%v); %s", e.User, e.Err, e.Hint)
+	detail := fmt.Sprintf("HTTP %d", e.HTTPStatus)
+	if e.Message != "" {
+		detail += ": " + e.Message
+	}
+	return fmt.Sprintf("GWS refused the credentials of user %q (%s); %s", e.User, detail, e.Hint)
 }
 
-func (e *AuthError) Unwrap() error { return e.Err }
+// Unwrap lets a person's error check see a refusal.
+func (e *AuthError) Unwrap() error {
+	return &providers.RefusedError{Status: e.HTTPStatus, Message: e.Message}
+}
 
 // do sends one request and decodes the reply. Errors say what went wrong in
 // words: unreachable server, refused credentials, a statusCode from the
@@ -222,7 +230,7 @@ func (c *restClient) do(ctx context.Context, method, path string, body []byte, o
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized ||
 		(jsonErr == nil && env.StatusCode != nil && *env.StatusCode == statusNotAuthenticate):
-		return &AuthError{User: c.user, Hint: c.hint, Err: statusOrHTTP(resp, env, jsonErr)}
+		return &AuthError{User: c.user, Hint: c.hint, HTTPStatus: resp.StatusCode, Message: env.StatusMessage}
 	case resp.StatusCode == http.StatusForbidden && (jsonErr != nil || env.StatusCode == nil):
 		return &csrfError{body: snippet(data)}
 	case jsonErr == nil && env.StatusCode != nil && *env.StatusCode != statusOK:
@@ -251,14 +259,6 @@ func (c *restClient) remember(h http.Header) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.csrfHeader, c.csrfToken = name, token
-}
-
-// statusOrHTTP describes an authentication refusal for the error message.
-func statusOrHTTP(resp *http.Response, env envelope, jsonErr error) error {
-	if jsonErr == nil && env.StatusCode != nil && *env.StatusCode != statusOK {
-		return &StatusError{Code: *env.StatusCode, Message: env.StatusMessage, HTTPStatus: resp.StatusCode}
-	}
-	return &providers.RefusedError{Status: resp.StatusCode}
 }
 
 // unwrapURLError drops the "Post \"http://…\":" prefix net/http adds; the

@@ -230,7 +230,7 @@ func TestAgentStateFromDevices(t *testing.T) {
 
 func TestLoginAfterSubscribingAndLogoutAfterDisconnect(t *testing.T) {
 	gws, srv := newGWS(t, gwstest.Options{})
-	h := &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
+	h := newHarness(t, gws, srv)
 	h.feed = newFakeFeed()
 	gws.SetPublish(h.feed.publish)
 	h.p = newTestProvider(t, srv.URL, Config{Login: true, Place: "SIP_Server_Place1"})
@@ -274,7 +274,7 @@ func (f feedFunc) run(ctx context.Context, out chan<- notice) error { return f(c
 
 func TestLoginRefusedFailsRun(t *testing.T) {
 	gws, srv := newGWS(t, gwstest.Options{})
-	h := &harness{t: t, gws: gws, srv: srv, calls: make(map[string]providers.Call), change: make(chan struct{}, 1)}
+	h := newHarness(t, gws, srv)
 	h.feed = newFakeFeed()
 	h.p = newTestProvider(t, srv.URL, Config{Login: true})
 	h.p.newFeed = func() feed { return h.feed }
@@ -292,14 +292,8 @@ func TestLoginRefusedFailsRun(t *testing.T) {
 	if !strings.Contains(st.Detail, "agent login") || !strings.Contains(st.Detail, "Agent login forbidden") {
 		t.Errorf("failed status should say the login was refused: %q", st.Detail)
 	}
-	select {
-	case err := <-h.runErr:
-		h.runErr <- err
-		if err == nil || !strings.Contains(err.Error(), "forbidden") {
-			t.Errorf("Run error: %v", err)
-		}
-	case <-time.After(testWait):
-		t.Fatal("Run should return when the login is refused")
+	if err := h.ended(); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("Run error: %v", err)
 	}
 }
 
@@ -385,14 +379,8 @@ func TestFeedGivingUpFailsRun(t *testing.T) {
 	if !strings.Contains(st.Detail, "reconnect: none") {
 		t.Errorf("failed status: %q", st.Detail)
 	}
-	select {
-	case err := <-h.runErr:
-		h.runErr <- err
-		if err == nil {
-			t.Error("Run should return the feed's reason")
-		}
-	case <-time.After(testWait):
-		t.Fatal("Run should return when the feed gives up")
+	if err := h.ended(); err == nil {
+		t.Error("Run should return the feed's reason")
 	}
 }
 

@@ -94,26 +94,23 @@ check)
 	$ringside --json $gws_flags >"$out" 2>/dev/null &
 	console=$!
 	trap 'kill "$console" 2>/dev/null; rm -f "$out"' EXIT
-	for _ in $(seq 1 150); do
-		grep -q '"status":"live"' "$out" && break
-		sleep 0.2
-	done
-	grep -q '"status":"live"' "$out" || { echo "FAIL: the console did not go live"; cat "$out"; exit 1; }
+	# expect SECONDS FILTER WHAT: wait until a line of the stream matches.
+	expect() {
+		for _ in $(seq 1 $(($1 * 5))); do
+			jq -e --arg id "${id:-}" "select($2)" "$out" >/dev/null 2>&1 && return 0
+			sleep 0.2
+		done
+		echo "FAIL: $3"
+		cat "$out"
+		exit 1
+	}
+	expect 30 '.type=="status" and .status=="live"' "the console did not go live"
 	id=$(fake ring "from=%2B14255550100&queue=9000" | jq -r .ID)
-	for _ in $(seq 1 50); do
-		jq -e --arg id "$id" 'select(.type=="call" and .call.id==$id and .call.state=="ringing")' "$out" >/dev/null && break
-		sleep 0.2
-	done
-	jq -e --arg id "$id" 'select(.type=="call" and .call.id==$id and .call.state=="ringing" and (.call.capabilities|index("reject")))' "$out" >/dev/null ||
-		{ echo "FAIL: call $id never rang with reject offered"; cat "$out"; exit 1; }
+	expect 10 '.type=="call" and .call.id==$id and .call.state=="ringing" and (.call.capabilities|index("reject"))' \
+		"call $id never rang with reject offered"
 	# The one-shot command, as a second process beside the running console.
 	$ringside reject $gws_flags "$id"
-	for _ in $(seq 1 50); do
-		jq -e --arg id "$id" 'select(.type=="call" and .call.id==$id and .call.state=="ended")' "$out" >/dev/null && break
-		sleep 0.2
-	done
-	jq -e --arg id "$id" 'select(.type=="call" and .call.id==$id and .call.state=="ended")' "$out" >/dev/null ||
-		{ echo "FAIL: call $id did not end after the reject"; cat "$out"; exit 1; }
+	expect 10 '.type=="call" and .call.id==$id and .call.state=="ended"' "call $id did not end after the reject"
 	direct=$(fake ring "from=5005&direct=1" | jq -r .ID)
 	sleep 1
 	if $ringside reject $gws_flags "$direct" 2>/dev/null; then
