@@ -136,12 +136,21 @@ func (ch change) apply(c *providers.Call) {
 		}
 	}
 
-	c.Caps = ch.caps
-	switch {
-	case c.State == providers.StateEnded:
-		c.Caps = 0
-	case c.Direction == providers.Outgoing:
-		// Answer and reject are for calls offered to us.
-		c.Caps &= providers.Caps(providers.ActionHangup)
+	c.Caps = ch.caps & capsIn(c.State, c.Direction)
+}
+
+// capsIn is what may be done to a call in state s: Caps says "allowed right
+// now", so a connected call no longer offers answer and reject, and a call
+// that is ending or gone offers nothing.
+func capsIn(s providers.State, d providers.Direction) providers.Capabilities {
+	switch s {
+	case providers.StateRinging:
+		if d == providers.Outgoing {
+			return 0 // the far end is ringing; nothing to answer here
+		}
+		return providers.Caps(providers.ActionAnswer, providers.ActionReject)
+	case providers.StateConnecting, providers.StateActive, providers.StateHeld:
+		return providers.Caps(providers.ActionHangup)
 	}
+	return 0
 }
