@@ -100,7 +100,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 		}
 		return nil, c.failed(s, &transportError{op: op, status: resp.StatusCode, err: e}, false)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
+	data, err := readBody(resp, c.cfg.MaxResponseBytes)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("answer not complete within %s", wait.Round(time.Millisecond))
@@ -131,4 +131,16 @@ func (c *Client) failed(s *session, e *transportError, now bool) error {
 		c.noteLoss(e.Error(), now)
 	}
 	return e
+}
+
+// readBody reads up to max+1 bytes of a response, in one allocation when
+// the length is announced (a burst answer weighs megabytes).
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, max+1)
+	if n := resp.ContentLength; n > 0 && n <= max {
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err := buf.ReadFrom(r)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(r)
 }

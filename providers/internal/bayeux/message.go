@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -141,43 +142,76 @@ const maxDecodeErrors = 5
 
 // decodeResponse reads a response body: a JSON array of messages (a single
 // object is accepted too). A message that cannot be understood is skipped
-// and reported in the error, which then lists every such problem (up to a
-// few); the messages that could be read are returned in order either way.
-// An error with no messages means the body as a whole was unreadable.
+// and reported in the error, which lists the first few such problems; the
+// messages that could be read are returned in order either way (up to the
+// point where the body stops being JSON, if it does). An error with no
+// messages means nothing in the body was usable.
+//
+// json.Decoder reads each message in two passes (find its end, then fill
+// it in) where json.Unmarshal of the whole array would need one more; a
+// message of the wrong shape costs only itself.
 func decodeResponse(body []byte) ([]message, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, errors.New("empty response")
 	}
-	if !json.Valid(body) {
-		return nil, fmt.Errorf("response is not JSON: %s", abbreviate(body))
-	}
-	var elems [][]byte
+	dec := json.NewDecoder(bytes.NewReader(body))
 	switch body[0] {
-	case '[':
-		elems = splitArray(body)
 	case '{':
-		elems = [][]byte{body}
+		var m message
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("response is not a message: %v", err)
+		}
+		if m.Channel == "" {
+			return nil, fmt.Errorf("response is a message without a channel: %s", abbreviate(body))
+		}
+		if dec.More() {
+			return []message{m}, &DecodeError{Problems: []string{"data after the message"}}
+		}
+		return []message{m}, nil
+	case '[':
+		dec.Token() // the [ itself
 	default:
 		return nil, fmt.Errorf("response is not a list of messages: %s", abbreviate(body))
 	}
-	msgs := make([]message, 0, len(elems))
+	var msgs []message
 	var problems []string
 	skipped := 0
-	for i, e := range elems {
-		var m message
-		err := json.Unmarshal(e, &m)
-		if err == nil && m.Channel == "" {
-			err = errors.New("no channel")
+	note := func(i int, err error) {
+		skipped++
+		if len(problems) < maxDecodeErrors {
+			problems = append(problems, fmt.Sprintf("message %d: %v", i, err))
 		}
-		if err != nil {
-			skipped++
-			if len(problems) < maxDecodeErrors {
-				problems = append(problems, fmt.Sprintf("message %d (%s): %v", i, abbreviate(e), err))
+	}
+	i := 0
+	for ; dec.More(); i++ {
+		var m message
+		if err := dec.Decode(&m); err != nil {
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				// The rest of the body is not JSON: nothing more to read.
+				problems = append(problems, fmt.Sprintf("not JSON from message %d on: %v", i, err))
+				return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
 			}
+			note(i, err)
 			continue
 		}
+		if m.Channel == "" {
+			note(i, errors.New("no channel"))
+			continue
+		}
+		if msgs == nil {
+			msgs = make([]message, 0, estimateCount(body))
+		}
 		msgs = append(msgs, m)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		problems = append(problems, fmt.Sprintf("not JSON after message %d: %v", i, err))
+		return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
+	}
+	if dec.More() || dec.InputOffset() != int64(len(body)) {
+		problems = append(problems, "data after the list of messages")
+		return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
 	}
 	if skipped > 0 {
 		return msgs, &DecodeError{Skipped: skipped, Problems: problems}
@@ -185,70 +219,32 @@ func decodeResponse(body []byte) ([]message, error) {
 	return msgs, nil
 }
 
-// DecodeError reports messages of a response that could not be understood
-// and were skipped.
+// estimateCount guesses how many messages a body holds, to size the slice
+// once: messages are rarely smaller than 300 bytes in a big response.
+func estimateCount(body []byte) int {
+	return min(len(body)/300+1, 1<<16)
+}
+
+// DecodeError reports what of a response could not be read.
 type DecodeError struct {
-	Skipped  int      // how many messages were skipped
-	Problems []string // the first few, in words
+	Skipped   int      // messages skipped because they had the wrong shape
+	Truncated bool     // the body stopped being JSON: what followed is lost
+	Problems  []string // the first few problems, in words
 }
 
 func (e *DecodeError) Error() string {
-	s := fmt.Sprintf("%d unreadable message(s) skipped: %s", e.Skipped, strings.Join(e.Problems, "; "))
+	var parts []string
+	if e.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreadable message(s) skipped", e.Skipped))
+	}
+	if e.Truncated {
+		parts = append(parts, "the rest of the answer is not JSON")
+	}
+	s := strings.Join(parts, ", ") + ": " + strings.Join(e.Problems, "; ")
 	if e.Skipped > len(e.Problems) {
 		s += "; …"
 	}
 	return s
-}
-
-// splitArray returns the elements of a JSON array that json.Valid accepted,
-// as sub-slices of b. Only strings and nesting need tracking for that.
-func splitArray(b []byte) [][]byte {
-	var out [][]byte
-	depth, start := 0, -1
-	inString, escaped := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '"':
-			inString = true
-		case '[', '{':
-			depth++
-			if depth == 1 {
-				continue
-			}
-		case ']', '}':
-			depth--
-			if depth == 0 {
-				if start >= 0 {
-					out = append(out, bytes.TrimSpace(b[start:i]))
-				}
-				return out
-			}
-		case ',':
-			if depth == 1 {
-				out = append(out, bytes.TrimSpace(b[start:i]))
-				start = -1
-				continue
-			}
-		}
-		if depth >= 1 && start < 0 {
-			start = i
-		}
-	}
-	return out
 }
 
 // encodeRequest writes messages as the JSON array a request carries.

@@ -20,11 +20,11 @@ type JSResult struct {
 }
 
 // RunCometDJS runs server/bench.mjs: the official CometD JavaScript client
-// (cometd + cometd-nodejs-client, long-polling) subscribes to /v2/me/calls
-// on this server and times warmup+rounds bursts of count messages, each from
+// (cometd + cometd-nodejs-client, long-polling) subscribes to channel on
+// this server and times warmup+rounds bursts of count messages, each from
 // the burst request until its last message arrived (the same measure a Go
 // benchmark should use). Warm-up rounds are not counted.
-func (s *Server) RunCometDJS(ctx context.Context, count, rounds, warmup int) (JSResult, error) {
+func (s *Server) RunCometDJS(ctx context.Context, channel string, count, rounds, warmup int) (JSResult, error) {
 	node, _, err := nodeTools()
 	if err != nil {
 		return JSResult{}, err
@@ -34,7 +34,8 @@ func (s *Server) RunCometDJS(ctx context.Context, count, rounds, warmup int) (JS
 		"--control", s.control,
 		"--count", strconv.Itoa(count),
 		"--rounds", strconv.Itoa(rounds),
-		"--warmup", strconv.Itoa(warmup))
+		"--warmup", strconv.Itoa(warmup),
+		"--channel", channel)
 	cmd.Dir = ServerDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout

@@ -4,10 +4,10 @@
 //
 //   node bench.mjs --url http://127.0.0.1:P/api/v2/notifications \
 //                  --control http://127.0.0.1:C [--count 20000] [--rounds 3]
-//                  [--warmup 1]
+//                  [--warmup 1] [--channel /v2/me/calls]
 //
 // It handshakes with long-polling (the one transport GWS and
-// cometd-nodejs-server offer), subscribes to /v2/me/calls, then per round
+// cometd-nodejs-server offer), subscribes to --channel, then per round
 // asks the control endpoint for a burst of --count messages and times from
 // that request until the last message arrived. The --warmup rounds come
 // first and are not counted. Prints one JSON line:
@@ -17,10 +17,8 @@
 import {adapt} from 'cometd-nodejs-client';
 import {CometD} from 'cometd';
 
-const CHANNEL = '/v2/me/calls';
-
 function parseArgs(argv) {
-    const opts = {url: '', control: '', count: 20000, rounds: 3, warmup: 1};
+    const opts = {url: '', control: '', count: 20000, rounds: 3, warmup: 1, channel: '/v2/me/calls'};
     for (let i = 0; i < argv.length; i += 2) {
         const name = argv[i];
         const value = argv[i + 1];
@@ -30,6 +28,7 @@ function parseArgs(argv) {
             case '--control': opts.control = value.replace(/\/+$/, ''); break;
             case '--count': opts.count = wholeNumber(name, value); break;
             case '--rounds': opts.rounds = wholeNumber(name, value); break;
+            case '--channel': opts.channel = value; break;
             case '--warmup': opts.warmup = wholeNumber(name, value, true); break;
             default: fail('unknown option ' + name);
         }
@@ -79,7 +78,7 @@ async function round() {
     const res = await fetch(opts.control + '/burst', {
         method: 'POST',
         headers: {'Content-Type': 'application/json'},
-        body: JSON.stringify({channel: CHANNEL, count: opts.count}),
+        body: JSON.stringify({channel: opts.channel, count: opts.count}),
     });
     if (!res.ok) fail('burst request: HTTP ' + res.status + ' ' + await res.text());
     await arrived;
@@ -93,7 +92,7 @@ function subscribe() {
                 reject(new Error('handshake failed: ' + JSON.stringify(reply)));
                 return;
             }
-            cometd.subscribe(CHANNEL, onMessage, sub => {
+            cometd.subscribe(opts.channel, onMessage, sub => {
                 if (sub.successful) resolve();
                 else reject(new Error('subscribe failed: ' + JSON.stringify(sub)));
             });

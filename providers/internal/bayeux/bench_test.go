@@ -1,0 +1,101 @@
+package bayeux
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"ringside/providers/internal/bayeuxtest"
+)
+
+// burstSize is the burst both clients receive per round: 20,000 GWS call
+// messages of about 600 bytes (11.8 MB).
+const burstSize = 20000
+
+// BenchmarkBurstVsCometDJS measures messages per second received from a
+// 20,000-message burst on cometd-nodejs-server (long-polling), by this
+// client and, in the same run against the same server, by the official
+// CometD JavaScript client (cometd + cometd-nodejs-client, run by
+// bayeuxtest/server/bench.mjs). Rounds alternate between the two clients
+// so that a busy machine weighs on both alike. Each is timed from the
+// burst request until its last message arrived; each round of the JS
+// client runs in a fresh Node process after one warm-up burst. The Go
+// consumer decodes every message's data, as the JS client does. The two
+// clients subscribe to channels of their own, so that neither receives
+// (and spends time on) the other's bursts.
+//
+//	go test -run '^$' -bench BurstVsCometDJS -benchtime 5x ./providers/internal/bayeux/
+//
+// Reported: go-msg/s, js-msg/s and x-js (their ratio; the goal is ≥ 1).
+func BenchmarkBurstVsCometDJS(b *testing.B) {
+	srv := bayeuxtest.Start(b, bayeuxtest.CometD, bayeuxtest.Options{})
+	const goChannel, jsChannel = "/bench/go", "/bench/js"
+	c, err := Start(Config{URL: srv.URL(), Transport: LongPolling, Channels: []string{goChannel}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	events := c.Events()
+	for ev := range events {
+		if ev.Kind == KindResync {
+			break
+		}
+	}
+	receive := func() time.Duration {
+		start := time.Now()
+		errc := make(chan error, 1)
+		go func() {
+			_, err := srv.Burst(goChannel, burstSize)
+			errc <- err
+		}()
+		var d struct {
+			Seq  int `json:"seq"`
+			Call struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"call"`
+		}
+		for n := 0; n < burstSize; {
+			ev, ok := <-events
+			if !ok {
+				b.Fatal("event stream closed")
+			}
+			if ev.Kind != KindMessage {
+				b.Fatalf("unexpected event during the burst: %s", ev)
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil || d.Seq != n {
+				b.Fatalf("message %d: seq %d (%v)", n, d.Seq, err)
+			}
+			n++
+		}
+		elapsed := time.Since(start)
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
+		return elapsed
+	}
+	receive() // warm-up, as the JS client gets
+
+	var goTime time.Duration
+	var jsSeconds float64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		js, err := srv.RunCometDJS(ctx, jsChannel, burstSize, 1, 1)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		jsSeconds += js.Seconds
+		b.StartTimer()
+		goTime += receive()
+	}
+	b.StopTimer()
+	goRate := float64(burstSize*b.N) / goTime.Seconds()
+	jsRate := float64(burstSize*b.N) / jsSeconds
+	b.ReportMetric(goRate, "go-msg/s")
+	b.ReportMetric(jsRate, "js-msg/s")
+	b.ReportMetric(goRate/jsRate, "x-js")
+}
