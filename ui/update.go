@@ -93,8 +93,35 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.store.setFilter("")
 			m.input.SetValue("")
 		}
+	default:
+		if a, ok := actionKeys[msg.String()]; ok {
+			m.explain(a)
+		}
 	}
 	return nil
+}
+
+// actionKeys are the action keys as typed, to explain why one did nothing.
+var actionKeys = map[string]providers.Action{
+	"a": providers.ActionAnswer, "r": providers.ActionReject, "x": providers.ActionHangup,
+}
+
+// explain says why an action key that is switched off did nothing: the key
+// is not in the help, but a person pressing it deserves a reason.
+func (m *Model) explain(a providers.Action) {
+	r := m.selected()
+	switch {
+	case m.cfg.ReadOnly:
+		m.say(statusInfo, "read-only console: no answer, reject or hang-up")
+	case m.tab == tabHistory:
+		m.say(statusInfo, "ended calls cannot be acted on · tab goes back to live calls")
+	case r == nil:
+		m.say(statusInfo, "no call selected")
+	default:
+		if ok, why := m.allowed(r, a); !ok {
+			m.say(statusInfo, m.whoFor(r.call.ID)+" "+why)
+		}
+	}
 }
 
 // selectionGuard is how long action keys are held back after the selection

@@ -308,6 +308,9 @@ func TestGatingByStateAndCapabilities(t *testing.T) {
 				if !k.on && len(got) != 0 {
 					t.Errorf("%s: requests %v, want none", k.key, got)
 				}
+				if !k.on && !strings.Contains(hs.m.status.text, "Alice") {
+					t.Errorf("%s: status %q does not say why nothing happened", k.key, hs.m.status.text)
+				}
 			}
 		})
 	}
@@ -355,6 +358,9 @@ func TestReadOnly(t *testing.T) {
 	}
 	if hs.m.mode != modeNormal {
 		t.Errorf("read-only console entered mode %d", hs.m.mode)
+	}
+	if !strings.Contains(hs.m.status.text, "read-only") {
+		t.Errorf("status %q does not say the console is read-only", hs.m.status.text)
 	}
 }
 
