@@ -55,9 +55,7 @@ func (p *IdentityProvider) JWKSFetches() int64 { return p.jwksFetches.Load() }
 // ServeConfig answers GET OpenIDConfigPath. The jwks_uri points at the same
 // host the request came to, as the real document points at its own host.
 func (p *IdentityProvider) ServeConfig(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !getOnly(w, r) {
 		return
 	}
 	p.configFetches.Add(1)
@@ -77,9 +75,7 @@ func (p *IdentityProvider) ServeConfig(w http.ResponseWriter, r *http.Request) {
 
 // ServeJWKS answers GET JWKSPath with the public keys currently published.
 func (p *IdentityProvider) ServeJWKS(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !getOnly(w, r) {
 		return
 	}
 	p.jwksFetches.Add(1)
@@ -90,6 +86,16 @@ func (p *IdentityProvider) ServeJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, set)
+}
+
+// getOnly answers 405 to anything but GET and reports whether r is a GET.
+func getOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodGet)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
