@@ -138,23 +138,20 @@ func (c *Client) newMessage(channel string, s *session) *message {
 	return m
 }
 
-// route hands the data messages of a response to the consumer, in order,
-// and returns the replies to the messages sent. Anything else is a message
-// nobody asked for: a /meta/disconnect pushed by the server ends the
-// session; the rest is logged.
-func (c *Client) route(s *session, got []message, sent []*message) map[messageID]*message {
+// route hands the data messages among got to the consumer, in order, and
+// puts the replies to the messages sent into replies (copies: got may be
+// reused). Anything else is a message nobody asked for: a /meta/disconnect
+// pushed by the server ends the session; the rest is logged.
+func (c *Client) route(s *session, got []message, sent []*message, replies map[messageID]*message) {
 	c.q.addMessages(got)
-	var replies map[messageID]*message
 	for i := range got {
 		m := &got[i]
 		if m.isData() {
 			continue
 		}
 		if m.ID != "" && wanted(sent, m) {
-			if replies == nil {
-				replies = make(map[messageID]*message, len(sent))
-			}
-			replies[m.ID] = m
+			r := *m
+			replies[m.ID] = &r
 			continue
 		}
 		switch {
@@ -165,7 +162,6 @@ func (c *Client) route(s *session, got []message, sent []*message) map[messageID
 			c.log.Debug("ignored a message nobody waits for", "channel", m.Channel, "id", string(m.ID), "error", m.Error)
 		}
 	}
-	return replies
 }
 
 // wanted says whether m answers one of the sent messages: same id, and the

@@ -100,27 +100,49 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 		}
 		return nil, c.failed(s, &transportError{op: op, status: resp.StatusCode, err: e}, false)
 	}
-	data, err := readBody(resp, c.cfg.MaxResponseBytes)
-	if err != nil {
+	// Messages are handed on as they are read, so that the consumer works
+	// on a burst while the rest of it is still arriving.
+	in := &capped{r: resp.Body, left: c.cfg.MaxResponseBytes}
+	replies := make(map[messageID]*message, len(msgs))
+	err = readMessages(in, func(batch []message) { c.route(s, batch, msgs, replies) })
+	var derr *DecodeError
+	switch {
+	case err == nil:
+	case errors.As(err, &derr) && !derr.Truncated:
+		// Some messages had the wrong shape; the rest arrived. Have the
+		// consumer read afresh for what could not be read.
+		c.log.Warn("unreadable messages in an answer", "op", op, "err", derr)
+		c.failed(s, &transportError{op: op, err: derr, mayHaveLost: true}, true)
+	default:
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("answer not complete within %s", wait.Round(time.Millisecond))
 		}
 		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("reading the answer: %w", err), mayHaveLost: true}, false)
 	}
-	if int64(len(data)) > c.cfg.MaxResponseBytes {
-		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("answer larger than %d bytes", c.cfg.MaxResponseBytes), mayHaveLost: true}, false)
-	}
-	got, derr := decodeResponse(data)
-	if derr != nil {
-		if len(got) == 0 {
-			return nil, c.failed(s, &transportError{op: op, err: derr, mayHaveLost: true}, false)
+	return replies, nil
+}
+
+// capped reads at most left bytes, then fails.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := c.r.Read(one[:]); n > 0 {
+			return 0, errors.New("answer larger than the limit (MaxResponseBytes)")
 		}
-		// Part of the answer was readable: go on with it, and have the
-		// consumer read afresh for what could not be read.
-		c.log.Warn("unreadable messages in an answer", "op", op, "err", derr)
-		c.failed(s, &transportError{op: op, err: derr, mayHaveLost: true}, true)
+		return 0, io.EOF
 	}
-	return c.route(s, got, msgs), nil
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // failed notes a failed request and returns its error. When messages may
@@ -131,16 +153,4 @@ func (c *Client) failed(s *session, e *transportError, now bool) error {
 		c.noteLoss(e.Error(), now)
 	}
 	return e
-}
-
-// readBody reads up to max+1 bytes of a response, in one allocation when
-// the length is announced (a burst answer weighs megabytes).
-func readBody(resp *http.Response, max int64) ([]byte, error) {
-	r := io.LimitReader(resp.Body, max+1)
-	if n := resp.ContentLength; n > 0 && n <= max {
-		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
-		_, err := buf.ReadFrom(r)
-		return buf.Bytes(), err
-	}
-	return io.ReadAll(r)
 }

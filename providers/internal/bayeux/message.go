@@ -1,6 +1,7 @@
 package bayeux
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -140,89 +141,155 @@ func millis(ms float64) time.Duration {
 // maxDecodeErrors bounds how many per-message problems one response reports.
 const maxDecodeErrors = 5
 
-// decodeResponse reads a response body: a JSON array of messages (a single
-// object is accepted too). A message that cannot be understood is skipped
-// and reported in the error, which lists the first few such problems; the
-// messages that could be read are returned in order either way (up to the
-// point where the body stops being JSON, if it does). An error with no
-// messages means nothing in the body was usable.
+// deliverBatch is how many messages readMessages gathers before handing
+// them on: big enough to make the handing cheap, small enough for the
+// consumer to start on a burst while the rest is still being read.
+const deliverBatch = 256
+
+// readMessages reads a response: a JSON array of messages (a single object
+// is accepted too), from r as it arrives. It calls deliver with the
+// messages read so far, in order, every deliverBatch messages and at the
+// end; deliver must not keep the slice, which is reused. A message of the
+// wrong shape is skipped and reported in the error (a *DecodeError listing
+// the first few problems); if the body stops being JSON, what came before
+// has been delivered and the error says the rest is lost. An error from r
+// ends the reading and is returned as is.
 //
 // json.Decoder reads each message in two passes (find its end, then fill
-// it in) where json.Unmarshal of the whole array would need one more; a
-// message of the wrong shape costs only itself.
-func decodeResponse(body []byte) ([]message, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, errors.New("empty response")
+// it in) where json.Unmarshal of the whole array would need one more, and
+// a message of the wrong shape costs only itself.
+func readMessages(r io.Reader, deliver func([]message)) error {
+	src := &errReader{r: r}
+	br := bufio.NewReaderSize(src, 64<<10)
+	first, err := firstByte(br)
+	if err != nil {
+		if src.err != nil && src.err != io.EOF {
+			return src.err
+		}
+		return errors.New("empty response")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	switch body[0] {
-	case '{':
-		var m message
-		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("response is not a message: %v", err)
-		}
-		if m.Channel == "" {
-			return nil, fmt.Errorf("response is a message without a channel: %s", abbreviate(body))
-		}
-		if dec.More() {
-			return []message{m}, &DecodeError{Problems: []string{"data after the message"}}
-		}
-		return []message{m}, nil
-	case '[':
-		dec.Token() // the [ itself
-	default:
-		return nil, fmt.Errorf("response is not a list of messages: %s", abbreviate(body))
-	}
-	var msgs []message
+	dec := json.NewDecoder(br)
+	batch := make([]message, 0, deliverBatch)
 	var problems []string
 	skipped := 0
-	note := func(i int, err error) {
-		skipped++
+	problem := func(p string) {
 		if len(problems) < maxDecodeErrors {
-			problems = append(problems, fmt.Sprintf("message %d: %v", i, err))
+			problems = append(problems, p)
 		}
+	}
+	// end delivers what is left and sums up. A failure of r wins.
+	end := func(truncated bool) error {
+		if len(batch) > 0 {
+			deliver(batch)
+		}
+		if src.err != nil && src.err != io.EOF {
+			return src.err
+		}
+		if skipped == 0 && !truncated {
+			return nil
+		}
+		return &DecodeError{Skipped: skipped, Truncated: truncated, Problems: problems}
+	}
+	// decode reads one message; false means the body ended or broke.
+	decode := func(i int) bool {
+		var m message
+		err := dec.Decode(&m)
+		switch {
+		case err == nil && m.Channel == "":
+			skipped++
+			problem(fmt.Sprintf("message %d: no channel", i))
+		case err == nil:
+			batch = append(batch, m)
+			if len(batch) == deliverBatch {
+				deliver(batch)
+				clear(batch)
+				batch = batch[:0]
+			}
+		case isSyntax(err):
+			problem(fmt.Sprintf("not JSON from message %d on: %v", i, err))
+			return false
+		default: // JSON of the wrong shape: the decoder is past it
+			skipped++
+			problem(fmt.Sprintf("message %d: %v", i, err))
+		}
+		return true
+	}
+	switch first {
+	case '{':
+		if !decode(0) {
+			return end(true)
+		}
+		if dec.More() {
+			problem("data after the message")
+			return end(true)
+		}
+		return end(false)
+	case '[':
+		dec.Token() // the [ itself, already seen
+	default:
+		return fmt.Errorf("response is not a list of messages: it starts with %q", first)
 	}
 	i := 0
 	for ; dec.More(); i++ {
-		var m message
-		if err := dec.Decode(&m); err != nil {
-			var syn *json.SyntaxError
-			if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				// The rest of the body is not JSON: nothing more to read.
-				problems = append(problems, fmt.Sprintf("not JSON from message %d on: %v", i, err))
-				return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
-			}
-			note(i, err)
-			continue
+		if !decode(i) {
+			return end(true)
 		}
-		if m.Channel == "" {
-			note(i, errors.New("no channel"))
-			continue
-		}
-		if msgs == nil {
-			msgs = make([]message, 0, estimateCount(body))
-		}
-		msgs = append(msgs, m)
 	}
 	if _, err := dec.Token(); err != nil { // the closing ]
-		problems = append(problems, fmt.Sprintf("not JSON after message %d: %v", i, err))
-		return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
+		problem(fmt.Sprintf("not JSON after message %d: %v", i, err))
+		return end(true)
 	}
-	if dec.More() || dec.InputOffset() != int64(len(body)) {
-		problems = append(problems, "data after the list of messages")
-		return msgs, &DecodeError{Skipped: skipped, Problems: problems, Truncated: true}
+	if _, err := dec.Token(); err != io.EOF {
+		problem("data after the list of messages")
+		return end(true)
 	}
-	if skipped > 0 {
-		return msgs, &DecodeError{Skipped: skipped, Problems: problems}
-	}
-	return msgs, nil
+	return end(false)
 }
 
-// estimateCount guesses how many messages a body holds, to size the slice
-// once: messages are rarely smaller than 300 bytes in a big response.
-func estimateCount(body []byte) int {
-	return min(len(body)/300+1, 1<<16)
+// errReader remembers the error of the reader it wraps, so that a failed
+// read is told from a body that is not JSON.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// isSyntax says whether a decoding error means the input is not JSON (as
+// opposed to JSON of the wrong shape).
+func isSyntax(err error) bool {
+	var syn *json.SyntaxError
+	return errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// firstByte peeks at the first byte that is not white space.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return b, br.UnreadByte()
+	}
+}
+
+// decodeResponse reads a whole response body (see readMessages).
+func decodeResponse(body []byte) ([]message, error) {
+	var msgs []message
+	err := readMessages(bytes.NewReader(body), func(batch []message) {
+		msgs = append(msgs, batch...)
+	})
+	return msgs, err
 }
 
 // DecodeError reports what of a response could not be read.

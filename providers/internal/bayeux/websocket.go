@@ -107,13 +107,10 @@ func (w *wsCarrier) read(conn *wsConn) {
 		w.c.q.addMessages(got)
 		for i := range got {
 			m := &got[i]
-			if m.isData() {
+			if m.isData() || conn.answer(m) {
 				continue
 			}
-			if conn.answer(m) {
-				continue
-			}
-			w.c.route(w.s, []message{*m}, nil)
+			w.c.route(w.s, []message{*m}, nil, nil)
 		}
 	}
 }
