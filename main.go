@@ -63,7 +63,7 @@ type consoleCmd struct {
 	Theme         string        `enum:"auto,dark,light,mono" default:"auto" help:"Colours: auto (follows the terminal background), dark, light or mono. Any non-empty NO_COLOR means mono."`
 	ReadOnly      bool          `help:"Watch only: no answer, reject or hang-up keys (supervisors, wallboards)."`
 	NoConfirm     bool          `help:"Hang up on x without asking first."`
-	ActionTimeout time.Duration `default:"10s" placeholder:"DURATION" help:"How long an answer, reject or hang-up request may take before the console gives up on it."`
+	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an answer, reject or hang-up request may take before the console gives up on it."`
 	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
 }
 
