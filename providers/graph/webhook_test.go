@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -432,5 +433,45 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := p.Answer(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "cannot act on calls") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestRunLeavesNoGoroutines: after Run returns, the server, the worker, the
+// key loader and the key refresher are all gone.
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	client := &http.Client{Transport: &http.Transport{}}
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: srv.Options.ClientID,
+		OpenIDConfig: srv.OpenIDConfig}, providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan providers.Event, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	for p.Addr() == "" || !p.auth.Ready() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	poster := &graphtest.Poster{URL: "http://" + p.Addr() + "/api/calls", Signer: srv.Signer, Audience: srv.Options.ClientID, Client: client}
+	if rep, err := poster.Post(ctx, graphtest.Notification("seed000-incoming.json")); err != nil || rep.Status != 202 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	client.CloseIdleConnections()
+	srv.HTTP.CloseClientConnections()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
