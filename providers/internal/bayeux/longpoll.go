@@ -100,11 +100,17 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 		}
 		return nil, c.failed(s, &transportError{op: op, status: resp.StatusCode, err: e}, false)
 	}
-	// Messages are handed on as they are read, so that the consumer works
-	// on a burst while the rest of it is still arriving.
-	in := &capped{r: resp.Body, left: c.cfg.MaxResponseBytes}
+	data, err := readBody(resp.Body, resp.ContentLength, c.cfg.MaxResponseBytes)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			err = fmt.Errorf("answer not complete within %s", wait.Round(time.Millisecond))
+		}
+		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("reading the answer: %w", err), mayHaveLost: true}, false)
+	}
+	// Messages are handed on in batches as they are decoded, so that the
+	// consumer starts on a burst while the rest is still being read.
 	replies := make(map[messageID]*message, len(msgs))
-	err = readMessages(in, func(batch []message) { c.route(s, batch, msgs, replies) })
+	err = parseMessages(data, func(batch []message) { c.route(s, batch, msgs, replies) })
 	var derr *DecodeError
 	switch {
 	case err == nil:
@@ -114,35 +120,32 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 		c.log.Warn("unreadable messages in an answer", "op", op, "err", derr)
 		c.failed(s, &transportError{op: op, err: derr, mayHaveLost: true}, true)
 	default:
-		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("answer not complete within %s", wait.Round(time.Millisecond))
-		}
-		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("reading the answer: %w", err), mayHaveLost: true}, false)
+		// What preceded the break was handed on; the rest is lost.
+		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("unreadable answer: %w", err), mayHaveLost: true}, false)
 	}
 	return replies, nil
 }
 
-// capped reads at most left bytes, then fails.
-type capped struct {
-	r    io.Reader
-	left int64
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		// One byte more tells a body of exactly the limit from a longer one.
-		var one [1]byte
-		if n, _ := c.r.Read(one[:]); n > 0 {
-			return 0, errors.New("answer larger than the limit (MaxResponseBytes)")
-		}
-		return 0, io.EOF
+// readBody reads a whole body of at most max bytes, in one allocation when
+// its length is announced (a burst answer weighs megabytes).
+func readBody(r io.Reader, length, max int64) ([]byte, error) {
+	lr := io.LimitReader(r, max+1)
+	var data []byte
+	var err error
+	if length > 0 && length <= max {
+		buf := bytes.NewBuffer(make([]byte, 0, length+bytes.MinRead))
+		_, err = buf.ReadFrom(lr)
+		data = buf.Bytes()
+	} else {
+		data, err = io.ReadAll(lr)
 	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
+	if err != nil {
+		return nil, err
 	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("answer larger than %d bytes (MaxResponseBytes)", max)
+	}
+	return data, nil
 }
 
 // failed notes a failed request and returns its error. When messages may

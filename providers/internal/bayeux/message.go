@@ -1,12 +1,9 @@
 package bayeux
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -146,147 +143,10 @@ const maxDecodeErrors = 5
 // consumer to start on a burst while the rest is still being read.
 const deliverBatch = 256
 
-// readMessages reads a response: a JSON array of messages (a single object
-// is accepted too), from r as it arrives. It calls deliver with the
-// messages read so far, in order, every deliverBatch messages and at the
-// end; deliver must not keep the slice, which is reused. A message of the
-// wrong shape is skipped and reported in the error (a *DecodeError listing
-// the first few problems); if the body stops being JSON, what came before
-// has been delivered and the error says the rest is lost. An error from r
-// ends the reading and is returned as is.
-//
-// json.Decoder reads each message in two passes (find its end, then fill
-// it in) where json.Unmarshal of the whole array would need one more, and
-// a message of the wrong shape costs only itself.
-func readMessages(r io.Reader, deliver func([]message)) error {
-	src := &errReader{r: r}
-	br := bufio.NewReaderSize(src, 64<<10)
-	first, err := firstByte(br)
-	if err != nil {
-		if src.err != nil && src.err != io.EOF {
-			return src.err
-		}
-		return errors.New("empty response")
-	}
-	dec := json.NewDecoder(br)
-	batch := make([]message, 0, deliverBatch)
-	var problems []string
-	skipped := 0
-	problem := func(p string) {
-		if len(problems) < maxDecodeErrors {
-			problems = append(problems, p)
-		}
-	}
-	// end delivers what is left and sums up. A failure of r wins.
-	end := func(truncated bool) error {
-		if len(batch) > 0 {
-			deliver(batch)
-		}
-		if src.err != nil && src.err != io.EOF {
-			return src.err
-		}
-		if skipped == 0 && !truncated {
-			return nil
-		}
-		return &DecodeError{Skipped: skipped, Truncated: truncated, Problems: problems}
-	}
-	// decode reads one message; false means the body ended or broke.
-	decode := func(i int) bool {
-		var m message
-		err := dec.Decode(&m)
-		switch {
-		case err == nil && m.Channel == "":
-			skipped++
-			problem(fmt.Sprintf("message %d: no channel", i))
-		case err == nil:
-			batch = append(batch, m)
-			if len(batch) == deliverBatch {
-				deliver(batch)
-				clear(batch)
-				batch = batch[:0]
-			}
-		case isSyntax(err):
-			problem(fmt.Sprintf("not JSON from message %d on: %v", i, err))
-			return false
-		default: // JSON of the wrong shape: the decoder is past it
-			skipped++
-			problem(fmt.Sprintf("message %d: %v", i, err))
-		}
-		return true
-	}
-	switch first {
-	case '{':
-		if !decode(0) {
-			return end(true)
-		}
-		if dec.More() {
-			problem("data after the message")
-			return end(true)
-		}
-		return end(false)
-	case '[':
-		dec.Token() // the [ itself, already seen
-	default:
-		return fmt.Errorf("response is not a list of messages: it starts with %q", first)
-	}
-	i := 0
-	for ; dec.More(); i++ {
-		if !decode(i) {
-			return end(true)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing ]
-		problem(fmt.Sprintf("not JSON after message %d: %v", i, err))
-		return end(true)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		problem("data after the list of messages")
-		return end(true)
-	}
-	return end(false)
-}
-
-// errReader remembers the error of the reader it wraps, so that a failed
-// read is told from a body that is not JSON.
-type errReader struct {
-	r   io.Reader
-	err error
-}
-
-func (e *errReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	return n, err
-}
-
-// isSyntax says whether a decoding error means the input is not JSON (as
-// opposed to JSON of the wrong shape).
-func isSyntax(err error) bool {
-	var syn *json.SyntaxError
-	return errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
-}
-
-// firstByte peeks at the first byte that is not white space.
-func firstByte(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return b, br.UnreadByte()
-	}
-}
-
-// decodeResponse reads a whole response body (see readMessages).
+// decodeResponse reads a whole response body (see parseMessages).
 func decodeResponse(body []byte) ([]message, error) {
 	var msgs []message
-	err := readMessages(bytes.NewReader(body), func(batch []message) {
+	err := parseMessages(body, func(batch []message) {
 		msgs = append(msgs, batch...)
 	})
 	return msgs, err
