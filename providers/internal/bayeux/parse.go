@@ -45,7 +45,8 @@ func (p *parser) space() {
 	}
 }
 
-// peek is the next byte that is not white space, 0 at the end.
+// peek is the next byte that is not white space, 0 at the end (a NUL
+// byte, never valid JSON, reads the same).
 func (p *parser) peek() byte {
 	p.space()
 	if p.i >= len(p.b) {
@@ -473,7 +474,7 @@ func parseMessages(body []byte, deliver func([]message)) error {
 	default:
 		return fmt.Errorf("response is not a list of messages: %s", abbreviate(body))
 	}
-	if p.peek() != 0 {
+	if p.space(); p.i < len(p.b) {
 		problem("data after the list of messages")
 		return end(true)
 	}
