@@ -211,11 +211,11 @@ func (c *Client) clientIDLocked() string {
 }
 
 // setState reports a change of state. Repeats are not reported, except a
-// new reason while reconnecting.
+// new reason while connecting or reconnecting.
 func (c *Client) setState(st State, reason string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st == c.state && (st != Reconnecting || reason == c.reason) {
+	if st == c.state && ((st != Reconnecting && st != Connecting) || reason == c.reason) {
 		return
 	}
 	c.state, c.reason = st, reason
