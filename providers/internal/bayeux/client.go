@@ -219,14 +219,15 @@ func (c *Client) setState(st State, reason string, err error) {
 		return
 	}
 	c.state, c.reason = st, reason
-	id := ""
-	if st == Live {
-		id = c.clientIDLocked()
+	ev := Event{Kind: KindState, State: st, Reason: reason, Err: err}
+	if st == Live && c.sess != nil {
+		ev.ClientID, ev.Transport = c.sess.clientID, c.sess.carrier.transport()
 	}
-	c.q.add(Event{Kind: KindState, State: st, Reason: reason, Err: err, ClientID: id})
+	id := ev.ClientID
+	c.q.add(ev)
 	switch st {
 	case Live:
-		c.log.Info("live", "clientId", id)
+		c.log.Info("live", "clientId", id, "transport", ev.Transport)
 	case Stopped:
 		c.log.Warn("stopped", "reason", reason)
 	default:

@@ -94,6 +94,8 @@ type Event struct {
 	Err error
 	// KindState live, KindResync: the session's client id.
 	ClientID string
+	// KindState live: the transport in use.
+	Transport Transport
 	// KindResync: how many messages this client dropped because they were
 	// not received fast enough (0 for the other reasons).
 	Dropped int
@@ -106,6 +108,9 @@ func (e Event) String() string {
 	case KindState:
 		if e.Reason != "" {
 			return fmt.Sprintf("%s: %s", e.State, e.Reason)
+		}
+		if e.Transport != "" {
+			return fmt.Sprintf("%s (%s)", e.State, e.Transport)
 		}
 		return e.State.String()
 	case KindResync:

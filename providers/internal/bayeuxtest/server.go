@@ -332,6 +332,19 @@ func (s *Server) StopRefusing() error {
 	return nil
 }
 
+// DenySubscriptions makes the server refuse every later subscription to
+// channel with 403::subscription_denied; an empty channel stops that.
+func (s *Server) DenySubscriptions(channel string) error {
+	var in any
+	if channel != "" {
+		in = map[string]string{"channel": channel}
+	}
+	if err := s.call(http.MethodPost, "/deny", in, nil); err != nil {
+		return fmt.Errorf("deny subscriptions to %q: %w", channel, err)
+	}
+	return nil
+}
+
 // Stats is what the server has seen. The counts of meta messages cover
 // every request that reached it, since it started (restarts included).
 type Stats struct {

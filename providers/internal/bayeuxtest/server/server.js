@@ -28,6 +28,8 @@
 //             same port with a fresh server
 //   /refuse   {"reconnect","error"} or {} to stop: from now on handshake and
 //             connect replies fail with that error and advice
+//   /deny     {"channel"} or {} to stop: from now on subscriptions to that
+//             channel are refused with 403::subscription_denied
 //   /stats    sessions, subscribers per channel, counted meta messages
 //   /stop     exit
 
@@ -131,6 +133,9 @@ function countMessage(message) {
 // carrying this error and advice.
 let refusal = null;
 
+// denied, when set, is a channel whose subscriptions are refused.
+let denied = null;
+
 function refuse(reply) {
     if (refusal && (reply.channel === '/meta/handshake' || reply.channel === '/meta/connect')) {
         reply.successful = false;
@@ -138,6 +143,12 @@ function refuse(reply) {
         reply.advice = {reconnect: refusal.reconnect, interval: 0};
         delete reply.clientId;
     }
+}
+
+// deny turns away a subscription before the server records it.
+function deny(message) {
+    return denied !== null && message.channel === '/meta/subscribe' &&
+        [].concat(message.subscription).includes(denied);
 }
 
 // Subscriber bookkeeping shared by both kinds: channel -> Set(session id).
@@ -193,8 +204,24 @@ function makeCometD(opts) {
     server.addListener('subscribed', (channel, session) => subscribers.add(channel.name, session.id));
     server.addListener('unsubscribed', (channel, session) => subscribers.remove(channel.name, session.id));
     server.addExtension({
+        incoming(cometd, session, message, callback) {
+            if (deny(message)) {
+                // Answer for the server and stop the message here.
+                message.reply.successful = false;
+                message.reply.error = '403::subscription_denied';
+                message.reply.subscription = message.subscription;
+                message.reply._denied = true;
+                callback(undefined, false);
+                return;
+            }
+            callback(undefined, true);
+        },
         outgoing(cometd, sender, session, message, callback) {
             refuse(message);
+            if (message._denied) {
+                delete message._denied;
+                message.error = '403::subscription_denied';
+            }
             callback(undefined, message);
         },
     });
@@ -275,6 +302,7 @@ function makeFaye(opts) {
         incoming(message, request, callback) {
             // The in-process publisher has no request; count the network's.
             if (request) countMessage(message);
+            if (request && deny(message)) message.error = '403::subscription_denied';
             callback(message);
         },
         outgoing(message, request, callback) {
@@ -475,6 +503,14 @@ const routes = {
         }
         refusal = {reconnect: body.reconnect, error: body.error};
         return {refusing: true};
+    },
+    'POST /deny': async body => {
+        if (body.channel === undefined) {
+            denied = null;
+            return {denying: false};
+        }
+        denied = channelOf(body);
+        return {denying: true};
     },
     'GET /stats': async () => Object.assign({
         kind: opts.kind,

@@ -1,0 +1,94 @@
+package bayeux
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeBayeux is a minimal long-polling Bayeux server that records what it
+// receives, for what the real servers cannot show.
+type fakeBayeux struct {
+	srv   *httptest.Server
+	extra string // messages put once before the first held connect's reply
+
+	mu   sync.Mutex
+	seen []fakeRequest
+	sent bool
+}
+
+type fakeRequest struct {
+	header   http.Header
+	channels []string
+	exts     []string
+}
+
+func newFakeBayeux(t *testing.T) *fakeBayeux {
+	f := &fakeBayeux{}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeBayeux) URL() string { return f.srv.URL + "/api/v2/notifications" }
+
+func (f *fakeBayeux) requests() []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeRequest(nil), f.seen...)
+}
+
+func (f *fakeBayeux) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var msgs []map[string]json.RawMessage
+	if err := json.Unmarshal(body, &msgs); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	req := fakeRequest{header: r.Header.Clone()}
+	var out []string
+	for _, m := range msgs {
+		var ch, id, sub string
+		json.Unmarshal(m["channel"], &ch)
+		json.Unmarshal(m["id"], &id)
+		json.Unmarshal(m["subscription"], &sub)
+		req.channels = append(req.channels, ch)
+		req.exts = append(req.exts, string(m["ext"]))
+		switch ch {
+		case chHandshake:
+			out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":true,"clientId":"c1","version":"1.0","supportedConnectionTypes":["long-polling"],"advice":{"reconnect":"retry","interval":0,"timeout":300}}`, id, ch))
+		case chConnect:
+			if _, first := m["advice"]; !first {
+				f.mu.Lock()
+				extra := f.extra != "" && !f.sent
+				f.sent = f.sent || extra
+				f.mu.Unlock()
+				if extra {
+					out = append(out, f.extra)
+				} else {
+					select {
+					case <-time.After(300 * time.Millisecond):
+					case <-r.Context().Done():
+						return
+					}
+				}
+			}
+			out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":true}`, id, ch))
+		case chSubscribe, chUnsubscribe:
+			out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":true,"subscription":%q}`, id, ch, sub))
+		default:
+			out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":true}`, id, ch))
+		}
+	}
+	f.mu.Lock()
+	f.seen = append(f.seen, req)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, "["+strings.Join(out, ",")+"]")
+}
