@@ -288,6 +288,12 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 		if adv.timeoutSet {
 			hold = adv.timeout
 		}
+		if !since.IsZero() {
+			// Back after a failure: ask for an immediate answer, so that
+			// the consumer learns the link is live now, not a hold later.
+			zero := 0.0
+			m.Advice = &wireAdvice{Timeout: &zero}
+		}
 		replies, err := s.carrier.exchange(c.ctx, []*message{m}, hold+c.cfg.MaxNetworkDelay, true)
 		if c.ctx.Err() != nil {
 			return "", errClosing

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -76,6 +77,7 @@ func (w *wsCarrier) socket(ctx context.Context) (*wsConn, error) {
 	}
 	ws.SetReadLimit(c.cfg.MaxResponseBytes)
 	conn := &wsConn{ws: ws, pending: map[messageID]awaited{}, dead: make(chan struct{})}
+	conn.read.Store(time.Now().UnixNano())
 	w.conn = conn
 	c.wg.Add(1)
 	go func() {
@@ -89,6 +91,7 @@ func (w *wsCarrier) socket(ctx context.Context) (*wsConn, error) {
 func (w *wsCarrier) read(conn *wsConn) {
 	for {
 		_, data, err := conn.ws.ReadMessage()
+		conn.read.Store(time.Now().UnixNano())
 		if err != nil {
 			if conn.kill(fmt.Errorf("websocket: %w", err)) && w.c.ctx.Err() == nil && !w.isClosed() {
 				// Whatever was on its way in is gone.
@@ -123,9 +126,9 @@ func (w *wsCarrier) isClosed() bool {
 
 func (w *wsCarrier) exchange(ctx context.Context, msgs []*message, wait time.Duration, poll bool) (map[messageID]*message, error) {
 	op := describe(msgs)
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	conn, err := w.socket(ctx)
+	dialCtx, cancel := context.WithTimeout(ctx, wait)
+	conn, err := w.socket(dialCtx)
+	cancel()
 	if err != nil {
 		return nil, &transportError{op: op, err: err}
 	}
@@ -142,25 +145,32 @@ func (w *wsCarrier) exchange(ctx context.Context, msgs []*message, wait time.Dur
 		conn.kill(err)
 		return nil, &transportError{op: op, err: err}
 	}
+	// The socket is given up when nothing at all arrives on it for wait,
+	// not when the reply is late: a burst pushed ahead of the reply is a
+	// sign of life.
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	replies := make(map[messageID]*message, len(msgs))
-	for i, m := range msgs {
+	for i := 0; i < len(msgs); {
 		select {
 		case r := <-waits[i]:
-			replies[m.ID] = r
+			replies[msgs[i].ID] = r
+			i++
 		case <-conn.dead:
 			// The reader noted the loss, if any.
 			return nil, &transportError{op: op, err: conn.deathCause()}
 		case <-ctx.Done():
-			err := ctx.Err()
-			if err == context.DeadlineExceeded {
-				// A reply this late means a socket nobody answers on:
-				// drop it, the next exchange opens another.
-				err = fmt.Errorf("no answer within %s", wait.Round(time.Millisecond))
-				if conn.kill(err) {
-					return nil, w.c.failed(w.s, &transportError{op: op, err: err, mayHaveLost: true}, false)
-				}
+			return nil, &transportError{op: op, err: ctx.Err()}
+		case <-timer.C:
+			if quiet := time.Since(conn.lastRead()); quiet < wait {
+				timer.Reset(wait - quiet)
+				continue
 			}
-			return nil, &transportError{op: op, err: err}
+			err := fmt.Errorf("no answer within %s", wait.Round(time.Millisecond))
+			if conn.kill(err) {
+				return nil, w.c.failed(w.s, &transportError{op: op, err: err, mayHaveLost: true}, false)
+			}
+			return nil, &transportError{op: op, err: conn.deathCause()}
 		}
 	}
 	return replies, nil
@@ -182,6 +192,7 @@ func (w *wsCarrier) close() {
 type wsConn struct {
 	ws      *websocket.Conn
 	writeMu sync.Mutex
+	read    atomic.Int64 // when a frame last arrived, in Unix nanoseconds
 
 	mu      sync.Mutex
 	pending map[messageID]awaited // replies awaited, by id
@@ -257,6 +268,9 @@ func (c *wsConn) kill(cause error) bool {
 	c.ws.Close()
 	return true
 }
+
+// lastRead is when a frame last arrived (or the socket opened).
+func (c *wsConn) lastRead() time.Time { return time.Unix(0, c.read.Load()) }
 
 func (c *wsConn) isDead() bool {
 	select {
