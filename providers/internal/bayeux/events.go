@@ -81,7 +81,9 @@ type Event struct {
 	// KindMessage, KindSubscribeFailed: the channel.
 	Channel string
 	// KindMessage: the message's data, as the server sent it. It stays
-	// valid after the next event (it is never reused).
+	// valid after the next event (it is never reused), but it may share
+	// memory with the other messages of the same answer (a burst answer
+	// weighs megabytes): copy it to keep it for long.
 	Data json.RawMessage
 
 	// KindState: the new state.

@@ -29,7 +29,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			got = append(got, batch...)
 		})
 		want, skipped, truncated, refErr := referenceDecode(body)
-		if (refErr != nil) != (err != nil && !isDecodeError(err)) {
+		if (refErr != nil) != (err != nil && !isDecodeErr(err)) {
 			t.Fatalf("error %v, reference %v", err, refErr)
 		}
 		if refErr != nil {
@@ -38,7 +38,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 			return
 		}
-		var de *DecodeError
+		var de *decodeError
 		if errors.As(err, &de) {
 			if de.Skipped != skipped || de.Truncated != truncated {
 				t.Fatalf("skipped %d truncated %v, reference %d %v (%v)", de.Skipped, de.Truncated, skipped, truncated, err)
@@ -60,8 +60,8 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-func isDecodeError(err error) bool {
-	var de *DecodeError
+func isDecodeErr(err error) bool {
+	var de *decodeError
 	return errors.As(err, &de)
 }
 

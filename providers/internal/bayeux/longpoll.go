@@ -26,9 +26,8 @@ func newHTTPTransport(cfg Config) *http.Transport {
 
 // transportError is a request that got no usable answer.
 type transportError struct {
-	op     string // what was sent, e.g. "/meta/connect"
-	status int    // the HTTP status when the server answered with something else than 200
-	err    error
+	op  string // what was sent, e.g. "/meta/connect"
+	err error
 	// mayHaveLost is set when the server may have answered with messages
 	// that never arrived: the request went out and the answer was cut,
 	// timed out or unreadable.
@@ -98,7 +97,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 		if t := bytes.TrimSpace(snippet); len(t) > 0 {
 			e = fmt.Errorf("HTTP %s: %s", resp.Status, abbreviate(t))
 		}
-		return nil, c.failed(s, &transportError{op: op, status: resp.StatusCode, err: e}, false)
+		return nil, c.failed(s, &transportError{op: op, err: e}, false)
 	}
 	data, err := readBody(resp.Body, resp.ContentLength, c.cfg.MaxResponseBytes)
 	if err != nil {
@@ -111,7 +110,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 	// consumer starts on a burst while the rest is still being read.
 	replies := make(map[messageID]*message, len(msgs))
 	err = parseMessages(data, func(batch []message) { c.route(s, batch, msgs, replies) })
-	var derr *DecodeError
+	var derr *decodeError
 	switch {
 	case err == nil:
 	case errors.As(err, &derr) && !derr.Truncated:

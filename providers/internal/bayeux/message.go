@@ -152,14 +152,14 @@ func decodeResponse(body []byte) ([]message, error) {
 	return msgs, err
 }
 
-// DecodeError reports what of a response could not be read.
-type DecodeError struct {
+// decodeError reports what of a response could not be read.
+type decodeError struct {
 	Skipped   int      // messages skipped because they had the wrong shape
 	Truncated bool     // the body stopped being JSON: what followed is lost
 	Problems  []string // the first few problems, in words
 }
 
-func (e *DecodeError) Error() string {
+func (e *decodeError) Error() string {
 	var parts []string
 	if e.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreadable message(s) skipped", e.Skipped))

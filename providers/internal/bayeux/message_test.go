@@ -63,7 +63,7 @@ func TestDecodeResponse(t *testing.T) {
 				t.Fatalf("channels %q, want %q (err %v)", got, tc.channels, err)
 			}
 			if tc.fatal {
-				if err == nil || isDecodeError(err) {
+				if err == nil || isDecodeErr(err) {
 					t.Fatalf("error %v, want a plain error", err)
 				}
 				return
@@ -74,7 +74,7 @@ func TestDecodeResponse(t *testing.T) {
 				}
 				return
 			}
-			var de *DecodeError
+			var de *decodeError
 			if !errorsAs(err, &de) || de.Skipped != tc.skipped || de.Truncated != tc.truncated {
 				t.Fatalf("error %v, want skipped %d truncated %v", err, tc.skipped, tc.truncated)
 			}

@@ -386,7 +386,7 @@ func (p *parser) message(m *message) (syntax, typ error) {
 // in order, every deliverBatch messages and at the end; deliver must not
 // keep the slice, which is reused (the messages' Data and Ext point into
 // body, which is never copied). A message of the wrong shape is skipped
-// and reported in the error (a *DecodeError listing the first few
+// and reported in the error (a *decodeError listing the first few
 // problems); if the body stops being JSON, what came before has been
 // delivered and the error says the rest is lost.
 func parseMessages(body []byte, deliver func([]message)) error {
@@ -406,7 +406,7 @@ func parseMessages(body []byte, deliver func([]message)) error {
 		if skipped == 0 && !truncated {
 			return nil
 		}
-		return &DecodeError{Skipped: skipped, Truncated: truncated, Problems: problems}
+		return &decodeError{Skipped: skipped, Truncated: truncated, Problems: problems}
 	}
 	// one reads the value at the cursor as message i; false: syntax error.
 	one := func(i int) bool {
