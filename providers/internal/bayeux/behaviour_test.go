@@ -355,3 +355,23 @@ func TestUnreadableMessage(t *testing.T) {
 		t.Fatalf("after the answer's messages came %s, want a resync about the unreadable one", re)
 	}
 }
+
+// TestSessionLostAtOnce: a server that loses every session as soon as it
+// is set up is not hammered with handshakes: they back off like failures.
+func TestSessionLostAtOnce(t *testing.T) {
+	t.Parallel()
+	fake := newFakeBayeux(t)
+	fake.forgetful = true
+	c, err := Start(Config{URL: fake.URL(), Channels: []string{"/v2/me/calls"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{t: t, c: c, events: c.Events()}
+	w.ready()
+	time.Sleep(3500 * time.Millisecond)
+	c.Close(context.Background())
+	// Back-off 1 s, 2 s: three handshakes or four in 3.5 s, not hundreds.
+	if n := fake.count(chHandshake); n < 2 || n > 4 {
+		t.Fatalf("%d handshakes in 3.5 s", n)
+	}
+}

@@ -17,6 +17,9 @@ import (
 type fakeBayeux struct {
 	srv   *httptest.Server
 	extra string // messages put once before the first held connect's reply
+	// forgetful: every held connect is told the session is unknown, as a
+	// server that loses sessions at once would.
+	forgetful bool
 
 	mu   sync.Mutex
 	seen []fakeRequest
@@ -37,6 +40,19 @@ func newFakeBayeux(t *testing.T) *fakeBayeux {
 }
 
 func (f *fakeBayeux) URL() string { return f.srv.URL + "/api/v2/notifications" }
+
+// count is how many messages on channel the fake received.
+func (f *fakeBayeux) count(channel string) int {
+	n := 0
+	for _, r := range f.requests() {
+		for _, ch := range r.channels {
+			if ch == channel {
+				n++
+			}
+		}
+	}
+	return n
+}
 
 func (f *fakeBayeux) requests() []fakeRequest {
 	f.mu.Lock()
@@ -64,6 +80,10 @@ func (f *fakeBayeux) serve(w http.ResponseWriter, r *http.Request) {
 		case chHandshake:
 			out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":true,"clientId":"c1","version":"1.0","supportedConnectionTypes":["long-polling"],"advice":{"reconnect":"retry","interval":0,"timeout":300}}`, id, ch))
 		case chConnect:
+			if _, first := m["advice"]; !first && f.forgetful {
+				out = append(out, fmt.Sprintf(`{"id":%q,"channel":%q,"successful":false,"error":"402::session_unknown","advice":{"reconnect":"handshake","interval":0}}`, id, ch))
+				continue
+			}
 			if _, first := m["advice"]; !first {
 				f.mu.Lock()
 				extra := f.extra != "" && !f.sent

@@ -276,9 +276,20 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 	wait := max(adv.interval, 0)
 	var since time.Time // when the connection was lost; zero while connected
 	warnedShared := false
+	progressed := false // a connect of this loop succeeded
+	// renew asks for a new session. One the server lost at once (its
+	// first held connect refused, nothing failing before) waits its
+	// back-off first, so that a server that keeps losing sessions right
+	// away is not hammered.
+	renew := func(why string) (string, error) {
+		if !progressed && since.IsZero() && !c.sleep(bo.next()) {
+			return "", errClosing
+		}
+		return why, nil
+	}
 	for {
 		if s.ended.Load() {
-			return "the server ended the session", nil
+			return renew("the server ended the session")
 		}
 		if !c.sleep(wait) {
 			return "", errClosing
@@ -326,7 +337,7 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 			if r.Error != "" {
 				why += " (" + r.Error + ")"
 			}
-			return why, nil
+			return renew(why)
 		case actRetry:
 			if since.IsZero() {
 				since = time.Now()
@@ -335,6 +346,7 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 			c.setState(Reconnecting, e.Error(), e)
 			wait = max(adv.interval, 0) + bo.next()
 		case actContinue:
+			progressed = true
 			since = time.Time{}
 			bo.reset()
 			c.setState(Live, "", nil)
