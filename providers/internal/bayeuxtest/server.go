@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -73,6 +75,8 @@ type Server struct {
 	url     string
 	control string
 	http    *http.Client
+
+	proxyTr *http.Transport // the Proxy's connections to the server
 
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
@@ -164,6 +168,7 @@ func start(kind Kind, opts Options) (*Server, error) {
 			Timeout:   controlTimeout,
 			Transport: &http.Transport{DisableKeepAlives: true},
 		},
+		proxyTr: &http.Transport{},
 	}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
@@ -215,6 +220,21 @@ func (s *Server) Kind() Kind { return s.kind }
 // URL is the Bayeux endpoint, e.g. http://127.0.0.1:40123/api/v2/notifications.
 // It stays the same across Restart.
 func (s *Server) URL() string { return s.url }
+
+// Proxy forwards requests, websocket upgrades included, to the Bayeux
+// server, so that a fake REST server can serve the notifications path on
+// its own host as GWS does (one base URL, one cookie jar):
+//
+//	mux.Handle(bayeuxtest.DefaultMount, srv.Proxy())
+//
+// The path is passed on as is, so mount it where the server is mounted.
+func (s *Server) Proxy() http.Handler {
+	u, _ := url.Parse(s.url)
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	rp.Transport = s.proxyTr
+	rp.FlushInterval = -1 // hand on what arrives at once
+	return rp
+}
 
 // ControlURL is the base URL of the control endpoint (see server/server.js).
 func (s *Server) ControlURL() string { return s.control }
@@ -414,6 +434,7 @@ func (s *Server) Stop() error {
 			s.kill()
 		}
 	})
+	s.proxyTr.CloseIdleConnections()
 	return err
 }
 

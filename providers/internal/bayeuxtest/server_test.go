@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,23 @@ func TestControl(t *testing.T) {
 func TestBadKind(t *testing.T) {
 	if _, err := start("jetty", Options{}); err == nil || !strings.Contains(err.Error(), "unknown server kind") {
 		t.Fatalf("start(jetty) = %v", err)
+	}
+}
+
+// TestProxy: a handshake and a subscription through the proxy reach the
+// server, and its session cookie comes back through it.
+func TestProxy(t *testing.T) {
+	srv := Start(t, CometD, Options{Timeout: 2 * time.Second})
+	mux := http.NewServeMux()
+	mux.Handle(DefaultMount, srv.Proxy())
+	front := httptest.NewServer(mux)
+	defer front.Close()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	hs := bayeuxPost(t, hc, front.URL+DefaultMount, map[string]any{"id": "1", "channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": []string{"long-polling"}})
+	id, _ := hs[0]["clientId"].(string)
+	sub := bayeuxPost(t, hc, front.URL+DefaultMount, map[string]any{"id": "2", "channel": "/meta/subscribe", "clientId": id, "subscription": "/v2/me/calls"})
+	if sub[0]["successful"] != true {
+		t.Fatalf("subscribe through the proxy (cookie lost?): %v", sub)
 	}
 }
