@@ -163,13 +163,13 @@ func TestSharedCookieJar(t *testing.T) {
 func TestSlowSubscriber(t *testing.T) {
 	forEach(t, func(t *testing.T, st setup) {
 		srv := bayeuxtest.Start(t, st.kind, bayeuxtest.Options{Timeout: 5 * time.Second})
-		w := startClient(t, srv, Config{Transport: st.transport, BufferSize: 100})
+		w := startClient(t, srv, Config{Transport: st.transport, BufferSize: 10})
 		w.ready()
 		const n = 3000
 		if _, err := srv.Burst(calls, n); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Second) // not reading: let it all arrive
+		time.Sleep(1500 * time.Millisecond) // not reading: let it arrive
 		received, dropped, last := 0, 0, -1
 		for received+dropped < n {
 			ev := w.until(20*time.Second, "the rest of the burst", func(ev Event) bool {
