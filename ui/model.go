@@ -424,16 +424,18 @@ func (m *Model) afterUpdate() {
 // call left the tab, the neighbour is selected and the status line says why.
 func (m *Model) applyEvents(evs []providers.Event) {
 	before := m.store.get(m.sel[tabLive].id)
+	calls := make([]*providers.Call, 0, len(evs))
 	for i := range evs {
 		ev := &evs[i]
 		switch {
 		case ev.Call != nil:
-			m.store.apply(ev.Call)
+			calls = append(calls, ev.Call)
 		case ev.Status != nil:
 			m.link = *ev.Status
 			m.linkKnown = true
 		}
 	}
+	m.store.applyAll(calls)
 	if before == nil || m.inTab(before, tabLive) {
 		return
 	}

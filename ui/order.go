@@ -55,6 +55,10 @@ type orderedList struct {
 	n      int
 	starts []int // starts[i] is the list index of blocks[i][0]; stale when dirty
 	dirty  bool
+
+	// Merge lays the whole list out in one array; the array of the merge
+	// before is no longer referenced by any block then and is reused.
+	flat, spare []entry
 }
 
 func (l *orderedList) Len() int { return l.n }
@@ -216,9 +220,50 @@ func (l *orderedList) Range(from int, fn func(i int, r *row) bool) {
 	}
 }
 
+// Merge removes the rows of gone and inserts the rows of add in one pass
+// over the list, O(n + k) instead of k separate updates. gone holds each row
+// with the key it is listed under, add each row with its new key, both in key
+// order. A big batch of events is applied this way.
+func (l *orderedList) Merge(gone, add []entry) {
+	n := l.n - len(gone) + len(add)
+	flat := l.spare[:0]
+	if cap(flat) < n {
+		flat = make([]entry, 0, n+n/8)
+	}
+	g, a := 0, 0
+	for _, b := range l.blocks {
+		for _, e := range b {
+			if g < len(gone) && gone[g].r == e.r {
+				g++
+				continue
+			}
+			for a < len(add) && add[a].key.less(e.key) {
+				flat = append(flat, add[a])
+				a++
+			}
+			flat = append(flat, e)
+		}
+	}
+	flat = append(flat, add[a:]...)
+	clear(flat[len(flat):cap(flat)]) // let go of rows from the last use
+	l.spare, l.flat = l.flat, flat
+	l.blocks, l.lasts = l.blocks[:0], l.lasts[:0]
+	l.n, l.dirty = len(flat), true
+	// Blocks are windows on one array, each with no spare capacity: the
+	// first insert into a block copies it out, so no block can write into
+	// its neighbour.
+	const fill = blockMax / 2
+	for i := 0; i < len(flat); i += fill {
+		j := min(i+fill, len(flat))
+		l.blocks = append(l.blocks, flat[i:j:j])
+		l.lasts = append(l.lasts, flat[j-1].key)
+	}
+}
+
 // Reset empties the list and refills it from rows, which must already be in
 // key order. It costs O(len(rows)).
 func (l *orderedList) Reset(rows []*row) {
+	l.flat, l.spare = nil, nil
 	l.blocks = l.blocks[:0]
 	l.lasts = l.lasts[:0]
 	l.n = len(rows)

@@ -58,6 +58,28 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 		if step%500 == 0 {
 			check(step)
 		}
+		if step%1500 == 0 && len(ref) > 0 {
+			// A bulk merge: take some rows out and put new ones in.
+			var gone, add []entry
+			keep := ref[:0:0]
+			for _, r := range ref {
+				if rng.IntN(7) == 0 {
+					gone = append(gone, entry{key: r.key, r: r})
+				} else {
+					keep = append(keep, r)
+				}
+			}
+			for j := range rng.IntN(300) {
+				r := &row{key: sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint("m", step, "-", j)}}
+				add = append(add, entry{key: r.key, r: r})
+				i, _ := slices.BinarySearchFunc(keep, r, func(a, b *row) int { return a.key.compare(b.key) })
+				keep = slices.Insert(keep, i, r)
+			}
+			slices.SortFunc(add, func(x, y entry) int { return x.key.compare(y.key) })
+			l.Merge(gone, add)
+			ref = keep
+			check(step)
+		}
 	}
 	check(-1)
 

@@ -21,6 +21,7 @@ type row struct {
 	awaitUntil time.Time // how long to wait for that snapshot at most
 
 	inView bool // in the filtered list of its tab (only while a filter is set)
+	moving bool // touched by the bulk update under way
 
 	search    string // lower-case text the filter matches against
 	searchVer uint64
@@ -185,17 +186,66 @@ func (s *store) list(history bool) *orderedList {
 // apply takes one snapshot. A snapshot that is not newer than what the store
 // has is dropped, and an ended call never comes back to life. It reports
 // whether anything changed.
-func (s *store) apply(c *providers.Call) bool {
+func (s *store) apply(c *providers.Call) bool { return s.update(c, nil, nil) }
+
+// bulkMin is the smallest batch worth merging: below it, or when the batch
+// is small next to the store, rows are moved one by one.
+const bulkMin = 256
+
+// applyAll takes a batch of snapshots in order. A big batch moves its rows
+// with one merge pass per list (O(n + k log k)) instead of k updates.
+func (s *store) applyAll(calls []*providers.Call) {
+	if len(calls) < bulkMin || len(calls)*32 < s.live.Len()+s.hist.Len() {
+		for _, c := range calls {
+			s.update(c, nil, nil)
+		}
+		return
+	}
+	// Look every row up first, then touch them, then update them: the
+	// lookups (and then the rows) are independent of each other, so the
+	// processor overlaps their cache misses instead of waiting for each in
+	// turn. Nothing is removed from the store before finish, so the rows
+	// found stay valid.
+	found := make([]*row, len(calls))
+	for i, c := range calls {
+		if c != nil {
+			found[i] = s.rows[c.ID]
+		}
+	}
+	for i, r := range found {
+		if r != nil && calls[i].Version <= r.call.Version {
+			found[i] = nil
+			calls[i] = nil // not newer: nothing to do
+		}
+	}
+	var b bulk
+	for i, c := range calls {
+		if c != nil {
+			s.update(c, &b, found[i])
+		}
+	}
+	b.finish(s)
+}
+
+// update applies c, moving its row at once (b == nil) or noting it for b to
+// move with all the others. r is c's row if the caller has looked it up.
+func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
 	if c == nil || c.ID == "" {
 		return false
 	}
-	r := s.rows[c.ID]
+	if r == nil {
+		r = s.rows[c.ID]
+	}
 	if r == nil {
 		r = &row{call: *c}
 		r.ended = c.State == providers.StateEnded
-		s.place(r)
 		s.rows[c.ID] = r
 		s.tally(r, +1)
+		if b != nil {
+			b.touch(r, false)
+			return true
+		}
+		s.place(r)
 		s.trimHistory()
 		return true
 	}
@@ -205,6 +255,9 @@ func (s *store) apply(c *providers.Call) bool {
 	if r.ended && c.State != providers.StateEnded {
 		return false
 	}
+	if b != nil {
+		b.touch(r, true)
+	}
 	s.tally(r, -1)
 	wasEnded, oldKey := r.ended, r.key
 	keepSearch := r.searchOK && r.searchVer == r.call.Version && sameText(&r.call, c)
@@ -213,22 +266,105 @@ func (s *store) apply(c *providers.Call) bool {
 		r.searchVer = c.Version // nothing the filter sees has changed
 	}
 	r.ended = c.State == providers.StateEnded
-	newKey := liveKey(c)
-	if r.ended {
-		newKey = histKey(c)
+	s.tally(r, +1)
+	if b != nil {
+		return true
 	}
-	if newKey != oldKey || wasEnded != r.ended {
+	switch {
+	case keyOf(r) != oldKey || wasEnded != r.ended:
 		s.unplace(r, wasEnded)
 		s.place(r)
-	} else if s.query.active() {
+	case s.query.active():
 		// Same place, but the text the filter sees may have changed.
 		s.refilter(r)
 	}
-	s.tally(r, +1)
 	if r.ended && !wasEnded {
 		s.trimHistory()
 	}
 	return true
+}
+
+// keyOf is where r belongs now.
+func keyOf(r *row) sortKey {
+	if r.ended {
+		return histKey(&r.call)
+	}
+	return liveKey(&r.call)
+}
+
+// bulk collects the rows a big batch touches, as they were before it.
+type bulk struct{ touched []touch }
+
+type touch struct {
+	r        *row
+	key      sortKey // where it was listed
+	listed   bool    // it was listed (not new in this batch)
+	wasEnded bool
+	wasIn    bool // it was in its filtered list
+}
+
+// touch notes r as it is before its first change in the batch.
+func (b *bulk) touch(r *row, listed bool) {
+	if r.moving {
+		return
+	}
+	r.moving = true
+	b.touched = append(b.touched, touch{r: r, key: r.key, listed: listed, wasEnded: r.ended, wasIn: r.inView})
+}
+
+// finish moves every touched row that must move, with one merge per list,
+// then trims the history.
+func (b *bulk) finish(s *store) {
+	var gone, goneF [2][]entry // [live, history]
+	var add, addF []entry
+	tabOf := func(ended bool) int {
+		if ended {
+			return 1
+		}
+		return 0
+	}
+	filtering := s.query.active()
+	for _, t := range b.touched {
+		r := t.r
+		r.moving = false
+		r.key = keyOf(r)
+		moved := !t.listed || r.key != t.key || t.wasEnded != r.ended
+		if moved {
+			if t.listed {
+				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entry{key: t.key, r: r})
+			}
+			add = append(add, entry{key: r.key, r: r})
+		}
+		if filtering {
+			in := s.query.match(r)
+			if t.wasIn && (moved || !in) {
+				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], entry{key: t.key, r: r})
+			}
+			if in && (moved || !t.wasIn) {
+				addF = append(addF, entry{key: r.key, r: r})
+			}
+			r.inView = in
+		}
+	}
+	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
+		byKey := func(x, y entry) int { return x.key.compare(y.key) }
+		slices.SortFunc(gone[0], byKey)
+		slices.SortFunc(gone[1], byKey)
+		slices.SortFunc(add, byKey)
+		// History keys sort after live ones (group 2): one cut splits them.
+		cut, _ := slices.BinarySearchFunc(add, uint8(2), func(e entry, g uint8) int { return int(e.key.group) - int(g) })
+		if len(gone[0]) > 0 || cut > 0 {
+			live.Merge(gone[0], add[:cut])
+		}
+		if len(gone[1]) > 0 || cut < len(add) {
+			hist.Merge(gone[1], add[cut:])
+		}
+	}
+	merge(&s.live, &s.hist, gone, add)
+	if filtering {
+		merge(&s.fLive, &s.fHist, goneF, addF)
+	}
+	s.trimHistory()
 }
 
 // tally adds (sign +1) or removes (-1) r's part of the counts. Outcomes are
@@ -327,14 +463,18 @@ func (s *store) setFilter(text string) {
 		}
 		return
 	}
+	s.rebuildFilter(narrowing)
+}
+
+// rebuildFilter fills the filtered lists for the current query, from the
+// previous matches when narrowing, otherwise from every row.
+func (s *store) rebuildFilter(narrowing bool) {
 	rebuild := func(src, dst *orderedList) {
 		var keep []*row
 		src.Range(0, func(_ int, r *row) bool {
-			if q.match(r) {
+			r.inView = s.query.match(r)
+			if r.inView {
 				keep = append(keep, r)
-				r.inView = true
-			} else {
-				r.inView = false
 			}
 			return true
 		})
