@@ -89,9 +89,3 @@ func (k keyMap) enabledMask() uint32 {
 	}
 	return m
 }
-
-// pickerHelp and friends are the help lines of the modal states.
-type bindings []key.Binding
-
-func (b bindings) ShortHelp() []key.Binding  { return b }
-func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
