@@ -14,9 +14,6 @@ import (
 // closeWait bounds the CometD disconnect at quit.
 const closeWait = 5 * time.Second
 
-// resyncGrace is how long a new session's resync may trail its going live.
-const resyncGrace = 50 * time.Millisecond
-
 // cometdFeed hears GWS over CometD: long-polling (the only transport GWS 8.5
 // serves), the REST client's credentials on every request and its cookie
 // jar, so that CometD rides on the same HTTP session (JSESSIONID) and keeps
@@ -60,37 +57,13 @@ func (f *cometdFeed) run(ctx context.Context, out chan<- notice) error {
 	}
 	var stopped error
 	events := client.Events()
-	var next *bayeux.Event // an event read ahead, handled before reading more
-	nextOK := true
 	for {
 		var ev bayeux.Event
 		var ok bool
-		if next != nil {
-			ev, ok, next = *next, nextOK, nil
-		} else {
-			select {
-			case <-ctx.Done():
-				return nil
-			case ev, ok = <-events:
-			}
-		}
-		if ok && ev.Kind == bayeux.KindState && ev.State == bayeux.Live {
-			// A new session goes live and asks for a resync right after:
-			// read the calls first, so the console is not shown live on
-			// a stale view for a moment.
-			select {
-			case ahead, aheadOK := <-events:
-				if aheadOK && ahead.Kind == bayeux.KindResync {
-					if !send(notice{kind: noticeResync, detail: ahead.Reason}) {
-						return nil
-					}
-				} else {
-					next, nextOK = &ahead, aheadOK
-				}
-			case <-time.After(resyncGrace):
-			case <-ctx.Done():
-				return nil
-			}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok = <-events:
 		}
 		if !ok {
 			// The client ended by itself, after its Stopped event.

@@ -23,11 +23,10 @@ func TestNegotiatedTransport(t *testing.T) {
 			t.Parallel()
 			srv := bayeuxtest.Start(t, kind, bayeuxtest.Options{Timeout: 5 * time.Second})
 			w := startClient(t, srv, Config{})
-			live := w.until(10*time.Second, "live", isLive)
+			live := w.ready()
 			if live.Transport != want || live.ClientID == "" {
 				t.Fatalf("live on %q as %q, want %q", live.Transport, live.ClientID, want)
 			}
-			w.ready()
 			if err := srv.Publish(calls, map[string]int{"seq": 1}); err != nil {
 				t.Fatal(err)
 			}

@@ -153,10 +153,16 @@ func (w *watcher) until(d time.Duration, what string, f func(Event) bool) Event 
 	}
 }
 
-// ready waits for the first session's resync (subscriptions in place).
+// ready waits for a session's resync (subscriptions in place) and the Live
+// state that comes right after it, and returns the Live event.
 func (w *watcher) ready() Event {
 	w.t.Helper()
-	return w.until(20*time.Second, "resync", func(ev Event) bool { return ev.Kind == KindResync })
+	re := w.until(20*time.Second, "resync", isResync)
+	live := w.next(5 * time.Second)
+	if !isLive(live) || live.ClientID != re.ClientID {
+		w.t.Fatalf("after the resync %s came %s, want the session going live", re, live)
+	}
+	return live
 }
 
 // history describes the events read so far (the last ones, at most).

@@ -261,12 +261,14 @@ func (c *Client) ready(s *session, why string) {
 	c.mu.Lock()
 	c.pendingLoss = "" // the resync below covers it
 	c.mu.Unlock()
-	c.setState(Live, "", nil)
 	reason := "first session: subscriptions in place"
 	if why != "" {
 		reason = "new session after: " + why + "; messages in between are lost"
 	}
+	// Resync before Live: a consumer starts reading afresh before it hears
+	// the connection is back, so it never shows a stale view as live.
 	c.q.add(Event{Kind: KindResync, Reason: reason, ClientID: s.clientID})
+	c.setState(Live, "", nil)
 }
 
 // poll is the connect loop of a ready session: one /meta/connect at a

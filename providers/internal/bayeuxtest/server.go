@@ -97,7 +97,7 @@ const controlTimeout = 60 * time.Second
 // registers its stop with t.Cleanup. It fails t if anything goes wrong.
 func Start(t testing.TB, kind Kind, opts Options) *Server {
 	t.Helper()
-	s, err := start(kind, opts)
+	s, err := Run(kind, opts)
 	if err != nil {
 		t.Fatalf("bayeuxtest: start %s: %v", kind, err)
 	}
@@ -109,7 +109,10 @@ func Start(t testing.TB, kind Kind, opts Options) *Server {
 	return s
 }
 
-func start(kind Kind, opts Options) (*Server, error) {
+// Run installs the Node server if needed and starts one of the given kind,
+// for programs (a fake server for manual end-to-end runs); the caller must
+// Stop it. Tests use Start, which stops it for them.
+func Run(kind Kind, opts Options) (*Server, error) {
 	if kind != CometD && kind != Faye {
 		return nil, fmt.Errorf("unknown server kind %q (want %q or %q)", kind, CometD, Faye)
 	}

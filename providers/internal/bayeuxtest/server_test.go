@@ -120,8 +120,8 @@ func TestControl(t *testing.T) {
 
 // TestBadKind: an unknown kind is refused with a clear error.
 func TestBadKind(t *testing.T) {
-	if _, err := start("jetty", Options{}); err == nil || !strings.Contains(err.Error(), "unknown server kind") {
-		t.Fatalf("start(jetty) = %v", err)
+	if _, err := Run("jetty", Options{}); err == nil || !strings.Contains(err.Error(), "unknown server kind") {
+		t.Fatalf("Run(jetty) = %v", err)
 	}
 }
 

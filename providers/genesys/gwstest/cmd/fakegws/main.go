@@ -31,7 +31,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"ringside/providers/genesys/gwstest"
@@ -76,10 +75,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &cleanups{}
-	err := serve(ctx, env, o, os.Stdout, nil)
-	env.run()
-	if err != nil {
+	if err := serve(ctx, o, os.Stdout, nil); err != nil {
 		log.Fatalf("fakegws: %v", err)
 	}
 }
@@ -92,9 +88,9 @@ type options struct {
 	ringEvery              time.Duration
 }
 
-// serve runs the fake GWS until ctx ends. tb receives the Bayeux server's
-// cleanup; ready, if set, gets the base URL once it serves.
-func serve(ctx context.Context, tb testing.TB, o options, out io.Writer, ready func(base string)) error {
+// serve runs the fake GWS and its Bayeux server until ctx ends; ready, if
+// set, gets the base URL once it serves.
+func serve(ctx context.Context, o options, out io.Writer, ready func(base string)) error {
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
 		return fmt.Errorf("-listen %q: %w", o.listen, err)
@@ -108,7 +104,15 @@ func serve(ctx context.Context, tb testing.TB, o options, out io.Writer, ready f
 	}
 	defer l.Close()
 
-	bx := bayeuxtest.Start(tb, o.kind, bayeuxtest.Options{})
+	bx, err := bayeuxtest.Run(o.kind, bayeuxtest.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := bx.Stop(); err != nil {
+			log.Printf("fakegws: %v", err)
+		}
+	}()
 	target, err := url.Parse(bx.URL())
 	if err != nil {
 		return err
@@ -294,38 +298,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// cleanups lets bayeuxtest.Start, which is written for tests, run in a
-// program: it records the cleanups Start registers (stopping the Node
-// server) and runs them at exit.
-type cleanups struct {
-	testing.TB // never called: only the methods below are used by Start
-	mu         sync.Mutex
-	fns        []func()
-}
-
-func (c *cleanups) Helper() {}
-func (c *cleanups) Cleanup(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fns = append(c.fns, f)
-}
-func (c *cleanups) Errorf(format string, args ...any) { log.Printf(format, args...) }
-
-// Fatalf ends the program: in a test, Start relies on Fatalf not
-// returning.
-func (c *cleanups) Fatalf(format string, args ...any) {
-	c.run()
-	log.Fatalf("fakegws: "+format, args...)
-}
-
-func (c *cleanups) run() {
-	c.mu.Lock()
-	fns := c.fns
-	c.fns = nil
-	c.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
 }

@@ -42,7 +42,7 @@ func TestDriverEndToEnd(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	o := options{listen: "127.0.0.1:0", user: "agent", password: "pw", kind: bayeuxtest.CometD, seed: true}
-	go func() { done <- serve(ctx, t, o, io.Discard, func(base string) { ready <- base }) }()
+	go func() { done <- serve(ctx, o, io.Discard, func(base string) { ready <- base }) }()
 	var base string
 	select {
 	case base = <-ready:
@@ -127,7 +127,7 @@ func TestDriverEndToEnd(t *testing.T) {
 }
 
 func TestDriverServesLoopbackOnly(t *testing.T) {
-	err := serve(context.Background(), t, options{listen: "0.0.0.0:0", kind: bayeuxtest.CometD}, io.Discard, nil)
+	err := serve(context.Background(), options{listen: "0.0.0.0:0", kind: bayeuxtest.CometD}, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "loopback only") {
 		t.Fatalf("%v", err)
 	}
