@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // sortKey places a call in a list: by group (ringing before connected on the
@@ -24,13 +26,13 @@ func (a sortKey) less(b sortKey) bool {
 }
 
 func (a sortKey) compare(b sortKey) int {
-	switch {
-	case a.less(b):
-		return -1
-	case b.less(a):
-		return 1
+	if a.group != b.group {
+		return cmp.Compare(a.group, b.group)
 	}
-	return 0
+	if a.t != b.t {
+		return cmp.Compare(a.t, b.t)
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 // blockMax bounds a block. Inserting or deleting moves at most this many
@@ -190,13 +192,33 @@ func (l *orderedList) At(i int) *row {
 	return l.blocks[bi][i-l.starts[bi]].r
 }
 
-// Last returns the last row, or nil.
-func (l *orderedList) Last() *row {
-	if l.n == 0 {
+// CutTail removes the last k rows (all, if k >= Len) and returns them. It
+// costs O(k): no searching, whole blocks dropped at once.
+func (l *orderedList) CutTail(k int) []*row {
+	k = min(k, l.n)
+	if k <= 0 {
 		return nil
 	}
-	b := l.blocks[len(l.blocks)-1]
-	return b[len(b)-1].r
+	out := make([]*row, 0, k)
+	for k > 0 {
+		last := len(l.blocks) - 1
+		b := l.blocks[last]
+		take := min(k, len(b))
+		for _, e := range b[len(b)-take:] {
+			out = append(out, e.r)
+		}
+		clear(b[len(b)-take:])
+		if take == len(b) {
+			l.blocks, l.lasts = l.blocks[:last], l.lasts[:last]
+		} else {
+			l.blocks[last] = b[:len(b)-take]
+			l.lasts[last] = b[len(b)-take-1].key
+		}
+		k -= take
+		l.n -= take
+	}
+	l.dirty = true
+	return out
 }
 
 // Range calls fn for rows from position from onwards until fn returns false.

@@ -38,6 +38,19 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 	}
 	for step := range 20000 {
 		switch op := rng.IntN(10); {
+		case op == 9 && step%13 == 0:
+			k := rng.IntN(40)
+			cut := l.CutTail(k)
+			want := ref[max(len(ref)-k, 0):]
+			if len(cut) != len(want) {
+				t.Fatalf("step %d: CutTail(%d) removed %d rows, want %d", step, k, len(cut), len(want))
+			}
+			for _, r := range want {
+				if !slices.Contains(cut, r) {
+					t.Fatalf("step %d: CutTail missed a tail row", step)
+				}
+			}
+			ref = ref[:len(ref)-len(want)]
 		case op < 6 || len(ref) == 0:
 			r := &row{key: sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint(step)}}
 			all[r.key.id] = r

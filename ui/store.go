@@ -21,7 +21,8 @@ type row struct {
 	awaitUntil time.Time // how long to wait for that snapshot at most
 
 	inView bool // in the filtered list of its tab (only while a filter is set)
-	moving bool // touched by the bulk update under way
+	touchGen uint32 // the bulk update that last touched the row
+	touchIdx int32  // and where in it
 
 	search    string // lower-case text the filter matches against
 	searchVer uint64
@@ -123,6 +124,7 @@ type store struct {
 	query     query
 	n         counts
 	histLimit int
+	bulkGen   uint32 // numbers the bulk updates, so rows know which touched them
 }
 
 func newStore(histLimit int) *store {
@@ -218,7 +220,8 @@ func (s *store) applyAll(calls []*providers.Call) {
 			calls[i] = nil // not newer: nothing to do
 		}
 	}
-	var b bulk
+	s.bulkGen++
+	b := bulk{gen: s.bulkGen, touched: make([]touch, 0, len(calls))}
 	for i, c := range calls {
 		if c != nil {
 			s.update(c, &b, found[i])
@@ -242,7 +245,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
-			b.touch(r, false)
+			b.touch(r, false).set(r)
 			return true
 		}
 		s.place(r)
@@ -255,8 +258,9 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
 	if r.ended && c.State != providers.StateEnded {
 		return false
 	}
+	var t *touch
 	if b != nil {
-		b.touch(r, true)
+		t = b.touch(r, true)
 	}
 	s.tally(r, -1)
 	wasEnded, oldKey := r.ended, r.key
@@ -268,6 +272,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
 	r.ended = c.State == providers.StateEnded
 	s.tally(r, +1)
 	if b != nil {
+		t.set(r)
 		return true
 	}
 	switch {
@@ -292,24 +297,39 @@ func keyOf(r *row) sortKey {
 	return liveKey(&r.call)
 }
 
-// bulk collects the rows a big batch touches, as they were before it.
-type bulk struct{ touched []touch }
+// bulk collects the rows a big batch touches: where each was before the
+// batch and where it goes, kept side by side so that finishing the batch
+// need not visit the rows again.
+type bulk struct {
+	gen     uint32
+	touched []touch
+}
 
 type touch struct {
 	r        *row
 	key      sortKey // where it was listed
+	newKey   sortKey // where it goes
 	listed   bool    // it was listed (not new in this batch)
 	wasEnded bool
+	ended    bool
 	wasIn    bool // it was in its filtered list
 }
 
-// touch notes r as it is before its first change in the batch.
-func (b *bulk) touch(r *row, listed bool) {
-	if r.moving {
-		return
+// touch returns r's note, making it (as r is before its first change in the
+// batch) if there is none yet.
+func (b *bulk) touch(r *row, listed bool) *touch {
+	if r.touchGen == b.gen && r.touchIdx >= 0 && int(r.touchIdx) < len(b.touched) && b.touched[r.touchIdx].r == r {
+		return &b.touched[r.touchIdx]
 	}
-	r.moving = true
+	r.touchGen, r.touchIdx = b.gen, int32(len(b.touched))
 	b.touched = append(b.touched, touch{r: r, key: r.key, listed: listed, wasEnded: r.ended, wasIn: r.inView})
+	return &b.touched[len(b.touched)-1]
+}
+
+// set records where r goes now that it has changed.
+func (t *touch) set(r *row) {
+	r.key = keyOf(r)
+	t.newKey, t.ended = r.key, r.ended
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -324,24 +344,23 @@ func (b *bulk) finish(s *store) {
 		return 0
 	}
 	filtering := s.query.active()
-	for _, t := range b.touched {
-		r := t.r
-		r.moving = false
-		r.key = keyOf(r)
-		moved := !t.listed || r.key != t.key || t.wasEnded != r.ended
+	for i := range b.touched {
+		t := &b.touched[i]
+		moved := !t.listed || t.newKey != t.key || t.wasEnded != t.ended
 		if moved {
 			if t.listed {
-				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entry{key: t.key, r: r})
+				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entry{key: t.key, r: t.r})
 			}
-			add = append(add, entry{key: r.key, r: r})
+			add = append(add, entry{key: t.newKey, r: t.r})
 		}
 		if filtering {
+			r := t.r
 			in := s.query.match(r)
 			if t.wasIn && (moved || !in) {
 				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], entry{key: t.key, r: r})
 			}
 			if in && (moved || !t.wasIn) {
-				addF = append(addF, entry{key: r.key, r: r})
+				addF = append(addF, entry{key: t.newKey, r: r})
 			}
 			r.inView = in
 		}
@@ -435,15 +454,20 @@ func (s *store) filtered(history bool) *orderedList {
 
 // trimHistory forgets the oldest ended calls beyond the limit.
 func (s *store) trimHistory() {
-	for s.histLimit > 0 && s.hist.Len() > s.histLimit {
-		old := s.hist.Last()
-		s.hist.Delete(old)
+	if s.histLimit <= 0 || s.hist.Len() <= s.histLimit {
+		return
+	}
+	// The oldest rows are the tail of the history, and those of them that
+	// match the filter are the tail of the filtered history.
+	inView := 0
+	for _, old := range s.hist.CutTail(s.hist.Len() - s.histLimit) {
 		if old.inView {
-			s.fHist.Delete(old)
+			inView++
 		}
 		delete(s.rows, old.call.ID)
 		s.n.ended--
 	}
+	s.fHist.CutTail(inView)
 }
 
 // setFilter changes the filter. When the new query only narrows the old one
