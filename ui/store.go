@@ -20,7 +20,7 @@ type row struct {
 	awaitVer   uint64    // the request succeeded at this version; the next snapshot will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
 
-	inView bool // in the filtered list of its tab (only while a filter is set)
+	inView   bool   // in the filtered list of its tab (only while a filter is set)
 	touchGen uint32 // the bulk update that last touched the row
 	touchIdx int32  // and where in it
 
