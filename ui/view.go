@@ -345,43 +345,43 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	if r.line != "" && r.lineKey == k {
 		return r.line
 	}
-	t := &m.styles.Table
-	var b strings.Builder
-	m.startLine(&b, sel, lay)
+	b, t := m.startLine(sel, lay)
 	text := t.Text.Get(sel)
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
 	case busy:
-		t.Pending.Get(sel).Write(&b, fit(glyphPending+" "+pendingWord(r.pendingAct), lay.state))
+		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+pendingWord(r.pendingAct), lay.state))
 	case cd.expired():
-		t.TimedOut.Get(sel).Write(&b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
+		t.TimedOut.Get(sel).Write(b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
 	default:
-		stateCell(t, c.State).Get(sel).Write(&b, fit(stateGlyph(c.State)+" "+stateWord(c.State), lay.state))
+		stateCell(t, c.State).Get(sel).Write(b, fit(stateGlyph(c.State)+" "+stateWord(c.State), lay.state))
 	}
 	gap := spaces(lay.gap)
-	text.Write(&b, gap+fit(c.From.String(), lay.caller))
+	text.Write(b, gap+fit(c.From.String(), lay.caller))
 	if lay.callee > 0 {
-		text.Write(&b, gap+fit(calleeText(c), lay.callee))
+		text.Write(b, gap+fit(calleeText(c), lay.callee))
 	}
-	text.Write(&b, gap)
+	text.Write(b, gap)
 	switch {
 	case c.State == providers.StateRinging && cd.deadline:
-		writeBar(&b, t, cd, lay.bar, sel)
-		levelCell(t, cd.level).Get(sel).Write(&b, fitRight(formatLeft(cd.secs), lay.timer-lay.bar))
+		writeBar(b, t, cd, lay.bar, sel)
+		levelCell(t, cd.level).Get(sel).Write(b, fitRight(formatLeft(cd.secs), lay.timer-lay.bar))
 	case c.State == providers.StateRinging:
-		t.Muted.Get(sel).Write(&b, fitRight("no limit", lay.timer))
+		t.Muted.Get(sel).Write(b, fitRight("no limit", lay.timer))
 	default:
-		t.Duration.Get(sel).Write(&b, fitRight(formatDuration(callAge(c, m.now)), lay.timer))
+		t.Duration.Get(sel).Write(b, fitRight(formatDuration(callAge(c, m.now)), lay.timer))
 	}
 	if lay.media > 0 {
-		t.Muted.Get(sel).Write(&b, gap+fit(modalitiesText(c.Modalities), lay.media))
+		t.Muted.Get(sel).Write(b, gap+fit(modalitiesText(c.Modalities), lay.media))
 	}
 	r.line, r.lineKey = b.String(), k
 	return r.line
 }
 
-// startLine begins a table line: the selection cursor, or blanks in its place.
-func (m *Model) startLine(b *strings.Builder, sel bool, lay *layout) {
+// startLine begins a table line with the selection cursor, or blanks in its
+// place, and returns it with the table's paints.
+func (m *Model) startLine(sel bool, lay *layout) (*strings.Builder, *theme.Table) {
+	b := new(strings.Builder)
 	b.Grow(lay.width * 3)
 	t := &m.styles.Table
 	if sel {
@@ -389,6 +389,7 @@ func (m *Model) startLine(b *strings.Builder, sel bool, lay *layout) {
 	} else {
 		t.Text.Normal.Write(b, spaces(lay.cursor))
 	}
+	return b, t
 }
 
 // callAge is how long a connected call has been talking, or for one not yet
@@ -409,9 +410,7 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	if r.line != "" && r.lineKey == k {
 		return r.line
 	}
-	t := &m.styles.Table
-	var b strings.Builder
-	m.startLine(&b, sel, lay)
+	b, t := m.startLine(sel, lay)
 	text := t.Text.Get(sel)
 	muted := t.Muted.Get(sel)
 	gap := spaces(lay.gap)
@@ -419,19 +418,19 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	if !c.Ended.IsZero() {
 		ended = c.Ended.In(m.now.Location()).Format("15:04:05")
 	}
-	muted.Write(&b, fit(ended, lay.ended))
+	muted.Write(b, fit(ended, lay.ended))
 	o := c.Result()
-	outcomeCell(t, o).Get(sel).Write(&b, gap+fit(outcomeGlyph(o)+" "+string(o), lay.outcome))
-	text.Write(&b, gap+fit(c.From.String(), lay.caller))
+	outcomeCell(t, o).Get(sel).Write(b, gap+fit(outcomeGlyph(o)+" "+string(o), lay.outcome))
+	text.Write(b, gap+fit(c.From.String(), lay.caller))
 	if lay.callee > 0 {
-		text.Write(&b, gap+fit(calleeText(c), lay.callee))
+		text.Write(b, gap+fit(calleeText(c), lay.callee))
 	}
 	talk := "—"
 	if !c.Answered.IsZero() {
 		talk = formatDuration(c.Duration(c.Ended))
 	}
-	t.Duration.Get(sel).Write(&b, gap+fitRight(talk, lay.talk))
-	muted.Write(&b, gap+fit(endWords(c), lay.why))
+	t.Duration.Get(sel).Write(b, gap+fitRight(talk, lay.talk))
+	muted.Write(b, gap+fit(endWords(c), lay.why))
 	r.line, r.lineKey = b.String(), k
 	return r.line
 }
