@@ -46,7 +46,7 @@ func BenchmarkHandlerDirect(b *testing.B) {
 	h := &webhook{p: p, ctx: ctx, queue: queue, logRefusal: rate.Sometimes{Interval: time.Second}}
 	auth := "Bearer " + srv.Signer.MustSign(graphtest.Claims(srv.Options.ClientID, time.Now()))
 	bodies := benchBodies()
-	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body); w.WriteHeader(202) })
+	bare := bareHandler()
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
