@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
