@@ -73,9 +73,10 @@
 // The simulation is a discrete-event scheduler with no clock or goroutine
 // of its own: it plays every event due by the time it is handed, and
 // actions apply at the time they are made. Provider wraps it in a lock;
-// Run sleeps on a timer until the next event or an action (at most a
-// quarter of a second, to follow a test's clock), and not at all when
-// nothing is scheduled.
+// Run sleeps on a timer until the next event or an action, and not at all
+// when nothing is scheduled. With a clock of the caller's own
+// (Options.Now set), which no timer follows, it also wakes every quarter
+// of a second to re-read it.
 //
 // Calls still ringing or talking after a long pause (a laptop asleep) play
 // out at once when the clock is read again; new calls that would have

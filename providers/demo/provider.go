@@ -22,6 +22,9 @@ type Provider struct {
 	opts providers.Options
 	seed int64
 	rate float64
+	// ownClock is set when Options.Now is the caller's clock rather than
+	// the real one: no timer follows it, so Run re-reads it (see nap).
+	ownClock bool
 
 	mu      sync.Mutex
 	sim     *sim
@@ -40,6 +43,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	ownClock := opts.Now != nil
 	opts = opts.WithDefaults()
 	seed := cfg.Seed
 	if seed == 0 {
@@ -47,11 +51,12 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		seed = rand.Int64N(999_999_999) + 1
 	}
 	p := &Provider{
-		opts: opts,
-		seed: seed,
-		rate: cfg.Rate,
-		sim:  newSim(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls),
-		wake: make(chan struct{}, 1),
+		opts:     opts,
+		seed:     seed,
+		rate:     cfg.Rate,
+		ownClock: ownClock,
+		sim:      newSim(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls),
+		wake:     make(chan struct{}, 1),
 	}
 	return p, nil
 }
@@ -77,16 +82,27 @@ func (p *Provider) Detail() string {
 	return "simulated calls, seed " + strconv.FormatInt(p.seed, 10) + ", " + arrivals
 }
 
-// recheck bounds Run's sleep while an event is scheduled. Timers run on the
-// real clock, but Options.Now may be a test's clock moved by hand, or a wall
-// clock that jumps; Run re-reads it at least this often.
+// recheck bounds Run's sleep when Options.Now is a clock of the caller's
+// own: timers run on the real clock, but a test's clock is moved by hand, so
+// Run re-reads it at least this often.
 const recheck = 250 * time.Millisecond
+
+// nap is how long Run sleeps when the next event is wait away. On the real
+// clock the timer follows the same monotonic time the simulation reads, so
+// Run sleeps until the event and an idle console does no periodic work.
+func (p *Provider) nap(wait time.Duration) time.Duration {
+	wait = max(wait, 0)
+	if p.ownClock {
+		return min(wait, recheck)
+	}
+	return wait
+}
 
 // Run sends the calls under way, then every change as it happens, until ctx
 // ends. It sleeps until the next simulated event or an action, whichever
-// comes first (re-reading the clock at least every recheck), and not at all
-// when nothing is scheduled. Only one Run may go at a time; a later Run
-// starts again with a snapshot of the calls then.
+// comes first (re-reading a clock of the caller's own at least every
+// recheck), and not at all when nothing is scheduled. Only one Run may go at
+// a time; a later Run starts again with a snapshot of the calls then.
 func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	p.mu.Lock()
 	if p.running {
@@ -131,7 +147,6 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		p.sim.advance(p.opts.Now())
 		batch := p.sim.flush()
 		at, scheduled := p.sim.next()
-		wait := at.Sub(p.sim.now)
 		p.mu.Unlock()
 
 		for _, ev := range batch {
@@ -141,7 +156,9 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		}
 		var due <-chan time.Time
 		if scheduled {
-			timer.Reset(min(max(wait, 0), recheck))
+			// Measured once the batch is out: a console slow to take it
+			// must not delay the next event by as long.
+			timer.Reset(p.nap(at.Sub(p.opts.Now())))
 			due = timer.C
 		}
 		select {

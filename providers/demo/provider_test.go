@@ -152,6 +152,30 @@ func TestRunTimesOutOnRealClock(t *testing.T) {
 	}
 }
 
+// TestSleepFollowsTheClock: on the real clock Run sleeps until the next
+// event, however far off (an idle console does no periodic work); with a
+// test's clock, which no timer follows, it re-reads the clock every recheck.
+func TestSleepFollowsTheClock(t *testing.T) {
+	wall := mustNew(t, Config{Calls: 1, Seed: 1}, providers.Options{})
+	own := mustNew(t, Config{Calls: 1, Seed: 1}, providers.Options{Now: (&fakeClock{now: t0}).Now})
+	for _, tc := range []struct {
+		p    *Provider
+		wait time.Duration
+		want time.Duration
+	}{
+		{wall, 40 * time.Minute, 40 * time.Minute},
+		{wall, 3 * time.Millisecond, 3 * time.Millisecond},
+		{wall, -time.Second, 0},
+		{own, 40 * time.Minute, recheck},
+		{own, 3 * time.Millisecond, 3 * time.Millisecond},
+		{own, -time.Second, 0},
+	} {
+		if got := tc.p.nap(tc.wait); got != tc.want {
+			t.Errorf("own clock %v, next event in %v: sleeps %v, want %v", tc.p.ownClock, tc.wait, got, tc.want)
+		}
+	}
+}
+
 func TestRunAnswerAndHangup(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	p := mustNew(t, Config{Calls: 1, Seed: 12}, providers.Options{Now: clock.Now})
