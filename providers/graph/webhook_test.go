@@ -75,6 +75,7 @@ func TestBadRequestsAreRefusedAndLoseNothing(t *testing.T) {
 		{"not a notification", "POST", "/api/calls", "application/json", `{"hello":"world"}`, false, 400, `"value"`},
 		{"wrong types", "POST", "/api/calls", "application/json", `{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"state":7}}]}`, false, 400, "state"},
 		{"empty", "POST", "/api/calls", "application/json", "", false, 400, "empty"},
+		{"names in another spelling", "POST", "/api/calls", "application/json", `{"value":[{"change_type":"created","resourceUrl":"/communications/calls/a"}]}`, false, 400, `"changeType" is missing`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,10 +18,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	jsonv2 "github.com/go-json-experiment/json"
 	"math"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // ChangeType says what happened to the resource.
@@ -142,9 +144,7 @@ func decodeFast(body []byte) (out []Notification, ok bool) {
 	var env struct {
 		Value []fastItem `json:"value"` // nil when absent or null
 	}
-	// Names match without regard to case, as encoding/json's do, so both
-	// paths read the same fields.
-	if jsonv2.Unmarshal(body, &env, jsonv2.MatchCaseInsensitiveNames(true)) != nil || env.Value == nil || len(env.Value) > MaxItems {
+	if jsonv2.Unmarshal(body, &env, fastNames) != nil || env.Value == nil || len(env.Value) > MaxItems {
 		return nil, false
 	}
 	out = make([]Notification, 0, len(env.Value))
@@ -161,6 +161,14 @@ func decodeFast(body []byte) (out []Notification, ok bool) {
 	}
 	return out, true
 }
+
+// fastNames makes the fast path match member names as encoding/json does,
+// so both paths read the same fields: without regard to case, but with
+// underscores and dashes counting. On its own, the v2 implementation's
+// case-insensitive matching also ignores them, and would read "change_type"
+// or "resource-data" as changeType or resourceData where encoding/json (and
+// so the careful path) sees unknown members.
+var fastNames = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
 
 // fastItem has plain strings where wireItem has pointers: an absent field and
 // an empty one mean the same to header, and plain fields decode faster.

@@ -20,6 +20,9 @@ func FuzzFastMatchesCareful(f *testing.F) {
 	}
 	f.Add([]byte(`{"value":[{"changeType":"x","resourceUrl":"/communications/calls/a","resourceData":null}]}`))
 	f.Add([]byte(`{"value":[null]}`))
+	for _, body := range delimiterVariants {
+		f.Add([]byte(body))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		body = bytes.TrimSpace(body)
 		if len(body) == 0 || body[0] != '{' {
@@ -37,6 +40,33 @@ func FuzzFastMatchesCareful(f *testing.F) {
 			t.Fatalf("fast %#v\ncareful %#v", fast, careful)
 		}
 	})
+}
+
+// delimiterVariants spell member names with underscores or dashes, which
+// encoding/json does not take for the camel-case names.
+var delimiterVariants = []string{
+	`{"value":[{"change_type":"created","resourceUrl":"/communications/calls/a"}]}`,
+	`{"value":[{"changeType":"created","resource_Url":"/communications/calls/a"}]}`,
+	`{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","resource-data":{"state":"established"}}]}`,
+	`{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/a","resourceData":{"result_info":{"code":200}}}]}`,
+	`{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"source":{"identity":{"user":{"display_name":"x"}}}}}]}`,
+}
+
+func TestFastPathReadsTheNamesEncodingJSONReads(t *testing.T) {
+	for _, body := range delimiterVariants {
+		fast, ok := decodeFast([]byte(body))
+		if !ok {
+			continue // the careful path decides
+		}
+		careful, err := decodeCareful([]byte(body))
+		if err != nil {
+			t.Errorf("%s: the fast path accepted what the careful path refuses (%v)", body, err)
+			continue
+		}
+		if !reflect.DeepEqual(fast, careful) {
+			t.Errorf("%s: fast %#v, careful %#v", body, fast, careful)
+		}
+	}
 }
 
 func TestFastPathTakesCallNotifications(t *testing.T) {
