@@ -13,7 +13,6 @@ import (
 // event pending for it.
 type simCall struct {
 	id         string
-	serial     uint64
 	state      providers.State
 	rejectable bool
 
@@ -67,11 +66,12 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// drawCall creates the caller, route and script of call serial. patient
-// makes a queue call that rings out its whole window: the first call of a
-// start-up population, so tests and demos can count on it.
-func (s *sim) drawCall(serial uint64, r *rand.Rand, patient bool) (*simCall, providers.Call) {
-	c := &simCall{serial: serial}
+// drawCall creates the caller, route and script of a call from its stream r
+// (callStream). patient makes a queue call that rings out its whole window:
+// the first call of a start-up population, so tests and demos can count on
+// it.
+func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
+	c := &simCall{}
 	var call providers.Call
 	call.Direction = providers.Incoming
 

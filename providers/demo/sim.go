@@ -75,7 +75,6 @@ func (q *eventQueue) Pop() any {
 const catchUp = time.Minute
 
 type sim struct {
-	name   string
 	seed   int64
 	rate   float64 // arrivals per minute
 	window time.Duration
@@ -87,7 +86,6 @@ type sim struct {
 	arrivals *rand.Rand // the arrival process's own stream
 	pcg      *rand.PCG  // re-seeded for each call: see callStream
 	rnd      *rand.Rand // draws from pcg
-	arrival  *event     // the pending arrival, if the rate is above zero
 	serial   uint64     // serial of the last call created
 	seq      uint64
 	now      time.Time // never moves backwards
@@ -104,7 +102,6 @@ type sim struct {
 // newSim starts a simulation at start with population calls already there.
 func newSim(name string, seed int64, rate float64, window time.Duration, start time.Time, population int) *sim {
 	s := &sim{
-		name:     name,
 		seed:     seed,
 		rate:     rate,
 		window:   window,
@@ -119,7 +116,7 @@ func newSim(name string, seed int64, rate float64, window time.Duration, start t
 	s.putEntering = func(x *providers.Call) { *x = s.entering }
 	s.populate(population)
 	if rate > 0 {
-		s.arrival = s.push(start.Add(s.interArrival()), evArrival, nil)
+		s.push(start.Add(s.interArrival()), evArrival, nil)
 	}
 	return s
 }
@@ -130,7 +127,7 @@ func (s *sim) interArrival() time.Duration {
 	return max(time.Duration(gap*float64(time.Second)).Round(time.Millisecond), time.Millisecond)
 }
 
-func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
+func (s *sim) push(at time.Time, kind eventKind, c *simCall) {
 	s.seq++
 	var e *event
 	if c != nil {
@@ -150,7 +147,6 @@ func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
 	if c != nil {
 		c.ev = e
 	}
-	return e
 }
 
 // schedule makes kind at at the one pending event of c.
@@ -218,11 +214,11 @@ func (s *sim) fire(e *event, now time.Time) {
 	switch e.kind {
 	case evArrival:
 		if now.Sub(t) > catchUp {
-			s.arrival = s.push(now.Add(s.interArrival()), evArrival, nil)
+			s.push(now.Add(s.interArrival()), evArrival, nil)
 			return
 		}
 		s.arrive(t)
-		s.arrival = s.push(t.Add(s.interArrival()), evArrival, nil)
+		s.push(t.Add(s.interArrival()), evArrival, nil)
 	case evTimeout, evGiveUp, evElsewhere:
 		s.end(c, t, *c.fateEnd, providers.OutcomeMissed)
 	case evMediaUp, evRetrieve:
@@ -247,7 +243,7 @@ func (s *sim) fire(e *event, now time.Time) {
 // arrive starts a new ringing call at t.
 func (s *sim) arrive(t time.Time) {
 	s.serial++
-	c, call := s.drawCall(s.serial, s.callStream(s.serial), false)
+	c, call := s.drawCall(s.callStream(s.serial), false)
 	s.ring(c, call, t, t)
 }
 
@@ -324,7 +320,7 @@ func (s *sim) populate(n int) {
 	for i := range n {
 		s.serial++
 		r := s.callStream(s.serial)
-		c, call := s.drawCall(s.serial, r, i == 0)
+		c, call := s.drawCall(r, i == 0)
 		if i == 0 {
 			s.ring(c, call, t0, t0)
 			continue

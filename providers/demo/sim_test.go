@@ -584,7 +584,7 @@ func TestArrivalRate(t *testing.T) {
 	if maxRinging < 3 {
 		t.Fatalf("at 12/min several calls should ring at once now and then; at most %d did", maxRinging)
 	}
-	if newSim(Name, 77, 0, window, t0, 0).arrival != nil {
+	if _, ok := newSim(Name, 77, 0, window, t0, 0).next(); ok {
 		t.Fatal("rate 0 must schedule no arrivals")
 	}
 }
