@@ -178,7 +178,7 @@ func (c Call) Can(a Action) bool {
 	case ActionAnswer, ActionReject:
 		return c.State == StateRinging
 	case ActionHangup:
-		return c.State.Live() && c.State != StateRinging && c.State != StateEnding
+		return c.State.Connected()
 	}
 	return false
 }
