@@ -10,8 +10,10 @@ import (
 // Ledger is a provider's record of the calls it knows: the latest snapshot of
 // each, with versions stamped and the lifecycle enforced. Notifications arrive
 // late, twice or out of order on every real network; the ledger makes sure a
-// call never moves back to an earlier state and an ended call never comes back.
-// It is safe for concurrent use.
+// call never moves back to an earlier state and an ended call never comes back
+// while it is remembered (the last keepEnded ended calls; an id forgotten
+// beyond that is a new call to it, starting again at version 1). It is safe
+// for concurrent use.
 type Ledger struct {
 	provider  string
 	keepEnded int
@@ -38,7 +40,8 @@ func NewLedger(provider string, keepEnded int) *Ledger {
 // set if the ledger has not seen it) and returns the resulting snapshot and
 // whether it changed. Changes to an ended call are dropped. A change that
 // would move the call to an earlier state keeps the later state (other fields
-// still apply). Each real change increases Version by one.
+// still apply). Each real change increases Version by one. change runs with
+// the ledger locked, so it must not call the ledger.
 func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
