@@ -83,6 +83,9 @@ type Validator struct {
 	parser *jwt.Parser
 
 	keys atomic.Pointer[keyfunc.Keyfunc]
+	// stopKeys ends the background refresh of the keys in use.
+	stopMu   sync.Mutex
+	stopKeys context.CancelFunc
 
 	mu    sync.RWMutex
 	cache map[string]Claims
@@ -140,16 +143,20 @@ func New(cfg Config) (*Validator, error) {
 func (v *Validator) Ready() bool { return v.keys.Load() != nil }
 
 // Start fetches the OpenID configuration and the key set it names. The key
-// set is then refreshed in the background until ctx ends. It returns an
-// error, and the validator stays not ready, when either fetch fails; calling
-// Start again retries.
+// set is then refreshed in the background until ctx ends or a later Start
+// replaces it. It returns an error, and the validator keeps the keys it had
+// (none at first), when either fetch fails; calling Start again retries.
 func (v *Validator) Start(ctx context.Context) error {
 	jwksURI, err := v.discover(ctx)
 	if err != nil {
 		return err
 	}
+	// The library starts the key set's refresher before its first fetch and
+	// leaves it running when that fetch fails: its context must end then,
+	// or every failed attempt would leave a refresher behind.
+	keysCtx, stop := context.WithCancel(ctx)
 	fail := false
-	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURI}, keyfunc.Override{
+	kf, err := keyfunc.NewDefaultOverrideCtx(keysCtx, []string{jwksURI}, keyfunc.Override{
 		Client:                    v.cfg.HTTPClient,
 		HTTPTimeout:               10 * time.Second,
 		NoErrorReturnFirstHTTPReq: &fail,
@@ -165,9 +172,16 @@ func (v *Validator) Start(ctx context.Context) error {
 		},
 	})
 	if err != nil {
+		stop()
 		return fmt.Errorf("load the platform's signing keys from %s: %w", jwksURI, err)
 	}
+	v.stopMu.Lock()
+	if v.stopKeys != nil {
+		v.stopKeys()
+	}
+	v.stopKeys = stop
 	v.keys.Store(&kf)
+	v.stopMu.Unlock()
 	v.cfg.Log.Info("graph: platform signing keys loaded", "jwks_uri", jwksURI)
 	return nil
 }

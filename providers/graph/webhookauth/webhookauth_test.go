@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -220,6 +221,42 @@ func TestStartFailures(t *testing.T) {
 		if err := v.Start(context.Background()); err == nil || v.Ready() {
 			t.Errorf("%s: started (err %v)", path, err)
 		}
+	}
+}
+
+// TestFailedStartsLeaveNothingRunning: the provider retries Start while the
+// platform's keys cannot be fetched, for as long as that lasts; no attempt
+// may leave a goroutine (a key refresher) behind.
+func TestFailedStartsLeaveNothingRunning(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/missing", http.NotFound)
+	mux.HandleFunc("/config", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"jwks_uri":"http://` + r.Host + `/missing"}`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	v, err := New(Config{OpenIDConfigURL: srv.URL + "/config", Audience: appID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := v.Start(ctx); err == nil { // warms up the HTTP client's connection
+		t.Fatal("started")
+	}
+	before := runtime.NumGoroutine()
+	for range 5 {
+		if err := v.Start(ctx); err == nil {
+			t.Fatal("started")
+		}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before, %d after five failed starts:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
