@@ -312,8 +312,9 @@ func TestRunStopsPromptlyAndLeavesNoGoroutine(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- p.Run(ctx, events) }()
 		if tc.buffer > 0 {
-			recv(t, events)
-			time.Sleep(20 * time.Millisecond) // let it get into its loop
+			// Once live is sent, Run is in its loop.
+			for ev := recv(t, events); ev.Status == nil || ev.Status.Link != providers.LinkLive; ev = recv(t, events) {
+			}
 		}
 		cancel()
 		select {
