@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -56,11 +55,14 @@ type Config struct {
 
 // Client talks to the calls API. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string
-	tokenMu sync.Mutex
-	tokens  oauth2.TokenSource
-	sleep   func(ctx context.Context, d time.Duration) error
+	cfg   Config
+	base  string
+	grant *clientcredentials.Config
+	// tokenTurn is held (one slot) while the cached token is read or a new
+	// one fetched; waiting for it is bounded by the caller's context.
+	tokenTurn chan struct{}
+	tok       *oauth2.Token // the cached app token; nil until fetched
+	sleep     func(ctx context.Context, d time.Duration) error
 }
 
 // New checks cfg. It does no network I/O: the first action fetches the token.
@@ -104,44 +106,53 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
-	c := &Client{cfg: cfg, base: base.String(), sleep: sleepCtx}
-	c.tokens = c.newTokenSource()
-	return c, nil
-}
-
-func (c *Client) newTokenSource() oauth2.TokenSource {
-	cc := &clientcredentials.Config{
-		ClientID:     c.cfg.ClientID,
-		ClientSecret: c.cfg.ClientSecret,
-		TokenURL:     c.cfg.TokenURL,
-		Scopes:       []string{c.cfg.Scope},
+	c := &Client{cfg: cfg, base: base.String(), sleep: sleepCtx, tokenTurn: make(chan struct{}, 1)}
+	c.grant = &clientcredentials.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		TokenURL:     cfg.TokenURL,
+		Scopes:       []string{cfg.Scope},
 		// Entra takes the credentials as form fields; saying so saves the
 		// auto-detection round trip that first tries a Basic header.
 		AuthStyle: oauth2.AuthStyleInParams,
 	}
-	// The token source outlives any one action, so it gets a context of its
-	// own that only carries our HTTP client (and its timeout).
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.cfg.HTTPClient)
-	return cc.TokenSource(ctx)
+	return c, nil
 }
 
-// token returns the cached app token, fetching one when needed.
-func (c *Client) token() (*oauth2.Token, error) {
-	c.tokenMu.Lock()
-	ts := c.tokens
-	c.tokenMu.Unlock()
-	tok, err := ts.Token()
+// token returns the cached app token, fetching one when it is missing or
+// about to expire. The fetch runs under the action's context, so a token
+// endpoint that does not answer holds the action up no longer than its
+// deadline (oauth2's own TokenSource would fetch under a context of its own).
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	select {
+	case c.tokenTurn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("get an app token: %w", ctx.Err())
+	}
+	defer func() { <-c.tokenTurn }()
+	if c.tok.Valid() {
+		return c.tok, nil
+	}
+	tok, err := c.grant.Token(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient))
 	if err != nil {
 		return nil, c.tokenError(err)
 	}
+	c.tok = tok
 	return tok, nil
 }
 
-// dropToken forgets the cached token after Graph refused it.
-func (c *Client) dropToken() {
-	c.tokenMu.Lock()
-	defer c.tokenMu.Unlock()
-	c.tokens = c.newTokenSource()
+// dropToken forgets the cached token after Graph refused it, unless another
+// action has already replaced it.
+func (c *Client) dropToken(ctx context.Context, refused *oauth2.Token) {
+	select {
+	case c.tokenTurn <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	if c.tok == refused {
+		c.tok = nil
+	}
+	<-c.tokenTurn
 }
 
 func (c *Client) tokenError(err error) error {

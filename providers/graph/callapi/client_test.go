@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -330,6 +331,43 @@ func TestRevokedTokenIsRenewedOnce(t *testing.T) {
 	}
 	if srv.Tokens.Grants() != 2 {
 		t.Fatalf("grants %d, want 2", srv.Tokens.Grants())
+	}
+}
+
+// TestTokenFetchEndsWithContext: a token endpoint that does not answer holds
+// an action up only as long as the action's context allows, not for the
+// HTTP client's whole timeout.
+func TestTokenFetchEndsWithContext(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer stuck.Close()
+	defer close(release)
+	c := newClient(t, srv, func(c *Config) {
+		c.TokenURL = stuck.URL + "/token"
+		c.HTTPClient = &http.Client{Timeout: time.Hour}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Delete(ctx, callID) }()
+	<-arrived
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "app token") {
+			t.Fatalf("error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the action kept waiting for the token after its context ended")
+	}
+	if n := len(srv.API.Requests()); n != 0 {
+		t.Fatalf("%d requests reached Graph without a token", n)
 	}
 }
 

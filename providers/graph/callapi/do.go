@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/oauth2"
+
 	"ringside/providers"
 )
 
@@ -43,7 +45,11 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 	clientReqID := newUUID()
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		res, err := c.send(ctx, method, target, payload, clientReqID)
+		tok, err := c.token(ctx)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", action, id, err)
+		}
+		res, err := c.send(ctx, tok, method, target, payload, clientReqID)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", action, id, err)
 		}
@@ -56,7 +62,7 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 			// The app token may have been revoked or expired early: fetch
 			// a fresh one and try once more.
 			refreshed = true
-			c.dropToken()
+			c.dropToken(ctx, tok)
 			continue
 		case gone(res):
 			return fmt.Errorf("%s %s: %w", action, id, &GoneError{Refused: res.refused})
@@ -95,11 +101,7 @@ type result struct {
 	hasRetryAfter bool
 }
 
-func (c *Client) send(ctx context.Context, method, target string, payload []byte, clientReqID string) (result, error) {
-	tok, err := c.token()
-	if err != nil {
-		return result{}, err
-	}
+func (c *Client) send(ctx context.Context, tok *oauth2.Token, method, target string, payload []byte, clientReqID string) (result, error) {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
