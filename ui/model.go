@@ -115,7 +115,8 @@ const (
 type selection struct {
 	id   string
 	line int
-	idx  int // its index at the last update, to find a neighbour when it goes
+	idx  int     // its index at the last update
+	key  sortKey // where it was listed then, to find its neighbour when it goes
 }
 
 // Model is the console. Create it with New; it implements tea.Model.
@@ -493,7 +494,7 @@ func (m *Model) normalize(t tab) {
 	s := &m.sel[t]
 	n := l.Len()
 	if n == 0 {
-		s.id, s.idx, s.line, m.offset[t] = "", 0, 0, 0
+		s.id, s.idx, s.line, s.key, m.offset[t] = "", 0, 0, sortKey{}, 0
 		return
 	}
 	idx := -1
@@ -501,15 +502,17 @@ func (m *Model) normalize(t tab) {
 		idx = l.Index(r)
 	}
 	if idx < 0 {
-		// The selected call left: take the one now in its place (the
-		// next), or the last one.
-		idx = min(max(s.idx, 0), n-1)
+		// The selected call left: take the one that now follows the
+		// place it had, or the last one. Found by its key, not its old
+		// index, so that rows leaving above it in the same batch (or a
+		// new filter) do not make the choice skip ahead.
+		idx = min(l.Search(s.key), n-1)
 		s.id = l.At(idx).call.ID
 	}
 	h := max(m.tableH, 1)
 	line := min(max(s.line, 0), h-1, idx)
 	off := min(max(idx-line, 0), max(n-h, 0))
-	s.idx, s.line, m.offset[t] = idx, idx-off, off
+	s.idx, s.line, s.key, m.offset[t] = idx, idx-off, l.At(idx).key, off
 }
 
 // move moves tab t's selection to index idx, with the selection at line.

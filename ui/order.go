@@ -182,6 +182,17 @@ func (l *orderedList) Index(r *row) int {
 	return l.starts[bi] + pos
 }
 
+// Search is the number of rows whose key is less than k: the position a row
+// with key k has, or would have if it were in the list.
+func (l *orderedList) Search(k sortKey) int {
+	if len(l.blocks) == 0 {
+		return 0
+	}
+	bi, pos := l.locate(k)
+	l.refresh()
+	return l.starts[bi] + pos
+}
+
 // At returns the row at position i (0 <= i < Len).
 func (l *orderedList) At(i int) *row {
 	if i < 0 || i >= l.n {

@@ -30,6 +30,11 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 				t.Fatalf("step %d: Index = %d, want %d", step, got, i)
 			}
 		}
+		probe := sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: "probe"}
+		want, _ := slices.BinarySearchFunc(ref, probe, func(a *row, k sortKey) int { return a.key.compare(k) })
+		if got := l.Search(probe); got != want {
+			t.Fatalf("step %d: Search = %d, want %d", step, got, want)
+		}
 		for _, b := range l.blocks {
 			if len(b) == 0 || len(b) > blockMax {
 				t.Fatalf("step %d: block of %d rows", step, len(b))

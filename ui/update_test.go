@@ -143,6 +143,47 @@ func TestSelectionMovesToNeighbourWhenCallEnds(t *testing.T) {
 	}
 }
 
+// The neighbour is the call that followed the selected one, however many
+// rows left above it in the same batch, and when a new filter hides it.
+func TestNeighbourIsTheCallThatFollowed(t *testing.T) {
+	setup := func(t *testing.T) (*harness, []providers.Call) {
+		hs := newHarness(t, 100, 30)
+		var calls []providers.Call
+		for i := range 10 {
+			calls = append(calls, ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i-14)*time.Second)))
+		}
+		for _, i := range []int{1, 3, 7, 8} {
+			calls[i].From.Name += " sales"
+		}
+		hs.events(calls...)
+		for range 5 {
+			hs.key("j")
+		}
+		if hs.selectedID() != "c5" {
+			t.Fatalf("selected %q, want c5", hs.selectedID())
+		}
+		return hs, calls
+	}
+	t.Run("rows above end with it in one batch", func(t *testing.T) {
+		hs, calls := setup(t)
+		gone := providers.EndReason{Text: "caller gave up"}
+		hs.events(ended(calls[0], t0, gone, ""), ended(calls[1], t0, gone, ""), ended(calls[2], t0, gone, ""), ended(calls[5], t0, gone, ""))
+		if got := hs.selectedID(); got != "c6" {
+			t.Fatalf("selected %q, want c6 (the call after the one that ended)", got)
+		}
+	})
+	t.Run("a filter hides it", func(t *testing.T) {
+		hs, _ := setup(t)
+		hs.key("/")
+		for _, r := range "sales" {
+			hs.key(string(r))
+		}
+		if got := hs.selectedID(); got != "c7" {
+			t.Fatalf("selected %q, want c7 (the first match after c5, not the one at its old index)", got)
+		}
+	})
+}
+
 // The picker remembers its call. If that call stops ringing before the user
 // chooses, nothing is sent and the user is told why.
 func TestPickerRace(t *testing.T) {
