@@ -243,6 +243,20 @@ func TestRejectIsNotRetriedPastTheDeadline(t *testing.T) {
 	}
 }
 
+func TestRejectIsNotRetriedWithANewTokenPastTheDeadline(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	c := newClient(t, srv, nil)
+	srv.API.Script(callID, graphtest.ActionReject, graphtest.Response{Status: 401})
+	err := c.Reject(context.Background(), callID, providers.ReasonBusy, time.Now().Add(-time.Millisecond))
+	var ref *providers.RefusedError
+	if !errors.As(err, &ref) || ref.Status != 401 || !strings.Contains(err.Error(), "answer deadline") {
+		t.Fatalf("error %v", err)
+	}
+	if n := len(srv.API.Requests()); n != 1 {
+		t.Fatalf("%d requests", n)
+	}
+}
+
 func TestBudgetBoundsActionsWithoutDeadline(t *testing.T) {
 	srv := graphtest.Start(t, graphtest.Options{})
 	c := newClient(t, srv, func(c *Config) { c.Budget = 500 * time.Millisecond })

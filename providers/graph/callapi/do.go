@@ -60,7 +60,10 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 			return nil
 		case res.status == http.StatusUnauthorized && !refreshed:
 			// The app token may have been revoked or expired early: fetch
-			// a fresh one and try once more.
+			// a fresh one and try once more, unless the moment has passed.
+			if !c.cfg.Now().Before(limit) {
+				return fmt.Errorf("%s %s: not retried with a new app token: %s has passed: %w", action, id, why, res.refused)
+			}
 			refreshed = true
 			c.dropToken(ctx, tok)
 			continue
