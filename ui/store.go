@@ -17,7 +17,8 @@ type row struct {
 
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
-	awaitVer   uint64    // the request succeeded at this version; the next snapshot will show it
+	pendingVer uint64    // the call's version when the request was sent
+	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
 
 	inView   bool   // in the filtered list of its tab (only while a filter is set)

@@ -246,7 +246,7 @@ func (m *Model) submit(a providers.Action, id string, reason providers.RejectRea
 		m.say(statusError, "no provider to send "+a.String()+" to")
 		return nil
 	}
-	r.pending, r.pendingAct = true, a
+	r.pending, r.pendingAct, r.pendingVer = true, a, r.call.Version
 	who := clean(r.call.From.String())
 	m.say(statusInfo, pendingWord(a)+" "+who+reasonSuffix(a, reason))
 	p, parent, timeout := m.cfg.Provider, m.ctx, m.cfg.ActionTimeout
@@ -292,8 +292,9 @@ func (m *Model) onResult(msg actionResultMsg) {
 		if msg.err == nil {
 			// Done, but the provider's new snapshot may come a moment
 			// after the reply: keep the marker until it does, so the
-			// row never flashes back to what it was.
-			r.awaitVer, r.awaitUntil = r.call.Version, m.now.Add(awaitSnapshot)
+			// row never flashes back to what it was. If it came first,
+			// the version has moved on already and the marker goes now.
+			r.awaitVer, r.awaitUntil = r.pendingVer, m.now.Add(awaitSnapshot)
 		}
 	}
 	if msg.err != nil {

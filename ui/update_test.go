@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"ringside/providers"
 	"ringside/theme"
@@ -845,6 +846,23 @@ func TestMarkerWaitsForTheNewSnapshot(t *testing.T) {
 	}))
 	if l := selectedLine(hs); strings.Contains(l, "answering…") || !strings.Contains(l, "connecting") {
 		t.Fatalf("after the snapshot: %q", l)
+	}
+
+	// The snapshot may also come before the reply: then the marker goes
+	// with the reply, and hang-up is offered at once.
+	bp := &blockingProvider{fakeProvider: newFake(), release: make(chan error, 1)}
+	m := New(Config{Provider: bp, Theme: theme.Mono, Now: func() time.Time { return t0 }})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	m.Update(eventsMsg{events: []providers.Event{providers.CallEvent(t0, c)}})
+	_, cmd := m.Update(keyPress("a"))
+	reply := make(chan tea.Msg, 1)
+	go func() { reply <- findResult(cmd) }()
+	m.Update(eventsMsg{events: []providers.Event{providers.CallEvent(t0, answered(c, t0))}})
+	bp.release <- nil
+	m.Update(<-reply)
+	if r := m.store.get("c1"); r.busy(m.now) || !m.keys.Hangup.Enabled() {
+		t.Fatalf("the snapshot came first, yet the row is still busy (%v) or hang-up is off (%v):\n%s",
+			r.busy(m.now), m.keys.Hangup.Enabled(), ansi.Strip(m.View().Content))
 	}
 
 	hs = newHarness(t, 100, 30)
