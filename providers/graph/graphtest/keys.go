@@ -97,6 +97,14 @@ func (s *Signer) SignKID(claims jwt.Claims, kid string) (string, error) {
 	return tok.SignedString(s.key)
 }
 
+// SignMethod signs with this key and kid but with another RSA algorithm
+// (RS384, PS256…), for tokens a verifier pinned to RS256 must refuse.
+func (s *Signer) SignMethod(method jwt.SigningMethod, claims jwt.Claims) (string, error) {
+	tok := jwt.NewWithClaims(method, claims)
+	tok.Header["kid"] = s.KID
+	return tok.SignedString(s.key)
+}
+
 // MustSign is Sign for tests and the driver, where a signing failure is a bug.
 func (s *Signer) MustSign(claims jwt.Claims) string {
 	tok, err := s.Sign(claims)

@@ -62,6 +62,10 @@ func TestTokens(t *testing.T) {
 	sign := func(c jwt.MapClaims) string { return "Bearer " + srv.Signer.MustSign(c) }
 	hs256, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, graphtest.Claims(appID, now)).SignedString([]byte("shared"))
 	forged, _ := other.SignKID(graphtest.Claims(appID, now), srv.Signer.KID)
+	// Signed with the published key, which names no algorithm (as the
+	// platform's do), but not with RS256: only the pin refuses these.
+	ps256, _ := srv.Signer.SignMethod(jwt.SigningMethodPS256, graphtest.Claims(appID, now))
+	rs512, _ := srv.Signer.SignMethod(jwt.SigningMethodRS512, graphtest.Claims(appID, now))
 
 	cases := []struct {
 		name string
@@ -80,6 +84,8 @@ func TestTokens(t *testing.T) {
 		{"wrong issuer", sign(with(func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/x/" })), ErrIssuer},
 		{"wrong signature", "Bearer " + forged, jwt.ErrTokenSignatureInvalid},
 		{"HS256", "Bearer " + hs256, jwt.ErrTokenSignatureInvalid},
+		{"PS256 with the published key", "Bearer " + ps256, jwt.ErrTokenSignatureInvalid},
+		{"RS512 with the published key", "Bearer " + rs512, jwt.ErrTokenSignatureInvalid},
 		{"garbage", "Bearer not.a.token", jwt.ErrTokenMalformed},
 		{"none", "", ErrNoToken},
 		{"empty bearer", "Bearer ", ErrNoToken},
