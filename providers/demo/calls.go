@@ -66,6 +66,30 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
+// weightedItem is anything drawn in proportion to its weight.
+type weightedItem interface{ weightOf() int }
+
+// totalWeight is the sum of the items' weights.
+func totalWeight[T weightedItem](items []T) int {
+	sum := 0
+	for _, it := range items {
+		sum += it.weightOf()
+	}
+	return sum
+}
+
+// weightedIndex is the index of the item n falls on, for n drawn from
+// [0, totalWeight(items)): each item covers as many numbers as its weight.
+func weightedIndex[T weightedItem](items []T, n int) int {
+	for i, it := range items {
+		if n < it.weightOf() {
+			return i
+		}
+		n -= it.weightOf()
+	}
+	return len(items) - 1
+}
+
 // drawCall creates the caller, route and script of a call from its stream r
 // (callStream). patient makes a queue call that rings out its whole window:
 // the first call of a start-up population, so tests and demos can count on

@@ -22,6 +22,8 @@ type region struct {
 	phones []numberPlan
 }
 
+func (r region) weightOf() int { return r.weight }
+
 // numberPlan makes E.164 numbers of one fictional range: prefix followed by
 // digits random digits, or one of fixed suffixes where the range is a list.
 type numberPlan struct {
@@ -91,23 +93,10 @@ var regions = []region{
 	},
 }
 
-var regionWeightSum = func() int {
-	sum := 0
-	for _, r := range regions {
-		sum += r.weight
-	}
-	return sum
-}()
+var regionWeightSum = totalWeight(regions)
 
 func drawRegion(r *rand.Rand) *region {
-	n := r.IntN(regionWeightSum)
-	for i := range regions {
-		if n < regions[i].weight {
-			return &regions[i]
-		}
-		n -= regions[i].weight
-	}
-	return &regions[len(regions)-1]
+	return &regions[weightedIndex(regions, r.IntN(regionWeightSum))]
 }
 
 // callerIDNames are what a PSTN caller's line presents, when it presents a name
@@ -125,6 +114,8 @@ type queue struct {
 	weight int
 }
 
+func (q queue) weightOf() int { return q.weight }
+
 var queues = []queue{
 	{"Support", "6f1c2a4e-9d3b-4c8a-b1e7-2a5d8c0f4b61", 5},
 	{"Sales", "0b7e4d92-3c1f-4e6a-8d25-9f3a7c1e5b08", 3},
@@ -134,23 +125,10 @@ var queues = []queue{
 	{"Onboarding", "9d2f7b34-6c8e-4a15-b3f9-0e4a6d2c8b57", 1},
 }
 
-var queueWeightSum = func() int {
-	sum := 0
-	for _, q := range queues {
-		sum += q.weight
-	}
-	return sum
-}()
+var queueWeightSum = totalWeight(queues)
 
 func drawQueue(r *rand.Rand) *queue {
-	n := r.IntN(queueWeightSum)
-	for i := range queues {
-		if n < queues[i].weight {
-			return &queues[i]
-		}
-		n -= queues[i].weight
-	}
-	return &queues[len(queues)-1]
+	return &queues[weightedIndex(queues, r.IntN(queueWeightSum))]
 }
 
 // Agent is the console's own user in the simulation: direct calls are placed

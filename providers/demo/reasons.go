@@ -63,6 +63,8 @@ type weighted struct {
 	weight int
 }
 
+func (w weighted) weightOf() int { return w.weight }
+
 // How connected calls end when nobody at the console hangs up: mostly the
 // caller says goodbye; now and then the network drops the call.
 var (
@@ -78,16 +80,5 @@ var (
 )
 
 func pick(u float64, table []weighted) *providers.EndReason {
-	total := 0
-	for _, w := range table {
-		total += w.weight
-	}
-	n := int(u * float64(total))
-	for _, w := range table {
-		if n < w.weight {
-			return w.end
-		}
-		n -= w.weight
-	}
-	return table[len(table)-1].end
+	return table[weightedIndex(table, int(u*float64(totalWeight(table))))].end
 }
