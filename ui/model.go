@@ -162,6 +162,8 @@ type Model struct {
 
 	eventsClosed bool
 	tickArmed    bool
+	tickAt       time.Time // when the armed tick fires
+	tickGen      uint32    // numbers the ticks; only the last one armed counts
 	quitting     bool
 
 	helpCache helpCache
@@ -297,8 +299,9 @@ type eventsMsg struct {
 	closed bool // the channel was closed after these
 }
 
-// tickMsg redraws countdowns and durations.
-type tickMsg struct{}
+// tickMsg redraws countdowns and durations. gen tells the tick armed last
+// from one it replaced.
+type tickMsg struct{ gen uint32 }
 
 // waitEvents returns the command that reads the next batch. It blocks for the
 // first event, then takes whatever else is already queued without waiting, so
@@ -343,9 +346,10 @@ func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.M
 // ensureTick arms the one global tick if something on screen moves with time
 // and it is not armed yet: 10 Hz while a call rings (its countdown), 1 Hz while
 // a call is connected (its duration), nothing otherwise. An idle console does
-// no periodic work at all.
+// no periodic work at all. A call that starts ringing while the slow tick is
+// armed gets a fast one at once; the slow one is then ignored when it fires.
 func (m *Model) ensureTick() tea.Cmd {
-	if m.tickArmed || m.quitting {
+	if m.quitting {
 		return nil
 	}
 	var d time.Duration
@@ -359,8 +363,13 @@ func (m *Model) ensureTick() tea.Cmd {
 	default:
 		return nil
 	}
-	m.tickArmed = true
-	return m.tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+	if m.tickArmed && !m.now.Add(d).Before(m.tickAt) {
+		return nil
+	}
+	m.tickGen++
+	m.tickArmed, m.tickAt = true, m.now.Add(d)
+	gen := m.tickGen
+	return m.tick(d, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
 }
 
 // Update applies one message. It never blocks and never does I/O: provider
@@ -390,7 +399,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd = m.waitEvents()
 		}
 	case tickMsg:
-		m.tickArmed = false
+		if msg.gen == m.tickGen {
+			m.tickArmed = false
+		}
 	case actionResultMsg:
 		m.onResult(msg)
 	case tea.KeyPressMsg:

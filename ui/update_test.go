@@ -635,10 +635,13 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 	}
 
 	var asked []time.Duration
+	var last func(time.Time) tea.Msg // the tick armed last
 	hs.m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		asked = append(asked, d)
+		last = fn
 		return func() tea.Msg { return fn(time.Time{}) }
 	}
+	fire := func() { hs.send(last(time.Time{})) }
 	c := ringing("c1", "Alice", t0.Add(-5*time.Second))
 	hs.events(c)
 	hs.key("j")
@@ -647,21 +650,36 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 		t.Fatalf("ticks asked %v, want one at %v", asked, ringingTick)
 	}
 	hs.clk.advance(100 * time.Millisecond)
-	hs.send(tickMsg{})
+	fire()
 	if len(asked) != 2 {
 		t.Fatalf("tick was not re-armed: %v", asked)
 	}
 	// Only connected calls left: the tick slows to the next whole second.
 	hs.clk.set(t0.Add(300 * time.Millisecond))
 	hs.events(answered(c, t0), ended(ringing("c2", "Bob", t0), t0, providers.EndReason{Text: "gone"}, providers.OutcomeMissed))
-	hs.send(tickMsg{})
+	fire()
 	if got := asked[len(asked)-1]; got != 700*time.Millisecond {
 		t.Fatalf("connected-only tick %v, want 700ms (to the next second)", got)
 	}
-	// Nothing live: the tick stops.
+	// A call rings while the slow tick is armed: its countdown gets the
+	// fast tick at once, and the slow one, when it fires, arms nothing.
+	slow := last
+	dan := ringing("c3", "Dan", hs.clk.t)
+	hs.events(dan)
+	if got := asked[len(asked)-1]; got != ringingTick {
+		t.Fatalf("a call rang with the slow tick armed: ticks asked %v, want a %v one last", asked, ringingTick)
+	}
 	n := len(asked)
+	hs.send(slow(time.Time{}))
+	if len(asked) != n || !hs.m.tickArmed {
+		t.Fatalf("the replaced slow tick counted when it fired: asked %v, armed %v", asked[n:], hs.m.tickArmed)
+	}
+	hs.events(ended(dan, hs.clk.t, providers.EndReason{Text: "gone"}, providers.OutcomeMissed))
+	fire()
+	// Nothing live: the tick stops.
+	n = len(asked)
 	hs.events(ended(answered(c, t0), t0, providers.EndReason{Text: "done"}, providers.OutcomeHandled))
-	hs.send(tickMsg{})
+	fire()
 	hs.key("j")
 	if len(asked) != n || hs.m.tickArmed {
 		t.Fatalf("tick still scheduled with nothing live: %v", asked[n:])
