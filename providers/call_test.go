@@ -120,6 +120,37 @@ func TestMarshalCallEvent(t *testing.T) {
 	}
 }
 
+// TestMarshalAnsweredAndStatusFields pins the names of the fields the first
+// examples leave out: answered and subcode, and a status's warning and agent;
+// a live call has no ended, end or outcome.
+func TestMarshalAnsweredAndStatusFields(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 500_000_000, time.FixedZone("PST", -8*3600))
+	live := Call{ID: "c2", Provider: "graph", State: StateActive, Arrived: at, Answered: at.Add(3 * time.Second),
+		Caps: Caps(ActionHangup), Version: 2}
+	b, err := MarshalEvent("graph", CallEvent(at, live))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"2026-11-23T18:00:00.5Z","type":"call","call":{"id":"c2","provider":"graph","state":"active",` +
+		`"from":{},"to":{},"modalities":[],"arrived":"2026-11-23T18:00:00.5Z","answered":"2026-11-23T18:00:03.5Z",` +
+		`"capabilities":["hangup"],"version":2}}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+	ended := live
+	ended.State, ended.Ended, ended.End = StateEnded, at.Add(time.Minute), EndReason{Code: 200, Subcode: 5001, Text: "The conversation has ended."}
+	b, _ = MarshalEvent("graph", CallEvent(at, ended))
+	if !strings.Contains(string(b), `"end":{"code":200,"subcode":5001,"text":"The conversation has ended."}`) ||
+		!strings.Contains(string(b), `"outcome":"handled"`) {
+		t.Fatalf("ended call: %s", b)
+	}
+	b, _ = MarshalEvent("genesys", StatusEvent(at, Status{Link: LinkLive, Detail: "gws.example", Warning: "w", Agent: "Ready"}))
+	want = `{"time":"2026-11-23T18:00:00.5Z","type":"status","provider":"genesys","status":"live","detail":"gws.example","warning":"w","agent":"Ready"}`
+	if string(b) != want {
+		t.Fatalf("got\n%s\nwant\n%s", b, want)
+	}
+}
+
 func TestMarshalStatusEvent(t *testing.T) {
 	b, err := MarshalEvent("graph", StatusEvent(time.Unix(0, 0), Status{Link: LinkReconnecting, Detail: "connection refused"}))
 	if err != nil {
