@@ -509,7 +509,15 @@ func (m *Model) normalize(t tab) {
 		return
 	}
 	idx := -1
-	if r := m.store.get(s.id); m.inTab(r, t) {
+	switch r := m.store.get(s.id); {
+	case t == tabHistory && m.tab != tabHistory && s.idx == 0:
+		// Out of sight, a cursor on the newest ended call stays on the
+		// newest, so the tab opens at the top rather than wherever the
+		// first call to end has sunk to. Nothing can be done to an
+		// ended call, and nobody is looking: no finger to move under.
+		idx = 0
+		s.id = l.At(0).call.ID
+	case m.inTab(r, t):
 		idx = l.Index(r)
 	}
 	if idx < 0 {

@@ -185,6 +185,30 @@ func TestNeighbourIsTheCallThatFollowed(t *testing.T) {
 	})
 }
 
+// The history tab opens on the newest ended call. Once it is shown, its
+// selection stays with its call like the live tab's.
+func TestHistoryOpensOnTheNewest(t *testing.T) {
+	hs := newHarness(t, 100, 30)
+	var calls []providers.Call
+	for i := range 4 {
+		calls = append(calls, ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i-14)*time.Second)))
+	}
+	hs.events(calls...)
+	for i := range 3 {
+		hs.clk.advance(time.Second)
+		hs.events(ended(calls[i], hs.clk.t, providers.EndReason{Text: "caller gave up"}, providers.OutcomeMissed))
+	}
+	hs.key("tab")
+	if got := hs.selectedID(); got != "c2" || !strings.Contains(selectedLine(hs), "Caller 2") {
+		t.Fatalf("history opened on %q, want the newest ended call c2:\n%s", got, hs.screen())
+	}
+	hs.clk.advance(time.Second)
+	hs.events(ended(calls[3], hs.clk.t, providers.EndReason{Text: "caller gave up"}, providers.OutcomeMissed))
+	if got := hs.selectedID(); got != "c2" {
+		t.Fatalf("a call ended while the history was shown and the selection moved to %q", got)
+	}
+}
+
 // The picker remembers its call. If that call stops ringing before the user
 // chooses, nothing is sent and the user is told why.
 func TestPickerRace(t *testing.T) {
