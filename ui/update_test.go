@@ -469,6 +469,9 @@ func TestHangupConfirm(t *testing.T) {
 		hs.events(act)
 		hs.key("x")
 		hs.events(ended(act, t0, providers.EndReason{Text: "caller hung up"}, providers.OutcomeHandled))
+		if scr := hs.screen(); strings.Contains(scr, "? y or x hangs up") || !strings.Contains(scr, "Alice has ended (caller hung up) · nothing will be sent") {
+			t.Errorf("the open question does not say the call has ended:\n%s", scr)
+		}
 		hs.key("y")
 		if got := hs.p.requests(); len(got) != 0 {
 			t.Fatalf("requests %v, want none", got)

@@ -475,6 +475,11 @@ func (m *Model) writeStatus(b *strings.Builder) {
 	c := &m.paint
 	if m.mode == modeConfirm {
 		q := " Hang up " + m.whoFor(m.pickFor) + "? y or x hangs up · any other key cancels "
+		if ok, why := m.allowed(m.store.get(m.pickFor), providers.ActionHangup); !ok {
+			// The call changed while the question was open: say so
+			// rather than ask about something that cannot happen.
+			q = " " + m.whoFor(m.pickFor) + " " + why + " · nothing will be sent · any key closes "
+		}
 		c.confirm.Write(b, fit(q, m.width))
 		return
 	}
