@@ -193,10 +193,12 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		liveT, histT = " Live "+strconv.Itoa(n.live)+" ", "[History "+strconv.Itoa(n.ended)+"]"
 	}
 	left := []seg{{" ", c.dim}, {liveT, liveP}, {" ", c.dim}, {histT, histP}}
+	scroll := []string{""}
 	if l := m.list(m.tab); l.Len() > m.tableH {
 		off := m.offset[m.tab]
-		left = append(left, seg{"  rows " + strconv.Itoa(off+1) + "–" + strconv.Itoa(min(off+m.tableH, l.Len())) +
-			" of " + strconv.Itoa(l.Len()), c.dim})
+		from, to, n := strconv.Itoa(off+1), strconv.Itoa(min(off+m.tableH, l.Len())), strconv.Itoa(l.Len())
+		// A shorter form for narrow screens rather than a cut "rows 1–19 o…".
+		scroll = []string{"  rows " + from + "–" + to + " of " + n, "  " + from + "–" + to + "/" + n, ""}
 	}
 	lw := 0
 	for _, s := range left {
@@ -217,17 +219,27 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		{{"ring ", c.label}, {num(n.ringing), c.ringing}, {" act ", c.label}, {num(n.active), c.active},
 			{" done ", c.label}, {num(n.handled), c.handled}, {" rej ", c.label}, {num(n.rejected), c.rejected},
 			{" miss ", c.label}, {num(n.missed), c.missed}, {" ", c.label}},
+		// The glyphs alone, as the widest form shows them with their words.
+		{{"◉" + num(n.ringing), c.ringing}, {" ", c.label}, {"●" + num(n.active), c.active}, {" ", c.label},
+			{"✓" + num(n.handled), c.handled}, {" ", c.label}, {"✗" + num(n.rejected), c.rejected}, {" ", c.label},
+			{"↷" + num(n.missed), c.missed}, {" ", c.label}},
 	}
-	right := variants[len(variants)-1]
-	for _, v := range variants {
-		w := 0
-		for _, s := range v {
-			w += width(s.text)
+	right, sc := variants[len(variants)-1], scroll[len(scroll)-1]
+pick:
+	for _, s := range scroll {
+		for _, v := range variants {
+			w := width(s)
+			for _, vs := range v {
+				w += width(vs.text)
+			}
+			if lw+2+w <= m.width {
+				right, sc = v, s
+				break pick
+			}
 		}
-		if lw+2+w <= m.width {
-			right = v
-			break
-		}
+	}
+	if sc != "" {
+		left = append(left, seg{sc, c.dim})
 	}
 	composeLine(b, m.width, theme.Paint{}, left, right)
 }

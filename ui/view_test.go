@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +272,33 @@ func FuzzCallText(f *testing.F) {
 		}
 		checkFrame(t, hs.m.View().Content, 80, 24)
 	})
+}
+
+// With more calls than fit, the tab line says which rows are shown, in a
+// shorter form on narrow screens, and is never cut mid-word.
+func TestScrollIndicatorFits(t *testing.T) {
+	for _, w := range []int{120, 80, 60} {
+		hs := newHarness(t, w, 24)
+		var calls []providers.Call
+		for i := range 2000 {
+			c := ringing(fmt.Sprintf("c%04d", i), "Caller", t0.Add(-time.Duration(i)*time.Millisecond))
+			if i%3 == 0 {
+				c = answered(c, t0)
+			}
+			calls = append(calls, c)
+		}
+		hs.events(calls...)
+		var gone []providers.Call
+		for i := range 300 {
+			gone = append(gone, ended(calls[i], t0, providers.EndReason{Text: "gone"}, providers.OutcomeMissed))
+		}
+		hs.events(gone...)
+		tabs := lines(hs.screen())[1]
+		if strings.Contains(tabs, "…") {
+			t.Errorf("%d wide: the tab line is cut: %q", w, tabs)
+		}
+		if w >= 80 && !strings.Contains(tabs, "1–19") {
+			t.Errorf("%d wide: the tab line does not say which rows are shown: %q", w, tabs)
+		}
+	}
 }
