@@ -48,7 +48,8 @@ func TestForcedTransportMissing(t *testing.T) {
 
 // TestConnectionsDropped: every TCP connection is cut but the session
 // survives: the client reconnects with the same client id (no new
-// handshake) and tells the consumer messages may have been lost.
+// handshake) and tells the consumer messages may have been lost, before it
+// says the link is live again (as on a new session).
 func TestConnectionsDropped(t *testing.T) {
 	forEach(t, func(t *testing.T, st setup) {
 		srv := bayeuxtest.Start(t, st.kind, bayeuxtest.Options{Timeout: 5 * time.Second})
@@ -58,9 +59,17 @@ func TestConnectionsDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.until(10*time.Second, "reconnecting", isReconnecting)
-		re := w.until(15*time.Second, "resync", isResync)
+		re := w.until(15*time.Second, "resync", func(ev Event) bool {
+			if isLive(ev) {
+				t.Fatalf("live again before the resync; events so far: %s", w.history())
+			}
+			return isResync(ev)
+		})
 		if re.ClientID != id || !strings.Contains(re.Reason, "may have been lost") {
 			t.Fatalf("resync %+v, want one on the same session %q saying messages may be lost", re, id)
+		}
+		if live := w.next(5 * time.Second); !isLive(live) || live.ClientID != id {
+			t.Fatalf("after the resync came %s, want the session live again", live)
 		}
 		if err := srv.Publish(calls, map[string]int{"seq": 5}); err != nil {
 			t.Fatal(err)

@@ -193,11 +193,12 @@ func (c *Client) noteLoss(why string, now bool) {
 	}
 }
 
-// flushLoss sends the KindResync event a loss called for, once live.
+// flushLoss sends the KindResync event a loss called for; it is called
+// when a connect has succeeded, just before the client reports it is live.
 func (c *Client) flushLoss() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pendingLoss != "" && c.state == Live {
+	if c.pendingLoss != "" {
 		c.q.add(Event{Kind: KindResync, Reason: "messages may have been lost: " + c.pendingLoss, ClientID: c.clientIDLocked()})
 		c.pendingLoss = ""
 	}

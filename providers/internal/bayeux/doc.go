@@ -56,13 +56,14 @@
 // session is gone. So after every handshake, once the subscriptions are in
 // place, the stream carries a KindResync event (the first session's
 // included): the consumer should read the current state afresh (e.g. GET
-// the calls) and apply the messages that follow on top. On a new session
-// the KindResync event comes just before the Live state, so a consumer can
-// mark its view stale before it hears the connection is back. KindResync also
+// the calls) and apply the messages that follow on top. KindResync also
 // comes when messages may have been lost on a live session: a connection
 // cut while the server may have been answering, an answer that could not
 // be read, or messages dropped because the consumer fell behind (then
-// Dropped says how many).
+// Dropped says how many). Whenever the client comes back (a new session, or
+// the same one after a broken connection) the KindResync event comes just
+// before the Live state, so a consumer can mark its view stale before it
+// hears the connection is back.
 //
 // # Slow subscribers
 //

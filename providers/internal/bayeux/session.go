@@ -351,8 +351,10 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 			progressed = true
 			since = time.Time{}
 			bo.reset()
-			c.setState(Live, "", nil)
+			// A loss comes before Live, as a new session's resync does:
+			// the consumer reads afresh before it hears the link is back.
 			c.flushLoss()
+			c.setState(Live, "", nil)
 			wait = max(adv.interval, 0)
 		}
 		if hasOneOff {
