@@ -89,6 +89,14 @@ type Validator struct {
 
 	mu    sync.RWMutex
 	cache map[string]Claims
+
+	// A key id the key set has not yet been seen to hold sends the lookup
+	// down the path that may fetch the set again; refreshTurn lets one
+	// lookup at a time take it (see keyFor). knownKIDs are the key ids
+	// lookups have found: published keys, a handful.
+	refreshTurn chan struct{}
+	kidsMu      sync.RWMutex
+	knownKIDs   map[string]bool
 }
 
 // New checks cfg and returns a validator that is not ready until Start has
@@ -128,7 +136,7 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	v := &Validator{cfg: cfg, cache: make(map[string]Claims)}
+	v := &Validator{cfg: cfg, cache: make(map[string]Claims), refreshTurn: make(chan struct{}, 1), knownKIDs: make(map[string]bool)}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithAudience(cfg.Audience),
@@ -232,7 +240,7 @@ func (v *Validator) Verify(ctx context.Context, authorization string) (Claims, e
 		return Claims{}, ErrNotReady
 	}
 	var claims tokenClaims
-	_, err := v.parser.ParseWithClaims(raw, &claims, (*kf).KeyfuncCtx(ctx))
+	_, err := v.parser.ParseWithClaims(raw, &claims, v.keyFor(ctx, *kf))
 	if err != nil {
 		// keyfunc fails when the kid is not in the set, even after a refresh
 		// (or when a refresh was not allowed so soon after the last one).
@@ -247,6 +255,42 @@ func (v *Validator) Verify(ctx context.Context, authorization string) (Claims, e
 	c = Claims{Issuer: claims.Issuer, TenantID: claims.TenantID, ExpiresAt: claims.ExpiresAt.Time}
 	v.remember(raw, c, now)
 	return c, nil
+}
+
+// keyFor looks up the key a token names. A key id not seen before means a
+// key rotation (or a made-up id): keyfunc then fetches the set again, at
+// most once per UnknownKeyInterval, and refuses at once every other lookup
+// that misses meanwhile, even one for the key being fetched. So such
+// lookups take turns: those that arrive during the fetch wait for it and
+// then find the new key, instead of a burst of notifications signed with
+// it being refused with only the first let through.
+func (v *Validator) keyFor(ctx context.Context, kf keyfunc.Keyfunc) jwt.Keyfunc {
+	lookup := kf.KeyfuncCtx(ctx)
+	return func(t *jwt.Token) (any, error) {
+		kid, named := t.Header["kid"].(string)
+		if !named {
+			return lookup(t) // tried against every key; never fetches
+		}
+		v.kidsMu.RLock()
+		known := v.knownKIDs[kid]
+		v.kidsMu.RUnlock()
+		if known {
+			return lookup(t)
+		}
+		select {
+		case v.refreshTurn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-v.refreshTurn }()
+		key, err := lookup(t)
+		if err == nil {
+			v.kidsMu.Lock()
+			v.knownKIDs[kid] = true
+			v.kidsMu.Unlock()
+		}
+		return key, err
+	}
 }
 
 func (v *Validator) remember(raw string, c Claims, now time.Time) {

@@ -149,6 +149,42 @@ func TestUnknownKeyIDRefreshesOnce(t *testing.T) {
 	}
 }
 
+// TestKeyRotationDuringABurst: notifications signed with a newly published
+// key arrive together; the one key set fetch they cause serves them all.
+func TestKeyRotationDuringABurst(t *testing.T) {
+	v, srv, clk := started(t)
+	rotated, err := graphtest.NewSignerKID("rotated-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Identity.Publish(rotated)
+	before := srv.Identity.JWKSFetches()
+	start := make(chan struct{})
+	errs := make(chan error, 20)
+	var wg sync.WaitGroup
+	for i := range cap(errs) {
+		c := graphtest.Claims(appID, clk.Now())
+		c["jti"] = fmt.Sprint(i) // a token each, so none is served from the cache
+		tok := "Bearer " + rotated.MustSign(c)
+		wg.Go(func() {
+			<-start
+			_, err := v.Verify(context.Background(), tok)
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("refused during the key set fetch: %v", err)
+		}
+	}
+	if got := srv.Identity.JWKSFetches() - before; got != 1 {
+		t.Fatalf("%d key set fetches, want 1", got)
+	}
+}
+
 func TestVerifiedTokenIsCachedUntilExpiry(t *testing.T) {
 	v, srv, clk := started(t)
 	tok := "Bearer " + srv.Signer.MustSign(graphtest.Claims(appID, clk.Now()))
