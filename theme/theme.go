@@ -27,9 +27,6 @@ const (
 	Mono  Name = "mono"  // no colour: bold, faint and reverse only
 )
 
-// Names lists the theme names in the order the help shows them.
-func Names() []Name { return []Name{Auto, Dark, Light, Mono} }
-
 // ParseName reads a theme name without regard to case or surrounding space.
 func ParseName(s string) (Name, error) {
 	n := Name(strings.ToLower(strings.TrimSpace(s)))
@@ -159,14 +156,13 @@ type Styles struct {
 // Table holds the paints of the call table. Rows are drawn from these rather
 // than from lipgloss.Style.Render because a frame may redraw every visible row.
 type Table struct {
-	Text, Muted, Cursor                   Cell
-	Ringing, Connecting, Active, Held     Cell
-	Ending, Ended, Pending, TimedOut      Cell
-	BarGreen, BarAmber, BarRed, BarEmpty  Cell
-	Duration, Handled, Rejected, Missed   Cell
-	ColumnHeader                          Paint
-	Empty                                 Paint // the "no calls" line
-	FilterMatchCount, Scroll, Placeholder Paint
+	Text, Muted, Cursor                  Cell
+	Ringing, Connecting, Active, Held    Cell
+	Ending, Ended, Pending, TimedOut     Cell
+	BarGreen, BarAmber, BarRed, BarEmpty Cell
+	Duration, Handled, Rejected, Missed  Cell
+	ColumnHeader                         Paint
+	Empty                                Paint // the "no calls" line
 }
 
 // Cell is one table cell's paint on an ordinary row and on the selected row.
@@ -378,9 +374,6 @@ func build(name Name, dark bool, p Palette) Styles {
 	t.Missed = cell(fg(p.Warning))
 	t.ColumnHeader = PaintOf(s.ColumnHeader)
 	t.Empty = PaintOf(muted)
-	t.FilterMatchCount = PaintOf(muted)
-	t.Scroll = PaintOf(muted)
-	t.Placeholder = PaintOf(muted)
 	return s
 }
 
