@@ -298,6 +298,23 @@ func TestWaitEndsWithContext(t *testing.T) {
 	}
 }
 
+func TestNoWaitPastTheContextsDeadline(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	c := newClient(t, srv, func(c *Config) { c.Budget = time.Hour })
+	srv.API.Script(callID, graphtest.ActionDelete, graphtest.Response{Status: 503, RetryAfter: "30"})
+	c.sleep = func(context.Context, time.Duration) error { t.Fatal("must not wait"); return nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.Delete(ctx, callID)
+	var ref *providers.RefusedError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ref) || ref.Status != 503 || !strings.Contains(err.Error(), "not retried") {
+		t.Fatalf("error %v", err)
+	}
+	if n := len(srv.API.Requests()); n != 1 {
+		t.Fatalf("%d requests", n)
+	}
+}
+
 func TestErrorsInGraphsWords(t *testing.T) {
 	srv := graphtest.Start(t, graphtest.Options{})
 	c := newClient(t, srv, nil)

@@ -84,6 +84,12 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 				return fmt.Errorf("%s %s: not retried: waiting %s would pass %s: %w",
 					action, id, wait.Round(time.Millisecond), why, res.refused)
 			}
+			// Nor wait for a retry the caller's own time limit would cut
+			// off: say so now rather than when that limit strikes.
+			if d, ok := ctx.Deadline(); ok && time.Until(d) <= wait {
+				return fmt.Errorf("%s %s: not retried: waiting %s would run past the time allowed for it (%w): %w",
+					action, id, wait.Round(time.Millisecond), context.DeadlineExceeded, res.refused)
+			}
 			if err := c.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s %s: stopped while waiting to retry: %w (last reply: %v)", action, id, err, res.refused)
 			}
