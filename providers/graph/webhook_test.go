@@ -302,14 +302,18 @@ func TestShutdownWhileTheConsoleIsNotReading(t *testing.T) {
 	<-events
 	<-events
 	// Fill the sink and the queue; further posts wait for room.
-	for i := range 4 {
+	for range 6 {
 		go func() {
 			body := graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), graphtest.NewCallID())
-			_, _ = http.Post("http://"+p.Addr()+"/api/calls", "application/json", bytes.NewReader(body))
-			_ = i
+			if resp, err := http.Post("http://"+p.Addr()+"/api/calls", "application/json", bytes.NewReader(body)); err == nil {
+				resp.Body.Close()
+			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Shut down once the sink is full: the worker is then stuck sending.
+	for len(events) < cap(events) {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-done:
