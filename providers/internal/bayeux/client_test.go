@@ -50,7 +50,14 @@ func TestReceiveInOrder(t *testing.T) {
 // order, on every server and transport.
 func TestBurst(t *testing.T) {
 	forEach(t, func(t *testing.T, st setup) {
-		srv := bayeuxtest.Start(t, st.kind, bayeuxtest.Options{Timeout: 5 * time.Second})
+		// The servers' publish loop blocks them while it runs; on a busy
+		// machine under the race detector it can outlast a session's expiry
+		// (faye: two timeouts after the last connect arrived;
+		// cometd-nodejs-server: maxInterval after the last reply), and the
+		// server would forget the session before it could see the client's
+		// next connect. Sessions here outlive any burst; a held connect is
+		// answered as soon as the burst starts, so nothing waits longer.
+		srv := bayeuxtest.Start(t, st.kind, bayeuxtest.Options{Timeout: 30 * time.Second, MaxInterval: time.Minute})
 		w := startClient(t, srv, Config{Transport: st.transport})
 		w.ready()
 		const n = 20000
