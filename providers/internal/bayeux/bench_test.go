@@ -50,7 +50,8 @@ func benchBurst(b *testing.B, decode bool) {
 	defer c.Close(context.Background())
 	events := c.Events()
 	for ev := range events {
-		if ev.Kind == KindResync {
+		// A session's resync comes first, then its going live.
+		if ev.Kind == KindState && ev.State == Live {
 			break
 		}
 	}
