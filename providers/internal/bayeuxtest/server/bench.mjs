@@ -111,5 +111,7 @@ try {
     cometd.disconnect(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
 } catch (e) {
-    fail(e && e.message ? e.message : String(e));
+    // Node's fetch says only "fetch failed"; the reason is its cause.
+    const cause = e && e.cause ? ' (' + (e.cause.message || String(e.cause)) + ')' : '';
+    fail((e && e.message ? e.message : String(e)) + cause);
 }

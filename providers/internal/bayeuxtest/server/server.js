@@ -528,7 +528,10 @@ function control(req, res) {
     const route = routes[req.method + ' ' + req.url.split('?')[0]];
     const answer = (status, obj) => {
         const text = JSON.stringify(obj);
-        res.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)});
+        // One request per connection: a kept-alive socket the server closes
+        // after its idle timeout can race with a client reusing it (Node's
+        // fetch then fails with "fetch failed").
+        res.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Connection': 'close'});
         res.end(text);
     };
     if (!route) {
