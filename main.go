@@ -90,10 +90,15 @@ type env struct {
 	signals func(context.Context) (context.Context, context.CancelFunc)
 	// runConsole runs the Bubble Tea program; tests replace it.
 	runConsole func(m tea.Model, opts ...tea.ProgramOption) error
+	// stopGrace bounds how long a provider may take to stop.
+	stopGrace time.Duration
 }
 
-func main() {
-	e := env{
+func main() { os.Exit(run(os.Args[1:], processEnv())) }
+
+// processEnv is the real process around the program.
+func processEnv() env {
+	return env{
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		signals: func(ctx context.Context) (context.Context, context.CancelFunc) {
 			return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -102,8 +107,8 @@ func main() {
 			_, err := tea.NewProgram(m, opts...).Run()
 			return err
 		},
+		stopGrace: stopGrace,
 	}
-	os.Exit(run(os.Args[1:], e))
 }
 
 // run parses args, runs the chosen command and returns the exit code.
@@ -232,62 +237,85 @@ func oneShot(e env, a callArg, p providers.Provider, done string, act func(conte
 }
 
 // streamJSON runs the provider without the console and writes each event as a
-// line of JSON until a signal arrives or the provider gives up.
+// line of JSON until a signal arrives, the reader goes away or the provider
+// gives up.
 func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	ctx, stop := e.signals(context.Background())
 	defer stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// A reader that goes away (`ringside --json | head`) must end the
+	// stream like a signal does, with the provider stopped properly. Left
+	// to itself, a write to a closed pipe on stdout kills the process with
+	// SIGPIPE; while SIGPIPE is being received, the write fails instead.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+
 	events := make(chan providers.Event, eventBuffer)
 	runErr := make(chan error, 1)
 	go func() { runErr <- p.Run(ctx, events) }()
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	write := func(ev providers.Event) error {
+	var broken bool // stdout is gone: nobody reads, stop
+	gone := func(err error) {
+		broken = true
+		log.Warn("json stream stopped", "err", err)
+		cancel()
+	}
+	write := func(ev providers.Event) {
+		if broken {
+			return
+		}
 		line, err := providers.MarshalEvent(p.Name(), ev)
 		if err != nil {
-			return fmt.Errorf("encode event: %w", err)
+			log.Error("encode event", "err", err)
+			return
 		}
 		out.Write(line)
-		return out.WriteByte('\n')
+		if err := out.WriteByte('\n'); err != nil {
+			gone(err)
+		}
 	}
 	// drain writes what is already queued, then flushes once: a burst costs
 	// one write system call, and a quiet stream is never held back.
-	drain := func() error {
+	drain := func() {
 		for {
 			select {
 			case ev := <-events:
-				if err := write(ev); err != nil {
-					return err
-				}
+				write(ev)
 			default:
-				return out.Flush()
+				if !broken {
+					if err := out.Flush(); err != nil {
+						gone(err)
+					}
+				}
+				return
 			}
 		}
 	}
+	done := ctx.Done()
+	var grace <-chan time.Time
 	for {
 		select {
 		case ev := <-events:
-			err := write(ev)
-			if err == nil {
-				err = drain()
-			}
-			if err != nil {
-				// stdout is gone (a closed pipe): nobody is reading, stop.
-				log.Warn("json stream stopped", "err", err)
-				cancel()
-				<-runErr
-				return exitOK
-			}
+			write(ev)
+			drain()
+		case <-done:
+			// Stopping. A second Ctrl+C now ends the program at once,
+			// and a provider that does not stop in time is given up on.
+			stop()
+			done, grace = nil, time.After(e.stopGrace)
+		case <-grace:
+			drain()
+			fmt.Fprintf(e.stderr, "ringside: %s: did not stop within %s\n", p.Name(), e.stopGrace)
+			return exitFailed
 		case err := <-runErr:
-			flushErr := drain()
+			drain()
 			if err != nil {
 				fmt.Fprintf(e.stderr, "ringside: %s: %v\n", p.Name(), err)
 				return exitFailed
-			}
-			if flushErr != nil {
-				log.Warn("json stream stopped", "err", flushErr)
 			}
 			return exitOK
 		}
@@ -329,8 +357,8 @@ func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
 	var provErr error
 	select {
 	case provErr = <-runErr:
-	case <-time.After(stopGrace):
-		provErr = fmt.Errorf("did not stop within %s", stopGrace)
+	case <-time.After(e.stopGrace):
+		provErr = fmt.Errorf("did not stop within %s", e.stopGrace)
 	}
 	code := exitOK
 	if uiErr != nil {

@@ -10,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,10 +30,12 @@ type testEnv struct {
 	vars           map[string]string
 	interrupt      context.CancelFunc
 	ctx            context.Context
+	stopOnce       sync.Once
+	stopped        chan struct{} // closed when the program stops catching signals
 }
 
 func newTestEnv(vars map[string]string) *testEnv {
-	te := &testEnv{vars: vars}
+	te := &testEnv{vars: vars, stopped: make(chan struct{})}
 	te.ctx, te.interrupt = context.WithCancel(context.Background())
 	return te
 }
@@ -49,11 +53,12 @@ func (te *testEnv) env() env {
 				case <-ctx.Done():
 				}
 			}()
-			return ctx, cancel
+			return ctx, func() { te.stopOnce.Do(func() { close(te.stopped) }); cancel() }
 		},
 		runConsole: func(tea.Model, ...tea.ProgramOption) error {
 			return errors.New("no terminal in tests")
 		},
+		stopGrace: 5 * time.Second,
 	}
 }
 
@@ -251,6 +256,106 @@ func TestJSONStreamClosedPipe(t *testing.T) {
 	if !p.cancelled() {
 		t.Fatal("the provider was not stopped")
 	}
+}
+
+// TestJSONStreamGivesUpOnAStuckProvider: once a signal has come, the stream
+// no longer catches them (a second Ctrl+C ends the program at once), and a
+// provider that does not stop within the grace time is reported, exit 1.
+func TestJSONStreamGivesUpOnAStuckProvider(t *testing.T) {
+	stream := func(grace time.Duration) (*testEnv, *stuckProvider, chan int) {
+		te := newTestEnv(nil)
+		e := te.env()
+		e.stopGrace = grace
+		p := &stuckProvider{release: make(chan struct{})}
+		done := make(chan int, 1)
+		go func() { done <- streamJSON(e, p, discardLog()) }()
+		te.interrupt()
+		return te, p, done
+	}
+
+	te, p, done := stream(time.Minute)
+	select {
+	case <-te.stopped:
+	case code := <-done:
+		t.Fatalf("the stream ended (exit %d) before its provider stopped", code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream still catches signals while its provider stops: a second Ctrl+C would be lost")
+	}
+	close(p.release)
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d once the provider stopped: %s", code, te.stderr.String())
+	}
+
+	te, p, done = stream(50 * time.Millisecond)
+	defer close(p.release)
+	select {
+	case code := <-done:
+		if code != exitFailed {
+			t.Fatalf("exit %d, want %d", code, exitFailed)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream waited for the stuck provider for ever")
+	}
+	if !strings.Contains(te.stderr.String(), "stuck: did not stop within 50ms") {
+		t.Errorf("stderr %q", te.stderr.String())
+	}
+}
+
+// stuckProvider's Run ignores its context until released.
+type stuckProvider struct {
+	scriptedProvider
+	release chan struct{}
+}
+
+func (p *stuckProvider) Name() string { return "stuck" }
+func (p *stuckProvider) Run(context.Context, providers.Sink) error {
+	<-p.release
+	return nil
+}
+
+// TestJSONStreamReaderGoesAway runs the program in a child process with its
+// stdout on a real pipe, reads a line and closes the pipe: the program must
+// stop the provider and exit 0, not be killed by SIGPIPE.
+func TestJSONStreamReaderGoesAway(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGPIPE")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), "RINGSIDE_HELPER_ARGS=--json --demo-seed 7 --demo-calls 50 --demo-rate 6000")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatalf("no first line: %v (%s)", err, stderr.String())
+	}
+	out.Close()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("the program ended with %v once its reader went away (want exit 0): %s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the program kept running with nobody reading")
+	}
+}
+
+// TestHelperProcess is the program itself, for tests that need a real
+// process (RINGSIDE_HELPER_ARGS holds its arguments).
+func TestHelperProcess(t *testing.T) {
+	args := os.Getenv("RINGSIDE_HELPER_ARGS")
+	if args == "" {
+		t.Skip("runs only as a child of another test")
+	}
+	os.Exit(run(strings.Fields(args), processEnv()))
 }
 
 // TestConsoleStopsProvider: when the console ends, the provider's Run is
