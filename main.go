@@ -353,6 +353,11 @@ func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
 	}
 	uiErr := e.runConsole(m, opts...)
 	cancel()
+	if errors.Is(uiErr, tea.ErrInterrupted) {
+		// SIGINT from outside the terminal (kill -INT, a supervisor):
+		// a request to stop like SIGTERM, which ends the program cleanly.
+		uiErr = nil
+	}
 
 	var provErr error
 	select {

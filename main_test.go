@@ -388,6 +388,13 @@ func TestConsoleStopsProvider(t *testing.T) {
 		t.Fatalf("NO_COLOR=yes must force the Ascii colour profile; got %d options", len(got))
 	}
 
+	// SIGINT from outside the terminal stops the console like SIGTERM.
+	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return tea.ErrInterrupted }
+	p = &scriptedProvider{waitForCancel: true}
+	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitOK || te.stderr.Len() != 0 {
+		t.Fatalf("interrupted console: exit %d, stderr %q", code, te.stderr.String())
+	}
+
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
 	p = &scriptedProvider{waitForCancel: true}
 	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitFailed {
