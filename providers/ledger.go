@@ -39,9 +39,10 @@ func NewLedger(provider string, keepEnded int) *Ledger {
 // Update applies change to the call id (a new call with only ID and Provider
 // set if the ledger has not seen it) and returns the resulting snapshot and
 // whether it changed. Changes to an ended call are dropped. A change that
-// would move the call to an earlier state keeps the later state (other fields
-// still apply). Each real change increases Version by one. change runs with
-// the ledger locked, so it must not call the ledger.
+// would move the call to an earlier state keeps the later state and its
+// capabilities (other fields still apply). Each real change increases
+// Version by one. change runs with the ledger locked, so it must not call
+// the ledger.
 func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -55,15 +56,14 @@ func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 	}
 	change(&next)
 	next.ID, next.Provider = id, l.provider
-	if known && next.State.Rank() < cur.State.Rank() {
-		next.State = cur.State
-	}
-	if !next.State.Valid() {
-		if known {
-			next.State = cur.State
-		} else {
-			next.State = StateRinging
-		}
+	switch {
+	case known && next.State.Rank() < cur.State.Rank():
+		// A late report of an earlier state, or of one the provider could
+		// not name: what it allows belongs to that state too (answer on a
+		// call that is already talking).
+		next.State, next.Caps = cur.State, cur.Caps
+	case !next.State.Valid():
+		next.State = StateRinging // a new call in a state nobody named
 	}
 	if known && equalCalls(*cur, next) {
 		return cur.Clone(), false

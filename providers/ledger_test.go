@@ -51,6 +51,21 @@ func TestLedgerLifecycle(t *testing.T) {
 	}
 }
 
+func TestLedgerLateStateKeepsCapabilities(t *testing.T) {
+	l := NewLedger("test", 0)
+	ring := func(c *Call) { c.State = StateRinging; c.Caps = Caps(ActionAnswer, ActionReject) }
+	l.Update("a", ring)
+	l.Update("a", func(c *Call) { c.State = StateActive; c.Caps = Caps(ActionHangup) })
+	c, changed := l.Update("a", func(c *Call) { ring(c); c.Region = "amer" })
+	if !changed || c.State != StateActive || c.Caps != Caps(ActionHangup) || !c.Can(ActionHangup) || c.Region != "amer" {
+		t.Fatalf("a late ringing report must leave an active call its state and hang-up, and still apply the rest: %+v", c)
+	}
+	c, _ = l.Update("a", func(c *Call) { c.State = StateHeld; c.Caps = 0 })
+	if c.State != StateHeld || c.Caps != 0 {
+		t.Fatalf("a change of the same rank applies its capabilities: %+v", c)
+	}
+}
+
 func TestLedgerUnknownStateKeepsOld(t *testing.T) {
 	l := NewLedger("test", 0)
 	c, _ := l.Update("n", func(c *Call) { c.State = "weird" })
