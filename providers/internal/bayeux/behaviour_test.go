@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,7 +178,12 @@ func TestSlowSubscriber(t *testing.T) {
 		if _, err := srv.Burst(calls, n); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1500 * time.Millisecond) // not reading: let it arrive
+		// Not reading until the client has had to drop some.
+		for deadline := time.Now().Add(20 * time.Second); !w.c.q.hasDropped(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("nothing dropped within 20 s while the consumer was not reading")
+			}
+		}
 		received, dropped, last := 0, 0, -1
 		for received+dropped < n {
 			ev := w.until(20*time.Second, "the rest of the burst", func(ev Event) bool {
@@ -365,21 +371,36 @@ func TestUnreadableMessage(t *testing.T) {
 }
 
 // TestSessionLostAtOnce: a server that loses every session as soon as it
-// is set up is not hammered with handshakes: they back off like failures.
+// is set up is not hammered with handshakes: they back off like failures,
+// one more step before each new session.
 func TestSessionLostAtOnce(t *testing.T) {
 	t.Parallel()
 	fake := newFakeBayeux(t)
 	fake.forgetful = true
-	c, err := Start(Config{URL: fake.URL(), Channels: []string{"/v2/me/calls"}})
+	const step = 200 * time.Millisecond
+	c, err := Start(Config{URL: fake.URL(), Channels: []string{"/v2/me/calls"}, BackoffIncrement: step})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close(context.Background())
 	w := &watcher{t: t, c: c, events: c.Events()}
 	w.ready()
-	time.Sleep(3500 * time.Millisecond)
-	c.Close(context.Background())
-	// Back-off 1 s, 2 s: three handshakes or four in 3.5 s, not hundreds.
-	if n := fake.count(chHandshake); n < 2 || n > 4 {
-		t.Fatalf("%d handshakes in 3.5 s", n)
+	var handshakes []time.Time
+	for deadline := time.Now().Add(20 * time.Second); len(handshakes) < 4; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handshakes within 20 s; the lost sessions should be renewed", len(handshakes))
+		}
+		handshakes = handshakes[:0]
+		for _, r := range fake.requests() {
+			if slices.Contains(r.channels, chHandshake) {
+				handshakes = append(handshakes, r.at)
+			}
+		}
+	}
+	// Waits only ever run long, so these lower bounds hold on any machine.
+	for i := 1; i < 4; i++ {
+		if gap := handshakes[i].Sub(handshakes[i-1]); gap < time.Duration(i)*step {
+			t.Errorf("handshake %d came %s after the one before, want a back-off of at least %s", i+1, gap, time.Duration(i)*step)
+		}
 	}
 }

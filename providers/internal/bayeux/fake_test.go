@@ -27,6 +27,7 @@ type fakeBayeux struct {
 }
 
 type fakeRequest struct {
+	at       time.Time // when it arrived
 	header   http.Header
 	channels []string
 	exts     []string
@@ -61,13 +62,14 @@ func (f *fakeBayeux) requests() []fakeRequest {
 }
 
 func (f *fakeBayeux) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	var msgs []map[string]json.RawMessage
 	if err := json.Unmarshal(body, &msgs); err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	req := fakeRequest{header: r.Header.Clone()}
+	req := fakeRequest{at: at, header: r.Header.Clone()}
 	var out []string
 	for _, m := range msgs {
 		var ch, id, sub string

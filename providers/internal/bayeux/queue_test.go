@@ -148,3 +148,15 @@ func TestQueueKeepsUp(t *testing.T) {
 		t.Fatalf("received %d", n)
 	}
 }
+
+// hasDropped says whether a drop marker waits in the queue.
+func (q *queue) hasDropped() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, ev := range q.items[q.head:] {
+		if ev.Kind == KindResync && ev.Dropped > 0 {
+			return true
+		}
+	}
+	return false
+}
