@@ -121,10 +121,18 @@ func newSim(name string, seed int64, rate float64, window time.Duration, start t
 	return s
 }
 
+// longestGap caps the gap between arrivals. A tiny rate draws gaps of
+// centuries, beyond what a Duration holds; converted unchecked they would
+// wrap round to nothing and calls would pour in.
+const longestGap = 100 * 365 * 24 * time.Hour
+
 // interArrival draws the gap to the next call of a Poisson process.
 func (s *sim) interArrival() time.Duration {
-	gap := s.arrivals.ExpFloat64() * 60 / s.rate
-	return max(time.Duration(gap*float64(time.Second)).Round(time.Millisecond), time.Millisecond)
+	gap := s.arrivals.ExpFloat64() * 60 / s.rate * float64(time.Second)
+	if gap >= float64(longestGap) {
+		return longestGap
+	}
+	return max(time.Duration(gap).Round(time.Millisecond), time.Millisecond)
 }
 
 func (s *sim) push(at time.Time, kind eventKind, c *simCall) {

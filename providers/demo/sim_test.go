@@ -589,6 +589,18 @@ func TestArrivalRate(t *testing.T) {
 	}
 }
 
+func TestTinyRateBringsNoFlood(t *testing.T) {
+	for _, rate := range []float64{1e-12, 1e-300} {
+		s := newSim(Name, 1, rate, window, t0, 0)
+		if evs := play(s, t0.Add(time.Hour), 10*time.Second); len(evs) != 0 {
+			t.Fatalf("%g calls a minute gave %d events in an hour", rate, len(evs))
+		}
+		if at, ok := s.next(); !ok || !at.After(t0.Add(time.Hour)) {
+			t.Fatalf("%g calls a minute: next arrival at %v (ok %v)", rate, at, ok)
+		}
+	}
+}
+
 func TestLongPauseSkipsUnseenArrivals(t *testing.T) {
 	s := newSim(Name, 4, 60, window, t0, 0)
 	s.advance(t0.Add(3 * time.Hour))
