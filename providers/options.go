@@ -18,7 +18,8 @@ type Options struct {
 	Log *slog.Logger
 	// AnswerWindow is the time a ringing call has to be answered.
 	AnswerWindow time.Duration
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. Providers call it from several
+	// goroutines at once, so a clock of one's own must be safe for that.
 	Now func() time.Time
 	// Getenv reads secrets from the environment; nil means os.Getenv.
 	Getenv func(string) string
