@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/color"
 	"strings"
 	"sync"
@@ -201,6 +202,16 @@ func ringing(id, from string, arrived time.Time) providers.Call {
 		Caps:    providers.Caps(providers.ActionAnswer, providers.ActionReject),
 		Version: 1,
 	}
+}
+
+// ringingCalls returns n ringing calls c0, c1, … from "Caller 0", "Caller 1",
+// …, the first arrived firstAgo before t0 and each next one a second later.
+func ringingCalls(n int, firstAgo time.Duration) []providers.Call {
+	calls := make([]providers.Call, n)
+	for i := range calls {
+		calls[i] = ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i)*time.Second-firstAgo))
+	}
+	return calls
 }
 
 // next returns c changed by fn with the next version.

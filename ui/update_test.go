@@ -20,10 +20,7 @@ import (
 // it never move it to another call, and it keeps its screen line.
 func TestSelectionFollowsTheCall(t *testing.T) {
 	hs := newHarness(t, 100, 30)
-	var calls []providers.Call
-	for i := range 5 {
-		calls = append(calls, ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i-10)*time.Second)))
-	}
+	calls := ringingCalls(5, 10*time.Second)
 	hs.events(calls...)
 	hs.key("j")
 	hs.key("j")
@@ -149,10 +146,7 @@ func TestSelectionMovesToNeighbourWhenCallEnds(t *testing.T) {
 func TestNeighbourIsTheCallThatFollowed(t *testing.T) {
 	setup := func(t *testing.T) (*harness, []providers.Call) {
 		hs := newHarness(t, 100, 30)
-		var calls []providers.Call
-		for i := range 10 {
-			calls = append(calls, ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i-14)*time.Second)))
-		}
+		calls := ringingCalls(10, 14*time.Second)
 		for _, i := range []int{1, 3, 7, 8} {
 			calls[i].From.Name += " sales"
 		}
@@ -189,10 +183,7 @@ func TestNeighbourIsTheCallThatFollowed(t *testing.T) {
 // selection stays with its call like the live tab's.
 func TestHistoryOpensOnTheNewest(t *testing.T) {
 	hs := newHarness(t, 100, 30)
-	var calls []providers.Call
-	for i := range 4 {
-		calls = append(calls, ringing(fmt.Sprintf("c%d", i), fmt.Sprintf("Caller %d", i), t0.Add(time.Duration(i-14)*time.Second)))
-	}
+	calls := ringingCalls(4, 14*time.Second)
 	hs.events(calls...)
 	for i := range 3 {
 		hs.clk.advance(time.Second)
