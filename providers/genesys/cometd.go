@@ -109,10 +109,11 @@ func (f *cometdFeed) run(ctx context.Context, out chan<- notice) error {
 	}
 }
 
-// stopReason is why the CometD client stopped, in words.
+// stopReason is why the CometD client stopped, in words. The client's
+// Reason is usually its Err's own text; it is said once.
 func stopReason(ev bayeux.Event) error {
 	switch {
-	case ev.Err != nil && ev.Reason != "":
+	case ev.Err != nil && ev.Reason != "" && ev.Reason != ev.Err.Error():
 		return fmt.Errorf("%s: %w", ev.Reason, ev.Err)
 	case ev.Err != nil:
 		return ev.Err
