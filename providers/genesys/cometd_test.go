@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,10 +40,7 @@ func startLive(t *testing.T, kind bayeuxtest.Kind, proxied bool, cfg Config, cal
 	bx := bayeuxtest.Start(t, kind, bayeuxOptions)
 	opts := gwstest.Options{}
 	if proxied {
-		target, _ := url.Parse(bx.URL())
-		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-		proxy.FlushInterval = -1
-		opts.Notifications = proxy
+		opts.Notifications = bx.Proxy()
 	} else {
 		cfg.CometdURL = bx.URL()
 	}

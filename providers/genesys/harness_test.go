@@ -73,6 +73,27 @@ func (f *fakeFeed) send(n notice) bool {
 	}
 }
 
+// settle waits until the provider's loop has taken every notice sent so
+// far. The loop handles one notice at a time, so once none waits, the last
+// one is handled before anything else the loop hears (a call list read, for
+// one).
+func (f *fakeFeed) settle(t *testing.T) {
+	deadline := time.Now().Add(testWait)
+	for {
+		f.mu.Lock()
+		out := f.out
+		f.mu.Unlock()
+		if len(out) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the provider did not take the %d notices waiting for it within %s", len(out), testWait)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // publish is the fake GWS's notification hook.
 func (f *fakeFeed) publish(channel string, data []byte) error {
 	if !f.send(notice{kind: noticeMessage, channel: channel, data: json.RawMessage(data)}) {

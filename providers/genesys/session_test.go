@@ -83,7 +83,7 @@ func TestNotificationsDuringTheSnapshotAreNotLost(t *testing.T) {
 				"call": map[string]any{"id": "D", "state": "Established", "capabilities": []string{"Hangup"}}})
 			must(t, h.gws.PublishRaw(gwstest.ChannelCalls, stale))
 			// The messages must reach the loop while the list is held.
-			time.Sleep(50 * time.Millisecond)
+			h.feed.settle(t)
 		})
 	})
 	h.resync()
