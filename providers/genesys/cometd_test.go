@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -268,5 +269,83 @@ func TestLiveLogoutAfterCometDDisconnect(t *testing.T) {
 	}
 	if n := disconnectsAtLogout.Load(); n < 1 {
 		t.Errorf("the CometD disconnect must precede EndContactCenterSession (disconnects then: %d)", n)
+	}
+}
+
+func TestLiveDroppedConnectionRereadsBeforeLive(t *testing.T) {
+	// Connections cut, session kept: what the server was sending may be
+	// lost, so the calls are read again, and the header must not show the
+	// old view as live in between.
+	l := startLive(t, bayeuxtest.CometD, false, Config{}, gwstest.ActiveCall("A", "5005"))
+	l.waitState("A", providers.StateActive)
+	lists := countLists(l.gws)
+	l.mu.Lock()
+	mark := len(l.events)
+	l.mu.Unlock()
+	if _, err := l.bayeux.DropConnections(); err != nil {
+		t.Fatal(err)
+	}
+	l.waitFor("the calls read again and live", func() bool {
+		return countLists(l.gws) > lists && l.status.Link == providers.LinkLive
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var seen []string
+	down, reread := false, false
+	for _, ev := range l.events[mark:] {
+		if ev.Status == nil {
+			continue
+		}
+		st := *ev.Status
+		seen = append(seen, string(st.Link)+": "+st.Detail)
+		switch {
+		case st.Link == providers.LinkReconnecting:
+			down = true
+			reread = reread || strings.Contains(st.Detail, "reading the calls")
+		case st.Link == providers.LinkLive && down && !reread:
+			t.Fatalf("live again before the calls were read again: %q", seen)
+		}
+	}
+	if !down {
+		t.Fatalf("the cut connection was never reported: %q", seen)
+	}
+}
+
+func TestLivePasswordNeverLogged(t *testing.T) {
+	bx := bayeuxtest.Start(t, bayeuxtest.CometD, bayeuxOptions)
+	gws, srv := newGWS(t, gwstest.Options{Notifications: bx.Proxy()})
+	gws.Put(gwstest.QueueCall("Q1", "5125", "9000"))
+	gws.SetPublish(func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) })
+	h := newHarness(t, gws, srv)
+	h.p = newTestProvider(t, srv.URL, Config{Login: true})
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	h.p.opts.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("provider", Name)
+	h.p.rest = newRESTClient(h.p.s, h.p.opts.Log)
+	h.run()
+	h.waitStatus("logged in and live", func(s providers.Status) bool { return s.Link == providers.LinkLive && s.Agent == "Not Ready" })
+	// Every path that logs: a refused CSRF token, an operation, a cut
+	// connection, the logout.
+	gws.RotateCSRF()
+	if err := h.p.Reject(context.Background(), "Q1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bx.DropConnections(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitStatus("reconnecting", func(s providers.Status) bool { return s.Link == providers.LinkReconnecting })
+	h.waitStatus("live again", func(s providers.Status) bool { return s.Link == providers.LinkLive })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	text := logs.w.String()
+	if !strings.Contains(text, "CSRF") || !strings.Contains(text, "logged out") {
+		t.Fatalf("the log misses what happened:\n%s", text)
+	}
+	for _, secret := range []string{testPassword, basicToken(testUser, testPassword)} {
+		if strings.Contains(text, secret) {
+			t.Fatalf("the log holds the password (%q):\n%s", secret, text)
+		}
 	}
 }
