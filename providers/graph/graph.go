@@ -169,6 +169,22 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	p.run.Store(&runState{ctx: runCtx, sink: sink, addr: addr})
 	defer p.run.Store(nil)
 
+	var wg sync.WaitGroup
+	wg.Go(func() { p.work(runCtx, sink, queue) })
+	keysTried := make(chan struct{})
+	if p.auth != nil {
+		wg.Go(func() { p.loadKeys(runCtx, sink, keysTried) })
+	} else {
+		close(keysTried)
+	}
+	// Requests are served once the first attempt to load the signing keys
+	// is over. Notifications arriving meanwhile wait in the listen queue
+	// instead of being refused for want of keys: Graph does not send them
+	// again. If the attempt failed, they are refused until a retry succeeds.
+	select {
+	case <-keysTried:
+	case <-ctx.Done():
+	}
 	srv := p.server(runCtx, queue)
 	served := make(chan error, 1)
 	go func() {
@@ -178,12 +194,6 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 			served <- srv.Serve(ln)
 		}
 	}()
-
-	var wg sync.WaitGroup
-	wg.Go(func() { p.work(runCtx, sink, queue) })
-	if p.auth != nil {
-		wg.Go(func() { p.loadKeys(runCtx, sink) })
-	}
 
 	scheme := "http"
 	if p.set.tls != nil {
@@ -244,8 +254,16 @@ func (p *Provider) setStatus(ctx context.Context, sink providers.Sink, change fu
 
 // loadKeys fetches the platform's signing keys, retrying with growing pauses
 // while it cannot; until then every notification is refused with 401 and
-// the header says why.
-func (p *Provider) loadKeys(ctx context.Context, sink providers.Sink) {
+// the header says why. It closes tried when its first attempt is over.
+func (p *Provider) loadKeys(ctx context.Context, sink providers.Sink, tried chan<- struct{}) {
+	first := true
+	firstOver := func() {
+		if first {
+			first = false
+			close(tried)
+		}
+	}
+	defer firstOver()
 	wait := time.Second
 	warned := false
 	for {
@@ -264,6 +282,7 @@ func (p *Provider) loadKeys(ctx context.Context, sink providers.Sink) {
 		warned = true
 		msg := "Cannot load Microsoft's signing keys (" + err.Error() + "); notifications are refused until they load."
 		p.setStatus(ctx, sink, func(s *providers.Status) { s.Warning = msg })
+		firstOver()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -10,14 +10,17 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,6 +286,63 @@ func TestKeysUnavailable(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("no warning about the missing keys")
+		}
+	}
+}
+
+// TestNotificationsWaitForTheKeysAtStart: a notification that arrives while
+// the signing keys are first being loaded is processed once they are, not
+// refused for want of them (Graph would not send it again).
+func TestNotificationsWaitForTheKeysAtStart(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	asked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == graphtest.OpenIDConfigPath {
+			once.Do(func() { close(asked) })
+			<-release
+		}
+		srv.Fake.Handler().ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: srv.Options.ClientID,
+		OpenIDConfig: slow.URL + graphtest.OpenIDConfigPath}, providers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan providers.Event, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	<-asked // the keys are loading
+	poster := &graphtest.Poster{URL: "http://" + p.Addr() + "/api/calls", Signer: srv.Signer, Audience: srv.Options.ClientID}
+	replies := make(chan string, 1)
+	go func() {
+		rep, err := poster.Post(ctx, graphtest.Notification("seed000-incoming.json"))
+		replies <- fmt.Sprint(rep.Status, " ", rep.Body, err)
+	}()
+	select {
+	case rep := <-replies:
+		close(release)
+		t.Fatalf("answered before the keys were loaded: %s", rep)
+	case <-time.After(100 * time.Millisecond): // time for the post to be refused, were it to be
+	}
+	close(release)
+	if rep := <-replies; rep != "202 <nil>" {
+		t.Fatalf("reply %q, want 202", rep)
+	}
+	for ev := range events {
+		if ev.Call != nil {
+			if ev.Call.ID != graphtest.SeedCallIDOld {
+				t.Fatalf("%+v", ev.Call)
+			}
+			break
 		}
 	}
 }
