@@ -27,6 +27,18 @@ go build -o "$work/ringside" .
 go build -o "$work/fakegraph" ./providers/graph/graphtest/cmd/fakegraph
 
 export RINGSIDE_GRAPH_CLIENT_SECRET=not-a-real-secret
+
+# wait_for_fake returns once the fake accepts connections: ringside loads the
+# signing keys from it at start, and serves notifications only after that.
+wait_for_fake() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/${fake_addr%:*}/${fake_addr##*:}") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "the fake Graph never came up on $fake_addr" >&2
+  cat "$work/fake.log" >&2
+  exit 1
+}
 ringside_args=(--provider graph
   --graph-listen "$webhook_addr" --graph-client-id "$client_id" --graph-tenant "$tenant"
   --graph-api-base "http://$fake_addr/v1.0"
@@ -41,6 +53,7 @@ json)
     -scenario seeds -pause 300ms -stay=false >"$work/fake.log" 2>&1 &
   fake=$!
   pids+=("$fake")
+  wait_for_fake
   "$work/ringside" "${ringside_args[@]}" --json >"$work/stream.jsonl" 2>"$work/ringside.log" &
   pids+=("$!")
   wait "$fake"
@@ -51,12 +64,13 @@ json)
   cat "$work/fake.log"
   ;;
 tmux)
-  tmux new-session -d -s ringside-e2e -x 160 -y 40 \
-    "RINGSIDE_GRAPH_CLIENT_SECRET=$RINGSIDE_GRAPH_CLIENT_SECRET $work/ringside ${ringside_args[*]} 2>$work/ringside.log"
   "$work/fakegraph" -listen "$fake_addr" -webhook "http://$webhook_addr/api/calls" \
     -client-id "$client_id" -tenant "$tenant" -client-secret "$RINGSIDE_GRAPH_CLIENT_SECRET" \
     -scenario ring -pause 300ms >"$work/fake.log" 2>&1 &
   pids+=("$!")
+  wait_for_fake
+  tmux new-session -d -s ringside-e2e -x 160 -y 40 \
+    "RINGSIDE_GRAPH_CLIENT_SECRET=$RINGSIDE_GRAPH_CLIENT_SECRET $work/ringside ${ringside_args[*]} 2>$work/ringside.log"
   # Wait for the four calls, then reject the selected (first) one as busy.
   for _ in $(seq 50); do
     grep -q 'scenario posted' "$work/fake.log" 2>/dev/null && break

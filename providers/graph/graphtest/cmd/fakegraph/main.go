@@ -106,9 +106,6 @@ run ringside against it with:
 		if err != nil {
 			return err
 		}
-		// The webhook may be up before ringside has loaded the signing keys
-		// from us; give it a moment so the first notification is not a 401.
-		time.Sleep(500 * time.Millisecond)
 		ids, err := driver.Play(ctx, *scenario, *pause)
 		log.Info("scenario posted", "scenario", *scenario, "calls", strings.Join(ids, " "), "err", err)
 		if err != nil && !errors.Is(err, context.Canceled) && !*stay {
