@@ -14,9 +14,10 @@
 // --genesys-cometd-url), subscribed to /v2/me/calls and /v2/me/devices. The
 // CometD client (providers/internal/bayeux) re-handshakes and re-subscribes
 // by itself; every time it has a new session, or has had to drop messages,
-// the call list is read again with GET /api/v2/me/calls?fields=*. Call
-// messages that arrive while the list is on its way are held and applied
-// after it, in order, so they win over the (older) list; calls absent from
+// the call list is read again with GET /api/v2/me/calls?fields=* (and the
+// devices with GET /api/v2/me/devices?fields=*). Call and device messages
+// that arrive while the lists are on their way are held and applied after
+// them, in order, so they win over the (older) lists; calls absent from
 // the list end, unless a held message mentions them, in which case they are
 // read once more by id. The header shows the connection as live only once
 // the list has been read.

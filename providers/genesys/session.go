@@ -48,7 +48,7 @@ type session struct {
 	jobs          context.Context // background reads; cancelled at quit
 	feedLink      providers.Link
 	feedDetail    string
-	syncing       bool  // a call list read is under way; call messages are held
+	syncing       bool  // a list read is under way; call and device messages are held
 	everSynced    bool  // the call list has been read at least once
 	syncGen       int   // which read is current
 	syncErr       error // why the last read failed
@@ -66,9 +66,11 @@ type session struct {
 	sentAny       bool
 }
 
-// held is a call message or re-read held while the call list is read.
+// held is a call or device message, or a re-read, held while the lists
+// are read.
 type held struct {
 	note   *callNote
+	device *deviceNote
 	reread *rereadResult
 }
 
@@ -289,12 +291,17 @@ func (s *session) handleNotice(n notice) {
 				s.applyNote(note.Call)
 			}
 		case note.Device != nil:
-			s.applyDevices(note.Device.Devices, false)
+			// The device list on its way may be older than this message.
+			if s.syncing {
+				s.hold(held{device: note.Device})
+			} else {
+				s.applyDevices(note.Device.Devices, false)
+			}
 		}
 	}
 }
 
-// hold keeps a call message (or re-read) until the call list has been read.
+// hold keeps a message (or re-read) until the lists have been read.
 func (s *session) hold(h held) {
 	s.buffered = append(s.buffered, h)
 	if len(s.buffered) <= maxBuffered {
@@ -313,9 +320,9 @@ func (s *session) hold(h held) {
 	s.startSync()
 }
 
-// startSync reads the call list (and, the first time, logs the agent in).
-// Call messages are held until it is applied; a newer read supersedes an
-// older one still under way.
+// startSync reads the call and device lists (and, the first time, logs the
+// agent in). Call and device messages are held until they are applied; a
+// newer read supersedes an older one still under way.
 func (s *session) startSync() {
 	if s.retry != nil {
 		s.retry.Stop()
@@ -451,6 +458,8 @@ func (s *session) applySnapshot(snap snapshot) {
 		switch {
 		case h.note != nil:
 			s.applyNote(h.note)
+		case h.device != nil:
+			s.applyDevices(h.device.Devices, false)
 		case h.reread != nil:
 			s.applyReread(*h.reread)
 		}

@@ -70,7 +70,10 @@ func TestNotificationsDuringTheSnapshotAreNotLost(t *testing.T) {
 	// arrives while the list is on its way.
 	h.gws.Remove("D")
 	var once sync.Once
-	h.gws.SetListGate(func() {
+	h.gws.SetListGate(func(list string) {
+		if list != gwstest.ListCalls {
+			return
+		}
 		once.Do(func() {
 			h.gws.SetListGate(nil)
 			must(t, h.gws.Change("A", func(c *gwstest.Call) {
@@ -225,6 +228,46 @@ func TestAgentStateFromDevices(t *testing.T) {
 	st = h.waitStatus("not ready", func(s providers.Status) bool { return s.Agent == "Not Ready" })
 	if st.Link != providers.LinkLive {
 		t.Errorf("agent changes keep the link: %+v", st)
+	}
+}
+
+func TestAgentStateChangeDuringTheSnapshotIsNotLost(t *testing.T) {
+	h := startHarness(t, Config{})
+	h.waitStatus("logged out", func(s providers.Status) bool { return s.Agent == "Logged Out" })
+	// The agent turns Ready while the device list (read just before) is on
+	// its way: the list is older than the message and must not undo it.
+	var once sync.Once
+	h.gws.SetListGate(func(list string) {
+		if list != gwstest.ListDevices {
+			return
+		}
+		once.Do(func() {
+			h.gws.SetListGate(nil)
+			must(t, h.gws.SetAgentState("Ready", "Ready", false))
+			h.feed.settle(t)
+		})
+	})
+	h.mu.Lock()
+	mark := len(h.events)
+	h.mu.Unlock()
+	h.resync()
+	var st providers.Status
+	h.waitFor("live again after reading the lists", func() bool {
+		down := false
+		for _, ev := range h.events[mark:] {
+			switch {
+			case ev.Status == nil:
+			case ev.Status.Link != providers.LinkLive:
+				down = true
+			case down:
+				st = *ev.Status
+				return true
+			}
+		}
+		return false
+	})
+	if st.Agent != "Ready" {
+		t.Fatalf("after the lists the agent shows as %q, want Ready (the newer message)", st.Agent)
 	}
 }
 

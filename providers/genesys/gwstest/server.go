@@ -120,7 +120,7 @@ type Server struct {
 	logins    []Login
 	logouts   int
 	userState agentState
-	listGate  func()
+	listGate  func(list string)
 	publishMu sync.Mutex // keeps notifications in the order of the changes
 }
 
@@ -454,16 +454,23 @@ func (s *Server) getCalls(w http.ResponseWriter, r *http.Request) {
 	list, gate := s.callListLocked(), s.listGate
 	s.mu.Unlock()
 	if gate != nil {
-		gate()
+		gate(ListCalls)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "calls": list})
 }
 
-// SetListGate sets a function GET /api/v2/me/calls calls after it has read
-// the calls and before it replies, so a test can change calls (and publish
-// the changes) while a call list is on its way: the reply is then older
-// than the notifications. Nil removes the gate.
-func (s *Server) SetListGate(gate func()) {
+// Lists a list gate is called for.
+const (
+	ListCalls   = "calls"   // GET /api/v2/me/calls?fields=*
+	ListDevices = "devices" // GET /api/v2/me/devices?fields=*
+)
+
+// SetListGate sets a function the full call and device lists call (with
+// ListCalls or ListDevices) after they have read the state and before they
+// reply, so a test can change calls or the agent's state (and publish the
+// changes) while a list is on its way: the reply is then older than the
+// notifications. Nil removes the gate.
+func (s *Server) SetListGate(gate func(list string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.listGate = gate
@@ -482,12 +489,18 @@ func (s *Server) getCall(w http.ResponseWriter, id string) {
 
 func (s *Server) getDevices(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if r.URL.Query().Get("fields") == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "uris": []string{s.opts.BaseURL + "/api/v2/devices/" + s.opts.DeviceID}})
+		uri := s.opts.BaseURL + "/api/v2/devices/" + s.opts.DeviceID
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "uris": []string{uri}})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "devices": []any{s.deviceLocked()}})
+	device, gate := s.deviceLocked(), s.listGate
+	s.mu.Unlock()
+	if gate != nil {
+		gate(ListDevices)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "devices": []any{device}})
 }
 
 // operate carries out a call operation.
