@@ -379,6 +379,12 @@ func (s *session) handleSync(r syncResult) error {
 			s.log.Info("agent logged in", "place", s.p.s.place)
 		case permanent(r.loginErr):
 			return r.loginErr
+		case r.gen != s.syncGen:
+			// The newer read that superseded this one does not log in
+			// (this one was under way): read again, logging in.
+			s.log.Warn("agent login failed; trying again", "error", r.loginErr)
+			s.startSync()
+			return nil
 		}
 	}
 	if r.gen != s.syncGen {

@@ -1,10 +1,13 @@
 package genesys
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -268,6 +271,49 @@ func TestAgentStateChangeDuringTheSnapshotIsNotLost(t *testing.T) {
 	})
 	if st.Agent != "Ready" {
 		t.Fatalf("after the lists the agent shows as %q, want Ready (the newer message)", st.Agent)
+	}
+}
+
+func TestLoginFailingWhileANewerReadGoesIsRetried(t *testing.T) {
+	// The first login is slow and then fails (GWS briefly unwell) while a
+	// resync has started a newer read of the lists: the login is tried again
+	// rather than forgotten with the read it rode on.
+	gws := gwstest.New(gwstest.Options{User: testUser, Password: testPassword})
+	loginArrived, loginFail := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	first.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v2/me" {
+			body, _ := io.ReadAll(r.Body)
+			if strings.Contains(string(body), "StartContactCenterSession") && first.CompareAndSwap(true, false) {
+				close(loginArrived)
+				<-loginFail
+				http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		gws.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	gws.SetBaseURL(srv.URL)
+	h := newHarness(t, gws, srv)
+	h.feed = newFakeFeed()
+	gws.SetPublish(h.feed.publish)
+	h.p = newTestProvider(t, srv.URL, Config{Login: true})
+	h.p.newFeed = func() feed { return h.feed }
+	h.run()
+	select {
+	case <-loginArrived:
+	case <-time.After(testWait):
+		t.Fatal("no login")
+	}
+	h.resync()
+	h.waitStatus("live on the newer read", func(s providers.Status) bool { return s.Link == providers.LinkLive })
+	close(loginFail)
+	h.waitStatus("logged in after all", func(s providers.Status) bool { return s.Agent == "Not Ready" })
+	if logins, _ := gws.Logins(); len(logins) != 1 {
+		t.Fatalf("logins: %+v", logins)
 	}
 }
 
