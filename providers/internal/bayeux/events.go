@@ -147,6 +147,7 @@ type queue struct {
 	messages int  // how many of them are KindMessage
 	finished bool // no event will be added: the pump ends once the queue is empty
 	dropMark int  // index+1 in items of the drop marker still open for counting, 0 if none
+	dropped  int  // messages dropped since the start (tests watch it)
 }
 
 func newQueue(limit int) *queue {
@@ -195,6 +196,7 @@ func (q *queue) drop() {
 		q.dropMark = len(q.items)
 	}
 	q.items[q.dropMark-1].Dropped++
+	q.dropped++
 }
 
 // add queues an event other than a data message. It is never dropped.

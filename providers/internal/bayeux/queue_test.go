@@ -149,14 +149,9 @@ func TestQueueKeepsUp(t *testing.T) {
 	}
 }
 
-// hasDropped says whether a drop marker waits in the queue.
+// hasDropped says whether the queue has dropped a message.
 func (q *queue) hasDropped() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, ev := range q.items[q.head:] {
-		if ev.Kind == KindResync && ev.Dropped > 0 {
-			return true
-		}
-	}
-	return false
+	return q.dropped > 0
 }
