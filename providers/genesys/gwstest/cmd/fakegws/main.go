@@ -23,8 +23,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -113,16 +111,9 @@ func serve(ctx context.Context, o options, out io.Writer, ready func(base string
 			log.Printf("fakegws: %v", err)
 		}
 	}()
-	target, err := url.Parse(bx.URL())
-	if err != nil {
-		return err
-	}
-	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	proxy.FlushInterval = -1 // long polls pass at once
-
 	gws := gwstest.New(gwstest.Options{
 		User: o.user, Password: o.password, FirstName: "Demo", LastName: "Agent",
-		NoCSRF: o.noCSRF, Notifications: proxy,
+		NoCSRF: o.noCSRF, Notifications: bx.Proxy(),
 		Publish: func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) },
 	})
 	base := "http://" + l.Addr().String()
