@@ -121,16 +121,26 @@ func readPasswordFile(path string) (string, error) {
 func parseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL: %w", raw, err)
+		// The parser's error quotes the whole URL, credentials included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("not a URL: %w", err)
+	}
+	// Credentials first: no later message may show them.
+	if u.User != nil {
+		return nil, fmt.Errorf("%q must not carry credentials; use --genesys-user and %s", u.Redacted(), PasswordEnv)
+	}
+	if u.Opaque != "" {
+		// "user:password@host" reads as scheme "user": show none of it.
+		return nil, errors.New("must start with https:// or http://, e.g. https://gws.example.com")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("%q must start with https:// or http://", raw)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("%q has no host", raw)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("%q must not carry credentials; use --genesys-user and %s", u.Redacted(), PasswordEnv)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q must not have a query or fragment", raw)
