@@ -95,9 +95,11 @@ check)
 	console=$!
 	trap 'kill "$console" 2>/dev/null; rm -f "$out"' EXIT
 	# expect SECONDS FILTER WHAT: wait until a line of the stream matches.
+	# One boolean over all lines: jq -e on select() alone judges only the
+	# last line (and passes on an empty stream).
 	expect() {
 		for _ in $(seq 1 $(($1 * 5))); do
-			jq -e --arg id "${id:-}" "select($2)" "$out" >/dev/null 2>&1 && return 0
+			jq -en --arg id "${id:-}" "any(inputs; $2)" "$out" >/dev/null 2>&1 && return 0
 			sleep 0.2
 		done
 		echo "FAIL: $3"
