@@ -345,6 +345,7 @@ func TestHooks(t *testing.T) {
 			t.Errorf("no %s seen (saw %v)", ch, channels)
 		}
 	}
+	fake.checkProtocol(t)
 }
 
 // TestUnreadableMessage: a message of the wrong shape among good ones is
@@ -397,6 +398,7 @@ func TestSessionLostAtOnce(t *testing.T) {
 			}
 		}
 	}
+	fake.checkProtocol(t)
 	// Waits only ever run long, so these lower bounds hold on any machine.
 	for i := 1; i < 4; i++ {
 		if gap := handshakes[i].Sub(handshakes[i-1]); gap < time.Duration(i)*step {

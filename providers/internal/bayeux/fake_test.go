@@ -21,9 +21,11 @@ type fakeBayeux struct {
 	// server that loses sessions at once would.
 	forgetful bool
 
-	mu   sync.Mutex
-	seen []fakeRequest
-	sent bool
+	mu       sync.Mutex
+	seen     []fakeRequest
+	sent     bool
+	polling  int // connects in flight now
+	maxPolls int // the most connects ever in flight at once
 }
 
 type fakeRequest struct {
@@ -55,6 +57,24 @@ func (f *fakeBayeux) count(channel string) int {
 	return n
 }
 
+// checkProtocol fails t unless every handshake and connect travelled alone
+// in its request and no two connects were ever outstanding at once.
+func (f *fakeBayeux) checkProtocol(t *testing.T) {
+	t.Helper()
+	for _, r := range f.requests() {
+		for _, ch := range r.channels {
+			if (ch == chHandshake || ch == chConnect) && len(r.channels) != 1 {
+				t.Errorf("%s not alone in its request: %v", ch, r.channels)
+			}
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.maxPolls != 1 {
+		t.Errorf("%d connects outstanding at once, want exactly one", f.maxPolls)
+	}
+}
+
 func (f *fakeBayeux) requests() []fakeRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -70,6 +90,19 @@ func (f *fakeBayeux) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := fakeRequest{at: at, header: r.Header.Clone()}
+	for _, m := range msgs {
+		if string(m["channel"]) == `"`+chConnect+`"` {
+			f.mu.Lock()
+			f.polling++
+			f.maxPolls = max(f.maxPolls, f.polling)
+			f.mu.Unlock()
+			defer func() {
+				f.mu.Lock()
+				f.polling--
+				f.mu.Unlock()
+			}()
+		}
+	}
 	var out []string
 	for _, m := range msgs {
 		var ch, id, sub string
