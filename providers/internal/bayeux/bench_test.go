@@ -17,7 +17,7 @@ const burstSize = 20000
 // 20,000-message burst on cometd-nodejs-server (long-polling), by this
 // client and, in the same run against the same server, by the official
 // CometD JavaScript client (cometd + cometd-nodejs-client, run by
-// bayeuxtest/server/bench.mjs). Rounds alternate between the two clients
+// bayeuxtest/testdata/server/bench.mjs). Rounds alternate between the two clients
 // so that a busy machine weighs on both alike. Each is timed from the
 // burst request until its last message arrived; each round of the JS
 // client runs in a fresh Node process after one warm-up burst. The two

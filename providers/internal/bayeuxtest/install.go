@@ -20,9 +20,9 @@ const npmInstallTimeout = 5 * time.Minute
 func ServerDir() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		return "server"
+		return filepath.Join("testdata", "server")
 	}
-	return filepath.Join(filepath.Dir(file), "server")
+	return filepath.Join(filepath.Dir(file), "testdata", "server")
 }
 
 // nodeTools finds node and npm, or explains what is missing. The tests that

@@ -19,7 +19,7 @@ type JSResult struct {
 	Rounds   []float64 `json:"rounds"`   // seconds per counted round
 }
 
-// RunCometDJS runs server/bench.mjs: the official CometD JavaScript client
+// RunCometDJS runs testdata/server/bench.mjs: the official CometD JavaScript client
 // (cometd + cometd-nodejs-client, long-polling) subscribes to channel on
 // this server and times warmup+rounds bursts of count messages, each from
 // the burst request until its last message arrived (the same measure a Go

@@ -239,7 +239,7 @@ func (s *Server) Proxy() http.Handler {
 	return rp
 }
 
-// ControlURL is the base URL of the control endpoint (see server/server.js).
+// ControlURL is the base URL of the control endpoint (see testdata/server/server.js).
 func (s *Server) ControlURL() string { return s.control }
 
 // Publish publishes each value on channel, in order, the way an application
