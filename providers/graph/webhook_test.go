@@ -262,16 +262,7 @@ func TestKeysUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := make(chan providers.Event, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, events) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	events, ctx := runUntilCleanup(t, p, 16)
 	deadline := time.After(5 * time.Second)
 	for {
 		select {
@@ -304,22 +295,13 @@ func TestNotificationsWaitForTheKeysAtStart(t *testing.T) {
 		}
 		srv.Fake.Handler().ServeHTTP(w, r)
 	}))
-	defer slow.Close()
+	t.Cleanup(slow.Close) // after the provider stops (cleanups run last first)
 	p, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: srv.Options.ClientID,
 		OpenIDConfig: slow.URL + graphtest.OpenIDConfigPath}, providers.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := make(chan providers.Event, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, events) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	events, ctx := runUntilCleanup(t, p, 16)
 	<-asked // the keys are loading
 	poster := &graphtest.Poster{URL: "http://" + p.Addr() + "/api/calls", Signer: srv.Signer, Audience: srv.Options.ClientID}
 	replies := make(chan string, 1)
@@ -539,4 +521,22 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// runUntilCleanup runs p in the background until the test ends, then stops it
+// and fails the test if Run returned an error. It returns the events p sends
+// (buffered as asked) and a context that ends when p is stopped.
+func runUntilCleanup(t *testing.T, p *Provider, buffer int) (<-chan providers.Event, context.Context) {
+	t.Helper()
+	events := make(chan providers.Event, buffer)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, events) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return events, ctx
 }
