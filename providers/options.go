@@ -3,7 +3,9 @@ package providers
 import (
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -40,4 +42,15 @@ func (o Options) WithDefaults() Options {
 		o.Getenv = os.Getenv
 	}
 	return o
+}
+
+// IsLoopbackHost reports whether host (a name or an IP address, without a
+// port) is this machine. Providers allow plain http only to such hosts, and
+// the test drivers refuse to talk to any other.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"strings"
+
+	"ringside/providers"
 )
 
 // PasswordEnv is the environment variable the GWS password is read from when
@@ -87,7 +88,7 @@ func (cfg Config) resolve(getenv func(string) string) (settings, error) {
 		s.password, s.passwordFrom = getenv(PasswordEnv), PasswordEnv
 	}
 	for _, u := range []*url.URL{s.base, s.cometd} {
-		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
 			s.warning = "GWS over plain http: the password travels unencrypted"
 		}
 	}
@@ -148,13 +149,4 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"ringside/providers"
 	"ringside/providers/graph/callapi"
 	"ringside/providers/graph/webhookauth"
 )
@@ -155,21 +156,13 @@ func checkURL(s string, callback bool) error {
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%q: want an absolute https URL", s)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
 		if callback {
 			return fmt.Errorf("%q: Microsoft only calls https URLs", s)
 		}
 		return fmt.Errorf("%q: plain http is only allowed to this machine; use https", s)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func orDefault(s, def string) string {

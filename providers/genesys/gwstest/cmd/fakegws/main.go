@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"ringside/providers"
 	"ringside/providers/genesys/gwstest"
 	"ringside/providers/internal/bayeuxtest"
 )
@@ -93,7 +94,7 @@ func serve(ctx context.Context, o options, out io.Writer, ready func(base string
 	if err != nil {
 		return fmt.Errorf("-listen %q: %w", o.listen, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !providers.IsLoopbackHost(host) {
 		return fmt.Errorf("-listen %q: the fake GWS serves loopback only", o.listen)
 	}
 	l, err := net.Listen("tcp", o.listen)

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"ringside/providers"
 	"ringside/providers/graph/graphtest"
 )
 
@@ -132,10 +133,7 @@ func loopbackOnly(flagName, raw string) error {
 	if err != nil {
 		h = host
 	}
-	if h == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+	if providers.IsLoopbackHost(h) {
 		return nil
 	}
 	return fmt.Errorf("%s %s: only loopback addresses (127.0.0.1, ::1, localhost) are allowed", flagName, raw)
