@@ -128,7 +128,8 @@ func run(args []string, e env) int {
 	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv}
 	p, err := newProvider(c, opts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ringside: %s: %v\n", c.Provider, err)
+		// Providers name themselves in their errors ("graph: …").
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
 	log.Info("starting", "command", command, "provider", p.Name())

@@ -140,8 +140,8 @@ func TestBadProviderConfigIsAUsageError(t *testing.T) {
 	if code := run([]string{"--provider", "genesys"}, te.env()); code != exitUsage {
 		t.Fatalf("exit %d, stderr %q", code, te.stderr.String())
 	}
-	if !strings.Contains(te.stderr.String(), "genesys") {
-		t.Fatalf("the error should name the provider: %q", te.stderr.String())
+	if !strings.HasPrefix(te.stderr.String(), "ringside: genesys: --genesys-url") {
+		t.Fatalf("the error should name the provider once, then the flag: %q", te.stderr.String())
 	}
 }
 

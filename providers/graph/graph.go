@@ -79,7 +79,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	opts = opts.WithDefaults()
 	set, err := cfg.check(opts.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("graph provider: %w", err)
+		return nil, fmt.Errorf("graph: %w", err)
 	}
 	p := &Provider{
 		cfg: cfg, set: set, opts: opts,
@@ -94,7 +94,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 			OpenIDConfigURL: set.openID, Audience: cfg.ClientID, Now: opts.Now, Log: opts.Log,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("graph provider: inbound authentication: %w", err)
+			return nil, fmt.Errorf("graph: inbound authentication: %w", err)
 		}
 	}
 	if set.actionsOff == "" {
@@ -102,7 +102,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		api.Log, api.Now = opts.Log, opts.Now
 		p.api, err = callapi.New(api)
 		if err != nil {
-			return nil, fmt.Errorf("graph provider: %w", err)
+			return nil, fmt.Errorf("graph: %w", err)
 		}
 		p.caps = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
 	}
@@ -138,7 +138,7 @@ func (p *Provider) skipAuthWarning() string {
 // Run serves the webhook until ctx ends.
 func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	if !p.running.CompareAndSwap(false, true) {
-		return errors.New("graph provider: already running")
+		return errors.New("graph: already running")
 	}
 	defer p.running.Store(false)
 
