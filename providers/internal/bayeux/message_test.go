@@ -1,9 +1,11 @@
 package bayeux
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // decodeCases are response bodies and what the decoder makes of them. They
@@ -45,6 +47,11 @@ var decodeCases = []struct {
 	{name: "bad number", body: `[{"channel":"/a","data":01}]`, truncated: true},
 	{name: "control character in string", body: "[{\"channel\":\"/a\",\"data\":\"a\x01b\"}]", truncated: true},
 	{name: "bad escape", body: `[{"channel":"/a","data":"\x"}]`, truncated: true},
+	{name: "nested 10,000 deep counting the list", body: `[{"channel":"/a","data":` + strings.Repeat("[", 9998) + strings.Repeat("]", 9998) + `}]`,
+		channels: []string{"/a"}},
+	{name: "nested deeper", body: `[{"channel":"/a","data":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}]`, truncated: true},
+	{name: "duplicate fields: the last wins", body: `[{"channel":"/x","data":1,"channel":"/a","data":2}]`, channels: []string{"/a"}},
+	{name: "strings that are not UTF-8 are read", body: "[{\"channel\":\"/a\xff\",\"data\":\"\xfe\"}]", channels: []string{"/a\ufffd"}},
 	{name: "empty body", body: ``, fatal: true},
 	{name: "only spaces", body: "  \n", fatal: true},
 	{name: "html error page", body: `<html>Bad Gateway</html>`, fatal: true},
@@ -112,6 +119,32 @@ func TestDecodeFields(t *testing.T) {
 	}
 	if s := msgs[2]; s.ok() || s.Error != "403::denied" || len(s.Subscription) != 1 || s.Subscription[0] != "/v2/me/calls" || s.isData() {
 		t.Fatalf("subscribe reply read as %+v", s)
+	}
+}
+
+// TestDecodeKeepsDataInBody: data is handed on as a slice of the body,
+// neither copied nor able to overwrite what follows it, and the body is
+// left as it was.
+func TestDecodeKeepsDataInBody(t *testing.T) {
+	body := burstBody(3 * deliverBatch)
+	orig := bytes.Clone(body)
+	msgs, err := decodeResponse(body)
+	if err != nil || len(msgs) != 3*deliverBatch+1 {
+		t.Fatalf("%d messages, %v", len(msgs), err)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(body)))
+	hi := lo + uintptr(len(body))
+	for i, m := range msgs[:3*deliverBatch] {
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(m.Data)))
+		if len(m.Data) == 0 || p < lo || p+uintptr(len(m.Data)) > hi {
+			t.Fatalf("message %d: data is not a slice of the body", i)
+		}
+		if cap(m.Data) != len(m.Data) {
+			t.Fatalf("message %d: appending to data would overwrite the body", i)
+		}
+	}
+	if !bytes.Equal(body, orig) {
+		t.Fatal("decoding changed the body")
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 
 // referenceDecode does parseMessages' job with encoding/json alone, slowly
 // and plainly: the fuzz target holds the fast decoder to it. Field names
-// match exactly and the first field of the wrong type spoils its message,
-// as in parseMessages.
+// match exactly, the first field of the wrong type spoils its message and
+// nesting is bounded counting the list, as in parseMessages.
 func referenceDecode(body []byte) (msgs []message, skipped int, truncated bool, err error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -29,6 +29,12 @@ func referenceDecode(body []byte) (msgs []message, skipped int, truncated bool, 
 	for single || dec.More() {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
+			return msgs, skipped, true, nil
+		}
+		// parseMessages bounds nesting at 10,000 levels counting the list
+		// around the messages, where encoding/json counts from each
+		// message: inside the list, a message may nest one level less.
+		if !single && !json.Valid(append(append([]byte{'['}, raw...), ']')) {
 			return msgs, skipped, true, nil
 		}
 		m, ok := referenceMessage(raw)
