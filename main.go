@@ -25,6 +25,7 @@ import (
 	"ringside/providers/demo"
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
+	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
 )
@@ -113,6 +114,9 @@ func processEnv() env {
 
 // run parses args, runs the chosen command and returns the exit code.
 func run(args []string, e env) int {
+	// Errors quote what servers said; nothing of theirs reaches the
+	// terminal unclean.
+	e.stderr = textsafe.NewWriter(e.stderr)
 	c, command, code, ok := parseArgs(args, e)
 	if !ok {
 		return code
@@ -199,20 +203,60 @@ func newProvider(c *cli, opts providers.Options) (providers.Provider, error) {
 
 // openLog returns the program's logger: JSON lines into path, or nothing at
 // all without one. The console owns the terminal, so logs never go there.
+// Every message and value is cleaned on its way (textsafe.LogHandler): the
+// log quotes what servers said, and is read later in a terminal.
 func openLog(path, level string) (*slog.Logger, func(), error) {
 	if path == "" {
 		return slog.New(slog.DiscardHandler), func() {}, nil
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, nil, fmt.Errorf("log level: %w", err)
+	}
+	f, err := openLogFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log: %w", err)
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("log level: %w", err)
+	h := slog.NewJSONHandler(f, &slog.HandlerOptions{Level: lvl})
+	return slog.New(textsafe.LogHandler(h)), func() { f.Close() }, nil
+}
+
+// openLogFile opens path for appending, creating it readable by its owner
+// only: the log names callers and numbers. It refuses a symbolic link (one
+// planted where the log goes would make the program append to a file of
+// someone else's choosing), and narrows the mode of an existing log that
+// group or others could read.
+func openLogFile(path string) (*os.File, error) {
+	before, err := os.Lstat(path)
+	switch {
+	case err == nil && before.Mode()&os.ModeSymlink != 0:
+		return nil, fmt.Errorf("%s is a symbolic link; give the path of the file itself", path)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
-	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: lvl})), func() { f.Close() }, nil
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	after, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// The path may have been swapped for a link between the look and the
+	// open: what was opened must be what was looked at (or a new file).
+	if before != nil && !os.SameFile(before, after) {
+		f.Close()
+		return nil, fmt.Errorf("%s changed while it was being opened", path)
+	}
+	// A named pipe to a log shipper keeps its own mode.
+	if after.Mode().IsRegular() && after.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s can be read by group or others and its mode could not be narrowed: %w", path, err)
+		}
+	}
+	return f, nil
 }
 
 // oneShot acts on one call and reports in one line: the result on stdout and
@@ -220,6 +264,10 @@ func openLog(path, level string) (*slog.Logger, func(), error) {
 func oneShot(e env, a callArg, p providers.Provider, done string, act func(context.Context, string) error) int {
 	if p.Name() == "demo" {
 		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
+		return exitUsage
+	}
+	if err := providers.CheckCallID(a.CallID); err != nil {
+		fmt.Fprintf(e.stderr, "ringside: call id: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := e.signals(context.Background())

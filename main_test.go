@@ -489,3 +489,98 @@ func (l *lockedBuffer) String() string {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// What goes to stderr quotes paths, URLs and servers' refusals; none of it
+// reaches the terminal with its escape sequences.
+func TestStderrIsCleaned(t *testing.T) {
+	te := newTestEnv(nil)
+	path := filepath.Join(t.TempDir(), "no\x1b]52;c;aGk=\x07dir\u009b2J", "x.log")
+	if code := run([]string{"--log", path, "--json"}, te.env()); code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", code, exitUsage, te.stderr.String())
+	}
+	got := te.stderr.String()
+	if strings.ContainsAny(got, "\x1b\x07\u009b") || strings.Contains(got, "52;c") {
+		t.Fatalf("stderr keeps control sequences: %q", got)
+	}
+	if !strings.Contains(got, "open log") || !strings.Contains(got, "nodir") {
+		t.Fatalf("stderr lost the words: %q", got)
+	}
+}
+
+func TestLogFileIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "fresh.log")
+	_, closeLog, err := openLog(fresh, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeLog()
+	if info, err := os.Stat(fresh); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("a new log file: %v, %v; want mode 0600", info.Mode(), err)
+	}
+
+	// An existing log that others could read is narrowed, and kept.
+	old := filepath.Join(dir, "old.log")
+	if err := os.WriteFile(old, []byte("{\"msg\":\"before\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(old, 0o644)
+	log, closeLog, err := openLog(old, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("after")
+	closeLog()
+	info, _ := os.Stat(old)
+	b, _ := os.ReadFile(old)
+	if info.Mode().Perm() != 0o600 || !bytes.Contains(b, []byte("before")) || !bytes.Contains(b, []byte("after")) {
+		t.Fatalf("existing log: mode %v, content %q; want 0600 with both lines", info.Mode().Perm(), b)
+	}
+
+	// A link planted where the log goes is not followed.
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, nil, 0o600)
+	link := filepath.Join(dir, "link.log")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openLog(link, "info"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("a symlinked log: %v", err)
+	}
+	if b, _ := os.ReadFile(target); len(b) != 0 {
+		t.Fatalf("the link's target was written: %q", b)
+	}
+}
+
+// The log quotes servers; read later with cat, it must not replay their
+// escape sequences.
+func TestLogFileIsCleaned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ringside.log")
+	log, closeLog, err := openLog(path, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Warn("refused: \u009b2J", "message", "Forbidden\x1b]52;c;aGk=\x07\u202e", "err", errors.New("x\x1b[31m"))
+	closeLog()
+	b, _ := os.ReadFile(path)
+	for _, bad := range []string{`\u001b`, "\u009b", "\u202e", "52;c"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("log keeps %q: %s", bad, b)
+		}
+	}
+}
+
+// A call id outside the safe alphabet is a wrong command line: nothing is
+// sent ("..", which URL escaping keeps, would act on another resource).
+func TestOneShotRefusesUnsafeCallIDs(t *testing.T) {
+	for _, id := range []string{"..", "a/b", "x\x1b[2J"} {
+		te := newTestEnv(map[string]string{"RINGSIDE_GENESYS_PASSWORD": "pw"})
+		code := run([]string{"--provider", "genesys", "--genesys-url", "https://127.0.0.1:1", "--genesys-user", "u", "answer", id}, te.env())
+		if code != exitUsage || !strings.Contains(te.stderr.String(), "not a valid call id") {
+			t.Errorf("answer %q: exit %d, stderr %q; want %d and a refusal of the id", id, code, te.stderr.String(), exitUsage)
+		}
+		if strings.Contains(te.stderr.String(), "unreachable") {
+			t.Errorf("answer %q: a request was sent: %q", id, te.stderr.String())
+		}
+	}
+}

@@ -5,10 +5,14 @@
 package providers
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"ringside/providers/textsafe"
 )
 
 // State is where a call is in its lifecycle, as the console shows it.
@@ -168,6 +172,23 @@ func (c Call) Clone() Call {
 	return c
 }
 
+// cleanText returns c with every piece of text a person reads cleaned with
+// textsafe.Line. The id is left alone: providers accept only ids of a safe
+// alphabet (CheckCallID), and the console must act on the id the server uses.
+func (c Call) cleanText() Call {
+	c.From, c.To = c.From.cleanText(), c.To.cleanText()
+	c.Queue, c.Region, c.End.Text = textsafe.Line(c.Queue), textsafe.Line(c.Region), textsafe.Line(c.End.Text)
+	for i, m := range c.Modalities {
+		c.Modalities[i] = textsafe.Line(m)
+	}
+	return c
+}
+
+func (p Party) cleanText() Party {
+	p.Name, p.ID = textsafe.Line(p.Name), textsafe.Line(p.ID)
+	return p
+}
+
 // Can reports whether action a is allowed on the call now: the provider must
 // offer it and the call's state must allow it.
 func (c Call) Can(a Action) bool {
@@ -291,4 +312,40 @@ func ParseRejectReason(s string) (RejectReason, bool) {
 		return r, true
 	}
 	return "", false
+}
+
+// MaxCallIDLen is the longest call id accepted. Graph's are 36 characters,
+// GWS's 32; the margin is for providers to come.
+const MaxCallIDLen = 128
+
+// ErrBadCallID is wrapped by CheckCallID's errors.
+var ErrBadCallID = errors.New("not a valid call id")
+
+// CheckCallID accepts only ids that are safe to put in a URL path, a log and
+// a terminal as they are: 1 to MaxCallIDLen letters and digits (ASCII), with
+// '-', '_' and '.' between them. Providers check every id they decode and
+// every id they are asked to act on, so that "..", "a/b" or an id carrying
+// escape sequences never reaches a request (".." survives url.PathEscape and
+// would turn …/calls/../answer into …/answer) nor the screen.
+func CheckCallID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: it is empty", ErrBadCallID)
+	case len(id) > MaxCallIDLen:
+		return fmt.Errorf("%w: it is longer than %d characters", ErrBadCallID, MaxCallIDLen)
+	}
+	alnum := false
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			alnum = true
+		case c == '-' || c == '_' || c == '.':
+		default:
+			return fmt.Errorf("%w: %q has a character other than letters, digits, '-', '_' and '.'", ErrBadCallID, textsafe.Cut(textsafe.Clean(id), 40))
+		}
+	}
+	if !alnum {
+		return fmt.Errorf("%w: %q has no letter or digit", ErrBadCallID, id)
+	}
+	return nil
 }

@@ -194,3 +194,29 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCallID(t *testing.T) {
+	for _, id := range []string{
+		"57dab8b1-894c-409a-b240-bd8beae78896", // Graph, current
+		"57DAB8B1894C409AB240BD8BEAE78896",     // Graph, old /app paths
+		"012PUFMMS0ASNAK48O7GK2LAES00000C",     // GWS
+		"0071025563e9f00f", "c1", "a.b", "x_y", strings.Repeat("a", MaxCallIDLen),
+	} {
+		if err := CheckCallID(id); err != nil {
+			t.Errorf("CheckCallID(%q) = %v, want nil", id, err)
+		}
+	}
+	for _, id := range []string{
+		"", ".", "..", "...", "-", "a/b", "../answer", "a%2fb", "a b", "a?x=1", "a#b", "a\x1b[2J", "ä",
+		"a\u202eb", strings.Repeat("a", MaxCallIDLen+1), "a\x00",
+	} {
+		err := CheckCallID(id)
+		if !errors.Is(err, ErrBadCallID) {
+			t.Errorf("CheckCallID(%q) = %v, want ErrBadCallID", id, err)
+			continue
+		}
+		if strings.ContainsAny(err.Error(), "\x1b\x00\u202e") {
+			t.Errorf("the error quotes the id raw: %q", err.Error())
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"ringside/providers/textsafe"
 )
 
 // Link is the state of a provider's connection to its source of calls.
@@ -38,14 +40,20 @@ type Event struct {
 	Status *Status
 }
 
-// CallEvent wraps a snapshot of c as an event at t.
+// CallEvent wraps a snapshot of c as an event at t. Its text is cleaned on the
+// way (see cleanText), so no name a server sent reaches a screen, a log or the
+// JSON stream with escape sequences or invisible characters in it.
 func CallEvent(t time.Time, c Call) Event {
-	c = c.Clone()
+	c = c.Clone().cleanText()
 	return Event{Time: t, Call: &c}
 }
 
-// StatusEvent wraps s as an event at t.
-func StatusEvent(t time.Time, s Status) Event { return Event{Time: t, Status: &s} }
+// StatusEvent wraps s as an event at t, its text cleaned as CallEvent's is:
+// details and warnings often quote what a server said.
+func StatusEvent(t time.Time, s Status) Event {
+	s.Detail, s.Warning, s.Agent = textsafe.Line(s.Detail), textsafe.Line(s.Warning), textsafe.Line(s.Agent)
+	return Event{Time: t, Status: &s}
+}
 
 // Sink is where a provider sends its events. It is a bounded channel: a
 // provider blocks when the console falls behind, and the console drains
@@ -96,21 +104,24 @@ type RefusedError struct {
 	RequestID string // the server's request id, for support
 }
 
+// Error says what the server said, cleaned (textsafe.Line): its words reach
+// stderr, the status line and the log.
 func (e *RefusedError) Error() string {
+	code, message, requestID := textsafe.Line(e.Code), textsafe.Line(e.Message), textsafe.Line(e.RequestID)
 	msg := "refused by the server"
 	if e.Status != 0 {
 		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
-	if e.Code != "" {
-		msg += ": " + e.Code
-		if e.Message != "" {
-			msg += " " + e.Message
+	if code != "" {
+		msg += ": " + code
+		if message != "" {
+			msg += " " + message
 		}
-	} else if e.Message != "" {
-		msg += ": " + e.Message
+	} else if message != "" {
+		msg += ": " + message
 	}
-	if e.RequestID != "" {
-		msg += " [request-id " + e.RequestID + "]"
+	if requestID != "" {
+		msg += " [request-id " + requestID + "]"
 	}
 	return msg
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"ringside/providers"
+	"ringside/providers/textsafe"
 	"ringside/theme"
 )
 
@@ -166,32 +167,12 @@ func formatLeft(secs int64) string {
 	return strconv.FormatInt((secs+3599)/3600, 10) + "h"
 }
 
-// clean makes text from the network safe to draw: escape sequences are
-// removed, control characters become spaces and broken UTF-8 becomes U+FFFD,
-// so that a display name can neither move the cursor nor break the layout.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		// Broken UTF-8 has no agreed width; a replacement character does.
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	dirty := false
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
-			dirty = true
-			break
-		}
-	}
-	if !dirty {
-		return s
-	}
-	s = ansi.Strip(s)
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean makes text from the network safe to draw (textsafe.Clean): escape
+// sequences are removed, control characters become spaces, invisible format
+// characters (bidi controls, zero-width characters) are dropped and broken
+// UTF-8 becomes U+FFFD, so that a display name can neither move the cursor,
+// nor break the layout, nor pass itself off as another.
+func clean(s string) string { return textsafe.Clean(s) }
 
 // fit cuts s to w cells (with an ellipsis when cut) and pads it to exactly w.
 func fit(s string, w int) string {

@@ -302,3 +302,30 @@ func TestScrollIndicatorFits(t *testing.T) {
 		}
 	}
 }
+
+// A name can hide a right-to-left override or zero-width characters, which
+// make "Bob\u202etxt.exe" read as another name, or an escape sequence. The
+// table, the details and the status line show none of them, whatever path
+// the call took to the console.
+func TestNetworkTextIsDrawnClean(t *testing.T) {
+	hs := newHarness(t, 100, 24)
+	spoof := "Ad\u200bele\u202eecnaV\u2066 \x1b]52;c;aGk=\x07\u009b2J"
+	c := ringing("c1", spoof, t0.Add(-2*time.Second))
+	c.Queue = "Sa\u200dles\u2069"
+	hs.events(c)
+	for _, screen := range []string{"table", "details"} {
+		if screen == "details" {
+			hs.key("enter")
+		}
+		frame := hs.m.View().Content
+		checkFrame(t, frame, 100, 24)
+		for _, bad := range []string{"\u200b", "\u200d", "\u202e", "\u2066", "\u2069", "\u009b", "52;c"} {
+			if strings.Contains(frame, bad) {
+				t.Errorf("%s keeps %q:\n%s", screen, bad, asciiView(frame))
+			}
+		}
+		if !strings.Contains(frame, "AdeleecnaV") || !strings.Contains(frame, "Sales") {
+			t.Errorf("%s lost the readable text:\n%s", screen, asciiView(frame))
+		}
+	}
+}

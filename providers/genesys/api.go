@@ -25,12 +25,24 @@ type operation struct {
 	Place         string   `json:"place,omitempty"`
 }
 
-func callPath(id string) string { return "/api/v2/me/calls/" + url.PathEscape(id) }
+// callPath is the REST path of the call id. It refuses an id outside the
+// safe alphabet (providers.CheckCallID): ".." would pass url.PathEscape and
+// send the request to another resource.
+func callPath(id string) (string, error) {
+	if err := providers.CheckCallID(id); err != nil {
+		return "", err
+	}
+	return "/api/v2/me/calls/" + url.PathEscape(id), nil
+}
 
 // operate asks GWS to perform op on the call. Success only means GWS
 // accepted the request; the outcome arrives as a state message.
 func (c *restClient) operate(ctx context.Context, id, op string) error {
-	return c.post(ctx, callPath(id), operation{OperationName: op}, nil)
+	path, err := callPath(id)
+	if err != nil {
+		return err
+	}
+	return c.post(ctx, path, operation{OperationName: op}, nil)
 }
 
 // call re-reads one call. A call GWS no longer knows is an error wrapping
@@ -40,7 +52,11 @@ func (c *restClient) call(ctx context.Context, id string) (wireCall, error) {
 		Call  json.RawMessage   `json:"call"`
 		Calls []json.RawMessage `json:"calls"`
 	}
-	err := c.get(ctx, callPath(id)+"?fields=*", &out)
+	path, err := callPath(id)
+	if err != nil {
+		return wireCall{}, err
+	}
+	err = c.get(ctx, path+"?fields=*", &out)
 	var refused *providers.RefusedError
 	if errors.As(err, &refused) && refused.Status == http.StatusNotFound && !errors.Is(err, providers.ErrNotFound) {
 		err = fmt.Errorf("%w (HTTP 404)", providers.ErrNotFound)

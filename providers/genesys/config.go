@@ -3,12 +3,11 @@ package genesys
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strings"
 
 	"ringside/providers"
+	"ringside/providers/secretfile"
 )
 
 // PasswordEnv is the environment variable the GWS password is read from when
@@ -43,9 +42,6 @@ type settings struct {
 	warning      string // standing caution for the header
 }
 
-// maxPasswordFile bounds what is read from --genesys-password-file.
-const maxPasswordFile = 4096
-
 // resolve checks cfg and reads the password. Errors name the flag to fix and
 // never contain the password.
 func (cfg Config) resolve(getenv func(string) string) (settings, error) {
@@ -79,7 +75,7 @@ func (cfg Config) resolve(getenv func(string) string) (settings, error) {
 
 	switch {
 	case cfg.PasswordFile != "":
-		pw, err := readPasswordFile(cfg.PasswordFile)
+		pw, err := secretfile.Read(cfg.PasswordFile)
 		if err != nil {
 			return s, fmt.Errorf("genesys: --genesys-password-file: %w", err)
 		}
@@ -95,30 +91,6 @@ func (cfg Config) resolve(getenv func(string) string) (settings, error) {
 	return s, nil
 }
 
-// readPasswordFile reads a password file, dropping one trailing newline the
-// way editors and `echo` leave it.
-func readPasswordFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	buf, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(buf) > maxPasswordFile {
-		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, maxPasswordFile)
-	}
-	pw := strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
-	if pw == "" {
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	return pw, nil
-}
-
-// parseHTTPURL accepts an absolute http(s) URL without query or fragment and
-// returns it without a trailing slash.
 func parseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {

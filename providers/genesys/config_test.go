@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"ringside/providers"
+	"ringside/providers/secretfile"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -75,7 +76,10 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o600)
 	big := filepath.Join(dir, "big")
-	os.WriteFile(big, []byte(strings.Repeat("x", maxPasswordFile+1)), 0o600)
+	os.WriteFile(big, []byte(strings.Repeat("x", secretfile.MaxSize+1)), 0o600)
+	loose := filepath.Join(dir, "loose")
+	os.WriteFile(loose, []byte("pw"), 0o600)
+	os.Chmod(loose, 0o644)
 	tests := []struct {
 		cfg  Config
 		want string
@@ -97,6 +101,7 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: filepath.Join(dir, "missing")}, "--genesys-password-file"},
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: empty}, "is empty"},
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: big}, "larger than"},
+		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: loose}, "readable by group or others"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg, providers.Options{Getenv: env(nil)})

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"ringside/providers"
+	"ringside/providers/textsafe"
 )
 
 // maxResponse bounds a GWS REST response body. A call list of a busy agent
@@ -232,13 +232,13 @@ func (c *restClient) do(ctx context.Context, method, path string, body []byte, o
 		(jsonErr == nil && env.StatusCode != nil && *env.StatusCode == statusNotAuthenticate):
 		return &AuthError{User: c.user, Hint: c.hint, HTTPStatus: resp.StatusCode, Message: env.StatusMessage}
 	case resp.StatusCode == http.StatusForbidden && (jsonErr != nil || env.StatusCode == nil):
-		return &csrfError{body: snippet(data)}
+		return &csrfError{body: textsafe.Body(data)}
 	case jsonErr == nil && env.StatusCode != nil && *env.StatusCode != statusOK:
 		return &StatusError{Code: *env.StatusCode, Message: env.StatusMessage, HTTPStatus: resp.StatusCode}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return fmt.Errorf("%s %s: %w", method, path, &providers.RefusedError{Status: resp.StatusCode, Message: snippet(data)})
+		return fmt.Errorf("%s %s: %w", method, path, &providers.RefusedError{Status: resp.StatusCode, Message: textsafe.Body(data)})
 	case jsonErr != nil:
-		return fmt.Errorf("%s %s: GWS sent a reply that is not JSON (%s): %q", method, path, resp.Header.Get("Content-Type"), snippet(data))
+		return fmt.Errorf("%s %s: GWS sent a reply that is not JSON (%s): %q", method, path, resp.Header.Get("Content-Type"), textsafe.Body(data))
 	case env.StatusCode == nil:
 		return fmt.Errorf("%s %s: the reply has no statusCode; is %s a GWS server?", method, path, c.base.Host)
 	}
@@ -269,20 +269,6 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// snippet is the start of a body, safe to show in one line.
-func snippet(data []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(string(data)), " ")
-	if len(s) > limit {
-		s = s[:limit]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }
 
 // basicToken is the credential part of an HTTP Basic Authorization header.

@@ -235,8 +235,8 @@ func TestCallReads(t *testing.T) {
 			w.Write([]byte(`{"statusCode":6,"statusMessage":"no such call"}`))
 		case r.URL.Path == "/api/v2/me/calls/OTHER":
 			w.Write([]byte(`{"statusCode":0,"call":{"id":"SOMEONE","state":"Ringing"}}`))
-		case r.URL.Path == "/api/v2/me/calls/a%2Fb" || r.URL.RawPath == "/api/v2/me/calls/a%2Fb":
-			w.Write([]byte(`{"statusCode":0,"call":{"id":"a/b","state":"Held"}}`))
+		case strings.HasPrefix(r.URL.Path, "/api/v2/me/calls/") && !strings.Contains(r.URL.Path, "GONE") && !strings.HasSuffix(r.URL.Path, "OTHER"):
+			t.Errorf("an unsafe id reached GWS: %s", r.URL.EscapedPath())
 		case r.URL.Path == "/api/v2/me/calls":
 			w.Write([]byte(`{"statusCode":0,"calls":[{"id":"ok","state":"Ringing"},{"id":"bad","state":[1]},{"state":"Ringing"},"junk"]}`))
 		default:
@@ -252,8 +252,15 @@ func TestCallReads(t *testing.T) {
 	if _, err := c.call(ctx, "OTHER"); err == nil || !strings.Contains(err.Error(), "SOMEONE") {
 		t.Errorf("a reply about another call: %v", err)
 	}
-	if wc, err := c.call(ctx, "a/b"); err != nil || wc.State != "Held" {
-		t.Errorf("ids are escaped in the path: %+v %v", wc, err)
+	// Ids outside the safe alphabet never reach a URL: ".." would survive
+	// escaping and move the request to another resource.
+	for _, id := range []string{"a/b", "..", ".", "a%2Fb", "x\x1b[2J"} {
+		if _, err := c.call(ctx, id); !errors.Is(err, providers.ErrBadCallID) {
+			t.Errorf("read of call %q: %v, want ErrBadCallID", id, err)
+		}
+		if err := c.operate(ctx, id, opAnswer); !errors.Is(err, providers.ErrBadCallID) {
+			t.Errorf("answer of call %q: %v, want ErrBadCallID", id, err)
+		}
 	}
 	snap, err := c.calls(ctx)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"ringside/providers"
 )
 
 // The CometD channels the console listens to.
@@ -201,6 +203,9 @@ func (raw *rawCall) wire() (wireCall, error) {
 		return wireCall{}, errors.New("call id is not a string")
 	case strings.TrimSpace(id) == "":
 		return wireCall{}, errors.New("call has no id")
+	}
+	if err := providers.CheckCallID(id); err != nil {
+		return wireCall{}, fmt.Errorf("call id: %w", err)
 	}
 	c.ID = id
 	if c.State, ok = optString(raw.State); !ok {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 
 	"ringside/providers"
 	"ringside/providers/graph/callapi"
 	"ringside/providers/graph/webhookauth"
+	"ringside/providers/secretfile"
 )
 
 // SecretEnv is the environment variable the client secret is read from when
@@ -131,11 +131,11 @@ func (cfg Config) check(getenv func(string) string) (settings, error) {
 // environment. Errors name the file, never its content.
 func readSecret(file string, getenv func(string) string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := secretfile.Read(file)
 		if err != nil {
 			return "", fmt.Errorf("--graph-client-secret-file: %w", err)
 		}
-		secret := strings.TrimSpace(string(b))
+		secret := strings.TrimSpace(b)
 		if secret == "" {
 			return "", fmt.Errorf("--graph-client-secret-file %s is empty", file)
 		}

@@ -531,4 +531,15 @@ func TestSecretFromFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("%v", err)
 	}
+	// A secret others can read is refused, as ssh refuses such a key.
+	if err := os.WriteFile(file, []byte("not-a-real-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(file, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: "c", Tenant: "t", ClientSecretFile: file}, providers.Options{})
+	if err == nil || !strings.Contains(err.Error(), "--graph-client-secret-file") || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a group-readable secret file: %v", err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,11 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
 	"ringside/providers"
+	"ringside/providers/textsafe"
 )
 
 // maxWait caps a single Retry-After we are willing to honour.
@@ -27,7 +27,7 @@ const maxWait = time.Minute
 // act sends one action, retrying as Graph asks until the attempt limit, the
 // deadline (or budget) or ctx says stop.
 func (c *Client) act(ctx context.Context, action, id, method, suffix string, body any, deadline time.Time) error {
-	if err := checkID(id); err != nil {
+	if err := providers.CheckCallID(id); err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
 	var payload []byte
@@ -227,12 +227,11 @@ func parseError(status int, raw []byte) *providers.RefusedError {
 		}
 		return ref
 	}
-	text := strings.TrimSpace(string(raw))
-	if text == "" || !isText(text) {
+	// A proxy's HTML page gives its title; the text of anything else,
+	// cleaned and cut (textsafe.Body).
+	if ref.Message = textsafe.Body(raw); ref.Message == "" || !utf8.Valid(raw) {
 		ref.Message = http.StatusText(status)
-		return ref
 	}
-	ref.Message = firstLine(text)
 	return ref
 }
 
@@ -253,37 +252,11 @@ func rawString(raw json.RawMessage) string {
 	return ""
 }
 
+// firstLine is the first line of s, cleaned: Entra's error descriptions go
+// on with trace and correlation ids on further lines.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "…"
-	}
-	return s
-}
-
-func isText(s string) bool {
-	for _, r := range s {
-		if r == unicode.ReplacementChar || (unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t') {
-			return false
-		}
-	}
-	return true
-}
-
-func checkID(id string) error {
-	if strings.TrimSpace(id) == "" {
-		return errors.New("no call id given")
-	}
-	if len(id) > 256 {
-		return fmt.Errorf("call id %.20q… is too long to be a call id", id)
-	}
-	for _, r := range id {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("call id %q contains spaces or control characters", id)
-		}
-	}
-	return nil
+	return textsafe.Line(s)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -24,6 +24,9 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	jsonv1 "github.com/go-json-experiment/json/v1"
+
+	"ringside/providers"
+	"ringside/providers/textsafe"
 )
 
 // ChangeType says what happened to the resource.
@@ -222,6 +225,12 @@ func header(changeType, resourceURL, resource *string) (Notification, error) {
 		return Notification{}, errors.New(`neither "resourceUrl" nor "resource" names the resource`)
 	}
 	n.Kind, n.CallID = ParseResource(n.Resource)
+	if n.Kind != KindOther {
+		// The id goes into REST paths and onto the screen as it is.
+		if err := providers.CheckCallID(n.CallID); err != nil {
+			return Notification{}, fmt.Errorf("resource %q: %w", textsafe.Cut(textsafe.Clean(n.Resource), 80), err)
+		}
+	}
 	return n, nil
 }
 

@@ -1,6 +1,7 @@
 package notification_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -262,6 +263,26 @@ func TestParseResource(t *testing.T) {
 		kind, id := notification.ParseResource(tc.in)
 		if kind != tc.kind || id != tc.id {
 			t.Errorf("ParseResource(%q) = %d %q, want %d %q", tc.in, kind, id, tc.kind, tc.id)
+		}
+	}
+}
+
+// A call id goes into REST paths and onto the screen as it is, so only the
+// safe alphabet is accepted: ".." would survive url.PathEscape.
+func TestUnsafeCallIDsAreRefused(t *testing.T) {
+	for _, resource := range []string{
+		"/communications/calls/..", "/communications/calls/.", "/communications/calls/../answer",
+		"/app/calls/a%2Fb", "/communications/calls/x\u001b[2J", "/communications/calls/" + strings.Repeat("a", 200),
+	} {
+		quoted, _ := json.Marshal(resource)
+		body := fmt.Sprintf(`{"value":[{"changeType":"updated","resourceUrl":%s,"resourceData":{"state":"established"}}]}`, quoted)
+		_, err := notification.Decode([]byte(body))
+		if err == nil || !strings.Contains(err.Error(), "not a valid call id") {
+			t.Errorf("%q: %v, want a refusal of the id", resource, err)
+			continue
+		}
+		if strings.ContainsRune(err.Error(), 0x1b) {
+			t.Errorf("the error quotes the resource raw: %q", err)
 		}
 	}
 }
