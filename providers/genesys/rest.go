@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/httpguard"
 	"ringside/providers/textsafe"
 )
 
@@ -52,13 +53,15 @@ func newRESTClient(s settings, log *slog.Logger) *restClient {
 	if s.passwordFrom == "" {
 		hint = "no password was given: set " + PasswordEnv + " or --genesys-password-file"
 	}
+	// Basic auth goes on every request: the client never carries it across a
+	// redirect to another origin or down to http.
 	return &restClient{
 		base:   s.base,
 		user:   s.user,
 		pass:   s.password,
 		hint:   hint,
 		jar:    jar,
-		client: &http.Client{Jar: jar, Transport: transport, Timeout: restTimeout},
+		client: httpguard.Client(&http.Client{Jar: jar, Transport: transport, Timeout: restTimeout}),
 		log:    log,
 	}
 }

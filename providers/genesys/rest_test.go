@@ -10,10 +10,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ringside/providers"
 	"ringside/providers/genesys/gwstest"
+	"ringside/providers/httpguard"
 )
 
 // rawGWS serves handler and returns a REST client for it, with its logs.
@@ -285,5 +287,26 @@ func TestCallListShapes(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: %v", tt.body, err)
 		}
+	}
+}
+
+// Basic auth is on every request; a redirect may not carry it to another
+// origin.
+func TestRedirectsElsewhereAreRefused(t *testing.T) {
+	var stolen atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Add(1)
+		w.Write([]byte(`{"statusCode":0}`))
+	}))
+	t.Cleanup(thief.Close)
+	c, _ := rawGWS(t, "pw", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	err := c.operate(context.Background(), "X", opAnswer)
+	if !errors.Is(err, httpguard.ErrRedirect) || !strings.Contains(err.Error(), "credentials") {
+		t.Fatalf("%v, want a refusal that says why", err)
+	}
+	if stolen.Load() != 0 {
+		t.Fatal("the password reached another origin")
 	}
 }

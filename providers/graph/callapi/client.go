@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"ringside/providers"
+	"ringside/providers/httpguard"
 )
 
 // DefaultAPIBase is Graph's v1.0 endpoint in the global cloud.
@@ -94,6 +95,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
+	// Every request carries the app token, and the token request the
+	// client secret: neither follows a redirect elsewhere.
+	cfg.HTTPClient = httpguard.Client(cfg.HTTPClient)
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -10,11 +10,13 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"ringside/providers"
 	"ringside/providers/graph/graphtest"
+	"ringside/providers/httpguard"
 )
 
 const callID = graphtest.SeedCallID
@@ -481,5 +483,33 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if c.cfg.Scope != "https://graph.microsoft.com/.default" || c.base != DefaultAPIBase {
 		t.Fatalf("defaults: scope %q base %q", c.cfg.Scope, c.base)
+	}
+}
+
+// The app token and the client secret never follow a redirect to another
+// origin: Go's own policy would forward them.
+func TestRedirectsElsewhereAreRefused(t *testing.T) {
+	var stolen atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(thief.Close)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirect.Close)
+	srv := graphtest.Start(t, graphtest.Options{})
+
+	api := newClient(t, srv, func(c *Config) { c.APIBase = redirect.URL + "/v1.0" })
+	if err := api.Delete(context.Background(), callID); !errors.Is(err, httpguard.ErrRedirect) {
+		t.Errorf("API redirect: %v, want a refusal", err)
+	}
+	token := newClient(t, srv, func(c *Config) { c.TokenURL = redirect.URL + "/token" })
+	if err := token.Delete(context.Background(), callID); err == nil || !strings.Contains(err.Error(), "redirect refused") {
+		t.Errorf("token endpoint redirect: %v, want a refusal", err)
+	}
+	if n := stolen.Load(); n != 0 {
+		t.Fatalf("%d requests reached the other origin", n)
 	}
 }

@@ -31,6 +31,8 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
+
+	"ringside/providers/httpguard"
 )
 
 // DefaultOpenIDConfig is the calling platform's OpenID configuration.
@@ -130,6 +132,9 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	// The keys that decide which tokens pass come only from the origin
+	// named: a redirect elsewhere could substitute keys of its own.
+	cfg.HTTPClient = httpguard.Client(cfg.HTTPClient)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

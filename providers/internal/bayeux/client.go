@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"ringside/providers/httpguard"
 )
 
 // ErrClosed is returned by calls on a client that was closed.
@@ -99,8 +101,10 @@ func Start(cfg Config) (*Client, error) {
 		subs:    slices.Clone(cfg.Channels),
 		changed: make(chan struct{}),
 	}
-	c.pollHTTP = &http.Client{Transport: c.pollTr, Jar: cfg.Jar}
-	c.reqHTTP = &http.Client{Transport: c.reqTr, Jar: cfg.Jar}
+	// Header hooks add credentials to every request (GWS: Basic auth):
+	// a redirect may not carry them elsewhere or down to http.
+	c.pollHTTP = httpguard.Client(&http.Client{Transport: c.pollTr, Jar: cfg.Jar})
+	c.reqHTTP = httpguard.Client(&http.Client{Transport: c.reqTr, Jar: cfg.Jar})
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.run()
 	return c, nil
