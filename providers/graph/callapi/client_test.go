@@ -328,7 +328,11 @@ func TestErrorsInGraphsWords(t *testing.T) {
 		{graphtest.Response{Status: 500}, 500, "generalException", "An unexpected error occurred.", "generalException"},
 		{graphtest.Response{Status: 403, LowerInner: true}, 403, "7504", "Insufficient enterprise tenant permissions, cannot access this API.", "Calls.*"},
 		{graphtest.Response{Status: 400, Code: "BadRequest", Message: "The request is invalid."}, 400, "BadRequest", "The request is invalid.", "BadRequest"},
-		{graphtest.Response{Status: 502, RawBody: "<html>\nBad gateway</html>"}, 502, "", "<html>", "HTTP 502"},
+		// A proxy's page gives its text, not its markup.
+		{graphtest.Response{Status: 502, RawBody: "<html>\nBad gateway</html>"}, 502, "", "Bad gateway", "HTTP 502"},
+		{graphtest.Response{Status: 502, RawBody: "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"}, 502, "", "502 Bad Gateway", "HTTP 502"},
+		// A hostile message is shown without its escape sequences.
+		{graphtest.Response{Status: 400, Code: "BadRequest", Message: "bad\x1b]52;c;aGk=\x07 request\u202e"}, 400, "BadRequest", "bad\x1b]52;c;aGk=\x07 request\u202e", "BadRequest bad request ["},
 	}
 	for _, tc := range cases {
 		srv.API.Script(callID, graphtest.ActionAnswer, tc.resp)
