@@ -483,6 +483,39 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestSkipAuthRefusals: inbound authentication is off only when asked for
+// on the command line and only while the webhook listens on loopback.
+func TestSkipAuthRefusals(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, listen := range []string{"127.0.0.1:0", "127.8.9.10:8443", "[::1]:8443", "localhost:8443", "LOCALHOST:8443"} {
+		if _, err := New(Config{Listen: listen, CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{Getenv: noEnv}); err != nil {
+			t.Errorf("%s: %v", listen, err)
+		}
+	}
+	for _, listen := range []string{":8443", "0.0.0.0:8443", "[::]:8443", "10.1.2.3:8443", "[fe80::1%eth0]:8443", "localhost.example.com:8443"} {
+		_, err := New(Config{Listen: listen, CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{Getenv: noEnv})
+		if err == nil || !strings.Contains(err.Error(), "--graph-skip-auth needs --graph-listen on a loopback address") || !strings.Contains(err.Error(), listen) {
+			t.Errorf("%s: %v", listen, err)
+		}
+	}
+	// The variable is refused whatever it says and whatever else is given,
+	// so that nobody believes it took effect.
+	for _, value := range []string{"1", "true", "false", "yes"} {
+		env := func(k string) string {
+			if k == SkipAuthEnv {
+				return value
+			}
+			return ""
+		}
+		for _, skip := range []bool{false, true} {
+			_, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: "app", SkipAuth: skip}, providers.Options{Getenv: env})
+			if err == nil || !strings.Contains(err.Error(), SkipAuthEnv+" is set") {
+				t.Errorf("%s=%s with --graph-skip-auth=%v: %v", SkipAuthEnv, value, skip, err)
+			}
+		}
+	}
+}
+
 // TestRunLeavesNoGoroutines: after Run returns, the server, the worker, the
 // key loader and the key refresher are all gone.
 func TestRunLeavesNoGoroutines(t *testing.T) {
