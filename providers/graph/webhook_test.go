@@ -130,6 +130,8 @@ func TestOnlyValidTokensAreProcessed(t *testing.T) {
 		{"wrong audience", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["aud"] = "another-app" })), "another app"},
 		{"wrong issuer", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })), "issuer"},
 		{"wrong signature", "Bearer " + forged, "signature"},
+		{"issued in the future", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() })), "issued in the future"},
+		{"valid for days", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["exp"] = now.Add(72 * time.Hour).Unix() })), "longer than 24 h"},
 		{"unknown key id", "Bearer " + unknownKID, "unpublished-key"},
 		{"none", "", "no bearer token"},
 	}
