@@ -43,6 +43,10 @@ const (
 
 // cli is the whole command line. Every flag also reads RINGSIDE_ + its name in
 // upper snake case (kong.DefaultEnvars); a flag given wins over the variable.
+// The exception is --graph-skip-auth (tagged env:"-"): turning inbound
+// authentication off is a choice made on the command line, never inherited
+// from an environment, and the graph provider refuses to start when
+// RINGSIDE_GRAPH_SKIP_AUTH is set.
 type cli struct {
 	Provider     string        `enum:"demo,graph,genesys" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot) or genesys (Genesys Web Services)."`
 	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`

@@ -87,6 +87,56 @@ func TestFlagsReadEnvironmentAndFlagsWin(t *testing.T) {
 	}
 }
 
+// TestSkipAuthComesOnlyFromTheCommandLine: RINGSIDE_GRAPH_SKIP_AUTH does not
+// turn inbound authentication off like the other variables turn flags on; a
+// graph provider started with it set is refused with words that say so.
+func TestSkipAuthComesOnlyFromTheCommandLine(t *testing.T) {
+	t.Setenv("RINGSIDE_GRAPH_SKIP_AUTH", "1")
+	t.Setenv("RINGSIDE_GRAPH_LISTEN", "127.0.0.1:0")
+	vars := map[string]string{"RINGSIDE_GRAPH_SKIP_AUTH": "1"}
+
+	te := newTestEnv(vars)
+	c, _, _, ok := parseArgs([]string{"--provider", "graph"}, te.env())
+	if !ok {
+		t.Fatalf("parse failed: %s", te.stderr.String())
+	}
+	if c.Graph.SkipAuth {
+		t.Fatal("RINGSIDE_GRAPH_SKIP_AUTH turned inbound authentication off")
+	}
+	if c.Graph.Listen != "127.0.0.1:0" {
+		t.Fatalf("the other graph variables must still be read: listen %q", c.Graph.Listen)
+	}
+
+	// A one-shot command builds the provider without serving anything.
+	te = newTestEnv(vars)
+	if code := run([]string{"answer", "--provider", "graph", "CALL-1"}, te.env()); code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitUsage, te.stderr.String())
+	}
+	if msg := te.stderr.String(); !strings.Contains(msg, "RINGSIDE_GRAPH_SKIP_AUTH is set") || !strings.Contains(msg, "--graph-skip-auth on the command line") {
+		t.Fatalf("the refusal should name the variable and the flag: %q", msg)
+	}
+
+	te = newTestEnv(nil)
+	if code := run([]string{"--help"}, te.env()); code != exitOK {
+		t.Fatalf("help: exit %d", code)
+	}
+	if strings.Contains(te.stdout.String(), "$RINGSIDE_GRAPH_SKIP_AUTH") {
+		t.Fatal("help offers RINGSIDE_GRAPH_SKIP_AUTH")
+	}
+}
+
+// TestSkipAuthNeedsALoopbackListener: the flag itself is refused unless the
+// webhook listens on this machine only.
+func TestSkipAuthNeedsALoopbackListener(t *testing.T) {
+	for _, listen := range []string{":8443", "0.0.0.0:8443", "[::]:8443", "192.0.2.10:8443", "bot.example.com:8443"} {
+		te := newTestEnv(nil)
+		args := []string{"answer", "--provider", "graph", "--graph-skip-auth", "--graph-listen", listen, "CALL-1"}
+		if code := run(args, te.env()); code != exitUsage || !strings.Contains(te.stderr.String(), "loopback") {
+			t.Errorf("%s: exit %d, stderr %q", listen, code, te.stderr.String())
+		}
+	}
+}
+
 func TestSubcommands(t *testing.T) {
 	te := newTestEnv(nil)
 	c, command, _, ok := parseArgs([]string{"reject", "--provider", "graph", "CALL-1", "--reason", "busy"}, te.env())

@@ -18,6 +18,13 @@ import (
 // no --graph-client-secret-file is given. Secrets are never flags.
 const SecretEnv = "RINGSIDE_GRAPH_CLIENT_SECRET"
 
+// SkipAuthEnv is the variable --graph-skip-auth would read were it like the
+// other flags. It is not: switching inbound authentication off must be a
+// visible choice on the command line, not something an inherited
+// environment does unseen. A value in it is refused, so an operator who set
+// it learns that it does nothing.
+const SkipAuthEnv = "RINGSIDE_GRAPH_SKIP_AUTH"
+
 // DefaultTokenURL is Entra's token endpoint; {tenant} is replaced by --graph-tenant.
 const DefaultTokenURL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 
@@ -38,7 +45,7 @@ type Config struct {
 	Scope            string `name:"graph-scope" group:"Microsoft Graph" help:"Scope of the app token. Default: the API base's scheme and host + /.default (https://graph.microsoft.com/.default)."`
 
 	OpenIDConfig string `name:"graph-openid-config" default:"https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration" group:"Microsoft Graph" help:"OpenID configuration of the calling platform; its jwks_uri holds the keys notification tokens are signed with."`
-	SkipAuth     bool   `name:"graph-skip-auth" group:"Microsoft Graph" help:"Do not check notification tokens. Local development only: anyone who can reach the webhook can then inject calls."`
+	SkipAuth     bool   `name:"graph-skip-auth" env:"-" group:"Microsoft Graph" help:"Do not check notification tokens. Local development only: anyone who can reach the webhook can then inject calls. Command line only, and only with a loopback --graph-listen."`
 }
 
 // settings is a Config that has been checked and resolved.
@@ -57,8 +64,18 @@ func (cfg Config) check(getenv func(string) string) (settings, error) {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	s.listen = strings.TrimSpace(cfg.Listen)
-	if _, _, err := net.SplitHostPort(s.listen); err != nil {
+	listenHost, _, listenErr := net.SplitHostPort(s.listen)
+	if listenErr != nil {
 		bad("--graph-listen %q: want host:port, e.g. 127.0.0.1:8443", cfg.Listen)
+	}
+	if getenv(SkipAuthEnv) != "" {
+		bad("%s is set, but inbound authentication can only be turned off with --graph-skip-auth on the command line; unset it", SkipAuthEnv)
+	}
+	// Without token checks anyone who reaches the webhook can inject calls,
+	// so it must not be reachable from another machine. An empty host
+	// (":8443") listens on every interface.
+	if cfg.SkipAuth && listenErr == nil && !providers.IsLoopbackHost(listenHost) {
+		bad("--graph-skip-auth needs --graph-listen on a loopback address (127.0.0.1, [::1] or localhost), not %q: anyone who can reach the webhook could inject calls", s.listen)
 	}
 	s.callbackPath = strings.TrimRight(strings.TrimSpace(cfg.CallbackPath), "/")
 	if !strings.HasPrefix(cfg.CallbackPath, "/") || strings.ContainsAny(s.callbackPath, " ?#") {

@@ -61,6 +61,12 @@ type Provider struct {
 	status   providers.Status
 
 	queueSize int
+	// queueWait is how long a notification may wait for room in the queue
+	// before it is answered 503 (QueueWait; tests shorten it).
+	queueWait time.Duration
+	// turnedAway counts notifications answered 503 because the console was
+	// behind.
+	turnedAway atomic.Int64
 	// ringGrace is how long after its answer deadline a call still shown as
 	// ringing is ended locally, in case Graph's end notice never arrives.
 	ringGrace time.Duration
@@ -87,6 +93,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		ids:       newIDBook(2 * providers.DefaultKeepEnded),
 		rejects:   make(map[string]providers.RejectReason),
 		queueSize: 1024,
+		queueWait: QueueWait,
 		ringGrace: 20 * time.Second,
 	}
 	if set.openID != "" {
@@ -232,7 +239,8 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 // two, which matters on a path that runs for every notification.
 func (p *Provider) server(ctx context.Context, queue chan<- batch) *http.Server {
 	return &http.Server{
-		Handler:        &webhook{p: p, ctx: ctx, queue: queue, logRefusal: rate.Sometimes{Interval: time.Second}},
+		Handler: &webhook{p: p, ctx: ctx, queue: queue,
+			logRefusal: rate.Sometimes{Interval: time.Second}, logBehind: rate.Sometimes{Interval: time.Second}},
 		TLSConfig:      p.set.tls,
 		ReadTimeout:    10 * time.Second,
 		WriteTimeout:   15 * time.Second,

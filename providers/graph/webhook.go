@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -20,6 +21,16 @@ import (
 // MaxBody is the largest notification body accepted. Graph's are a few KiB.
 const MaxBody = 1 << 20
 
+// QueueWait bounds how long a notification waits for room in the worker's
+// queue. The queue fills only when the console has stopped taking events
+// (the worker then blocks on the sink); a notification that cannot be
+// queued by then is answered 503 with Retry-After, so Graph sends it again,
+// instead of holding the request until Graph gives up on it.
+const QueueWait = 300 * time.Millisecond
+
+// RetryAfter is the Retry-After of every 503 the webhook answers, in seconds.
+const RetryAfter = 2
+
 // webhook receives Graph's call notifications. It answers each POST as soon
 // as the body is authenticated and decoded (202) and hands the notifications
 // to the worker; it never waits on anything but the queue.
@@ -29,8 +40,11 @@ type webhook struct {
 	queue chan<- batch
 
 	// Refusals are logged at most once a second: anyone on the network can
-	// provoke them, and they must not flood the log.
+	// provoke them, and they must not flood the log. Notifications turned
+	// away because the console is behind have a limiter of their own, so a
+	// flood of bad tokens cannot hide them.
 	logRefusal rate.Sometimes
+	logBehind  rate.Sometimes
 }
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -84,17 +98,47 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusBadRequest, "not a call notification: "+err.Error())
 		return
 	}
-	if len(items) > 0 {
-		select {
-		case h.queue <- batch{at: at, items: items}:
-		case <-h.ctx.Done():
-			h.refuse(w, r, http.StatusServiceUnavailable, "the console is shutting down")
-			return
-		case <-r.Context().Done():
-			return // the sender gave up; nothing was taken
-		}
+	if len(items) > 0 && !h.enqueue(w, r, batch{at: at, items: items}) {
+		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// enqueue hands b to the worker. When it cannot within the provider's queue
+// wait it answers the request itself (503, or nothing when the sender has
+// gone) and reports false: the notification was not taken.
+func (h *webhook) enqueue(w http.ResponseWriter, r *http.Request, b batch) bool {
+	select {
+	case h.queue <- b: // room at once: no timer on the common path
+		return true
+	default:
+	}
+	wait := time.NewTimer(h.p.queueWait)
+	defer wait.Stop()
+	select {
+	case h.queue <- b:
+		return true
+	case <-wait.C:
+		h.behind(w, r)
+	case <-h.ctx.Done():
+		h.refuse(w, r, http.StatusServiceUnavailable, "the console is shutting down")
+	case <-r.Context().Done():
+		// The sender gave up; nothing was taken.
+	}
+	return false
+}
+
+// behind turns a notification away because the console has fallen behind:
+// counted, logged (at most once a second, with the running count) and
+// answered 503 so that Graph retries it.
+func (h *webhook) behind(w http.ResponseWriter, r *http.Request) {
+	n := h.p.turnedAway.Add(1)
+	h.logBehind.Do(func() {
+		h.p.opts.Log.Warn("graph: the console is not taking events; notification answered 503 for Graph to send again",
+			"waited", h.p.queueWait, "turned_away", n, "path", r.URL.Path, "from", r.RemoteAddr)
+	})
+	w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+	http.Error(w, "the console is behind; send this notification again later", http.StatusServiceUnavailable)
 }
 
 func (h *webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
@@ -103,7 +147,7 @@ func (h *webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why
 			"method", r.Method, "path", r.URL.Path, "from", r.RemoteAddr)
 	})
 	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	}
 	http.Error(w, why, status)
 }

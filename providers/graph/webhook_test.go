@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,6 +130,8 @@ func TestOnlyValidTokensAreProcessed(t *testing.T) {
 		{"wrong audience", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["aud"] = "another-app" })), "another app"},
 		{"wrong issuer", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })), "issuer"},
 		{"wrong signature", "Bearer " + forged, "signature"},
+		{"issued in the future", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() })), "issued in the future"},
+		{"valid for days", "Bearer " + h.srv.Signer.MustSign(claims(func(c jwt.MapClaims) { c["exp"] = now.Add(72 * time.Hour).Unix() })), "longer than 24 h"},
 		{"unknown key id", "Bearer " + unknownKID, "unpublished-key"},
 		{"none", "", "no bearer token"},
 	}
@@ -367,6 +370,125 @@ func TestShutdownWhileTheConsoleIsNotReading(t *testing.T) {
 	}
 }
 
+// TestStalledConsoleGets503: when nobody reads the sink, the worker blocks
+// on it and the queue fills. A notification that cannot be queued within the
+// wait is answered 503 with Retry-After, counted and logged; it is not
+// lost, for once the console reads again the same notification posted again
+// arrives, and nothing of it arrived before.
+func TestStalledConsoleGets503(t *testing.T) {
+	h := newHarness(t, setup{noRun: true})
+	h.p.queueSize = 1
+	h.p.queueWait = 50 * time.Millisecond
+	sink := make(chan providers.Event, 2) // room for the two status events at start, and nobody reads
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.p.Run(ctx, sink) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	for len(sink) < cap(sink) || !h.p.auth.Ready() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	url := "http://" + h.p.Addr() + "/api/calls"
+	auth := "Bearer " + h.srv.Signer.MustSign(graphtest.Claims(h.srv.Options.ClientID, time.Now()))
+	// The client's timeout only keeps a webhook that holds the request
+	// forever from hanging the test.
+	client := &http.Client{Timeout: 30 * time.Second}
+	post := func(id string) (int, string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), id)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", auth)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("post %s: %v", id, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+
+	// The worker takes one notification and blocks on the full sink; the
+	// queue holds one more; the next cannot be queued.
+	var accepted []string
+	var refused string
+	for refused == "" {
+		if len(accepted) == 10 {
+			t.Fatal("ten notifications queued with nobody reading the sink")
+		}
+		id := graphtest.NewCallID()
+		switch status, text, hdr := post(id); status {
+		case 202:
+			accepted = append(accepted, id)
+		case 503:
+			if ra := hdr.Get("Retry-After"); ra != strconv.Itoa(RetryAfter) || RetryAfter < 1 || RetryAfter > 10 {
+				t.Fatalf("Retry-After %q, want a few seconds", ra)
+			}
+			if !strings.Contains(text, "console is behind") {
+				t.Fatalf("503 %q", text)
+			}
+			refused = id
+		default:
+			t.Fatalf("%d %q", status, text)
+		}
+	}
+	if n := h.p.turnedAway.Load(); n != 1 {
+		t.Fatalf("%d notifications counted as turned away, want 1", n)
+	}
+	if !h.logContains("the console is not taking events") || !h.logContains("turned_away=1") {
+		t.Fatalf("not logged:\n%s", h.logs.String())
+	}
+
+	// The console reads again: what was accepted arrives, what was turned
+	// away does not, until Graph sends it again.
+	calls := make(chan string, 64)
+	go func() {
+		for {
+			select {
+			case ev := <-sink:
+				if ev.Call != nil {
+					calls <- ev.Call.ID
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case id := <-calls:
+			return id
+		case <-time.After(5 * time.Second):
+			t.Fatal("no call event within 5 s")
+		}
+		return ""
+	}
+	marker := graphtest.NewCallID()
+	if status, text, _ := post(marker); status != 202 {
+		t.Fatalf("after the console caught up: %d %q", status, text)
+	}
+	var seen []string
+	for id := next(); id != marker; id = next() {
+		if id == refused {
+			t.Fatal("a notification answered 503 was processed")
+		}
+		seen = append(seen, id)
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(accepted) {
+		t.Fatalf("calls %v, want the accepted ones %v", seen, accepted)
+	}
+	if status, text, _ := post(refused); status != 202 {
+		t.Fatalf("sent again: %d %q", status, text)
+	}
+	if id := next(); id != refused {
+		t.Fatalf("call %s, want the one sent again (%s)", id, refused)
+	}
+}
+
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
@@ -480,6 +602,39 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := p.Answer(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "cannot act on calls") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestSkipAuthRefusals: inbound authentication is off only when asked for
+// on the command line and only while the webhook listens on loopback.
+func TestSkipAuthRefusals(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, listen := range []string{"127.0.0.1:0", "127.8.9.10:8443", "[::1]:8443", "localhost:8443", "LOCALHOST:8443"} {
+		if _, err := New(Config{Listen: listen, CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{Getenv: noEnv}); err != nil {
+			t.Errorf("%s: %v", listen, err)
+		}
+	}
+	for _, listen := range []string{":8443", "0.0.0.0:8443", "[::]:8443", "10.1.2.3:8443", "[fe80::1%eth0]:8443", "localhost.example.com:8443"} {
+		_, err := New(Config{Listen: listen, CallbackPath: "/api/calls", SkipAuth: true}, providers.Options{Getenv: noEnv})
+		if err == nil || !strings.Contains(err.Error(), "--graph-skip-auth needs --graph-listen on a loopback address") || !strings.Contains(err.Error(), listen) {
+			t.Errorf("%s: %v", listen, err)
+		}
+	}
+	// The variable is refused whatever it says and whatever else is given,
+	// so that nobody believes it took effect.
+	for _, value := range []string{"1", "true", "false", "yes"} {
+		env := func(k string) string {
+			if k == SkipAuthEnv {
+				return value
+			}
+			return ""
+		}
+		for _, skip := range []bool{false, true} {
+			_, err := New(Config{Listen: "127.0.0.1:0", CallbackPath: "/api/calls", ClientID: "app", SkipAuth: skip}, providers.Options{Getenv: env})
+			if err == nil || !strings.Contains(err.Error(), SkipAuthEnv+" is set") {
+				t.Errorf("%s=%s with --graph-skip-auth=%v: %v", SkipAuthEnv, value, skip, err)
+			}
+		}
 	}
 }
 

@@ -2,14 +2,20 @@
 // platform puts on every notification it posts to a bot's webhook.
 //
 // The token is an RS256 JWT signed with a key the platform publishes: the
-// OpenID configuration document names a jwks_uri, whose key set is fetched,
-// cached, refreshed every hour and refreshed again (at most once a minute)
-// when a token names a key id the cache does not hold, which is how a key
-// rotation shows up. A token is accepted when its signature verifies, its
-// issuer is one of the platform's two, its audience is our app id, and it is
-// inside its validity period give or take a small clock skew. A token that
-// verified once is remembered until it expires, so a burst of notifications
-// carrying the same token pays for one signature check, not one each.
+// OpenID configuration document names a jwks_uri (https, unless it is on
+// this machine), whose key set is fetched, kept, refreshed every hour and
+// refreshed again when a token names a key id the set does not hold, which
+// is how a key rotation shows up. Such refreshes are shared by every token
+// that asks meanwhile and start at most every few seconds, so made-up key
+// ids can neither hammer the key server nor keep a newly rotated key out.
+//
+// A token is accepted when its signature verifies, its issuer is one of the
+// platform's two, its audience is our app id, it is inside its validity
+// period give or take a small clock skew, it was not issued in the future,
+// and it claims no more than 24 h of validity. A token that verified once is
+// remembered until it expires, or until its key leaves the published set,
+// so a burst of notifications carrying the same token pays for one
+// signature check, not one each.
 package webhookauth
 
 import (
@@ -30,8 +36,8 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 
+	"ringside/providers"
 	"ringside/providers/httpguard"
 )
 
@@ -41,6 +47,16 @@ const DefaultOpenIDConfig = "https://api.aps.skype.com/v1/.well-known/OpenIdConf
 // DefaultIssuers are the issuers Microsoft's calling samples accept.
 var DefaultIssuers = []string{"https://api.botframework.com", "https://graph.microsoft.com"}
 
+// MaxLifetime is the longest validity a token may claim: exp - iat, or
+// exp - nbf without an iat (exp - now without either). The platform's
+// tokens live about an hour; a token good for days is one nobody should
+// be able to replay for that long.
+const MaxLifetime = 24 * time.Hour
+
+// DefaultUnknownKeyInterval is the least time between two refreshes of the
+// key set caused by tokens naming a key id it does not hold.
+const DefaultUnknownKeyInterval = 3 * time.Second
+
 // Errors a caller can tell apart. Every error Verify returns wraps one of
 // these or one of jwt's (jwt.ErrTokenExpired, jwt.ErrTokenInvalidAudience…).
 var (
@@ -49,6 +65,7 @@ var (
 	ErrIssuer          = errors.New("issuer not accepted")
 	ErrUnknownKey      = errors.New("signed with a key the platform does not publish")
 	ErrBadOpenIDConfig = errors.New("bad OpenID configuration")
+	ErrLifetime        = errors.New("the token claims a validity longer than 24 h")
 )
 
 // Config says whose tokens to accept and where the keys are.
@@ -56,19 +73,23 @@ type Config struct {
 	OpenIDConfigURL string   // DefaultOpenIDConfig when empty
 	Audience        string   // our app (client) id; required
 	Issuers         []string // DefaultIssuers when empty
-	// Leeway is the clock skew allowed on exp and nbf (one minute when zero).
+	// Leeway is the clock skew allowed on exp, nbf and iat (one minute
+	// when zero).
 	Leeway time.Duration
 	// RefreshInterval is how often the key set is fetched again (an hour
 	// when zero); UnknownKeyInterval is the least time between refreshes
-	// caused by unknown key ids (a minute when zero), so a stream of tokens
-	// with made-up key ids cannot make us hammer the key server.
+	// caused by unknown key ids (DefaultUnknownKeyInterval when zero), so a
+	// stream of tokens with made-up key ids cannot make us hammer the key
+	// server.
 	RefreshInterval    time.Duration
 	UnknownKeyInterval time.Duration
 	// CacheSize bounds how many verified tokens are remembered (1024 when zero).
 	CacheSize  int
 	HTTPClient *http.Client // a client with a 10 s timeout when nil
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Now is the clock tokens are judged by; time.Now when nil. The pace of
+	// key set refreshes follows the real clock.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Claims is what a verified token tells us.
@@ -84,21 +105,26 @@ type Validator struct {
 	cfg    Config
 	parser *jwt.Parser
 
-	keys atomic.Pointer[keyfunc.Keyfunc]
+	keys atomic.Pointer[keySet] // nil until a Start succeeds
 	// stopKeys ends the background refresh of the keys in use.
 	stopMu   sync.Mutex
 	stopKeys context.CancelFunc
 
 	mu    sync.RWMutex
-	cache map[string]Claims
+	cache map[string]cached
 
-	// A key id the key set has not yet been seen to hold sends the lookup
-	// down the path that may fetch the set again; refreshTurn lets one
-	// lookup at a time take it (see keyFor). knownKIDs are the key ids
-	// lookups have found: published keys, a handful.
-	refreshTurn chan struct{}
-	kidsMu      sync.RWMutex
-	knownKIDs   map[string]bool
+	// The refresh for unknown key ids in progress, if any, and when the
+	// last one started (see refreshFor).
+	refreshMu   sync.Mutex
+	flight      *flight
+	lastUnknown time.Time
+}
+
+// cached is a verified token: its claims and the key id it was verified
+// with, which must still be published for the token to pass again.
+type cached struct {
+	Claims
+	kid string
 }
 
 // New checks cfg and returns a validator that is not ready until Start has
@@ -124,7 +150,7 @@ func New(cfg Config) (*Validator, error) {
 		cfg.RefreshInterval = time.Hour
 	}
 	if cfg.UnknownKeyInterval <= 0 {
-		cfg.UnknownKeyInterval = time.Minute
+		cfg.UnknownKeyInterval = DefaultUnknownKeyInterval
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 1024
@@ -141,13 +167,14 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	v := &Validator{cfg: cfg, cache: make(map[string]Claims), refreshTurn: make(chan struct{}, 1), knownKIDs: make(map[string]bool)}
+	v := &Validator{cfg: cfg, cache: make(map[string]cached)}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithAudience(cfg.Audience),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), // an iat later than now plus the leeway is refused
 	)
 	return v, nil
 }
@@ -164,26 +191,9 @@ func (v *Validator) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The library starts the key set's refresher before its first fetch and
-	// leaves it running when that fetch fails: its context must end then,
-	// or every failed attempt would leave a refresher behind.
-	keysCtx, stop := context.WithCancel(ctx)
-	fail := false
-	kf, err := keyfunc.NewDefaultOverrideCtx(keysCtx, []string{jwksURI}, keyfunc.Override{
-		Client:                    v.cfg.HTTPClient,
-		HTTPTimeout:               10 * time.Second,
-		NoErrorReturnFirstHTTPReq: &fail,
-		RefreshInterval:           v.cfg.RefreshInterval,
-		RefreshUnknownKID:         rate.NewLimiter(rate.Every(v.cfg.UnknownKeyInterval), 1),
-		// Bounds the wait for a refresh slot and the refresh itself; a
-		// request that would wait longer is refused at once instead.
-		RateLimitWaitMax: 10 * time.Second,
-		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
-			return func(_ context.Context, err error) {
-				v.cfg.Log.Warn("graph: cannot refresh the platform's signing keys", "url", u, "err", err)
-			}
-		},
-	})
+	srcCtx, stop := context.WithCancel(ctx)
+	src := &source{ctx: srcCtx, uri: jwksURI}
+	ks, err := v.fetchKeys(srcCtx, src)
 	if err != nil {
 		stop()
 		return fmt.Errorf("load the platform's signing keys from %s: %w", jwksURI, err)
@@ -193,14 +203,15 @@ func (v *Validator) Start(ctx context.Context) error {
 		v.stopKeys()
 	}
 	v.stopKeys = stop
-	v.keys.Store(&kf)
+	v.keys.Store(ks)
 	v.stopMu.Unlock()
-	v.cfg.Log.Info("graph: platform signing keys loaded", "jwks_uri", jwksURI)
+	go v.refreshEvery(src)
+	v.cfg.Log.Info("graph: platform signing keys loaded", "jwks_uri", jwksURI, "keys", len(ks.kids))
 	return nil
 }
 
 func (v *Validator) discover(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.OpenIDConfigURL, nil)
 	if err != nil {
@@ -218,7 +229,7 @@ func (v *Validator) discover(ctx context.Context) (string, error) {
 	var doc struct {
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocument)).Decode(&doc); err != nil {
 		return "", fmt.Errorf("read OpenID configuration %s: %w: %v", v.cfg.OpenIDConfigURL, ErrBadOpenIDConfig, err)
 	}
 	if err := checkURL(doc.JWKSURI); err != nil {
@@ -234,22 +245,22 @@ func (v *Validator) Verify(ctx context.Context, authorization string) (Claims, e
 		return Claims{}, ErrNoToken
 	}
 	now := v.cfg.Now()
+	ks := v.keys.Load()
+	if ks == nil {
+		return Claims{}, ErrNotReady
+	}
 	v.mu.RLock()
 	c, hit := v.cache[raw]
 	v.mu.RUnlock()
-	if hit && now.Before(c.ExpiresAt) {
-		return c, nil
-	}
-	kf := v.keys.Load()
-	if kf == nil {
-		return Claims{}, ErrNotReady
+	if hit && now.Before(c.ExpiresAt) && ks.kids[c.kid] {
+		return c.Claims, nil
 	}
 	var claims tokenClaims
-	_, err := v.parser.ParseWithClaims(raw, &claims, v.keyFor(ctx, *kf))
+	tok, err := v.parser.ParseWithClaims(raw, &claims, v.keyFor(ctx))
 	if err != nil {
-		// keyfunc fails when the kid is not in the set, even after a refresh
-		// (or when a refresh was not allowed so soon after the last one).
-		if errors.Is(err, jwkset.ErrKeyNotFound) || errors.Is(err, keyfunc.ErrKeyfunc) {
+		// keyfunc fails when the key cannot serve this token (a key id
+		// not in the set, an algorithm the key does not allow).
+		if errors.Is(err, ErrUnknownKey) || errors.Is(err, jwkset.ErrKeyNotFound) || errors.Is(err, keyfunc.ErrKeyfunc) {
 			return Claims{}, fmt.Errorf("%w (kid %q)", ErrUnknownKey, kidOf(raw))
 		}
 		return Claims{}, err
@@ -257,48 +268,61 @@ func (v *Validator) Verify(ctx context.Context, authorization string) (Claims, e
 	if !slices.Contains(v.cfg.Issuers, claims.Issuer) {
 		return Claims{}, fmt.Errorf("%w: %q", ErrIssuer, claims.Issuer)
 	}
-	c = Claims{Issuer: claims.Issuer, TenantID: claims.TenantID, ExpiresAt: claims.ExpiresAt.Time}
-	v.remember(raw, c, now)
-	return c, nil
+	if err := checkLifetime(claims, now); err != nil {
+		return Claims{}, err
+	}
+	c = cached{Claims: Claims{Issuer: claims.Issuer, TenantID: claims.TenantID, ExpiresAt: claims.ExpiresAt.Time}}
+	// A token without a key id was tried against every key; which one
+	// verified it is not known, so it could not be dropped with its key:
+	// it is checked afresh each time. The platform's tokens name theirs.
+	if kid, named := tok.Header["kid"].(string); named {
+		c.kid = kid
+		v.remember(raw, c, now)
+	}
+	return c.Claims, nil
 }
 
-// keyFor looks up the key a token names. A key id not seen before means a
-// key rotation (or a made-up id): keyfunc then fetches the set again, at
-// most once per UnknownKeyInterval, and refuses at once every other lookup
-// that misses meanwhile, even one for the key being fetched. So such
-// lookups take turns: those that arrive during the fetch wait for it and
-// then find the new key, instead of a burst of notifications signed with
-// it being refused with only the first let through.
-func (v *Validator) keyFor(ctx context.Context, kf keyfunc.Keyfunc) jwt.Keyfunc {
-	lookup := kf.KeyfuncCtx(ctx)
+// keyFor looks up the key a token names in the key set in use. A key id the
+// set does not hold means a key rotation, or a made-up id: the set is
+// fetched again (see refreshFor) and the key id looked up once more in what
+// that brought.
+func (v *Validator) keyFor(ctx context.Context) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
+		ks := v.keys.Load()
+		if ks == nil {
+			return nil, ErrNotReady
+		}
 		kid, named := t.Header["kid"].(string)
-		if !named {
-			return lookup(t) // tried against every key; never fetches
+		if named && !ks.kids[kid] {
+			if err := v.refreshFor(ctx, ks); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrUnknownKey, err)
+			}
+			if ks = v.keys.Load(); !ks.kids[kid] {
+				return nil, ErrUnknownKey
+			}
 		}
-		v.kidsMu.RLock()
-		known := v.knownKIDs[kid]
-		v.kidsMu.RUnlock()
-		if known {
-			return lookup(t)
-		}
-		select {
-		case v.refreshTurn <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		defer func() { <-v.refreshTurn }()
-		key, err := lookup(t)
-		if err == nil {
-			v.kidsMu.Lock()
-			v.knownKIDs[kid] = true
-			v.kidsMu.Unlock()
-		}
-		return key, err
+		// Without a key id, keyfunc offers every key in the set.
+		return ks.keys.KeyfuncCtx(ctx)(t)
 	}
 }
 
-func (v *Validator) remember(raw string, c Claims, now time.Time) {
+// checkLifetime refuses a token that claims more than MaxLifetime of
+// validity, measured from iat, else from nbf, else from now.
+func checkLifetime(c tokenClaims, now time.Time) error {
+	from, what := now, "now"
+	switch {
+	case c.IssuedAt != nil:
+		from, what = c.IssuedAt.Time, "iat"
+	case c.NotBefore != nil:
+		from, what = c.NotBefore.Time, "nbf"
+	}
+	if life := c.ExpiresAt.Sub(from); life > MaxLifetime {
+		return fmt.Errorf("%w: exp is %s after %s", ErrLifetime, life.Round(time.Minute), what)
+	}
+	return nil
+}
+
+func (v *Validator) remember(raw string, c cached, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.cache) >= v.cfg.CacheSize {
@@ -339,13 +363,19 @@ func kidOf(raw string) string {
 	return kid
 }
 
+// checkURL accepts an absolute https URL, or plain http to this machine
+// (a local fake): the keys that decide which notifications are believed
+// must not travel where anyone on the path could swap them.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return err
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return errors.New("want an absolute http(s) URL")
+		return errors.New("want an absolute https URL")
+	}
+	if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
+		return errors.New("want https (plain http only to this machine)")
 	}
 	return nil
 }
@@ -358,7 +388,7 @@ func Describe(err error) string {
 		return "no bearer token in the Authorization header"
 	case errors.Is(err, ErrNotReady):
 		return "cannot check tokens yet: the platform's signing keys are not loaded"
-	case errors.Is(err, ErrUnknownKey), errors.Is(err, ErrIssuer):
+	case errors.Is(err, ErrUnknownKey), errors.Is(err, ErrIssuer), errors.Is(err, ErrLifetime):
 		return err.Error()
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "the token is malformed"
@@ -366,7 +396,9 @@ func Describe(err error) string {
 		return "the token's signature does not verify"
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "the token has expired"
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the token is issued in the future (iat)"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return "the token is not valid yet"
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return "the token is meant for another app (audience)"
