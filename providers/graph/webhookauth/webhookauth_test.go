@@ -600,3 +600,39 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("plain http to another machine accepted")
 	}
 }
+
+// The keys decide which tokens pass: neither the OpenID configuration nor the
+// key set is taken from another origin a redirect points at.
+func TestKeysAreNotFetchedAcrossARedirect(t *testing.T) {
+	var fetched atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		_, _ = w.Write([]byte(`{"jwks_uri":"http://` + r.Host + `/keys","keys":[]}`))
+	}))
+	defer other.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/config", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/config", http.StatusFound)
+	})
+	mux.HandleFunc("/config-keys-elsewhere", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"jwks_uri":"http://` + r.Host + `/keys"}`))
+	})
+	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/keys", http.StatusTemporaryRedirect)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, path := range []string{"/config", "/config-keys-elsewhere"} {
+		v, err := New(Config{OpenIDConfigURL: srv.URL + path, Audience: appID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = v.Start(context.Background())
+		if err == nil || v.Ready() || !strings.Contains(err.Error(), "redirect refused") {
+			t.Errorf("%s: %v, want a refused redirect", path, err)
+		}
+	}
+	if n := fetched.Load(); n != 0 {
+		t.Fatalf("%d fetches reached the other origin", n)
+	}
+}
