@@ -43,7 +43,7 @@ type Provider struct {
 
 	ledger *providers.Ledger
 	ids    *idBook
-	names  *nameBook // callers' names: kept across snapshots, looked up with --graph-resolve-names
+	names  *nameBook              // callers' names: kept across snapshots, looked up with --graph-resolve-names
 	auth   *webhookauth.Validator // nil when inbound authentication is off
 	api    *callapi.Client        // nil when the console cannot act on calls
 	caps   providers.Capabilities
