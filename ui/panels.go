@@ -201,10 +201,10 @@ func (m *Model) detailLines() []string {
 	// A party shown by a label gets its full id on a line of its own: half
 	// a line would cut a GUID, and the id is what an admin looks up.
 	if c.From.Labelled() {
-		lines = append(lines, pair("from id", c.From.ID, "", ""))
+		lines = append(lines, pair("from id", fullID(c.From), "", ""))
 	}
 	if c.To.Labelled() {
-		lines = append(lines, pair("to id", c.To.ID, "", ""))
+		lines = append(lines, pair("to id", fullID(c.To), "", ""))
 	}
 	return append(lines,
 		pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")),
@@ -215,6 +215,15 @@ func (m *Model) detailLines() []string {
 		pair("offers", allowed, "can now", now),
 		s.Hint.Render(fit("id "+c.ID+" · "+c.Provider+" · version "+strconv.FormatUint(c.Version, 10), w)),
 	)
+}
+
+// fullID is the id a labelled party's label was made from (some sources
+// put the GUID in the name field and leave the id empty).
+func fullID(p providers.Party) string {
+	if p.ID != "" {
+		return p.ID
+	}
+	return p.Name
 }
 
 // detailIDLines is how many lines detailLines adds for full party ids.
