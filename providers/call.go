@@ -87,16 +87,126 @@ type Party struct {
 }
 
 // String is the party as a person reads it: the name, the number, or both.
+// A party known only by a directory id (a GUID, as Teams sends for users
+// without a display name) reads as a short label such as "Teams user ·3f9a2c":
+// a bare GUID means nothing to a person and fills the column. The full id
+// stays in ID for the details.
 func (p Party) String() string {
-	switch {
-	case p.Name != "" && p.ID != "" && p.Kind == KindPhone && p.Name != p.ID:
+	switch named := p.named(); {
+	case named && p.ID != "" && p.Kind == KindPhone && p.Name != p.ID:
 		return p.Name + " " + p.ID
-	case p.Name != "":
+	case named:
 		return p.Name
-	case p.ID != "":
+	}
+	raw := p.rawID()
+	if raw == "" {
+		return "unknown"
+	}
+	if hex, ok := guidHex(raw); ok && p.Kind != KindPhone {
+		return labelWord(p.Kind) + " ·" + hex[:6]
+	}
+	return raw
+}
+
+// Labelled reports whether String shows a label made from the id (the
+// party has no name and its id is a GUID): the full id should then be shown
+// elsewhere, and a name is worth looking up.
+func (p Party) Labelled() bool {
+	if p.named() || p.Kind == KindPhone {
+		return false
+	}
+	_, ok := guidHex(p.rawID())
+	return ok
+}
+
+// rawID is what identifies a party without a name: its id, or failing that
+// whatever stands in the name field (a GUID some sources put there).
+func (p Party) rawID() string {
+	if p.ID != "" {
 		return p.ID
 	}
-	return "unknown"
+	return p.Name
+}
+
+// named reports whether the party has a name a person can read: a GUID in
+// the name field (some sources repeat the id there) is not one.
+func (p Party) named() bool {
+	if p.Name == "" {
+		return false
+	}
+	_, isGUID := guidHex(p.Name)
+	return !isGUID
+}
+
+// labelWord says what sort of party a label stands for.
+func labelWord(k PartyKind) string {
+	switch k {
+	case KindUser:
+		return "Teams user"
+	case KindGuest:
+		return "Guest"
+	case KindApplication:
+		return "App"
+	case KindQueue:
+		return "Queue"
+	}
+	return "Unnamed"
+}
+
+// guidHex returns the 32 hex digits of id, lower case, when id is a GUID:
+// 8-4-4-4-12 or 32 digits without dashes, optionally in braces or behind a
+// Teams routing prefix such as "8:orgid:" or "28:".
+func guidHex(id string) (string, bool) {
+	id = stripMRIPrefix(id)
+	if len(id) == 38 && id[0] == '{' && id[37] == '}' {
+		id = id[1:37]
+	}
+	dashed := len(id) == 36
+	if !dashed && len(id) != 32 {
+		return "", false
+	}
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if dashed && (i == 8 || i == 13 || i == 18 || i == 23) {
+			if c != '-' {
+				return "", false
+			}
+			continue
+		}
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			c += 'a' - 'A'
+		default:
+			return "", false
+		}
+		b[n] = c
+		n++
+	}
+	return string(b[:]), true
+}
+
+// stripMRIPrefix drops a Teams routing prefix ("8:orgid:", "8:teamsvisitor:",
+// "28:"): digits, a colon, and optionally a lower-case word and a colon.
+func stripMRIPrefix(id string) string {
+	i := 0
+	for i < len(id) && i < 3 && id[i] >= '0' && id[i] <= '9' {
+		i++
+	}
+	if i == 0 || i >= len(id) || id[i] != ':' {
+		return id
+	}
+	rest := id[i+1:]
+	j := 0
+	for j < len(rest) && j < 20 && rest[j] >= 'a' && rest[j] <= 'z' {
+		j++
+	}
+	if j > 0 && j < len(rest) && rest[j] == ':' {
+		return rest[j+1:]
+	}
+	return rest
 }
 
 // IsZero reports whether nothing is known about the party.

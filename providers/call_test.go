@@ -51,6 +51,73 @@ func TestPartyString(t *testing.T) {
 	}
 }
 
+// TestPartyStringNeverABareGUID: Teams often names a caller by directory id
+// alone; the row, the JSON label and the one-shot output show a short label
+// instead, and only GUIDs are labelled (numbers and readable ids stay).
+func TestPartyStringNeverABareGUID(t *testing.T) {
+	const guid = "3F9A2C17-0b4e-4d6a-9c3e-5a1b2c3d4e5f"
+	for _, tt := range []struct {
+		p        Party
+		want     string
+		labelled bool
+	}{
+		{Party{ID: guid, Kind: KindUser}, "Teams user ·3f9a2c", true},
+		{Party{ID: "3f9a2c170b4e4d6a9c3e5a1b2c3d4e5f", Kind: KindUser}, "Teams user ·3f9a2c", true},
+		{Party{ID: "{" + guid + "}", Kind: KindUser}, "Teams user ·3f9a2c", true},
+		{Party{ID: "8:orgid:" + guid, Kind: KindUser}, "Teams user ·3f9a2c", true},
+		{Party{ID: "28:" + guid, Kind: KindApplication}, "App ·3f9a2c", true},
+		{Party{ID: guid, Kind: KindGuest}, "Guest ·3f9a2c", true},
+		{Party{ID: guid, Kind: KindApplication}, "App ·3f9a2c", true},
+		{Party{ID: guid, Kind: KindQueue}, "Queue ·3f9a2c", true},
+		{Party{ID: guid}, "Unnamed ·3f9a2c", true},
+		{Party{Name: guid, ID: guid, Kind: KindUser}, "Teams user ·3f9a2c", true}, // the id repeated as the name
+		{Party{Name: guid, Kind: KindUser}, "Teams user ·3f9a2c", true},
+		{Party{Name: "Adele Vance", ID: guid, Kind: KindUser}, "Adele Vance", false},
+		{Party{ID: "+14255550100", Kind: KindPhone}, "+14255550100", false},
+		{Party{ID: "8ea0", Kind: KindUser}, "8ea0", false},
+		{Party{ID: "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5", Kind: KindUser}, "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5", false}, // one digit short
+		{Party{ID: "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5g", Kind: KindUser}, "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5g", false},
+		{Party{ID: "3f9a2c170-b4e-4d6a-9c3e-5a1b2c3d4e5f", Kind: KindUser}, "3f9a2c170-b4e-4d6a-9c3e-5a1b2c3d4e5f", false}, // dash misplaced
+		{Party{ID: "8:acs:" + guid + "_0000", Kind: KindUser}, "8:acs:" + guid + "_0000", false},
+	} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.p, got, tt.want)
+		}
+		if got := tt.p.Labelled(); got != tt.labelled {
+			t.Errorf("%+v: Labelled() = %v, want %v", tt.p, got, tt.labelled)
+		}
+	}
+}
+
+// TestMarshalPartyLabel: a JSON consumer that shows name-or-id gets a label
+// to show instead of a bare GUID; named parties carry no label.
+func TestMarshalPartyLabel(t *testing.T) {
+	c := Call{ID: "c1", Provider: "graph", State: StateRinging,
+		From: Party{ID: "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f", Kind: KindUser},
+		To:   Party{Name: "Calling Bot", ID: "2891555a-92ff-42e6-80fa-6e1300c6b5c6", Kind: KindApplication}}
+	b, err := MarshalEvent("graph", CallEvent(time.Unix(0, 0), c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Call struct {
+			From, To map[string]string
+		}
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Call.From["label"]; got != "Teams user ·3f9a2c" {
+		t.Errorf("from.label = %q, want the short label: %s", got, b)
+	}
+	if got := back.Call.From["id"]; got != c.From.ID {
+		t.Errorf("from.id = %q, want the full id", got)
+	}
+	if _, ok := back.Call.To["label"]; ok {
+		t.Errorf("a named party carries a label: %s", b)
+	}
+}
+
 func TestEndReasonString(t *testing.T) {
 	for _, tt := range []struct {
 		e    EndReason

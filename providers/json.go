@@ -12,6 +12,18 @@ type jsonParty struct {
 	Name string    `json:"name,omitempty"`
 	ID   string    `json:"id,omitempty"`
 	Kind PartyKind `json:"kind,omitempty"`
+	// Label is what a person reads for a party known only by a GUID
+	// ("Teams user ·3f9a2c"), so a consumer that shows name-or-id never
+	// shows a bare GUID. Absent when the party has a name or a readable id.
+	Label string `json:"label,omitempty"`
+}
+
+func toJSONParty(p Party) jsonParty {
+	j := jsonParty{Name: p.Name, ID: p.ID, Kind: p.Kind}
+	if p.Labelled() {
+		j.Label = p.String()
+	}
+	return j
 }
 
 type jsonEnd struct {
@@ -68,8 +80,8 @@ func (c Call) toJSON() *jsonCall {
 		Provider:     c.Provider,
 		State:        c.State,
 		Direction:    c.Direction,
-		From:         jsonParty(c.From),
-		To:           jsonParty(c.To),
+		From:         toJSONParty(c.From),
+		To:           toJSONParty(c.To),
 		Queue:        c.Queue,
 		Modalities:   c.Modalities,
 		Region:       c.Region,

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	detailHeight   = 12 // ten lines of fields and the border
+	detailHeight   = 12 // ten lines of fields and the border, plus detailIDLines
 	fullHelpHeight = 6  // the tallest column of the full help
 )
 
@@ -144,6 +144,9 @@ func (m *Model) detailLines() []string {
 		state += " · " + formatDuration(callAge(c, m.now))
 	}
 	party := func(p providers.Party) string {
+		if p.Labelled() {
+			return p.String() // the full id has a line of its own below
+		}
 		parts := []string{}
 		if p.Name != "" {
 			parts = append(parts, p.Name)
@@ -190,10 +193,20 @@ func (m *Model) detailLines() []string {
 	}
 	mods := strings.Join(c.Modalities, ", ")
 	title := s.PanelTitle.Render(fit(clean(c.From.String())+" → "+clean(calleeText(c)), w))
-	return []string{
+	lines := []string{
 		title,
 		pair("state", state, "", ""),
 		pair("from", party(c.From), "to", party(c.To)),
+	}
+	// A party shown by a label gets its full id on a line of its own: half
+	// a line would cut a GUID, and the id is what an admin looks up.
+	if c.From.Labelled() {
+		lines = append(lines, pair("from id", fullID(c.From), "", ""))
+	}
+	if c.To.Labelled() {
+		lines = append(lines, pair("to id", fullID(c.To), "", ""))
+	}
+	return append(lines,
 		pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")),
 		pair("media", or(mods, "—"), "region", or(c.Region, "—")),
 		pair("arrived", clock(c.Arrived), "answer by", clock(c.AnswerBy)),
@@ -201,7 +214,27 @@ func (m *Model) detailLines() []string {
 		pair("end", end, "outcome", outcome),
 		pair("offers", allowed, "can now", now),
 		s.Hint.Render(fit("id "+c.ID+" · "+c.Provider+" · version "+strconv.FormatUint(c.Version, 10), w)),
+	)
+}
+
+// fullID is the id a labelled party's label was made from (some sources
+// put the GUID in the name field and leave the id empty).
+func fullID(p providers.Party) string {
+	if p.ID != "" {
+		return p.ID
 	}
+	return p.Name
+}
+
+// detailIDLines is how many lines detailLines adds for full party ids.
+func detailIDLines(c *providers.Call) int {
+	n := 0
+	for _, p := range []providers.Party{c.From, c.To} {
+		if p.Labelled() {
+			n++
+		}
+	}
+	return n
 }
 
 // fullHelpLines is the `?` help, as tall as the panel allows.

@@ -94,6 +94,22 @@ func TestViewGolden(t *testing.T) {
 		hs.key("enter")
 		goldenView(t, hs.m)
 	})
+	t.Run("detail_teams_id", func(t *testing.T) {
+		// A Teams caller known only by directory id: the row and the
+		// title show a short label, the details the full id on its line.
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		anon := ringing("c-anon", "", t0.Add(-14*time.Second))
+		anon.From = providers.Party{ID: "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f", Kind: providers.KindUser}
+		hs.events(anon)
+		hs.key("g")
+		hs.key("enter")
+		goldenView(t, hs.m)
+		if got := hs.screen(); strings.Count(got, "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f") != 1 ||
+			strings.Count(got, "Teams user ·3f9a2c") != 3 {
+			t.Errorf("want the label in the row, the title and the from field, and the full id once:\n%s", got)
+		}
+	})
 	t.Run("history", func(t *testing.T) {
 		hs := newHarness(t, 100, 30)
 		scene(hs)

@@ -45,6 +45,7 @@ type Config struct {
 	Scope            string `name:"graph-scope" group:"Microsoft Graph" help:"Scope of the app token. Default: the API base's scheme and host + /.default (https://graph.microsoft.com/.default)."`
 
 	OpenIDConfig string `name:"graph-openid-config" default:"https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration" group:"Microsoft Graph" help:"OpenID configuration of the calling platform; its jwks_uri holds the keys notification tokens are signed with."`
+	ResolveNames bool   `name:"graph-resolve-names" group:"Microsoft Graph" help:"Look up the display names of Teams callers who arrive with an id only (GET /users/{id}, application permission User.Read.All). The name follows as a later update of the call; until then, and without this flag, such a caller shows as e.g. \"Teams user ·3f9a2c\"."`
 	SkipAuth     bool   `name:"graph-skip-auth" env:"-" group:"Microsoft Graph" help:"Do not check notification tokens. Local development only: anyone who can reach the webhook can then inject calls. Command line only, and only with a loopback --graph-listen."`
 }
 
@@ -122,6 +123,9 @@ func (cfg Config) check(getenv func(string) string) (settings, error) {
 		errs = append(errs, err)
 	}
 	tokenURL := orDefault(cfg.TokenURL, DefaultTokenURL)
+	if cfg.ResolveNames && secret == "" && err == nil {
+		bad("--graph-resolve-names needs the app token: set %s or --graph-client-secret-file", SecretEnv)
+	}
 	switch {
 	case secret == "":
 		s.actionsOff = "no client secret (set " + SecretEnv + " or --graph-client-secret-file)"

@@ -43,6 +43,7 @@ type Provider struct {
 
 	ledger *providers.Ledger
 	ids    *idBook
+	names  *nameBook              // callers' names: kept across snapshots, looked up with --graph-resolve-names
 	auth   *webhookauth.Validator // nil when inbound authentication is off
 	api    *callapi.Client        // nil when the console cannot act on calls
 	caps   providers.Capabilities
@@ -113,6 +114,11 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		}
 		p.caps = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
 	}
+	var lookup func(context.Context, string) (string, error)
+	if cfg.ResolveNames && p.api != nil {
+		lookup = p.api.UserDisplayName
+	}
+	p.names = newNameBook(lookup, opts.Log, opts.Now)
 	return p, nil
 }
 
@@ -177,6 +183,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	defer p.run.Store(nil)
 
 	var wg sync.WaitGroup
+	p.names.start(runCtx, &wg)
 	wg.Go(func() { p.work(runCtx, sink, queue) })
 	keysTried := make(chan struct{})
 	if p.auth != nil {
@@ -323,6 +330,8 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 			}
 		case <-rings.fired():
 			p.sweep(ctx, sink, rings)
+		case f := <-p.names.results():
+			p.applyName(ctx, sink, f)
 		}
 	}
 }
@@ -334,7 +343,7 @@ func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringW
 	}
 	id := p.ids.resolve(n.CallID)
 	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, rejected: p.rejectOf(id)}
-	call, changed := p.ledger.Update(id, ch.apply)
+	call, changed := p.ledger.Update(id, p.names.keep(ch.apply))
 	if p.opts.Log.Enabled(ctx, slog.LevelDebug) {
 		p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
 	}
@@ -355,6 +364,7 @@ func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringW
 		rings.forget(id)
 	}
 	providers.Emit(ctx, sink, providers.CallEvent(at, call))
+	p.askNames(ctx, sink, call)
 }
 
 // sweep ends calls still ringing well past their deadline: their end notice

@@ -105,6 +105,7 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 
 type result struct {
 	status        int
+	body          []byte // the reply's body, at most 1 MiB
 	refused       *providers.RefusedError
 	retryAfter    time.Duration
 	hasRetryAfter bool
@@ -132,7 +133,7 @@ func (c *Client) send(ctx context.Context, tok *oauth2.Token, method, target str
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	res := result{status: resp.StatusCode}
+	res := result{status: resp.StatusCode, body: raw}
 	res.refused = parseError(resp.StatusCode, raw)
 	if res.refused.RequestID == "" {
 		res.refused.RequestID = resp.Header.Get("request-id")

@@ -8,10 +8,11 @@ import (
 )
 
 // Fake is the whole fake Microsoft side on one handler: the calls API under
-// /v1.0 and /beta, the token endpoint, and the calling platform's OpenID
+// /v1.0 and /beta, directory users, the token endpoint, and the calling platform's OpenID
 // configuration and JWKS.
 type Fake struct {
 	API      *API
+	Users    *Users // the directory: GET …/users/{id}
 	Tokens   *TokenEndpoint
 	Identity *IdentityProvider
 	Signer   *Signer // the key notifications are signed with
@@ -49,6 +50,7 @@ func NewFake(o Options) (*Fake, error) {
 	tokens := &TokenEndpoint{Tenant: o.Tenant, ClientID: o.ClientID, ClientSecret: o.ClientSecret, Scope: o.Scope}
 	return &Fake{
 		API:      &API{Tokens: tokens},
+		Users:    &Users{Tokens: tokens},
 		Tokens:   tokens,
 		Identity: NewIdentityProvider(signer),
 		Signer:   signer,
@@ -63,6 +65,10 @@ func (f *Fake) Handler() http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
 			f.Tokens.ServeHTTP(w, r)
+			return
+		}
+		if IsUserPath(r.URL.Path) {
+			f.Users.ServeHTTP(w, r)
 			return
 		}
 		f.API.ServeHTTP(w, r)
