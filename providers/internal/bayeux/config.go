@@ -29,8 +29,14 @@ const (
 	DefaultMaxNetworkDelay  = 10 * time.Second
 	DefaultBackoffIncrement = time.Second
 	DefaultMaxBackoff       = 60 * time.Second
-	DefaultBufferSize       = 65536
-	DefaultMaxResponseBytes = 64 << 20
+	// DefaultMaxConnectTimeout caps the server's advice.timeout (how long
+	// it holds a /meta/connect). Real servers hold 30 to 60 s; a server
+	// that advises more (up to a day has been seen from a broken one)
+	// would leave a dead link undetected for that long while the console
+	// shows it live.
+	DefaultMaxConnectTimeout = 3 * time.Minute
+	DefaultBufferSize        = 65536
+	DefaultMaxResponseBytes  = 64 << 20
 	// assumedHold is how long a server is assumed to hold a connect until
 	// its advice says: the longer of the CometD (30 s) and faye (60 s)
 	// defaults, so that a connect is never abandoned while still held.
@@ -80,13 +86,25 @@ type Config struct {
 	// TLSConfig for https and wss; nil means Go's defaults.
 	TLSConfig *tls.Config
 
-	// MaxNetworkDelay bounds each request's round trip; a held connect may
-	// take the server's advice.timeout more. Default 10 s.
+	// MaxNetworkDelay bounds each request's round trip. A held connect may
+	// take the server's advice.timeout more: MaxNetworkDelay is its grace,
+	// and a connect not answered within timeout plus grace is taken as a
+	// lost connection. Default 10 s.
 	MaxNetworkDelay time.Duration
+
+	// MaxConnectTimeout caps the advice.timeout the client accepts
+	// (default DefaultMaxConnectTimeout, 3 min). When the server advises
+	// more, the client asks for this much in each /meta/connect, and
+	// takes a connect held past it (plus MaxNetworkDelay) as a lost
+	// connection.
+	MaxConnectTimeout time.Duration
 
 	// BackoffIncrement and MaxBackoff shape the wait after failures the
 	// server gave no advice for: it grows by BackoffIncrement per failure
 	// up to MaxBackoff (defaults 1 s and 60 s) and is reset by a success.
+	// Each wait is jittered ("equal jitter": between half the step and
+	// the whole step), so that clients failing together do not come back
+	// together. MaxBackoff also caps the server's advice.interval.
 	BackoffIncrement time.Duration
 	MaxBackoff       time.Duration
 
@@ -153,6 +171,7 @@ func (cfg Config) normalize() (Config, *url.URL, error) {
 		{"MaxNetworkDelay", &cfg.MaxNetworkDelay, DefaultMaxNetworkDelay},
 		{"BackoffIncrement", &cfg.BackoffIncrement, DefaultBackoffIncrement},
 		{"MaxBackoff", &cfg.MaxBackoff, DefaultMaxBackoff},
+		{"MaxConnectTimeout", &cfg.MaxConnectTimeout, DefaultMaxConnectTimeout},
 	} {
 		if *d.v < 0 {
 			return cfg, nil, fmt.Errorf("bayeux: %s must not be negative", d.name)

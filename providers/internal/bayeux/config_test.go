@@ -50,6 +50,7 @@ func TestConfigRefused(t *testing.T) {
 		{Config{URL: "http://h/x", Transport: "callback-polling"}, "unknown transport"},
 		{Config{URL: "http://h/x", Channels: []string{"/meta/*"}}, "meta channel"},
 		{Config{URL: "http://h/x", MaxNetworkDelay: -1}, "MaxNetworkDelay"},
+		{Config{URL: "http://h/x", MaxConnectTimeout: -time.Second}, "MaxConnectTimeout"},
 		{Config{URL: "http://h/x", BackoffIncrement: 5 * time.Second, MaxBackoff: time.Second}, "MaxBackoff"},
 		{Config{URL: "http://h/x", BufferSize: -1}, "BufferSize"},
 		{Config{URL: "%zz"}, "URL"},
@@ -67,7 +68,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if u.Host != "gws.example" || cfg.Jar == nil || cfg.Log == nil ||
-		cfg.MaxNetworkDelay != DefaultMaxNetworkDelay || cfg.BackoffIncrement != time.Second || cfg.MaxBackoff != time.Minute ||
+		cfg.MaxNetworkDelay != DefaultMaxNetworkDelay || cfg.BackoffIncrement != time.Second || cfg.MaxBackoff != time.Minute || cfg.MaxConnectTimeout != 3*time.Minute ||
 		cfg.BufferSize != DefaultBufferSize || cfg.MaxResponseBytes != DefaultMaxResponseBytes {
 		t.Fatalf("defaults not filled in: %+v", cfg)
 	}

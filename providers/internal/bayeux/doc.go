@@ -85,8 +85,10 @@
 // /meta/connect is outstanding at any time, alone in its request, on an
 // HTTP connection of its own, so that subscribes and publishes never queue
 // behind it; its deadline is the server's advice.timeout plus
-// MaxNetworkDelay. The first connect of a session asks for an immediate
-// answer (advice timeout 0).
+// MaxNetworkDelay (the grace), and one not answered by then is a lost
+// connection, on a websocket too however many frames arrive meanwhile. The
+// first connect of a session asks for an immediate answer (advice timeout
+// 0).
 //
 // Every message of every answer is dispatched, in order: messages ride on
 // connect, subscribe and publish answers, before or after the reply (both
@@ -100,7 +102,16 @@
 // "401:…:Unknown client") or advice "handshake" means a new handshake,
 // the subscriptions restored, and a KindResync. A failure without advice
 // waits interval plus a back-off that grows by BackoffIncrement (1 s) up to
-// MaxBackoff (60 s) and is reset by a successful connect. Advice with
+// MaxBackoff (60 s) and is reset by a successful connect; each wait is
+// jittered between half its step and the whole step, so that clients that
+// lost their server together do not come back together.
+//
+// No advice makes the client wait unbounded: interval is capped at
+// MaxBackoff and timeout at MaxConnectTimeout (3 min), and while the
+// server's timeout is over that cap every connect asks for the cap
+// instead (CometD and faye both hold a connect as long as it asks). Going
+// over a cap is logged once per new value. An advice field of the wrong
+// type is ignored (and logged), not the reply it came with. Advice with
 // multiple-clients (one browser cookie, several sessions) slows that
 // session to the given interval. When a connection stays down longer than
 // the server keeps sessions (timeout + interval + maxInterval, if it said),

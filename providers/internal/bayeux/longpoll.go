@@ -38,6 +38,20 @@ func (e *transportError) Error() string { return fmt.Sprintf("%s: %v", e.op, e.e
 
 func (e *transportError) Unwrap() error { return e.err }
 
+// lateError is a request not answered, or not completely, within its
+// deadline.
+type lateError struct {
+	wait    time.Duration
+	partial bool // the answer had started
+}
+
+func (e *lateError) Error() string {
+	if e.partial {
+		return fmt.Sprintf("answer not complete within %s", e.wait.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("no answer within %s", e.wait.Round(time.Millisecond))
+}
+
 // dialFailed says whether err happened before anything was sent.
 func dialFailed(err error) bool {
 	var op *net.OpError
@@ -85,7 +99,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("no answer within %s", wait.Round(time.Millisecond))
+			err = &lateError{wait: wait}
 		}
 		return nil, c.failed(s, &transportError{op: op, err: err, mayHaveLost: !dialFailed(err)}, false)
 	}
@@ -102,7 +116,7 @@ func (c *Client) post(ctx context.Context, hc *http.Client, msgs []*message, wai
 	data, err := readBody(resp.Body, resp.ContentLength, c.cfg.MaxResponseBytes)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("answer not complete within %s", wait.Round(time.Millisecond))
+			err = &lateError{wait: wait, partial: true}
 		}
 		return nil, c.failed(s, &transportError{op: op, err: fmt.Errorf("reading the answer: %w", err), mayHaveLost: true}, false)
 	}

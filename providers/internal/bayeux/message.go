@@ -111,6 +111,61 @@ type wireAdvice struct {
 	MaxInterval     *float64 `json:"maxInterval,omitempty"`
 	MultipleClients bool     `json:"multiple-clients,omitempty"`
 	Hosts           []string `json:"hosts,omitempty"`
+
+	// invalid names the fields of a received advice that had the wrong
+	// type and were ignored (advice itself, if it was not an object).
+	invalid []string
+}
+
+// UnmarshalJSON reads a server's advice leniently: a field of the wrong
+// type is ignored and named in invalid, and the reply it came with is
+// kept. Advice is only advice; a reply, its success and the messages
+// riding with it matter more than a malformed hint. Numbers beyond
+// float64 are read as infinite (millis caps them), not refused.
+func (a *wireAdvice) UnmarshalJSON(b []byte) error {
+	*a = wireAdvice{}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		a.invalid = []string{"advice (not an object)"}
+		return nil
+	}
+	number := func(name string) *float64 {
+		v, ok := fields[name]
+		if !ok || string(v) == "null" {
+			return nil
+		}
+		if len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+			// Valid JSON already; the only error left is a range one,
+			// which leaves ±Inf (or 0 for a tiny number) in f.
+			f, _ := strconv.ParseFloat(string(v), 64)
+			return &f
+		}
+		a.invalid = append(a.invalid, name)
+		return nil
+	}
+	adviceField(fields, "reconnect", &a.Reconnect, &a.invalid)
+	a.Interval = number("interval")
+	a.Timeout = number("timeout")
+	a.MaxInterval = number("maxInterval")
+	adviceField(fields, "multiple-clients", &a.MultipleClients, &a.invalid)
+	adviceField(fields, "hosts", &a.Hosts, &a.invalid)
+	return nil
+}
+
+// adviceField decodes fields[name] into dst; a value of the wrong type
+// leaves dst as it was (it is decoded into a fresh value first: a failed
+// decode may have filled part) and is named in invalid.
+func adviceField[T any](fields map[string]json.RawMessage, name string, dst *T, invalid *[]string) {
+	v, ok := fields[name]
+	if !ok {
+		return
+	}
+	var t T
+	if json.Unmarshal(v, &t) != nil {
+		*invalid = append(*invalid, name)
+		return
+	}
+	*dst = t
 }
 
 // Reconnect advice values.

@@ -3,6 +3,7 @@ package bayeux
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unsafe"
@@ -36,6 +37,11 @@ var decodeCases = []struct {
 	{name: "wrong type skips only that message",
 		body:     `[{"channel":"/a","data":1},{"channel":"/meta/connect","successful":"yes"},{"channel":"/b","data":2}]`,
 		channels: []string{"/a", "/b"}, skipped: 1},
+	{name: "advice of the wrong types keeps its reply",
+		body:     `[{"id":"1","channel":"/meta/connect","successful":true,"advice":{"interval":"soon","timeout":{"ms":1},"reconnect":7,"maxInterval":true,"multiple-clients":"yes","hosts":[1]}}]`,
+		channels: []string{"/meta/connect"}},
+	{name: "advice that is not an object keeps its reply", body: `[{"channel":"/meta/connect","successful":true,"advice":"retry"}]`, channels: []string{"/meta/connect"}},
+	{name: "advice numbers beyond float64", body: `[{"channel":"/meta/connect","successful":true,"advice":{"timeout":1e400,"interval":-1e400,"maxInterval":1e-400}}]`, channels: []string{"/meta/connect"}},
 	{name: "element that is not an object", body: `[1,{"channel":"/a","data":1},"x",null]`, channels: []string{"/a"}, skipped: 3},
 	{name: "message without channel", body: `[{"data":1},{"channel":"","data":2},{"channel":"/a","data":3}]`, channels: []string{"/a"}, skipped: 2},
 	{name: "truncated body keeps what came before",
@@ -120,6 +126,48 @@ func TestDecodeFields(t *testing.T) {
 	if s := msgs[2]; s.ok() || s.Error != "403::denied" || len(s.Subscription) != 1 || s.Subscription[0] != "/v2/me/calls" || s.isData() {
 		t.Fatalf("subscribe reply read as %+v", s)
 	}
+}
+
+// TestDecodeAdvice: advice is read leniently: a field of the wrong type is
+// ignored and named, the others are kept, and numbers too large for a
+// float64 read as infinite (the client caps them) rather than spoiling
+// the reply.
+func TestDecodeAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		body     string
+		interval float64 // NaN: not set
+		timeout  float64
+		reconn   string
+		invalid  string
+	}{
+		{`{"reconnect":"retry","interval":"soon","timeout":30000,"hosts":[1]}`, math.NaN(), 30000, "retry", "interval hosts"},
+		{`{"reconnect":7,"interval":0,"timeout":"60000","multiple-clients":"yes"}`, 0, math.NaN(), "", "reconnect timeout multiple-clients"},
+		{`{"timeout":1e400,"interval":-1e400,"maxInterval":null}`, math.Inf(-1), math.Inf(1), "", ""},
+		{`[1,2]`, math.NaN(), math.NaN(), "", "advice (not an object)"},
+	} {
+		msgs, err := decodeResponse([]byte(`[{"channel":"/meta/connect","successful":true,"advice":` + tc.body + `}]`))
+		if err != nil || len(msgs) != 1 || !msgs[0].ok() || msgs[0].Advice == nil {
+			t.Fatalf("%s: %d messages, %v; want the reply kept", tc.body, len(msgs), err)
+		}
+		a := msgs[0].Advice
+		same := func(p *float64, want float64) bool {
+			if math.IsNaN(want) {
+				return p == nil
+			}
+			return p != nil && *p == want
+		}
+		if !same(a.Interval, tc.interval) || !same(a.Timeout, tc.timeout) || a.Reconnect != tc.reconn || a.MaxInterval != nil ||
+			strings.Join(a.invalid, " ") != tc.invalid {
+			t.Errorf("%s read as %+v (interval %v timeout %v)", tc.body, a, deref(a.Interval), deref(a.Timeout))
+		}
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // TestDecodeKeepsDataInBody: data is handed on as a slice of the body,

@@ -16,13 +16,26 @@ type stopError struct{ err error }
 func (e *stopError) Error() string { return e.err.Error() }
 func (e *stopError) Unwrap() error { return e.err }
 
+// lostConnectError is a held connect the server did not answer within its
+// timeout plus the grace: the connection is taken as lost.
+type lostConnectError struct {
+	hold, grace time.Duration
+	err         error
+}
+
+func (e *lostConnectError) Error() string {
+	return fmt.Sprintf("/meta/connect not answered within the server's timeout (%s) plus %s grace: connection lost", e.hold, e.grace)
+}
+
+func (e *lostConnectError) Unwrap() error { return e.err }
+
 // run is the client's one long-lived goroutine: handshake, restore the
 // subscriptions, keep exactly one /meta/connect outstanding, and start over
 // when the session is lost, until Close or the server says stop.
 func (c *Client) run() {
 	defer close(c.runDone)
-	bo := &backoff{step: c.cfg.BackoffIncrement, max: c.cfg.MaxBackoff}
-	var adv advice
+	bo := newBackoff(c.cfg)
+	adv := newAdvice(c.cfg, c.log)
 	why := ""
 	for {
 		s, err := c.establish(&adv, bo, why)
@@ -297,16 +310,18 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 			return "", errClosing
 		}
 		m := c.connectMessage(s)
-		hold := assumedHold
-		if adv.timeoutSet {
-			hold = adv.timeout
-		}
+		hold := adv.hold()
 		if !since.IsZero() {
 			// Back after a failure: ask for an immediate answer, so that
 			// the consumer learns the link is live now, not a hold later.
 			zero := 0.0
 			m.Advice = &wireAdvice{Timeout: &zero}
+		} else if t, ok := adv.ask(); ok {
+			ms := float64(t.Milliseconds())
+			m.Advice = &wireAdvice{Timeout: &ms}
 		}
+		// A connect not answered within the hold plus the grace is a lost
+		// connection, whatever else arrives meanwhile.
 		replies, err := s.carrier.exchange(c.ctx, []*message{m}, hold+c.cfg.MaxNetworkDelay, true)
 		if c.ctx.Err() != nil {
 			return "", errClosing
@@ -318,6 +333,10 @@ func (c *Client) poll(s *session, adv *advice, bo *backoff) (string, error) {
 			}
 		}
 		if err != nil {
+			var late *lateError
+			if errors.As(err, &late) {
+				err = &lostConnectError{hold: hold, grace: c.cfg.MaxNetworkDelay, err: err}
+			}
 			now := time.Now()
 			if since.IsZero() {
 				since = now

@@ -145,9 +145,12 @@ func (w *wsCarrier) exchange(ctx context.Context, msgs []*message, wait time.Dur
 		conn.kill(err)
 		return nil, &transportError{op: op, err: err}
 	}
-	// The socket is given up when nothing at all arrives on it for wait,
-	// not when the reply is late: a burst pushed ahead of the reply is a
-	// sign of life.
+	// A held connect must be answered within wait (the server's timeout
+	// plus the grace): the server answers it when its hold ends, whatever
+	// it pushed meanwhile, and one that keeps pushing frames but never
+	// answers no longer serves the session. Any other request is given up
+	// only when nothing at all arrives on the socket for wait: a burst
+	// pushed ahead of its reply is a sign of life.
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	replies := make(map[messageID]*message, len(msgs))
@@ -162,11 +165,11 @@ func (w *wsCarrier) exchange(ctx context.Context, msgs []*message, wait time.Dur
 		case <-ctx.Done():
 			return nil, &transportError{op: op, err: ctx.Err()}
 		case <-timer.C:
-			if quiet := time.Since(conn.lastRead()); quiet < wait {
+			if quiet := time.Since(conn.lastRead()); !poll && quiet < wait {
 				timer.Reset(wait - quiet)
 				continue
 			}
-			err := fmt.Errorf("no answer within %s", wait.Round(time.Millisecond))
+			err := &lateError{wait: wait}
 			if conn.kill(err) {
 				return nil, w.c.failed(w.s, &transportError{op: op, err: err, mayHaveLost: true}, false)
 			}

@@ -61,6 +61,9 @@ type Options struct {
 	// nothing to deliver (the advice.timeout it announces). Default 30 s.
 	// faye counts whole seconds, so it is rounded up to one.
 	Timeout time.Duration
+	// Interval is the advice.interval the server announces: how long a
+	// client should wait between connects. Default 0.
+	Interval time.Duration
 	// MaxInterval is how long cometd-nodejs-server keeps a session whose
 	// client sends no /meta/connect. Default 10 s. faye ignores it (it
 	// keeps sessions for two Timeouts).
@@ -125,8 +128,8 @@ func Run(kind Kind, opts Options) (*Server, error) {
 	if opts.Mount == "" {
 		opts.Mount = DefaultMount
 	}
-	if opts.Timeout < 0 || opts.MaxInterval < 0 {
-		return nil, errors.New("Timeout and MaxInterval must not be negative")
+	if opts.Timeout < 0 || opts.Interval < 0 || opts.MaxInterval < 0 {
+		return nil, errors.New("Timeout, Interval and MaxInterval must not be negative")
 	}
 	if !strings.HasPrefix(opts.Mount, "/") {
 		return nil, fmt.Errorf("Mount %q must start with /", opts.Mount)
@@ -148,6 +151,7 @@ func Run(kind Kind, opts Options) (*Server, error) {
 	cmd := exec.Command(node, "server.js",
 		"--kind", string(kind),
 		"--timeout-ms", strconv.FormatInt(opts.Timeout.Milliseconds(), 10),
+		"--interval-ms", strconv.FormatInt(opts.Interval.Milliseconds(), 10),
 		"--max-interval-ms", strconv.FormatInt(opts.MaxInterval.Milliseconds(), 10),
 		"--mount", opts.Mount)
 	cmd.Dir = ServerDir()
@@ -364,6 +368,32 @@ func (s *Server) DenySubscriptions(channel string) error {
 	}
 	if err := s.call(http.MethodPost, "/deny", in, nil); err != nil {
 		return fmt.Errorf("deny subscriptions to %q: %w", channel, err)
+	}
+	return nil
+}
+
+// Advise makes the server overwrite these fields of the advice of every
+// later handshake and connect reply, as a broken or hostile server would:
+// values of any JSON type, e.g. {"interval": "soon"} or {"timeout": 1e300}.
+// Nil stops that.
+func (s *Server) Advise(fields map[string]any) error {
+	var in any
+	if fields != nil {
+		in = map[string]any{"advice": fields}
+	}
+	if err := s.call(http.MethodPost, "/advise", in, nil); err != nil {
+		return fmt.Errorf("advise %v: %w", fields, err)
+	}
+	return nil
+}
+
+// IgnoreAskedTimeout, when on, makes the server ignore the timeout a
+// client asks for in its /meta/connect advice and hold every later
+// connect for its own Options.Timeout; off restores the servers' own
+// behaviour (both honour the client's timeout).
+func (s *Server) IgnoreAskedTimeout(on bool) error {
+	if err := s.call(http.MethodPost, "/stubborn", map[string]bool{"on": on}, nil); err != nil {
+		return fmt.Errorf("ignore asked timeout %v: %w", on, err)
 	}
 	return nil
 }

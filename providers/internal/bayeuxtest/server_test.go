@@ -2,7 +2,9 @@ package bayeuxtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -113,6 +115,68 @@ func TestControl(t *testing.T) {
 			}
 			if err := srv.Publish("/v2/me/calls", 1); err == nil {
 				t.Fatal("Publish after Stop succeeded")
+			}
+		})
+	}
+}
+
+// TestAdviceControls: the interval option is announced, Advise overwrites
+// advice fields with values of any type, and IgnoreAskedTimeout makes the
+// server hold a connect that asked for an immediate answer.
+func TestAdviceControls(t *testing.T) {
+	for _, kind := range Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			srv := Start(t, kind, Options{Timeout: time.Minute, Interval: 1500 * time.Millisecond})
+			jar, _ := cookiejar.New(nil)
+			hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			handshake := func(id string) map[string]any {
+				t.Helper()
+				hs := bayeuxPost(t, hc, srv.URL(), map[string]any{"id": id, "channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": []string{"long-polling"}})
+				if hs[0]["successful"] != true {
+					t.Fatalf("handshake: %v", hs)
+				}
+				return hs[0]
+			}
+			hs := handshake("1")
+			if adv := hs["advice"].(map[string]any); adv["interval"] != 1500.0 || adv["timeout"] != 60000.0 {
+				t.Fatalf("handshake advice %v, want interval 1500 and timeout 60000", adv)
+			}
+			if err := srv.Advise(map[string]any{"interval": "soon", "timeout": 1e300}); err != nil {
+				t.Fatal(err)
+			}
+			hs = handshake("2")
+			if adv := hs["advice"].(map[string]any); adv["interval"] != "soon" || adv["timeout"] != 1e300 {
+				t.Fatalf("advice %v, want the fields Advise set", adv)
+			}
+			if err := srv.Advise(nil); err != nil {
+				t.Fatal(err)
+			}
+			id, _ := handshake("3")["clientId"].(string)
+			connect := func(msgID string, wait time.Duration) error {
+				b, _ := json.Marshal([]map[string]any{{"id": msgID, "channel": "/meta/connect", "clientId": id, "connectionType": "long-polling", "advice": map[string]int{"timeout": 0}}})
+				ctx, cancel := context.WithTimeout(context.Background(), wait)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(), bytes.NewReader(b))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := hc.Do(req)
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				_, err = io.ReadAll(resp.Body)
+				return err
+			}
+			if err := connect("4", 10*time.Second); err != nil {
+				t.Fatalf("a connect asking for timeout 0: %v", err)
+			}
+			if err := srv.IgnoreAskedTimeout(true); err != nil {
+				t.Fatal(err)
+			}
+			// The server holds it for its own minute: a second is far
+			// short of that.
+			if err := connect("5", time.Second); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("a connect asking for timeout 0 from a stubborn server: %v, want it held", err)
 			}
 		})
 	}

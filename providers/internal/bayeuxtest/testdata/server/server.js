@@ -3,7 +3,8 @@
 // a small control endpoint.
 //
 //   node server.js --kind cometd-nodejs-server|faye [--timeout-ms 30000]
-//                  [--max-interval-ms 10000] [--mount /api/v2/notifications]
+//                  [--interval-ms 0] [--max-interval-ms 10000]
+//                  [--mount /api/v2/notifications]
 //
 // Two listeners on 127.0.0.1, both on ports the system picks:
 //   - the Bayeux endpoint (mounted at --mount and any sub-path), and
@@ -30,6 +31,12 @@
 //             connect replies fail with that error and advice
 //   /deny     {"channel"} or {} to stop: from now on subscriptions to that
 //             channel are refused with 403::subscription_denied
+//   /advise   {"advice":{...}} or {} to stop: from now on these fields (any
+//             JSON, of any type) overwrite the advice of every handshake
+//             and connect reply, as a broken server's would
+//   /stubborn {"on":true|false}  from now on the server ignores the timeout
+//             a client asks for in its /meta/connect advice and holds every
+//             connect for its own --timeout-ms
 //   /stats    sessions, subscribers per channel, counted meta messages
 //   /stop     exit
 
@@ -41,6 +48,7 @@ function parseArgs(argv) {
     const opts = {
         kind: '',
         timeoutMs: 30000,
+        intervalMs: 0,
         maxIntervalMs: 10000,
         mount: '/api/v2/notifications',
     };
@@ -54,6 +62,7 @@ function parseArgs(argv) {
         switch (name) {
             case '--kind': opts.kind = value; break;
             case '--timeout-ms': opts.timeoutMs = positiveInt(name, value); break;
+            case '--interval-ms': opts.intervalMs = wholeNumber(name, value); break;
             case '--max-interval-ms': opts.maxIntervalMs = positiveInt(name, value); break;
             case '--mount': opts.mount = value; break;
             default: fail('unknown option ' + name);
@@ -73,6 +82,14 @@ function positiveInt(name, value) {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) {
         fail(name + ' must be a positive whole number, not "' + value + '"');
+    }
+    return n;
+}
+
+function wholeNumber(name, value) {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) {
+        fail(name + ' must be a whole number, not "' + value + '"');
     }
     return n;
 }
@@ -136,6 +153,27 @@ let refusal = null;
 // denied, when set, is a channel whose subscriptions are refused.
 let denied = null;
 
+// advised, when set, overwrites fields of every handshake and connect
+// reply's advice.
+let advised = null;
+
+// stubborn makes the server hold every connect for its own timeout,
+// whatever the client asks.
+let stubborn = false;
+
+function advise(reply) {
+    if (advised && (reply.channel === '/meta/handshake' || reply.channel === '/meta/connect')) {
+        reply.advice = Object.assign(reply.advice || {}, advised);
+    }
+}
+
+// ignoreAskedTimeout drops the timeout a connect asks for, while stubborn.
+function ignoreAskedTimeout(message) {
+    if (stubborn && message.channel === '/meta/connect' && message.advice) {
+        delete message.advice.timeout;
+    }
+}
+
 function refuse(reply) {
     if (refusal && (reply.channel === '/meta/handshake' || reply.channel === '/meta/connect')) {
         reply.successful = false;
@@ -191,6 +229,7 @@ function makeCometD(opts) {
     const cometd = require('cometd-nodejs-server');
     const server = cometd.createCometDServer({
         timeout: opts.timeoutMs,
+        interval: opts.intervalMs,
         maxInterval: opts.maxIntervalMs,
         logLevel: 'info',
     });
@@ -205,6 +244,7 @@ function makeCometD(opts) {
     server.addListener('unsubscribed', (channel, session) => subscribers.remove(channel.name, session.id));
     server.addExtension({
         incoming(cometd, session, message, callback) {
+            ignoreAskedTimeout(message);
             if (deny(message)) {
                 // Answer for the server and stop the message here.
                 message.reply.successful = false;
@@ -218,6 +258,7 @@ function makeCometD(opts) {
         },
         outgoing(cometd, sender, session, message, callback) {
             refuse(message);
+            advise(message);
             if (message._denied) {
                 delete message._denied;
                 message.error = '403::subscription_denied';
@@ -288,7 +329,11 @@ function makeCometD(opts) {
 
 function makeFaye(opts) {
     const faye = require('faye');
-    const bayeux = new faye.NodeAdapter({mount: opts.mount, timeout: opts.timeoutMs / 1000});
+    const bayeux = new faye.NodeAdapter({
+        mount: opts.mount,
+        timeout: opts.timeoutMs / 1000,
+        engine: {interval: opts.intervalMs / 1000},
+    });
     const sessions = new Set();
     const subscribers = subscriberBook();
     bayeux.on('handshake', id => sessions.add(id));
@@ -302,11 +347,15 @@ function makeFaye(opts) {
         incoming(message, request, callback) {
             // The in-process publisher has no request; count the network's.
             if (request) countMessage(message);
+            if (request) ignoreAskedTimeout(message);
             if (request && deny(message)) message.error = '403::subscription_denied';
             callback(message);
         },
         outgoing(message, request, callback) {
-            if (request) refuse(message);
+            if (request) {
+                refuse(message);
+                advise(message);
+            }
             callback(message);
         },
     });
@@ -511,6 +560,22 @@ const routes = {
         }
         denied = channelOf(body);
         return {denying: true};
+    },
+    'POST /advise': async body => {
+        if (body.advice === undefined) {
+            advised = null;
+            return {advising: false};
+        }
+        if (body.advice === null || typeof body.advice !== 'object' || Array.isArray(body.advice)) {
+            throw new Error('"advice" must be an object of advice fields');
+        }
+        advised = body.advice;
+        return {advising: true};
+    },
+    'POST /stubborn': async body => {
+        if (typeof body.on !== 'boolean') throw new Error('"on" must be true or false');
+        stubborn = body.on;
+        return {stubborn: stubborn};
     },
     'GET /stats': async () => Object.assign({
         kind: opts.kind,
