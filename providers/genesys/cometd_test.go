@@ -349,3 +349,35 @@ func TestLivePasswordNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveRingTimeoutNameAndErrors sends what a real switch and desktop add
+// to a call, and GWS's error reports, through a real Bayeux server.
+func TestLiveRingTimeoutNameAndErrors(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind bayeuxtest.Kind) {
+		l := startLive(t, kind, false, Config{NameKeys: []string{"WWE_PARTY_{number}"}})
+		call := gwstest.DirectCall("W1", "5005")
+		call.Extensions = map[string]any{"NO_ANSWER_TIMEOUT": "20", "NO_ANSWER_ACTION": "notready"}
+		call.UserData = map[string]any{"WWE_PARTY_5005": map[string]any{"username": "jwilliams", "firstname": "Josh", "lastname": "Williams", "dbid": 112}}
+		if _, err := l.gws.Ring(call); err != nil {
+			t.Fatal(err)
+		}
+		c := l.waitState("W1", providers.StateRinging)
+		if window(c) != 20*time.Second {
+			t.Errorf("answer by %v after arrival, want the switch's 20s", window(c))
+		}
+		if c.From.Name != "Josh Williams" || c.From.ID != "5005" {
+			t.Errorf("caller %+v", c.From)
+		}
+
+		if err := l.gws.PublishError(gwstest.ChannelDevices, gwstest.ErrorReport{Code: 41, Message: "DN is not registered", Device: true}); err != nil {
+			t.Fatal(err)
+		}
+		l.waitStatus("the device's failure", func(s providers.Status) bool {
+			return strings.Contains(s.Warning, deviceFailure) && strings.Contains(s.Detail, deviceFailure)
+		})
+		if err := l.gws.SetAgentState("Ready", "Ready", false); err != nil {
+			t.Fatal(err)
+		}
+		l.waitStatus("the device back", func(s providers.Status) bool { return s.Agent == "Ready" && s.Warning == "" })
+	})
+}

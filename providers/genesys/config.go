@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"ringside/providers"
 	"ringside/providers/secretfile"
@@ -28,6 +29,11 @@ type Config struct {
 	Login        bool   `name:"genesys-login" help:"Log the agent in to the voice channel at start (StartContactCenterSession) and out at quit."`
 	Place        string `name:"genesys-place" help:"Place to log in at with --genesys-login (the user's default place if empty)."`
 	CometdURL    string `name:"genesys-cometd-url" placeholder:"URL" help:"CometD endpoint (default: <genesys-url>/api/v2/notifications)."`
+	// InsecureHTTP is read from the command line only (env:"-"): sending
+	// the password in clear text must be a visible choice, not a variable
+	// left behind in an environment.
+	InsecureHTTP bool     `name:"genesys-insecure-http" env:"-" help:"Allow plain http:// to a GWS host that is not loopback (the password then travels unencrypted). Command line only."`
+	NameKeys     []string `name:"genesys-name-keys" sep:"," default:"WWE_PARTY_{number}" placeholder:"KEY" help:"Attached-data (userData) keys that hold a caller's name, tried in order; {number} stands for the caller's number. Default WWE_PARTY_{number} (Workspace's party records); empty turns it off."`
 }
 
 // settings is a validated Config with the password resolved.
@@ -39,7 +45,8 @@ type settings struct {
 	passwordFrom string // where the password came from, for hints ("" if none was given)
 	login        bool
 	place        string
-	warning      string // standing caution for the header
+	warning      string    // standing caution for the header
+	nameKeys     []nameKey // where attached data names a caller
 }
 
 // resolve checks cfg and reads the password. Errors name the flag to fix and
@@ -83,14 +90,96 @@ func (cfg Config) resolve(getenv func(string) string) (settings, error) {
 	case getenv(PasswordEnv) != "":
 		s.password, s.passwordFrom = getenv(PasswordEnv), PasswordEnv
 	}
-	for _, u := range []*url.URL{s.base, s.cometd} {
-		if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
-			s.warning = "GWS over plain http: the password travels unencrypted"
-		}
+	if s.nameKeys, err = parseNameKeys(cfg.NameKeys); err != nil {
+		return s, fmt.Errorf("genesys: --genesys-name-keys: %w", err)
+	}
+	if err := s.checkPlainHTTP(cfg); err != nil {
+		return s, err
 	}
 	return s, nil
 }
 
+// checkPlainHTTP refuses plain http to a host that is not this machine:
+// Basic authentication would carry the password in clear text over the
+// network. --genesys-insecure-http accepts that, and the header then warns
+// for as long as the console runs.
+func (s *settings) checkPlainHTTP(cfg Config) error {
+	for _, u := range []struct {
+		url  *url.URL
+		flag string
+	}{{s.base, "--genesys-url"}, {s.cometd, "--genesys-cometd-url"}} {
+		if u.url.Scheme != "http" || providers.IsLoopbackHost(u.url.Hostname()) {
+			continue
+		}
+		if !cfg.InsecureHTTP {
+			if u.flag == "--genesys-cometd-url" && cfg.CometdURL == "" {
+				u.flag = "--genesys-url" // the CometD URL was derived from it
+			}
+			return fmt.Errorf("genesys: %s: plain http:// to %s would send the GWS password unencrypted; use https://, or pass --genesys-insecure-http to accept that", u.flag, u.url.Host)
+		}
+		s.warning = "GWS over plain http: the password travels unencrypted"
+	}
+	return nil
+}
+
+// Bounds of --genesys-name-keys.
+const (
+	maxNameKeys   = 16
+	maxNameKeyLen = 128
+)
+
+// numberPlaceholder stands for the caller's number in a name key.
+const numberPlaceholder = "{number}"
+
+// nameKey is one attached-data key that may hold a caller's name: literal,
+// or with the caller's number between prefix and suffix.
+type nameKey struct {
+	prefix, suffix string
+	perNumber      bool
+}
+
+// key is the attached-data key for the caller's number ("" when the key
+// needs a number and there is none).
+func (k nameKey) key(number string) string {
+	if !k.perNumber {
+		return k.prefix
+	}
+	if number == "" {
+		return ""
+	}
+	return k.prefix + number + k.suffix
+}
+
+// parseNameKeys checks --genesys-name-keys. Empty entries are dropped, so an
+// empty value turns the lookup off.
+func parseNameKeys(raw []string) ([]nameKey, error) {
+	var keys []nameKey
+	for _, r := range raw {
+		r = strings.TrimSpace(r)
+		switch {
+		case r == "":
+			continue
+		case len(r) > maxNameKeyLen:
+			return nil, fmt.Errorf("a key is longer than %d bytes", maxNameKeyLen)
+		case strings.Count(r, numberPlaceholder) > 1:
+			return nil, fmt.Errorf("%q has %s more than once", r, numberPlaceholder)
+		case strings.IndexFunc(r, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0:
+			return nil, fmt.Errorf("%q has characters that cannot be printed", r)
+		}
+		k := nameKey{prefix: r}
+		if before, after, ok := strings.Cut(r, numberPlaceholder); ok {
+			k = nameKey{prefix: before, suffix: after, perNumber: true}
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) > maxNameKeys {
+		return nil, fmt.Errorf("at most %d keys, got %d", maxNameKeys, len(keys))
+	}
+	return keys, nil
+}
+
+// parseHTTPURL accepts an absolute http(s) URL without query or fragment and
+// returns it without a trailing slash.
 func parseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {

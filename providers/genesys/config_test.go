@@ -4,8 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/alecthomas/kong"
 
 	"ringside/providers"
 	"ringside/providers/secretfile"
@@ -49,8 +52,18 @@ func TestConfigValid(t *testing.T) {
 			base: "http://127.0.0.1:8090", cometd: "http://127.0.0.1:9000/cometd",
 		},
 		{
-			name: "plain http elsewhere is allowed with a standing warning",
-			cfg:  Config{URL: "http://gws.internal:8080", User: "u", Login: true, Place: "SIP_Server_Place1"},
+			name: "localhost and IPv6 loopback are loopback too",
+			cfg:  Config{URL: "http://localhost:8090", User: "u", CometdURL: "http://[::1]:9000/cometd"},
+			base: "http://localhost:8090", cometd: "http://[::1]:9000/cometd",
+		},
+		{
+			name: "CometD over plain http elsewhere is allowed with the flag, with a standing warning",
+			cfg:  Config{URL: "https://gws.example.com", User: "u", CometdURL: "http://cometd.internal/cometd", InsecureHTTP: true},
+			base: "https://gws.example.com", cometd: "http://cometd.internal/cometd", warning: true,
+		},
+		{
+			name: "plain http elsewhere is allowed with --genesys-insecure-http, with a standing warning",
+			cfg:  Config{URL: "http://gws.internal:8080", User: "u", Login: true, Place: "SIP_Server_Place1", InsecureHTTP: true},
 			vars: map[string]string{PasswordEnv: "x"},
 			base: "http://gws.internal:8080", cometd: "http://gws.internal:8080/api/v2/notifications", password: "x", warning: true,
 		},
@@ -102,6 +115,14 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: empty}, "is empty"},
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: big}, "larger than"},
 		{Config{URL: "https://gws.example.com", User: "u", PasswordFile: loose}, "readable by group or others"},
+		{Config{URL: "http://gws.internal:8080", User: "u"}, "--genesys-url: plain http:// to gws.internal:8080 would send the GWS password unencrypted"},
+		{Config{URL: "http://10.0.0.7", User: "u"}, "--genesys-insecure-http"},
+		{Config{URL: "https://gws.example.com", User: "u", CometdURL: "http://cometd.internal/cometd"}, "--genesys-cometd-url: plain http:// to cometd.internal"},
+		{Config{URL: "http://127.0.0.1.example.com", User: "u"}, "--genesys-insecure-http"},
+		{Config{URL: "https://gws.example.com", User: "u", NameKeys: []string{"A{number}B{number}"}}, "--genesys-name-keys"},
+		{Config{URL: "https://gws.example.com", User: "u", NameKeys: []string{strings.Repeat("K", maxNameKeyLen+1)}}, "--genesys-name-keys"},
+		{Config{URL: "https://gws.example.com", User: "u", NameKeys: []string{"bad\x1bkey"}}, "--genesys-name-keys"},
+		{Config{URL: "https://gws.example.com", User: "u", NameKeys: slices.Repeat([]string{"K"}, maxNameKeys+1)}, "--genesys-name-keys: at most"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg, providers.Options{Getenv: env(nil)})
@@ -117,7 +138,8 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 // TestConfigTags checks the flag names the program derives its flags and
 // environment variables from.
 func TestConfigTags(t *testing.T) {
-	want := []string{"genesys-url", "genesys-user", "genesys-password-file", "genesys-login", "genesys-place", "genesys-cometd-url"}
+	want := []string{"genesys-url", "genesys-user", "genesys-password-file", "genesys-login", "genesys-place", "genesys-cometd-url",
+		"genesys-insecure-http", "genesys-name-keys"}
 	var got []string
 	typ := reflect.TypeFor[Config]()
 	for i := range typ.NumField() {
@@ -145,5 +167,72 @@ func TestNameAndReasons(t *testing.T) {
 	}
 	if r := p.RejectReasons(); r == nil || len(r) != 0 {
 		t.Errorf("RejectReasons %#v", r)
+	}
+}
+
+// TestFlagsOnTheCommandLine parses the flags the way the program does (kong
+// with RINGSIDE_* variables): --genesys-insecure-http is taken from the
+// command line only, and the name keys default to Workspace's convention.
+func TestFlagsOnTheCommandLine(t *testing.T) {
+	parse := func(t *testing.T, args ...string) Config {
+		t.Helper()
+		var cli struct {
+			Genesys Config `embed:""`
+		}
+		parser, err := kong.New(&cli, kong.DefaultEnvars("RINGSIDE"), kong.Exit(func(int) { t.Fatal("kong wanted to exit") }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parser.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return cli.Genesys
+	}
+	t.Setenv("RINGSIDE_GENESYS_INSECURE_HTTP", "true")
+	if cfg := parse(t); cfg.InsecureHTTP {
+		t.Error("RINGSIDE_GENESYS_INSECURE_HTTP must not allow plain http; only the flag may")
+	}
+	if cfg := parse(t, "--genesys-insecure-http"); !cfg.InsecureHTTP {
+		t.Error("--genesys-insecure-http not read")
+	}
+	if cfg := parse(t); !reflect.DeepEqual(cfg.NameKeys, []string{"WWE_PARTY_{number}"}) {
+		t.Errorf("default name keys %q", cfg.NameKeys)
+	}
+	t.Setenv("RINGSIDE_GENESYS_NAME_KEYS", "CallerName,WWE_PARTY_{number}")
+	if cfg := parse(t); !reflect.DeepEqual(cfg.NameKeys, []string{"CallerName", "WWE_PARTY_{number}"}) {
+		t.Errorf("name keys from the environment %q", cfg.NameKeys)
+	}
+	cfg := parse(t, "--genesys-name-keys=", "--genesys-url", "https://gws.example.com", "--genesys-user", "u")
+	s, err := cfg.resolve(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.nameKeys) != 0 {
+		t.Errorf("an empty --genesys-name-keys turns the lookup off, got %+v from %q", s.nameKeys, cfg.NameKeys)
+	}
+}
+
+func TestNameKeys(t *testing.T) {
+	keys, err := parseNameKeys([]string{" WWE_PARTY_{number} ", "", "CallerName", "{number}_name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []nameKey{{prefix: "WWE_PARTY_", perNumber: true}, {prefix: "CallerName"}, {suffix: "_name", perNumber: true}}
+	if !reflect.DeepEqual(keys, want) {
+		t.Fatalf("keys %+v", keys)
+	}
+	for _, tt := range []struct {
+		k      nameKey
+		number string
+		want   string
+	}{
+		{keys[0], "5005", "WWE_PARTY_5005"},
+		{keys[0], "", ""},
+		{keys[1], "", "CallerName"},
+		{keys[2], "+14255550100", "+14255550100_name"},
+	} {
+		if got := tt.k.key(tt.number); got != tt.want {
+			t.Errorf("%+v with %q: %q, want %q", tt.k, tt.number, got, tt.want)
+		}
 	}
 }

@@ -173,3 +173,14 @@ func (ws *waiters) judge(id, gwsState, noteType string) {
 
 // errSessionEnded is returned to a pending action when Run stops first.
 var errSessionEnded = errors.New("the GWS session ended before GWS confirmed it")
+
+// fail settles every waiter on call id: GWS reported that the operation
+// failed, with refusal in its own words.
+func (ws *waiters) fail(id string, refusal error) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, w := range ws.byCall[id] {
+		w.result <- fmt.Errorf("GWS reported that the %s failed: %w", actionName(w.op), refusal)
+	}
+	delete(ws.byCall, id)
+}

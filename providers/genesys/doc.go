@@ -26,11 +26,15 @@
 //
 // Every CallStateChangeMessage, whatever its notificationType, replaces the
 // call with data.call. GWS states map to the console's: Ringing → ringing
-// (answer deadline = arrival + the answer window; GWS has none of its own),
-// Dialing → connecting, Established → active, Held → held, Released → ended.
+// (answer deadline = arrival + the switch's ring timeout, from the event's
+// extensions.NO_ANSWER_TIMEOUT, or + the answer window when the switch sent
+// none), Dialing → connecting, Established → active, Held → held, Released → ended.
 // Unknown states keep the call where it was (a new call in an unknown state
 // shows as active). A message that would move a call back in its lifecycle
 // is stale and ignored; an ended call never comes back (providers.Ledger).
+// GWS sends no caller names; a name attached to the call (userData, under
+// the keys of --genesys-name-keys, Workspace's WWE_PARTY_<number> by
+// default) is shown with the number.
 // The console's actions follow GWS's capabilities exactly: answer only with
 // Answer, reject only with Reject (calls delivered through a queue), hang up
 // only with Hangup. Reject takes no reason (RejectReasons is empty, so the
@@ -44,8 +48,8 @@
 // providers.ErrNotFound) and the call is left as it was. statusCode 0 only
 // means GWS accepted the request: the method returns when a notification
 // shows the effect (the call answered, released), or with an error when one
-// rules it out (notificationType Error, or the call ended before an answer
-// took effect). If none arrives within 10 s (less when the caller's deadline
+// rules it out (notificationType Error, an ErrorMessage naming the call, or
+// the call ended before an answer took effect). If none arrives within 10 s (less when the caller's deadline
 // is nearer, keeping 3 s to explain), the call is re-read by id, the fresh
 // state sent to the console, and an *UnconfirmedError says what was found
 // ("GWS accepted the answer but nothing changed within 10s; the call is
@@ -65,4 +69,17 @@
 // HTTP session). A refused login stops Run with the reason. The agent's
 // state from /v2/me/devices (Ready, Not Ready with its reason, DND) is shown
 // in the header.
+//
+// # Errors GWS reports
+//
+// An ErrorMessage (on /v2/me/calls or /v2/me/devices) is logged and shown
+// in the status detail for DefaultErrorShow. One that names a device stays
+// in the header's warning until a device message (or the device list) shows
+// that device again.
+//
+// # Plain http
+//
+// http:// to a host that is not loopback is refused (the Basic credentials
+// would travel in clear text) unless --genesys-insecure-http is given; the
+// header then warns for as long as Run goes.
 package genesys

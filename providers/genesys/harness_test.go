@@ -181,6 +181,13 @@ func (w testWriter) Write(p []byte) (int, error) {
 // holds the given calls, and waits until it is live.
 func startHarness(t *testing.T, cfg Config, calls ...gwstest.Call) *harness {
 	t.Helper()
+	return startHarnessWith(t, cfg, nil, calls...)
+}
+
+// startHarnessWith is startHarness with a chance to adjust the provider
+// before it runs.
+func startHarnessWith(t *testing.T, cfg Config, adjust func(*Provider), calls ...gwstest.Call) *harness {
+	t.Helper()
 	gws, srv := newGWS(t, gwstest.Options{})
 	for _, c := range calls {
 		gws.Put(c)
@@ -190,6 +197,9 @@ func startHarness(t *testing.T, cfg Config, calls ...gwstest.Call) *harness {
 	gws.SetPublish(h.feed.publish)
 	h.p = newTestProvider(t, srv.URL, cfg)
 	h.p.newFeed = func() feed { return h.feed }
+	if adjust != nil {
+		adjust(h.p)
+	}
 	h.run()
 	h.waitStatus("live", func(s providers.Status) bool { return s.Link == providers.LinkLive })
 	return h

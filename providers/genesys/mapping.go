@@ -1,10 +1,13 @@
 package genesys
 
 import (
+	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"ringside/providers"
 )
@@ -52,6 +55,8 @@ type foldContext struct {
 	phoneNumber string
 	isAgentDN   func(string) bool
 	agentName   string
+	// nameKeys are the attached-data keys that may name the caller.
+	nameKeys []nameKey
 	// pending is the operation the console sent on this call and is
 	// waiting to see the effect of ("" if none); it explains a release.
 	pending string
@@ -111,7 +116,12 @@ func fold(c *providers.Call, w *wireCall, fc foldContext) {
 
 	switch state {
 	case providers.StateRinging:
-		if c.AnswerBy.IsZero() {
+		switch {
+		case w.NoAnswer > 0:
+			// The switch's own ring timeout runs from when the call
+			// started ringing; it replaces the window guessed before.
+			c.AnswerBy = c.Arrived.Add(w.NoAnswer)
+		case c.AnswerBy.IsZero():
 			c.AnswerBy = c.Arrived.Add(fc.window)
 		}
 	default:
@@ -184,17 +194,26 @@ func foldParties(c *providers.Call, w *wireCall, fc foldContext) {
 	if c.Direction == providers.Outgoing && remote.IsZero() && w.DNIS != "" {
 		remote = providers.Party{ID: w.DNIS, Kind: kind}
 	}
+	// A formatted number is only a weak name: it never replaces a name
+	// known before. A name a desktop attached to the call is a real one.
+	weak := remote.Name != ""
+	if name := nameFromUserData(w.UserData, fc.nameKeys, remote.ID); name != "" {
+		remote.Name, weak = name, false
+		if remote.Kind == "" {
+			remote.Kind = kind
+		}
+	}
 	us := providers.Party{Name: fc.agentName, ID: fc.phoneNumber, Kind: providers.KindUser}
 	if us.ID == "" && us.Name == "" {
 		us = providers.Party{}
 	}
 
 	if c.Direction == providers.Outgoing {
-		setParty(&c.From, us)
-		setParty(&c.To, remote)
+		setParty(&c.From, us, false)
+		setParty(&c.To, remote, weak)
 	} else {
-		setParty(&c.From, remote)
-		setParty(&c.To, us)
+		setParty(&c.From, remote, weak)
+		setParty(&c.To, us, false)
 	}
 	switch {
 	case c.Direction != providers.Incoming || w.DNIS == "":
@@ -208,18 +227,88 @@ func foldParties(c *providers.Call, w *wireCall, fc foldContext) {
 }
 
 // setParty replaces *dst with p unless p knows nothing; a party keeps its
-// name when the new view only has the number.
-func setParty(dst *providers.Party, p providers.Party) {
+// name when the new view only has the number, or only a weak name (a
+// formatted number) for it.
+func setParty(dst *providers.Party, p providers.Party, weakName bool) {
 	if p.IsZero() {
 		return
 	}
-	if p.ID != "" && p.ID == dst.ID && p.Name == "" {
+	if p.ID != "" && p.ID == dst.ID && (p.Name == "" || weakName && dst.Name != "") {
 		p.Name = dst.Name
 	}
 	if p.ID == "" && dst.ID != "" {
 		p.ID = dst.ID
 	}
 	*dst = p
+}
+
+// Bounds of a name taken from attached data.
+const maxNameRunes = 64
+
+// nameFromUserData finds the caller's name in the call's attached data: the
+// value of the first key of keys (with number filled in) that reads as a
+// name. A value reads as a name when it is text, or an object with a
+// first and last name or a display, full or user name (the way Workspace
+// records a party under WWE_PARTY_<number>). Names are cut to maxNameRunes.
+func nameFromUserData(userData []byte, keys []nameKey, number string) string {
+	if len(keys) == 0 || len(userData) == 0 {
+		return ""
+	}
+	var data map[string]json.RawMessage
+	if json.Unmarshal(userData, &data) != nil {
+		return ""
+	}
+	for _, k := range keys {
+		key := k.key(number)
+		if key == "" {
+			continue
+		}
+		if name := nameValue(data[key]); name != "" {
+			return name
+		}
+	}
+	return ""
+}
+
+// nameValue reads one attached-data value as a person's name ("" if it is
+// none).
+func nameValue(v json.RawMessage) string {
+	if s, ok := optString(v); ok {
+		return cleanName(s)
+	}
+	var obj map[string]json.RawMessage
+	if decodeObject(v, &obj) != nil {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(obj)) // the same answer every time
+	field := func(names ...string) string {
+		for _, n := range names {
+			for _, k := range keys {
+				if !strings.EqualFold(k, n) {
+					continue
+				}
+				if s, ok := optString(obj[k]); ok && strings.TrimSpace(s) != "" {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	if full := strings.TrimSpace(field("firstname", "first_name") + " " + field("lastname", "last_name")); full != "" {
+		return cleanName(full)
+	}
+	return cleanName(field("displayname", "display_name", "fullname", "name", "username"))
+}
+
+// cleanName folds runs of white space (line breaks included) into single
+// spaces and cuts the name to maxNameRunes.
+func cleanName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	runes := []rune(s)
+	return strings.TrimSpace(string(runes[:maxNameRunes-1])) + "…"
 }
 
 // agentLabel is the agent's state for the header, from their devices:

@@ -11,6 +11,11 @@ import (
 	"ringside/providers"
 )
 
+// DefaultErrorShow is how long the status detail carries an error GWS
+// reported in an ErrorMessage. A device's failure also stays in the header's
+// warning until the device reports a state again.
+const DefaultErrorShow = 30 * time.Second
+
 // Name is the provider's name on the command line and in events.
 const Name = "genesys"
 
@@ -29,6 +34,9 @@ type Provider struct {
 	pollEvery   time.Duration // how often a one-shot command re-reads the call
 	retryMin    time.Duration // first delay before reading the calls again after a failure
 	retryMax    time.Duration
+	// errorShowFor is how long the status detail carries an error GWS
+	// reported.
+	errorShowFor time.Duration
 
 	mu  sync.Mutex
 	run *session // the running Run, nil when none
@@ -62,6 +70,8 @@ func newProvider(s settings, opts providers.Options) *Provider {
 		pollEvery:   500 * time.Millisecond,
 		retryMin:    time.Second,
 		retryMax:    30 * time.Second,
+
+		errorShowFor: DefaultErrorShow,
 	}
 }
 

@@ -64,14 +64,32 @@ type session struct {
 	loggedIn      bool
 	sent          providers.Status
 	sentAny       bool
+	// gwsError is the last error GWS reported, in words; the status
+	// detail carries it until gwsErrorEnd fires.
+	gwsError    string
+	gwsErrorEnd *time.Timer
+	// deviceErrs are devices GWS reported failing; the header warns of
+	// them until a device message shows them again.
+	deviceErrs []deviceErr
 }
+
+// deviceErr is a device GWS reported failing.
+type deviceErr struct {
+	key   string // the device's id or number as the report named it ("" if it did not)
+	words string
+}
+
+// maxDeviceErrs bounds the device failures the header lists; the oldest
+// give way.
+const maxDeviceErrs = 4
 
 // held is a call or device message, or a re-read, held while the lists
 // are read.
 type held struct {
-	note   *callNote
-	device *deviceNote
-	reread *rereadResult
+	note      *callNote
+	device    *deviceNote
+	deviceErr *errorNote
+	reread    *rereadResult
 }
 
 // rereadResult is one call read again by id.
@@ -146,9 +164,12 @@ func (s *session) loop(ctx context.Context) (runErr error) {
 
 run:
 	for {
-		var retryC <-chan time.Time
+		var retryC, errorEndC <-chan time.Time
 		if s.retry != nil {
 			retryC = s.retry.C
+		}
+		if s.gwsErrorEnd != nil {
+			errorEndC = s.gwsErrorEnd.C
 		}
 		select {
 		case <-ctx.Done():
@@ -164,6 +185,9 @@ run:
 		case <-retryC:
 			s.retry = nil
 			s.startSync()
+		case <-errorEndC:
+			s.gwsErrorEnd, s.gwsError = nil, ""
+			s.publishStatus()
 		case err := <-feedDone:
 			feedEnded = true
 			if ctx.Err() != nil {
@@ -178,6 +202,9 @@ run:
 	}
 	if s.retry != nil {
 		s.retry.Stop()
+	}
+	if s.gwsErrorEnd != nil {
+		s.gwsErrorEnd.Stop()
 	}
 	stopFeed()
 	if !feedEnded {
@@ -252,7 +279,7 @@ func permanent(err error) bool {
 // when the Run's context has ended, if the console still takes it at once.
 func (s *session) fail(err error) error {
 	st := s.sent
-	st.Link, st.Detail, st.Warning = providers.LinkFailed, err.Error(), s.p.s.warning
+	st.Link, st.Detail, st.Warning = providers.LinkFailed, err.Error(), s.warning()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), time.Second)
 	defer cancel()
 	if s.ctx.Err() == nil {
@@ -297,8 +324,107 @@ func (s *session) handleNotice(n notice) {
 			} else {
 				s.applyDevices(note.Device.Devices, false)
 			}
+		case note.Error != nil:
+			s.handleError(n.channel, note.Error)
 		}
 	}
+}
+
+// handleError shows an ErrorMessage: in the log, in the status detail for a
+// while, to the action waiting on the call it names, and, for a device, in
+// the header until the device reports a state again.
+func (s *session) handleError(channel string, e *errorNote) {
+	s.log.Warn("GWS reported an error", "channel", channel, "code", e.Code, "message", e.Message, "call", e.CallID, "device", e.Device)
+	words := s.errorWords(e)
+	if e.CallID != "" {
+		s.waiters.fail(e.CallID, e.refusal())
+	}
+	s.gwsError = words
+	if s.gwsErrorEnd != nil {
+		s.gwsErrorEnd.Stop()
+	}
+	s.gwsErrorEnd = time.NewTimer(s.p.errorShowFor)
+	if channel == channelDevices && e.CallID == "" {
+		// Like device messages, a device's failure is held while the
+		// lists are read: the device list on its way may be older.
+		if s.syncing {
+			s.hold(held{deviceErr: e})
+		} else {
+			s.addDeviceError(e)
+		}
+	}
+	s.publishStatus()
+}
+
+// errorWords says what an ErrorMessage reported, naming the call, or the
+// device by its number where the console knows it.
+func (s *session) errorWords(e *errorNote) string {
+	var b strings.Builder
+	b.WriteString("GWS reported an error")
+	switch {
+	case e.CallID != "":
+		b.WriteString(" on call " + e.CallID)
+	case e.Device != "":
+		name := e.Device
+		if d, ok := s.devices[e.Device]; ok && d.PhoneNumber != "" {
+			name = d.PhoneNumber
+		}
+		b.WriteString(" on device " + name)
+	}
+	b.WriteString(": ")
+	if e.Message != "" {
+		b.WriteString(e.Message)
+	} else {
+		b.WriteString("no reason given")
+	}
+	if e.Code != "" {
+		b.WriteString(" (errorCode " + e.Code + ")")
+	}
+	return b.String()
+}
+
+// addDeviceError records a device GWS reported failing, replacing an
+// earlier report for the same device.
+func (s *session) addDeviceError(e *errorNote) {
+	s.deviceErrs = slices.DeleteFunc(s.deviceErrs, func(d deviceErr) bool { return d.key == e.Device })
+	s.deviceErrs = append(s.deviceErrs, deviceErr{key: e.Device, words: s.errorWords(e)})
+	if n := len(s.deviceErrs); n > maxDeviceErrs {
+		s.deviceErrs = slices.Delete(s.deviceErrs, 0, n-maxDeviceErrs)
+	}
+}
+
+// clearDeviceErrors forgets the failures of the devices a device message
+// shows again (all of them when replace is set), and any failure that did
+// not say which device failed.
+func (s *session) clearDeviceErrors(devices []wireDevice, replace bool) {
+	if replace {
+		s.deviceErrs = nil
+		return
+	}
+	s.deviceErrs = slices.DeleteFunc(s.deviceErrs, func(e deviceErr) bool {
+		if e.key == "" {
+			return true
+		}
+		for _, d := range devices {
+			if e.key == d.ID || e.key == d.PhoneNumber {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// warning is the standing caution for the header: the configuration's, and
+// devices GWS reported failing.
+func (s *session) warning() string {
+	parts := make([]string, 0, 1+len(s.deviceErrs))
+	if s.p.s.warning != "" {
+		parts = append(parts, s.p.s.warning)
+	}
+	for _, e := range s.deviceErrs {
+		parts = append(parts, e.words)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // hold keeps a message (or re-read) until the lists have been read.
@@ -466,6 +592,9 @@ func (s *session) applySnapshot(snap snapshot) {
 			s.applyNote(h.note)
 		case h.device != nil:
 			s.applyDevices(h.device.Devices, false)
+		case h.deviceErr != nil:
+			s.addDeviceError(h.deviceErr)
+			s.publishStatus()
 		case h.reread != nil:
 			s.applyReread(*h.reread)
 		}
@@ -536,6 +665,11 @@ func (s *session) applyNote(n *callNote) {
 // applyCall records GWS's view of a call, tells the console if it changed
 // and settles pending operations it decides.
 func (s *session) applyCall(w *wireCall, phoneNumber, noteType string) {
+	if w.NoAnswerProblem != "" {
+		s.log.Warn("ignoring the switch's ring timeout; the answer window applies", "call", w.ID, "why", w.NoAnswerProblem)
+	} else if w.NoAnswer > 0 && w.State == gwsRinging {
+		s.log.Debug("the switch times the ring", "call", w.ID, "timeout", w.NoAnswer, "action", w.NoAnswerAction)
+	}
 	fc := s.foldContext(w.ID, phoneNumber)
 	_, known := s.p.ledger.Get(w.ID)
 	c, changed := s.p.ledger.Update(w.ID, func(c *providers.Call) { fold(c, w, fc) })
@@ -573,6 +707,7 @@ func (s *session) foldContext(id, phoneNumber string) foldContext {
 		phoneNumber: phoneNumber,
 		isAgentDN:   func(n string) bool { return n != "" && s.agentDNs[n] },
 		agentName:   s.agentName,
+		nameKeys:    s.p.s.nameKeys,
 		pending:     s.waiters.pending(id),
 	}
 }
@@ -583,6 +718,7 @@ func (s *session) applyDevices(devices []wireDevice, replace bool) {
 	if replace {
 		clear(s.devices)
 	}
+	s.clearDeviceErrors(devices, replace)
 	for _, d := range devices {
 		key := d.ID
 		if key == "" {
@@ -606,7 +742,7 @@ func (s *session) applyDevices(devices []wireDevice, replace bool) {
 // shown live only once the call list has been read: before that, what it
 // shows may be stale.
 func (s *session) publishStatus() {
-	st := providers.Status{Warning: s.p.s.warning, Agent: s.agent}
+	st := providers.Status{Warning: s.warning(), Agent: s.agent}
 	switch {
 	case s.feedLink == providers.LinkLive && (s.syncing || !s.everSynced):
 		st.Link = providers.LinkConnecting
@@ -622,6 +758,12 @@ func (s *session) publishStatus() {
 		st.Detail = s.p.s.user + " at " + s.p.s.base.Host
 	default:
 		st.Link, st.Detail = s.feedLink, s.feedDetail
+	}
+	if s.gwsError != "" {
+		if st.Detail != "" {
+			st.Detail += " · "
+		}
+		st.Detail += s.gwsError
 	}
 	if s.sentAny && st == s.sent {
 		return

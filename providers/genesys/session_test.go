@@ -127,7 +127,7 @@ func TestEveryNotificationTypeReplacesTheCall(t *testing.T) {
 	// over, say): the capabilities follow data.call.
 	must(t, h.gws.Change("T1", func(c *gwstest.Call) {
 		c.Capabilities = []string{"AttachUserData"}
-		c.UserData = map[string]string{"hello": "hola"}
+		c.UserData = map[string]any{"hello": "hola"}
 	}, true, "AttachedDataChanged"))
 	h.waitCall("T1", "to lose Hangup", func(c providers.Call) bool { return !c.Caps.Has(providers.ActionHangup) })
 	must(t, h.gws.Change("T1", func(c *gwstest.Call) { c.State = "Held"; c.Capabilities = gwstest.HeldCapabilities }, true, "ParticipantsUpdated"))

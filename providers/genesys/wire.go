@@ -48,6 +48,19 @@ type wireCall struct {
 	Capabilities []string
 	Duration     time.Duration
 	HasDuration  bool
+	// NoAnswer is the switch's own ring timeout for the call
+	// (extensions.NO_ANSWER_TIMEOUT), zero when it sent none.
+	NoAnswer time.Duration
+	// NoAnswerAction is what the switch does to the agent when that
+	// timeout passes (extensions.NO_ANSWER_ACTION: none, notready,
+	// logout), as sent.
+	NoAnswerAction string
+	// NoAnswerProblem says why a NO_ANSWER_TIMEOUT that was sent is not
+	// used ("" when it is used or none was sent).
+	NoAnswerProblem string
+	// UserData is the call's attached data, still raw: the console only
+	// looks into it for a caller's name.
+	UserData json.RawMessage
 }
 
 // has reports whether GWS offers the operation on the call right now.
@@ -88,11 +101,21 @@ type deviceNote struct {
 	Devices []wireDevice
 }
 
+// errorNote is an ErrorMessage: GWS saying that something it had accepted
+// failed (a request on a call, a device that went out of service).
+type errorNote struct {
+	Code    string // errorCode as GWS sent it ("" if none)
+	Message string // errorMessage, cut to maxErrorText
+	CallID  string // the call it is about, if it says
+	Device  string // the device it is about (its id, else its number), if it says
+}
+
 // notification is one decoded CometD data message. At most one field is set;
-// neither is set for messages the console does not use.
+// none is set for messages the console does not use.
 type notification struct {
 	Call   *callNote
 	Device *deviceNote
+	Error  *errorNote
 }
 
 // decodeNotification reads the data of a message delivered on channel. It
@@ -100,24 +123,18 @@ type notification struct {
 // says what was wrong.
 func decodeNotification(channel string, data []byte) (notification, error) {
 	var env struct {
-		MessageType      json.RawMessage `json:"messageType"`
-		NotificationType json.RawMessage `json:"notificationType"`
-		PhoneNumber      json.RawMessage `json:"phoneNumber"`
-		Call             json.RawMessage `json:"call"`
-		Devices          json.RawMessage `json:"devices"`
+		noteFields
+		Call json.RawMessage `json:"call"`
 	}
 	// One pass over the bytes for the common case; anything unusual takes
 	// the slower path, which can say what is wrong.
 	var fast struct {
-		MessageType      json.RawMessage `json:"messageType"`
-		NotificationType json.RawMessage `json:"notificationType"`
-		PhoneNumber      json.RawMessage `json:"phoneNumber"`
-		Call             *rawCall        `json:"call"`
-		Devices          json.RawMessage `json:"devices"`
+		noteFields
+		Call *rawCall `json:"call"`
 	}
 	var call *rawCall
 	if d := bytes.TrimSpace(data); len(d) > 0 && d[0] == '{' && json.Unmarshal(d, &fast) == nil {
-		env.MessageType, env.NotificationType, env.PhoneNumber, env.Devices = fast.MessageType, fast.NotificationType, fast.PhoneNumber, fast.Devices
+		env.noteFields = fast.noteFields
 		call = fast.Call
 	} else {
 		if err := decodeObject(data, &env); err != nil {
@@ -150,6 +167,11 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 		if err != nil {
 			return notification{}, fmt.Errorf("CallStateChangeMessage on %s: %w", channel, err)
 		}
+		// The extensions of the event (data.extensions) are the switch's
+		// word on this very message; they win over any on the call.
+		if !isNull(env.Extensions) {
+			wc.readExtensions(env.Extensions)
+		}
 		note := &callNote{Call: wc}
 		note.Type, _ = optString(env.NotificationType)
 		note.PhoneNumber, _ = optString(env.PhoneNumber)
@@ -160,8 +182,103 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 			return notification{}, fmt.Errorf("DeviceStateChangeMessage on %s: %w", channel, err)
 		}
 		return notification{Device: &deviceNote{Devices: devices}}, nil
+	case "ErrorMessage":
+		return notification{Error: env.errorNote(call)}, nil
 	}
 	return notification{}, nil
+}
+
+// noteFields are the fields of a CometD message's data from GWS, less the
+// call, which is decoded on its own.
+type noteFields struct {
+	MessageType      json.RawMessage `json:"messageType"`
+	NotificationType json.RawMessage `json:"notificationType"`
+	PhoneNumber      json.RawMessage `json:"phoneNumber"`
+	Devices          json.RawMessage `json:"devices"`
+	Extensions       json.RawMessage `json:"extensions"`
+	// ErrorMessage fields. GWS names its error notifications' fields
+	// errorCode and errorMessage (the code may be a number or a string);
+	// what they concern is named by a call, a call or device URI, or a
+	// phone number.
+	ErrorCode    json.RawMessage `json:"errorCode"`
+	ErrorMessage json.RawMessage `json:"errorMessage"`
+	CallID       json.RawMessage `json:"callId"`
+	CallURI      json.RawMessage `json:"callUri"`
+	DeviceID     json.RawMessage `json:"deviceId"`
+	DeviceURI    json.RawMessage `json:"deviceUri"`
+}
+
+// Bounds of what an ErrorMessage may put in front of a person.
+const (
+	maxErrorText = 300 // bytes of errorMessage kept
+	maxErrorCode = 32  // bytes of errorCode kept
+	maxErrorRef  = 128 // bytes of a call or device reference kept
+)
+
+// errorNote reads an ErrorMessage. Every field is optional: whatever GWS
+// sent is kept (cut to its bound), whatever it did not is left empty.
+func (env *noteFields) errorNote(call *rawCall) *errorNote {
+	e := &errorNote{}
+	code, _ := optText(env.ErrorCode)
+	e.Code = cut(strings.TrimSpace(code), maxErrorCode)
+	msg, _ := optString(env.ErrorMessage)
+	e.Message = cut(strings.TrimSpace(msg), maxErrorText)
+	if call != nil && call.err == nil {
+		e.CallID, _ = optString(call.ID)
+	}
+	if e.CallID == "" {
+		e.CallID, _ = optString(env.CallID)
+	}
+	if e.CallID == "" {
+		uri, _ := optString(env.CallURI)
+		e.CallID = lastSegment(uri)
+	}
+	e.CallID = cut(strings.TrimSpace(e.CallID), maxErrorRef)
+	e.Device, _ = optString(env.DeviceID)
+	if e.Device == "" {
+		uri, _ := optString(env.DeviceURI)
+		e.Device = lastSegment(uri)
+	}
+	if e.Device == "" && e.CallID == "" {
+		e.Device, _ = optText(env.PhoneNumber)
+	}
+	e.Device = cut(strings.TrimSpace(e.Device), maxErrorRef)
+	return e
+}
+
+// refusal is the error as the server's own refusal, for an action that
+// was waiting on the call.
+func (e *errorNote) refusal() error {
+	r := &providers.RefusedError{Message: e.Message}
+	if e.Code != "" {
+		r.Code = "errorCode " + e.Code
+	}
+	if r.Message == "" && r.Code == "" {
+		r.Message = "no reason given"
+	}
+	return r
+}
+
+// lastSegment is the last path segment of a resource URI
+// (…/api/v2/devices/{id} → id), or "" if there is none.
+func lastSegment(uri string) string {
+	uri = strings.TrimRight(uri, "/")
+	i := strings.LastIndexByte(uri, '/')
+	if i < 0 || i == len(uri)-1 {
+		return ""
+	}
+	return uri[i+1:]
+}
+
+// cut bounds s to at most n bytes, on a rune boundary, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // rawCall is a call resource with every field still raw, so that a field of
@@ -175,6 +292,8 @@ type rawCall struct {
 	Participants json.RawMessage `json:"participants"`
 	Capabilities json.RawMessage `json:"capabilities"`
 	Duration     json.RawMessage `json:"duration"`
+	Extensions   json.RawMessage `json:"extensions"`
+	UserData     json.RawMessage `json:"userData"`
 	err          error           // why the call could not even be split into fields
 }
 
@@ -217,7 +336,70 @@ func (raw *rawCall) wire() (wireCall, error) {
 	c.Participants = decodeParticipants(raw.Participants)
 	c.Capabilities = stringList(raw.Capabilities)
 	c.Duration, c.HasDuration = decodeDuration(raw.Duration)
+	if !isNull(raw.Extensions) {
+		c.readExtensions(raw.Extensions)
+	}
+	if d := bytes.TrimSpace(raw.UserData); len(d) > 0 && d[0] == '{' && len(d) <= maxUserData {
+		c.UserData = raw.UserData
+	}
 	return c, nil
+}
+
+// maxUserData bounds the attached data the console looks into for a name;
+// larger attached data is not searched.
+const maxUserData = 64 << 10
+
+// Bounds of the switch's ring timeout. T-Server documents its no-answer
+// timeout as 0–600 s, 0 meaning no supervision; anything else is not a ring
+// timeout the console can trust, and the answer window applies instead.
+const (
+	maxNoAnswer     = 600 * time.Second
+	maxNoAnswerText = 32 // bytes of a refused value quoted back
+)
+
+// readExtensions reads the T-Server extensions the console uses: the
+// switch's ring timeout (NO_ANSWER_TIMEOUT, seconds, sent as a number or a
+// string) and what it does when it passes (NO_ANSWER_ACTION). Extensions
+// that are not an object, and values of other types, are ignored; a timeout
+// that is not a usable number of seconds is ignored and NoAnswerProblem
+// says why.
+func (c *wireCall) readExtensions(data json.RawMessage) {
+	var ext struct {
+		Timeout json.RawMessage `json:"NO_ANSWER_TIMEOUT"`
+		Action  json.RawMessage `json:"NO_ANSWER_ACTION"`
+	}
+	if decodeObject(data, &ext) != nil {
+		return
+	}
+	if action, ok := optText(ext.Action); ok {
+		c.NoAnswerAction = cut(strings.TrimSpace(action), maxNoAnswerText)
+	}
+	if isNull(ext.Timeout) {
+		return
+	}
+	c.NoAnswer, c.NoAnswerProblem = decodeNoAnswer(ext.Timeout)
+}
+
+// decodeNoAnswer reads NO_ANSWER_TIMEOUT: seconds, as a number or a string.
+// Zero (no supervision) is no timeout and no problem.
+func decodeNoAnswer(data json.RawMessage) (time.Duration, string) {
+	text, ok := optText(data)
+	shown := cut(strings.TrimSpace(text), maxNoAnswerText)
+	if !ok {
+		return 0, "NO_ANSWER_TIMEOUT is not a number of seconds"
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	switch {
+	case err != nil || math.IsNaN(secs) || math.IsInf(secs, 0):
+		return 0, fmt.Sprintf("NO_ANSWER_TIMEOUT %q is not a number of seconds", shown)
+	case secs < 0:
+		return 0, fmt.Sprintf("NO_ANSWER_TIMEOUT %s is negative", shown)
+	case secs == 0:
+		return 0, ""
+	case secs > maxNoAnswer.Seconds():
+		return 0, fmt.Sprintf("NO_ANSWER_TIMEOUT %s s is more than the %d s T-Server allows", shown, int(maxNoAnswer.Seconds()))
+	}
+	return time.Duration(secs * float64(time.Second)), ""
 }
 
 // decodeParticipants accepts both encodings GWS builds use: plain numbers
@@ -250,8 +432,9 @@ func decodeParticipants(data json.RawMessage) []wireParty {
 				break
 			}
 		}
+		// A formatted number shows as the party's name: bound it like one.
 		if s, _ := optText(obj.Formatted); s != "" && s != p.Number {
-			p.Formatted = s
+			p.Formatted = cleanName(s)
 		}
 		if p.Number == "" && p.Formatted != "" {
 			p.Number, p.Formatted = p.Formatted, ""

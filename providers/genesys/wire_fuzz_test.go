@@ -3,9 +3,11 @@ package genesys
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"ringside/providers"
 )
@@ -14,7 +16,13 @@ import (
 // mapping behind it: nothing from the network may panic them, and whatever
 // they accept must make a well-formed call.
 func FuzzDecodeNotification(f *testing.F) {
-	if raw, err := os.ReadFile("testdata/seed004_reject_notification.json"); err == nil {
+	// Every message of the corpus is a seed.
+	names, _ := filepath.Glob("testdata/*.json")
+	for _, name := range names {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
 		var msg struct {
 			Channel string          `json:"channel"`
 			Data    json.RawMessage `json:"data"`
@@ -30,13 +38,19 @@ func FuzzDecodeNotification(f *testing.F) {
 		{channelDevices, `{"messageType":"DeviceStateChangeMessage","devices":[{"id":"d","phoneNumber":"5005","doNotDisturb":"On","userState":{"state":"NotReady","displayName":"Lunch"}}]}`},
 		{channelCalls, `[]`},
 		{channelCalls, `{"messageType":"CallStateChangeMessage","call":{"id":"\u0000","participants":[{"phoneNumber":{"a":1}}]}}`},
+		{channelCalls, `{"messageType":"CallStateChangeMessage","extensions":{"NO_ANSWER_TIMEOUT":"-1e9"},"call":{"id":"x","state":"Ringing","ani":"1","userData":{"WWE_PARTY_1":{"firstname":"A\nB"}}}}`},
+		{channelDevices, `{"messageType":"ErrorMessage","errorCode":1e999,"errorMessage":"\u202e","deviceUri":"/"}`},
 	} {
 		f.Add(seed.channel, []byte(seed.data))
+	}
+	keys, err := parseNameKeys([]string{"CallerName", "WWE_PARTY_{number}"})
+	if err != nil {
+		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, channel string, data []byte) {
 		n, err := decodeNotification(channel, data)
 		if err != nil {
-			if n.Call != nil || n.Device != nil {
+			if n.Call != nil || n.Device != nil || n.Error != nil {
 				t.Fatalf("an error with a result: %+v", n)
 			}
 			if err.Error() == "" {
@@ -46,6 +60,15 @@ func FuzzDecodeNotification(f *testing.F) {
 		}
 		if n.Device != nil {
 			_ = agentLabel(n.Device.Devices)
+		}
+		if e := n.Error; e != nil {
+			if len(e.Message) > maxErrorText+len("…") || len(e.Code) > maxErrorCode+len("…") ||
+				len(e.CallID) > maxErrorRef+len("…") || len(e.Device) > maxErrorRef+len("…") {
+				t.Fatalf("an error note beyond its bounds: %+v", e)
+			}
+			if e.refusal().Error() == "" {
+				t.Fatal("an empty refusal")
+			}
 		}
 		if n.Call == nil {
 			return
@@ -57,9 +80,12 @@ func FuzzDecodeNotification(f *testing.F) {
 		if w.HasDuration && (w.Duration < 0 || w.Duration > maxCallAge) {
 			t.Fatalf("implausible duration accepted: %v", w.Duration)
 		}
+		if w.NoAnswer < 0 || w.NoAnswer > maxNoAnswer || w.NoAnswer != 0 && w.NoAnswerProblem != "" {
+			t.Fatalf("implausible ring timeout accepted: %v (%q)", w.NoAnswer, w.NoAnswerProblem)
+		}
 		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 		fc := foldContext{now: now, window: 15 * time.Second, phoneNumber: n.Call.PhoneNumber,
-			isAgentDN: func(s string) bool { return s == "5001" }, agentName: "Agent"}
+			isAgentDN: func(s string) bool { return s == "5001" }, agentName: "Agent", nameKeys: keys}
 		ledger := providers.NewLedger(Name, 0)
 		for _, prev := range []providers.State{"", providers.StateRinging, providers.StateActive} {
 			id := w.ID + "/" + string(prev)
@@ -78,6 +104,14 @@ func FuzzDecodeNotification(f *testing.F) {
 			}
 			if c.Arrived.After(now) {
 				t.Fatalf("arrived in the future: %v", c.Arrived)
+			}
+			if c.State == providers.StateRinging && c.AnswerBy.Sub(c.Arrived) > max(maxNoAnswer, fc.window) {
+				t.Fatalf("a deadline beyond any the switch may set: %v", c.AnswerBy.Sub(c.Arrived))
+			}
+			for _, p := range []providers.Party{c.From, c.To} {
+				if p.Name != fc.agentName && utf8.RuneCountInString(p.Name) > maxNameRunes {
+					t.Fatalf("a name beyond its bound: %q", p.Name)
+				}
 			}
 		}
 	})

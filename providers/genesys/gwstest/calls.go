@@ -41,14 +41,21 @@ type Call struct {
 	// builds before 8.5.2, instead of objects.
 	LegacyParticipants bool
 	Capabilities       []string
-	UserData           map[string]string
-	Started            time.Time // for duration; the server's now if zero
+	// UserData is the call's attached data; values are text, numbers or,
+	// for key-value lists such as Workspace's WWE_PARTY_<number>, maps.
+	UserData map[string]any
+	// Extensions are the T-Server extensions the call's notifications
+	// carry in data.extensions (over the defaults WrapUpTime and
+	// BusinessCall), e.g. NO_ANSWER_TIMEOUT and NO_ANSWER_ACTION.
+	Extensions map[string]any
+	Started    time.Time // for duration; the server's now if zero
 }
 
 func (c Call) clone() Call {
 	c.Participants = slices.Clone(c.Participants)
 	c.Capabilities = slices.Clone(c.Capabilities)
 	c.UserData = maps.Clone(c.UserData)
+	c.Extensions = maps.Clone(c.Extensions)
 	return c
 }
 
@@ -214,15 +221,48 @@ func (s *Server) PublishRaw(channel string, data []byte) error {
 // publishCall publishes c as a CallStateChangeMessage.
 func (s *Server) publishCall(c *Call, notificationType string) error {
 	s.mu.Lock()
+	extensions := map[string]any{"WrapUpTime": 0, "BusinessCall": 0}
+	maps.Copy(extensions, c.Extensions)
 	data := map[string]any{
 		"messageType":      "CallStateChangeMessage",
 		"notificationType": notificationType,
 		"phoneNumber":      s.opts.PhoneNumber,
-		"extensions":       map[string]any{"WrapUpTime": 0, "BusinessCall": 0},
+		"extensions":       extensions,
 		"call":             s.resourceLocked(c),
 	}
 	s.mu.Unlock()
 	return s.publish(ChannelCalls, data)
+}
+
+// ErrorReport is what an ErrorMessage says: GWS's errorCode and
+// errorMessage, and the call or the agent's device it is about.
+type ErrorReport struct {
+	Code    int    // errorCode (T-Server's error number); left out if 0
+	Message string // errorMessage; left out if empty
+	CallID  string // the call it is about: sent as data.call {id, uri}
+	// Device says it is about the agent's device: sent as data.deviceUri.
+	Device bool
+}
+
+// PublishError publishes an ErrorMessage on channel, the way GWS reports a
+// request that failed after it was accepted, or a device that failed.
+func (s *Server) PublishError(channel string, e ErrorReport) error {
+	s.mu.Lock()
+	data := map[string]any{"messageType": "ErrorMessage", "phoneNumber": s.opts.PhoneNumber}
+	if e.Code != 0 {
+		data["errorCode"] = e.Code
+	}
+	if e.Message != "" {
+		data["errorMessage"] = e.Message
+	}
+	if e.CallID != "" {
+		data["call"] = map[string]any{"id": e.CallID, "uri": s.opts.BaseURL + "/api/v2/me/calls/" + url.PathEscape(e.CallID)}
+	}
+	if e.Device {
+		data["deviceUri"] = s.opts.BaseURL + "/api/v2/devices/" + s.opts.DeviceID
+	}
+	s.mu.Unlock()
+	return s.publish(channel, data)
 }
 
 // publishDevice publishes the agent's device state; errors are dropped

@@ -64,6 +64,12 @@ scenario)
 	direct_id=$(fake ring "from=5005&direct=1" | jq -r .ID)
 	echo "call $direct_id"
 	sleep 3
+	step "a colleague calls: Workspace attached her name, the switch times the ring at 20 s"
+	fake ring "from=5006&direct=1&noanswer=20&name=Kristi+Sippola" | jq -r '"call \(.ID)"'
+	sleep 3
+	step "the device fails (ErrorMessage): the header warns until the device reports again"
+	fake error "on=device&code=41&message=DN+is+not+registered"
+	sleep 3
 	step "the agent turns Ready, then Not Ready (Lunch) with DND"
 	fake agent "state=Ready"
 	sleep 2
@@ -119,7 +125,16 @@ check)
 		echo "FAIL: a direct call was rejected"
 		exit 1
 	fi
-	echo "PASS: ringing → rejected → ended for $id; reject refused for direct call $direct"
+	rejected=$id
+	timed=$(fake ring "from=5006&direct=1&noanswer=20&name=Kristi+Sippola" | jq -r .ID)
+	id=$timed
+	expect 10 '.type=="call" and .call.id==$id and .call.from.name=="Kristi Sippola" and
+		((.call.answer_by|sub("\\.[0-9]+";"")|fromdateiso8601) - (.call.arrived|sub("\\.[0-9]+";"")|fromdateiso8601) == 20)' \
+		"call $timed did not show the attached name and the switch's 20 s ring timeout"
+	fake error "on=device&code=41&message=DN+is+not+registered" >/dev/null
+	expect 10 '.type=="status" and (.warning // "" | contains("DN is not registered")) and (.detail | contains("errorCode 41"))' \
+		"the device's failure did not reach the status"
+	echo "PASS: ringing → rejected → ended for $rejected; reject refused for direct call $direct; switch timeout, name and device error shown"
 	;;
 
 *)

@@ -40,10 +40,14 @@ const usage = `fake GWS control (POST unless noted; answers JSON):
   /fake/ring?from=+14255550100&queue=9000   a queue call rings (Answer, Reject)
   /fake/ring?from=5005&direct=1             a direct internal call rings (Answer only)
   /fake/ring?...&quiet=1                    ... without a notification (lost)
+  /fake/ring?...&noanswer=20[&action=notready]  ... with the switch's ring timeout (extensions)
+  /fake/ring?...&name=Ana%20Ribeiro         ... with the caller's name attached as Workspace
+                                            does (userData WWE_PARTY_<from>)
   /fake/release?id=ID[&quiet=1]             the far end hangs up
   /fake/answer?id=ID                        the call is answered elsewhere (Established)
   /fake/agent?state=Ready|NotReady[&name=Lunch][&dnd=1]
   /fake/fail-next?op=Answer&code=2[&message=...]   the next op gets that statusCode
+  /fake/error?on=device|call[&id=ID]&code=41&message=...   GWS reports an error (ErrorMessage)
   /fake/mode?op=Answer&mode=normal|ignored|silent  ignored: accepted, nothing happens;
                                             silent: happens without a notification
   /fake/rotate-csrf                         the CSRF token changes (next POST gets 403)
@@ -208,6 +212,13 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if q.Get("direct") != "" {
 			call = gwstest.DirectCall(q.Get("id"), from)
 		}
+		if secs := q.Get("noanswer"); secs != "" {
+			call.Extensions = map[string]any{"NO_ANSWER_TIMEOUT": secs, "NO_ANSWER_ACTION": or(q.Get("action"), "notready")}
+		}
+		if name := q.Get("name"); name != "" {
+			first, last, _ := strings.Cut(name, " ")
+			call.UserData = map[string]any{"WWE_PARTY_" + from: map[string]any{"firstname": first, "lastname": last}}
+		}
 		if quiet {
 			reply(c.gws.Put(call), nil)
 			return
@@ -229,6 +240,20 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.gws.FailNext(q.Get("op"), code, or(q.Get("message"), "refused by the fake GWS"))
 		reply(map[string]any{"op": q.Get("op"), "code": code}, nil)
+	case "error":
+		code, _ := strconv.Atoi(q.Get("code"))
+		report := gwstest.ErrorReport{Code: code, Message: q.Get("message")}
+		channel := gwstest.ChannelDevices
+		switch q.Get("on") {
+		case "device", "":
+			report.Device = true
+		case "call":
+			channel, report.CallID = gwstest.ChannelCalls, q.Get("id")
+		default:
+			reply(nil, errors.New("give on=device or on=call (with id=ID)"))
+			return
+		}
+		reply(report, c.gws.PublishError(channel, report))
 	case "mode":
 		modes := map[string]gwstest.OpMode{"normal": gwstest.OpNormal, "ignored": gwstest.OpIgnored, "silent": gwstest.OpSilent}
 		mode, ok := modes[q.Get("mode")]

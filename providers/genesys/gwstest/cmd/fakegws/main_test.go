@@ -63,7 +63,7 @@ func TestDriverEndToEnd(t *testing.T) {
 		}
 	}()
 
-	p, err := genesys.New(genesys.Config{URL: base, User: "agent"}, providers.Options{
+	p, err := genesys.New(genesys.Config{URL: base, User: "agent", NameKeys: []string{"WWE_PARTY_{number}"}}, providers.Options{
 		Getenv: func(k string) string { return map[string]string{genesys.PasswordEnv: "pw"}[k] },
 	})
 	if err != nil {
@@ -112,8 +112,17 @@ func TestDriverEndToEnd(t *testing.T) {
 		t.Errorf("outcome %s", calls[rung.ID].Result())
 	}
 
+	var timed gwstest.Call
+	post(t, base+"/fake/ring?from=5005&direct=1&noanswer=20&name=Josh%20Williams", &timed)
+	wait("the call with the switch's timeout", func() bool { return calls[timed.ID].State == providers.StateRinging })
+	if c := calls[timed.ID]; c.AnswerBy.Sub(c.Arrived) != 20*time.Second || c.From.Name != "Josh Williams" {
+		t.Errorf("ring timeout %v, caller %+v", c.AnswerBy.Sub(c.Arrived), c.From)
+	}
+	post(t, base+"/fake/error?on=device&code=41&message=DN%20is%20not%20registered", nil)
+	wait("the device's failure", func() bool { return strings.Contains(status.Warning, "DN is not registered (errorCode 41)") })
+
 	post(t, base+"/fake/agent?state=NotReady&name=Lunch&dnd=1", nil)
-	wait("the agent state", func() bool { return status.Agent == "Not Ready (Lunch) · DND" })
+	wait("the agent state, the failure gone", func() bool { return status.Agent == "Not Ready (Lunch) · DND" && status.Warning == "" })
 
 	resp, err := http.Post(base+"/fake/mode?op=Answer&mode=sideways", "", nil)
 	if err != nil {
