@@ -3,6 +3,8 @@ package notification
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -18,6 +20,19 @@ func FuzzFastMatchesCareful(f *testing.F) {
 	for _, name := range graphtest.Notifications() {
 		f.Add(graphtest.Notification(name))
 	}
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*.json"))
+	if len(paths) == 0 {
+		f.Fatal("no corpus in ../testdata/corpus")
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	// Context of an unexpected shape is dropped by both paths alike.
+	f.Add([]byte(`{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"callRoutes":"x","incomingContext":[1],"meetingInfo":{"organizer":{"user":5}}}}]}`))
 	f.Add([]byte(`{"value":[{"changeType":"x","resourceUrl":"/communications/calls/a","resourceData":null}]}`))
 	f.Add([]byte(`{"value":[null]}`))
 	for _, body := range delimiterVariants {
