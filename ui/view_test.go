@@ -94,6 +94,16 @@ func TestViewGolden(t *testing.T) {
 		hs.key("enter")
 		goldenView(t, hs.m)
 	})
+	t.Run("detail_route", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.events(routed("c-route"), recordingInvite("c-rec"))
+		for i := 0; i < 8 && hs.selectedID() != "c-route"; i++ {
+			hs.key("j")
+		}
+		hs.key("enter")
+		goldenView(t, hs.m)
+	})
 	t.Run("history", func(t *testing.T) {
 		hs := newHarness(t, 100, 30)
 		scene(hs)
