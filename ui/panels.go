@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	detailHeight   = 12 // ten lines of fields and the border, plus the route's lines
+	detailHeight   = 12 // ten lines of fields and the border; a routed call adds its route lines
 	fullHelpHeight = 6  // the tallest column of the full help
 )
 

@@ -159,3 +159,26 @@ func hasRepeatedKeys(body []byte) bool {
 		}
 	}
 }
+
+// The fast path reads the call's routes, incoming context and meeting as
+// the careful path does, so call notifications that carry them stay fast.
+func TestFastPathTakesRoutedCalls(t *testing.T) {
+	for _, name := range []string{"doc-answer-policy-recording.json", "doc-answer-beta-callroutes.json", "doc-join-meeting-establishing.json"} {
+		body, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := decodeFast(body)
+		if !ok {
+			t.Errorf("%s: not taken by the fast path", name)
+			continue
+		}
+		careful, err := decodeCareful(body)
+		if err != nil || !reflect.DeepEqual(fast, careful) {
+			t.Errorf("%s: fast and careful differ (%v)", name, err)
+		}
+		if c := fast[0].Call; c.Routes == nil && c.Context == nil && c.Meeting == nil {
+			t.Errorf("%s: the fast path lost the call's context", name)
+		}
+	}
+}
