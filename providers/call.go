@@ -224,11 +224,13 @@ type EndReason struct {
 // IsZero reports whether no end reason is known.
 func (e EndReason) IsZero() bool { return e == EndReason{} }
 
-// String is the reason in words, with the codes when there are any.
+// String is the reason in words, with the codes when there are any. A
+// subcode is shown even when the code is 0: Graph ends a transferred call
+// with code 0 and subcode 7015, and the subcode is what tells such ends apart.
 func (e EndReason) String() string {
 	var codes string
 	switch {
-	case e.Code != 0 && e.Subcode != 0:
+	case e.Subcode != 0:
 		codes = strconv.Itoa(e.Code) + "/" + strconv.Itoa(e.Subcode)
 	case e.Code != 0:
 		codes = strconv.Itoa(e.Code)
@@ -244,6 +246,32 @@ func (e EndReason) String() string {
 	return ""
 }
 
+// CallKind says what sort of call is being offered, where that changes how
+// it is shown and how long it may ring.
+type CallKind string
+
+const (
+	CallOrdinary  CallKind = ""          // a person (or a number) calling
+	CallRecording CallKind = "recording" // a compliance-recording invite: a policy asks us to record someone's call
+	CallMeeting   CallKind = "meeting"   // joining a scheduled or ad-hoc meeting
+)
+
+// Route says how a call reached us: what the caller dialled, where the
+// platform routed it, for whom and through whom, and what sort of call it is.
+// Every field is optional; a zero Route means the provider said nothing.
+type Route struct {
+	Kind       CallKind
+	Dialled    Party // what the caller dialled: a number, a resource account, a user
+	RoutedTo   Party // where the platform routed the call in the end
+	OnBehalfOf Party // the user or account the call is for (delegation, a queue)
+	Transferor Party // who transferred the call here
+	Observed   Party // a recording invite: the participant whose call is recorded
+	Organizer  Party // a meeting: who organised it
+}
+
+// IsZero reports whether nothing is known about the route.
+func (r Route) IsZero() bool { return r == Route{} }
+
 // Call is a full snapshot of one call. Providers send a fresh snapshot on
 // every change; the console replaces what it had when Version is newer.
 type Call struct {
@@ -255,6 +283,8 @@ type Call struct {
 	To        Party // the callee: us, an agent, a bot
 	Queue     string
 	// Queue is the queue, DNIS or routing point the call came through, if any.
+
+	Route Route // how the call reached us, and what sort of call it is
 
 	Modalities []string // audio, video, data, videoBasedScreenSharing…
 	Region     string   // media region of the caller, if known
@@ -287,6 +317,10 @@ func (c Call) Clone() Call {
 // alphabet (CheckCallID), and the console must act on the id the server uses.
 func (c Call) cleanText() Call {
 	c.From, c.To = c.From.cleanText(), c.To.cleanText()
+	r := &c.Route
+	for _, p := range []*Party{&r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer} {
+		*p = p.cleanText()
+	}
 	c.Queue, c.Region, c.End.Text = textsafe.Line(c.Queue), textsafe.Line(c.Region), textsafe.Line(c.End.Text)
 	for i, m := range c.Modalities {
 		c.Modalities[i] = textsafe.Line(m)

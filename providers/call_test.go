@@ -126,6 +126,8 @@ func TestEndReasonString(t *testing.T) {
 		{EndReason{200, 5001, "The conversation has ended."}, "The conversation has ended. (200/5001)"},
 		{EndReason{Code: 487, Text: "caller gave up"}, "caller gave up (487)"},
 		{EndReason{Code: 500, Subcode: 7106}, "code 500/7106"},
+		{EndReason{Code: 0, Subcode: 7015, Text: "Call transferred: the transfer completed."}, "Call transferred: the transfer completed. (0/7015)"},
+		{EndReason{Subcode: 7015}, "code 0/7015"},
 		{EndReason{Text: "released"}, "released"},
 		{EndReason{}, ""},
 	} {
@@ -190,6 +192,41 @@ func TestMarshalCallEvent(t *testing.T) {
 // TestMarshalAnsweredAndStatusFields pins the names of the fields the first
 // examples leave out: answered and subcode, and a status's warning and agent;
 // a live call has no ended, end or outcome.
+// The route is in the stream with only the parties that are known, and an
+// end's code 0 is written when a subcode goes with it.
+func TestMarshalRouteAndTransferEnd(t *testing.T) {
+	c := Call{
+		ID: "c2", Provider: "graph", State: StateEnded, Queue: "+14258828080",
+		Route: Route{
+			Dialled:    Party{ID: "+14258828080", Kind: KindPhone},
+			RoutedTo:   Party{Name: "Heidi Steen", ID: "u1", Kind: KindUser},
+			Transferor: Party{Name: "Alex Wilber", Kind: KindUser},
+		},
+		End: EndReason{Subcode: 7015, Text: "Call transferred: the transfer completed."},
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{
+		`"queue":"+14258828080","route":{"dialled":{"id":"+14258828080","kind":"phone"},` +
+			`"routed_to":{"name":"Heidi Steen","id":"u1","kind":"user"},"transferor":{"name":"Alex Wilber","kind":"user"}}`,
+		`"end":{"code":0,"subcode":7015,"text":"Call transferred: the transfer completed."}`,
+	} {
+		if !strings.Contains(string(b), part) {
+			t.Fatalf("%s\nlacks %s", b, part)
+		}
+	}
+	rec, _ := json.Marshal(Call{ID: "c3", Route: Route{Kind: CallRecording, Observed: Party{ID: "u9", Kind: KindUser}}})
+	if !strings.Contains(string(rec), `"route":{"kind":"recording","observed":{"id":"u9","kind":"user"}}`) {
+		t.Fatalf("%s", rec)
+	}
+	plain, _ := json.Marshal(Call{ID: "c4", End: EndReason{Text: "released"}})
+	if strings.Contains(string(plain), `"route"`) || !strings.Contains(string(plain), `"end":{"text":"released"}`) {
+		t.Fatalf("%s", plain)
+	}
+}
+
 func TestMarshalAnsweredAndStatusFields(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 500_000_000, time.FixedZone("PST", -8*3600))
 	live := Call{ID: "c2", Provider: "graph", State: StateActive, Arrived: at, Answered: at.Add(3 * time.Second),

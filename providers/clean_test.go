@@ -26,13 +26,15 @@ func TestCallEventCleansText(t *testing.T) {
 		From:  Party{Name: hostile, ID: hostile},
 		To:    Party{Name: hostile},
 		Queue: hostile, Region: hostile, Modalities: []string{hostile},
-		End: EndReason{Text: hostile},
+		End:   EndReason{Text: hostile},
+		Route: Route{Dialled: Party{Name: hostile}, Observed: Party{ID: hostile}, Organizer: Party{Name: hostile}},
 	}
 	ev := CallEvent(time.Now(), c)
 	got := ev.Call
 	for what, s := range map[string]string{
 		"from name": got.From.Name, "from id": got.From.ID, "to name": got.To.Name, "queue": got.Queue,
 		"region": got.Region, "modality": got.Modalities[0], "end text": got.End.Text,
+		"dialled": got.Route.Dialled.Name, "observed": got.Route.Observed.ID, "organizer": got.Route.Organizer.Name,
 	} {
 		assertClean(t, what, s)
 	}

@@ -26,10 +26,50 @@ func toJSONParty(p Party) jsonParty {
 	return j
 }
 
+// jsonEnd has Code as a pointer: a code of 0 is written when a subcode
+// goes with it (0/7015, a completed transfer) and left out when neither is
+// known.
 type jsonEnd struct {
-	Code    int    `json:"code,omitempty"`
+	Code    *int   `json:"code,omitempty"`
 	Subcode int    `json:"subcode,omitempty"`
 	Text    string `json:"text,omitempty"`
+}
+
+func toJSONEnd(e EndReason) *jsonEnd {
+	j := &jsonEnd{Subcode: e.Subcode, Text: e.Text}
+	if e.Code != 0 || e.Subcode != 0 {
+		code := e.Code
+		j.Code = &code
+	}
+	return j
+}
+
+// jsonRoute leaves out every party that is not known.
+type jsonRoute struct {
+	Kind       CallKind   `json:"kind,omitempty"`
+	Dialled    *jsonParty `json:"dialled,omitempty"`
+	RoutedTo   *jsonParty `json:"routed_to,omitempty"`
+	OnBehalfOf *jsonParty `json:"on_behalf_of,omitempty"`
+	Transferor *jsonParty `json:"transferor,omitempty"`
+	Observed   *jsonParty `json:"observed,omitempty"`
+	Organizer  *jsonParty `json:"organizer,omitempty"`
+}
+
+func toJSONRoute(r Route) *jsonRoute {
+	if r.IsZero() {
+		return nil
+	}
+	party := func(p Party) *jsonParty {
+		if p.IsZero() {
+			return nil
+		}
+		j := toJSONParty(p)
+		return &j
+	}
+	return &jsonRoute{
+		Kind: r.Kind, Dialled: party(r.Dialled), RoutedTo: party(r.RoutedTo), OnBehalfOf: party(r.OnBehalfOf),
+		Transferor: party(r.Transferor), Observed: party(r.Observed), Organizer: party(r.Organizer),
+	}
 }
 
 type jsonCall struct {
@@ -40,6 +80,7 @@ type jsonCall struct {
 	From         jsonParty  `json:"from"`
 	To           jsonParty  `json:"to"`
 	Queue        string     `json:"queue,omitempty"`
+	Route        *jsonRoute `json:"route,omitempty"`
 	Modalities   []string   `json:"modalities"`
 	Region       string     `json:"region,omitempty"`
 	Arrived      *time.Time `json:"arrived,omitempty"`
@@ -83,6 +124,7 @@ func (c Call) toJSON() *jsonCall {
 		From:         toJSONParty(c.From),
 		To:           toJSONParty(c.To),
 		Queue:        c.Queue,
+		Route:        toJSONRoute(c.Route),
 		Modalities:   c.Modalities,
 		Region:       c.Region,
 		Arrived:      utc(c.Arrived),
@@ -97,8 +139,7 @@ func (c Call) toJSON() *jsonCall {
 		j.Modalities = []string{}
 	}
 	if !c.End.IsZero() {
-		end := jsonEnd(c.End)
-		j.End = &end
+		j.End = toJSONEnd(c.End)
 	}
 	return j
 }

@@ -126,6 +126,53 @@ func modalitiesText(ms []string) string {
 	return strings.Join(parts, " ")
 }
 
+// glyphRecording marks a compliance-recording invite in the caller column.
+const glyphRecording = "⏺"
+
+// callerText is the caller column: the caller, or for a recording invite the
+// participant being recorded (the invite is not a person calling), or for a
+// meeting join that it is one.
+func callerText(c *providers.Call) string {
+	switch c.Route.Kind {
+	case providers.CallRecording:
+		who := c.Route.Observed
+		if who.IsZero() {
+			who = c.From
+		}
+		return glyphRecording + " rec: " + who.String()
+	case providers.CallMeeting:
+		who := c.From
+		if who.IsZero() {
+			who = c.Route.Organizer
+		}
+		if who.IsZero() {
+			return "meeting"
+		}
+		return "meeting: " + who.String()
+	}
+	return c.From.String()
+}
+
+// kindText says what sort of call it is, for the details; "" for an
+// ordinary call.
+func kindText(r *providers.Route) string {
+	switch r.Kind {
+	case providers.CallRecording:
+		s := "recording invite (policy-based recording)"
+		if !r.Observed.IsZero() {
+			s += " for " + r.Observed.String()
+		}
+		return s
+	case providers.CallMeeting:
+		s := "meeting join"
+		if !r.Organizer.IsZero() {
+			s += " · organised by " + r.Organizer.String()
+		}
+		return s
+	}
+	return string(r.Kind)
+}
+
 // calleeText is the callee, with the queue it came through when there is one.
 func calleeText(c *providers.Call) string {
 	switch {

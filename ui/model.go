@@ -590,7 +590,7 @@ func (m *Model) panelHeight(avail int) int {
 	case m.fullHelp:
 		want = fullHelpHeight + 1
 	case m.detail && m.selected() != nil:
-		want = detailHeight + detailIDLines(&m.selected().call)
+		want = detailHeight + detailIDLines(&m.selected().call) + len(routeLines(&m.selected().call.Route))
 	default:
 		return 0
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	detailHeight   = 12 // ten lines of fields and the border, plus detailIDLines
+	detailHeight   = 12 // ten lines of fields and the border, plus detailIDLines and a routed call's route lines
 	fullHelpHeight = 6  // the tallest column of the full help
 )
 
@@ -143,25 +143,7 @@ func (m *Model) detailLines() []string {
 	case c.State.Live() && c.State != providers.StateRinging:
 		state += " · " + formatDuration(callAge(c, m.now))
 	}
-	party := func(p providers.Party) string {
-		if p.Labelled() {
-			return p.String() // the full id has a line of its own below
-		}
-		parts := []string{}
-		if p.Name != "" {
-			parts = append(parts, p.Name)
-		}
-		if p.ID != "" && p.ID != p.Name {
-			parts = append(parts, p.ID)
-		}
-		if p.Kind != providers.KindUnknown {
-			parts = append(parts, string(p.Kind))
-		}
-		if len(parts) == 0 {
-			return "unknown"
-		}
-		return strings.Join(parts, " · ")
-	}
+	party := partyDetail
 	or := func(s, alt string) string {
 		if s == "" {
 			return alt
@@ -192,7 +174,7 @@ func (m *Model) detailLines() []string {
 		talk = formatDuration(c.Duration(m.now))
 	}
 	mods := strings.Join(c.Modalities, ", ")
-	title := s.PanelTitle.Render(fit(clean(c.From.String())+" → "+clean(calleeText(c)), w))
+	title := s.PanelTitle.Render(fit(clean(callerText(c))+" → "+clean(calleeText(c)), w))
 	lines := []string{
 		title,
 		pair("state", state, "", ""),
@@ -206,8 +188,15 @@ func (m *Model) detailLines() []string {
 	if c.To.Labelled() {
 		lines = append(lines, pair("to id", fullID(c.To), "", ""))
 	}
+	lines = append(lines, pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")))
+	for _, l := range routeLines(&c.Route) {
+		if len(l) == 2 {
+			lines = append(lines, pair(l[0].label, l[0].value, l[1].label, l[1].value))
+		} else {
+			lines = append(lines, pair(l[0].label, l[0].value, "", ""))
+		}
+	}
 	return append(lines,
-		pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")),
 		pair("media", or(mods, "—"), "region", or(c.Region, "—")),
 		pair("arrived", clock(c.Arrived), "answer by", clock(c.AnswerBy)),
 		pair("answered", clock(c.Answered)+" · talk "+talk, "ended", clock(c.Ended)),
@@ -235,6 +224,75 @@ func detailIDLines(c *providers.Call) int {
 		}
 	}
 	return n
+}
+
+// partyDetail is a party with everything known about it.
+func partyDetail(p providers.Party) string {
+	if p.Labelled() {
+		return p.String() // the full id has a line of its own
+	}
+	parts := []string{}
+	if p.Name != "" {
+		parts = append(parts, p.Name)
+	}
+	if p.ID != "" && p.ID != p.Name {
+		parts = append(parts, p.ID)
+	}
+	if p.Kind != providers.KindUnknown {
+		parts = append(parts, string(p.Kind))
+	}
+	if len(parts) == 0 {
+		return "unknown"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// detailField is one labelled value of the details; a wide one takes a
+// line of its own.
+type detailField struct {
+	label, value string
+	wide         bool
+}
+
+// routeFields are the details about how the call reached us, only those the
+// provider knows: an ordinary call without routing shows none of them.
+func routeFields(r *providers.Route) []detailField {
+	var fs []detailField
+	if k := kindText(r); k != "" {
+		fs = append(fs, detailField{"kind", k, true})
+	}
+	for _, f := range []struct {
+		label string
+		p     providers.Party
+	}{
+		{"dialled", r.Dialled}, {"routed to", r.RoutedTo}, {"on behalf", r.OnBehalfOf}, {"transfer", r.Transferor},
+	} {
+		if f.p.IsZero() {
+			continue
+		}
+		v := partyDetail(f.p)
+		if f.label == "transfer" {
+			v = "by " + v
+		}
+		fs = append(fs, detailField{label: f.label, value: v})
+	}
+	return fs
+}
+
+// routeLines lays the route's fields out as the details show them: two to a
+// line, a wide one alone. panelHeight sizes the details from it.
+func routeLines(r *providers.Route) [][]detailField {
+	var lines [][]detailField
+	fs := routeFields(r)
+	for len(fs) > 0 {
+		n := 1
+		if len(fs) > 1 && !fs[0].wide && !fs[1].wide {
+			n = 2
+		}
+		lines = append(lines, fs[:n])
+		fs = fs[n:]
+	}
+	return lines
 }
 
 // fullHelpLines is the `?` help, as tall as the panel allows.

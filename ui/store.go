@@ -66,6 +66,17 @@ func (r *row) searchText() string {
 	add(c.To.ID)
 	add(string(c.To.Kind))
 	add(c.Queue)
+	if c.Route.Kind != providers.CallOrdinary {
+		add(callerText(c)) // what the caller column shows for it
+		add(string(c.Route.Kind))
+	}
+	for _, p := range []providers.Party{c.Route.Dialled, c.Route.RoutedTo, c.Route.OnBehalfOf,
+		c.Route.Transferor, c.Route.Observed, c.Route.Organizer} {
+		if !p.IsZero() {
+			add(p.String())
+			add(p.ID)
+		}
+	}
 	add(c.Region)
 	add(string(c.Direction))
 	add(c.ID)
@@ -88,7 +99,7 @@ func (r *row) searchText() string {
 // sameText reports whether a and b show the same searchable text, so that a
 // new version need not rebuild the row's search text.
 func sameText(a, b *providers.Call) bool {
-	return a.State == b.State && a.From == b.From && a.To == b.To && a.Queue == b.Queue &&
+	return a.State == b.State && a.From == b.From && a.To == b.To && a.Queue == b.Queue && a.Route == b.Route &&
 		a.Region == b.Region && a.Direction == b.Direction && a.ID == b.ID && a.End == b.End &&
 		a.Result() == b.Result() && a.AnswerBy.IsZero() == b.AnswerBy.IsZero() &&
 		slices.Equal(a.Modalities, b.Modalities)

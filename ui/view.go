@@ -369,7 +369,7 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 		stateCell(t, c.State).Get(sel).Write(b, fit(stateGlyph(c.State)+" "+stateWord(c.State), lay.state))
 	}
 	gap := spaces(lay.gap)
-	text.Write(b, gap+fit(c.From.String(), lay.caller))
+	text.Write(b, gap+fit(callerText(c), lay.caller))
 	if lay.callee > 0 {
 		text.Write(b, gap+fit(calleeText(c), lay.callee))
 	}
@@ -433,7 +433,7 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	muted.Write(b, fit(ended, lay.ended))
 	o := c.Result()
 	outcomeCell(t, o).Get(sel).Write(b, gap+fit(outcomeGlyph(o)+" "+string(o), lay.outcome))
-	text.Write(b, gap+fit(c.From.String(), lay.caller))
+	text.Write(b, gap+fit(callerText(c), lay.caller))
 	if lay.callee > 0 {
 		text.Write(b, gap+fit(calleeText(c), lay.callee))
 	}

@@ -110,6 +110,16 @@ func TestViewGolden(t *testing.T) {
 			t.Errorf("want the label in the row, the title and the from field, and the full id once:\n%s", got)
 		}
 	})
+	t.Run("detail_route", func(t *testing.T) {
+		hs := newHarness(t, 100, 30)
+		scene(hs)
+		hs.events(routed("c-route"), recordingInvite("c-rec"))
+		for i := 0; i < 8 && hs.selectedID() != "c-route"; i++ {
+			hs.key("j")
+		}
+		hs.key("enter")
+		goldenView(t, hs.m)
+	})
 	t.Run("history", func(t *testing.T) {
 		hs := newHarness(t, 100, 30)
 		scene(hs)

@@ -39,7 +39,14 @@ func party(p *notification.Participant) providers.Party {
 	if p == nil {
 		return providers.Party{}
 	}
-	id := p.Identity
+	return partyOf(&p.Identity)
+}
+
+// partyOf is party for a bare identity set (routes, incoming context).
+func partyOf(id *notification.IdentitySet) providers.Party {
+	if id == nil {
+		return providers.Party{}
+	}
 	pick := []struct {
 		who  *notification.Identity
 		kind providers.PartyKind
@@ -101,6 +108,7 @@ func (ch change) apply(c *providers.Call) {
 		if data.RequestedModalities != nil {
 			c.Modalities = slices.Clone(data.RequestedModalities)
 		}
+		applyRoute(c, data)
 	}
 
 	state, ok := providers.State(""), false
@@ -121,8 +129,12 @@ func (ch change) apply(c *providers.Call) {
 
 	switch c.State {
 	case providers.StateRinging:
-		if c.AnswerBy.IsZero() && c.Direction != providers.Outgoing {
-			c.AnswerBy = c.Arrived.Add(ch.window)
+		if c.Direction != providers.Outgoing {
+			// A deadline only ever moves earlier: a recording invite
+			// recognised late gets its shorter window, nothing gets longer.
+			if by := c.Arrived.Add(answerWindow(c.Route.Kind, ch.window)); c.AnswerBy.IsZero() || by.Before(c.AnswerBy) {
+				c.AnswerBy = by
+			}
 		}
 	case providers.StateActive, providers.StateHeld:
 		if c.Answered.IsZero() {
@@ -137,6 +149,78 @@ func (ch change) apply(c *providers.Call) {
 	}
 
 	c.Caps = ch.caps & capsIn(c.State, c.Direction)
+}
+
+// RecordingWindow is how long Graph lets a bot answer a policy-based
+// (compliance) recording invite, against 15 s for other calls.
+const RecordingWindow = 5 * time.Second
+
+// answerWindow is how long a call of kind may ring: the configured window,
+// but never longer than Graph allows a recording invite.
+func answerWindow(kind providers.CallKind, window time.Duration) time.Duration {
+	if kind == providers.CallRecording {
+		return min(window, RecordingWindow)
+	}
+	return window
+}
+
+// applyRoute merges what the notification says about how the call reached
+// us: callRoutes (dialled → routed to), incomingContext (on behalf of,
+// transferred by, observed by a recording policy) and a meeting join. A
+// partial update that says nothing of these leaves them as they were, and a
+// call once known as a recording invite or a meeting stays one.
+func applyRoute(c *providers.Call, data *notification.Call) {
+	r := &c.Route
+	if n := len(data.Routes); n > 0 {
+		// A call forwarded several times has a chain of routes: the caller
+		// dialled the first one's original, and the last one's final is
+		// where the call ended up.
+		if p := partyOf(&data.Routes[0].Original); !p.IsZero() {
+			r.Dialled = p
+		}
+		if p := partyOf(&data.Routes[n-1].Final); !p.IsZero() {
+			r.RoutedTo = p
+		}
+	}
+	if ic := data.Context; ic != nil {
+		if p := partyOf(ic.OnBehalfOf); !p.IsZero() {
+			r.OnBehalfOf = p
+		}
+		if p := partyOf(ic.Transferor); !p.IsZero() {
+			r.Transferor = p
+		}
+		if ic.ObservedParticipantID != "" {
+			// The invite comes from the observed participant's leg: Graph
+			// names that participant as the source (the samples rely on
+			// observed and source being the same participant).
+			r.Kind = providers.CallRecording
+			if p := party(data.Source); !p.IsZero() {
+				r.Observed = p
+			}
+		}
+	}
+	if m := data.Meeting; m != nil && r.Kind != providers.CallRecording {
+		r.Kind = providers.CallMeeting
+		if p := partyOf(m.Organizer); !p.IsZero() {
+			r.Organizer = p
+		}
+	}
+	if q := routeQueue(r); q != "" {
+		c.Queue = q
+	}
+}
+
+// routeQueue is what the queue column shows for a routed call: the number or
+// identity the caller dialled, else the one the call is on behalf of (a
+// delegate's boss, a call queue's resource account).
+func routeQueue(r *providers.Route) string {
+	switch {
+	case !r.Dialled.IsZero():
+		return r.Dialled.String()
+	case !r.OnBehalfOf.IsZero():
+		return r.OnBehalfOf.String()
+	}
+	return ""
 }
 
 // capsIn is what may be done to a call in state s: Caps says "allowed right

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"strings"
+
 	"ringside/providers"
 	"ringside/providers/graph/notification"
 )
@@ -41,9 +43,43 @@ var endWords = map[[2]int]string{
 	{500, 1005}:   "Server encountered connectivity error with Bot's media. Check media connectivity between Bot and Microsoft.",
 }
 
-// EndReasonWords returns the documented words for a code and subcode, or ""
-// when the table has no row for them.
-func EndReasonWords(code, subcode int) string { return endWords[[2]int{code, subcode}] }
+// transferWords are ends around transfers that the table leaves out. Graph's
+// transfer documentation ends the transferred leg with code 0 and subcode
+// 7015 ("GracefulTransferCompleted").
+var transferWords = map[[2]int]string{
+	{0, 7015}: "Call transferred: the transfer completed.",
+}
+
+// EndReasonWords returns words for a code and subcode, or "" when none are
+// known. Code 0 marks a graceful end, as 200 does; its subcodes mean what
+// they mean under 200, so a 0/subcode without a row of its own borrows the
+// 200 row's words.
+func EndReasonWords(code, subcode int) string {
+	k := [2]int{code, subcode}
+	if w, ok := transferWords[k]; ok {
+		return w
+	}
+	if w, ok := endWords[k]; ok {
+		return w
+	}
+	if code == 0 && subcode != 0 {
+		return endWords[[2]int{200, subcode}]
+	}
+	return ""
+}
+
+// terminationWords gives words to the beta terminationReason values that
+// name a transfer; others are shown as sent.
+var terminationWords = map[string]string{
+	"apptransferred": "Call transferred by the bot.",
+}
+
+func terminationText(reason string) string {
+	if w, ok := terminationWords[strings.ToLower(reason)]; ok {
+		return w
+	}
+	return reason
+}
 
 // Words for ends the table cannot explain.
 const (
@@ -72,7 +108,7 @@ func endReason(data *notification.Call, rejected providers.RejectReason) provide
 	case rejected != "":
 		return providers.EndReason{Text: textRejectedPrefix + string(rejected) + "."}
 	case data != nil && data.TerminationReason != "":
-		return providers.EndReason{Text: data.TerminationReason}
+		return providers.EndReason{Text: terminationText(data.TerminationReason)}
 	}
 	return providers.EndReason{Text: textNoReason}
 }

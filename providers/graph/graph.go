@@ -72,6 +72,7 @@ type Provider struct {
 	// ringing is ended locally, in case Graph's end notice never arrives.
 	ringGrace time.Duration
 	encWarn   sync.Once
+	legacy    legacyCalls
 }
 
 // runState is what the action methods need from a running Run.

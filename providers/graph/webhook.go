@@ -94,6 +94,11 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items, err := notification.Decode(buf.Bytes())
+	var legacy *notification.LegacyError
+	if errors.As(err, &legacy) {
+		h.legacyCall(w, legacy.CallID)
+		return
+	}
 	if err != nil {
 		h.refuse(w, r, http.StatusBadRequest, "not a call notification: "+err.Error())
 		return
@@ -139,6 +144,18 @@ func (h *webhook) behind(w http.ResponseWriter, r *http.Request) {
 	})
 	w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	http.Error(w, "the console is behind; send this notification again later", http.StatusServiceUnavailable)
+}
+
+// legacyCall answers an incoming call in the legacy (pre-Graph) format with
+// 204 No Content, as Microsoft's protocol determination rule asks, so that
+// the platform sends it again in the Graph format. The body is not
+// processed; the call is counted, and logged once per call id.
+func (h *webhook) legacyCall(w http.ResponseWriter, id string) {
+	if first, total := h.p.legacy.note(id); first {
+		h.p.opts.Log.Info("graph: a call arrived in the legacy (pre-Graph) format; answered 204 so that it is sent again in the Graph format",
+			"call", id, "legacy_calls", total)
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *webhook) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {

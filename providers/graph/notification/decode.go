@@ -72,7 +72,37 @@ type Call struct {
 	TerminationReason   string // beta free text, e.g. "AppInitiated"
 	TenantID            string
 	CallbackURI         string
-	GroupCall           bool // chatInfo or meetingInfo present: an invite to a group call or meeting
+	Routes              []Route          // callRoutes, in order; nil when absent
+	Context             *IncomingContext // incomingContext; nil when absent
+	// Meeting is set only when the call really joins a meeting: meetingInfo
+	// names an organizer or a join id. chatInfo, and meetingInfo with only a
+	// join token, come with 1:1 calls and recording invites as well, so they
+	// say nothing about a meeting.
+	Meeting *Meeting
+}
+
+// Route is one callRoute: the identity the caller dialled and the one the
+// platform routed the call to.
+type Route struct {
+	Original    IdentitySet
+	Final       IdentitySet
+	RoutingType string // lower case: forwarded, lookup, selffork…
+}
+
+// IncomingContext says for whom and through whom an incoming call came.
+type IncomingContext struct {
+	SourceParticipantID string
+	// ObservedParticipantID is set on policy-based (compliance) recording
+	// invites: the participant whose call the bot is asked to record.
+	ObservedParticipantID string
+	OnBehalfOf            *IdentitySet
+	Transferor            *IdentitySet
+}
+
+// Meeting is the meeting a call joins.
+type Meeting struct {
+	Organizer     *IdentitySet // nil when the meeting is known by its join id only
+	JoinMeetingID string
 }
 
 // Participant is a participantInfo or invitationParticipantInfo.
@@ -192,6 +222,9 @@ func decodeCareful(body []byte) ([]Notification, error) {
 		return nil, jsonError("the body", err)
 	}
 	if env.Value == nil {
+		if id, ok := legacyCall(body); ok {
+			return nil, &LegacyError{CallID: id}
+		}
 		return nil, errors.New(`the body has no "value" array of notifications`)
 	}
 	items := *env.Value
@@ -207,6 +240,65 @@ func decodeCareful(body []byte) ([]Notification, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// LegacyError is what Decode returns for an incoming call in the calling
+// platform's older, pre-Graph format (the "conversation" of the Skype bot
+// calling protocol): no "value" array, but the call's "id" with its
+// "participants" or its "callState". Microsoft's protocol determination rule
+// asks a bot to answer such a body 204 No Content, after which the platform
+// sends the same call again in the Graph format. The body is not otherwise
+// read.
+type LegacyError struct {
+	CallID string // the legacy call id, cut to MaxLegacyID bytes
+}
+
+// MaxLegacyID bounds the call id a LegacyError carries into logs.
+const MaxLegacyID = 128
+
+func (e *LegacyError) Error() string {
+	return "call " + strconv.Quote(e.CallID) + " arrived in the legacy (pre-Graph) format"
+}
+
+// legacyCall reports whether body, which has no "value" array, is a legacy
+// incoming call, and returns its id. The shape must be unmistakable: a
+// non-empty string id, and participants as an array or a non-empty string
+// callState. Anything else stays an ordinary bad request.
+func legacyCall(body []byte) (string, bool) {
+	var probe struct {
+		ID           json.RawMessage `json:"id"`
+		Participants json.RawMessage `json:"participants"`
+		CallState    json.RawMessage `json:"callState"`
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return "", false
+	}
+	id, ok := nonEmptyString(probe.ID)
+	if !ok {
+		return "", false
+	}
+	_, hasState := nonEmptyString(probe.CallState)
+	hasParticipants := len(probe.Participants) > 0 && probe.Participants[0] == '['
+	if !hasState && !hasParticipants {
+		return "", false
+	}
+	if len(id) > MaxLegacyID {
+		id = strings.ToValidUTF8(id[:MaxLegacyID], "")
+	}
+	return id, true
+}
+
+// nonEmptyString reads raw as a JSON string with something in it.
+func nonEmptyString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	s = strings.TrimSpace(s)
+	return s, s != ""
 }
 
 // header reads what every notification must carry: the change and the
@@ -334,8 +426,33 @@ type wireCall struct {
 	TerminationReason   string             `json:"terminationReason"`
 	TenantID            string             `json:"tenantId"`
 	CallbackURI         string             `json:"callbackUri"`
-	ChatInfo            presence           `json:"chatInfo"`
-	MeetingInfo         presence           `json:"meetingInfo"`
+	// The call's context is read leniently: it only adds to what the
+	// console shows, so a part of an unexpected shape is left out rather
+	// than costing the notification, and the call still rings.
+	CallRoutes      lenient[[]wireRoute]         `json:"callRoutes"`
+	IncomingContext lenient[wireIncomingContext] `json:"incomingContext"`
+	MeetingInfo     lenient[wireMeetingInfo]     `json:"meetingInfo"`
+}
+
+type wireRoute struct {
+	Original    *IdentitySet `json:"original"`
+	Final       *IdentitySet `json:"final"`
+	RoutingType string       `json:"routingType"`
+}
+
+type wireIncomingContext struct {
+	SourceParticipantID   string       `json:"sourceParticipantId"`
+	ObservedParticipantID string       `json:"observedParticipantId"`
+	OnBehalfOf            *IdentitySet `json:"onBehalfOf"`
+	Transferor            *IdentitySet `json:"transferor"`
+}
+
+// wireMeetingInfo covers the meetingInfo types that identify a meeting:
+// organizerMeetingInfo (organizer) and joinMeetingIdMeetingInfo
+// (joinMeetingId). tokenMeetingInfo carries only a token.
+type wireMeetingInfo struct {
+	Organizer     *IdentitySet `json:"organizer"`
+	JoinMeetingID string       `json:"joinMeetingId"`
 }
 
 type wireParticipant struct {
@@ -344,11 +461,20 @@ type wireParticipant struct {
 	LanguageID string       `json:"languageId"`
 }
 
-// presence notes whether a field holds anything but null, without keeping it.
-type presence bool
+// lenient holds an optional part of a call that decodes only if it has the
+// expected shape; null or any other shape leaves it unset. Both decoding
+// paths check the body's syntax before a field's UnmarshalJSON runs, and both
+// run this same code, so they agree on what is kept.
+type lenient[T any] struct {
+	v  T
+	ok bool
+}
 
-func (p *presence) UnmarshalJSON(b []byte) error {
-	*p = string(bytes.TrimSpace(b)) != "null"
+func (l *lenient[T]) UnmarshalJSON(b []byte) error {
+	var v T
+	if string(bytes.TrimSpace(b)) != "null" && json.Unmarshal(b, &v) == nil {
+		l.v, l.ok = v, true
+	}
 	return nil
 }
 
@@ -401,7 +527,9 @@ func (w *wireCall) call() *Call {
 		TerminationReason: strings.TrimSpace(w.TerminationReason),
 		TenantID:          strings.TrimSpace(w.TenantID),
 		CallbackURI:       strings.TrimSpace(w.CallbackURI),
-		GroupCall:         bool(w.ChatInfo || w.MeetingInfo),
+		Routes:            w.routes(),
+		Context:           w.context(),
+		Meeting:           w.meeting(),
 	}
 	if w.Source != nil {
 		p := w.Source.participant()
@@ -433,20 +561,93 @@ func (w *wireCall) call() *Call {
 	return c
 }
 
+func (w *wireCall) routes() []Route {
+	if !w.CallRoutes.ok || w.CallRoutes.v == nil {
+		return nil
+	}
+	out := make([]Route, 0, len(w.CallRoutes.v))
+	for _, r := range w.CallRoutes.v {
+		out = append(out, Route{
+			Original:    deref(tidy(r.Original)),
+			Final:       deref(tidy(r.Final)),
+			RoutingType: strings.ToLower(strings.TrimSpace(r.RoutingType)),
+		})
+	}
+	return out
+}
+
+func (w *wireCall) context() *IncomingContext {
+	if !w.IncomingContext.ok {
+		return nil
+	}
+	ic := &w.IncomingContext.v
+	return &IncomingContext{
+		SourceParticipantID:   strings.TrimSpace(ic.SourceParticipantID),
+		ObservedParticipantID: strings.TrimSpace(ic.ObservedParticipantID),
+		OnBehalfOf:            tidy(ic.OnBehalfOf),
+		Transferor:            tidy(ic.Transferor),
+	}
+}
+
+// meeting is the meeting the call joins, or nil when meetingInfo names
+// neither an organizer nor a join id.
+func (w *wireCall) meeting() *Meeting {
+	if !w.MeetingInfo.ok {
+		return nil
+	}
+	mi := &w.MeetingInfo.v
+	m := &Meeting{Organizer: tidy(mi.Organizer), JoinMeetingID: strings.TrimSpace(mi.JoinMeetingID)}
+	if m.Organizer != nil && !m.Organizer.known() {
+		m.Organizer = nil
+	}
+	if m.Organizer == nil && m.JoinMeetingID == "" {
+		return nil
+	}
+	return m
+}
+
 // participant tidies the decoded identities in place and keeps them: the
 // wire form is not used again.
 func (w wireParticipant) participant() Participant {
 	p := Participant{Region: strings.TrimSpace(w.Region), LanguageID: strings.TrimSpace(w.LanguageID)}
 	if w.Identity != nil {
-		p.Identity = *w.Identity
-		for _, id := range []*Identity{p.Identity.User, p.Identity.Application, p.Identity.ApplicationInstance,
-			p.Identity.Phone, p.Identity.Guest, p.Identity.Encrypted, p.Identity.OnPremises, p.Identity.ACSUser} {
-			if id != nil {
-				id.ID, id.DisplayName = strings.TrimSpace(id.ID), strings.TrimSpace(id.DisplayName)
-			}
-		}
+		p.Identity = *tidy(w.Identity)
 	}
 	return p
+}
+
+// tidy trims the identities of set in place and returns it.
+func tidy(set *IdentitySet) *IdentitySet {
+	if set == nil {
+		return nil
+	}
+	for _, id := range set.leaves() {
+		if id != nil {
+			id.ID, id.DisplayName = strings.TrimSpace(id.ID), strings.TrimSpace(id.DisplayName)
+		}
+	}
+	return set
+}
+
+func deref(set *IdentitySet) IdentitySet {
+	if set == nil {
+		return IdentitySet{}
+	}
+	return *set
+}
+
+func (s *IdentitySet) leaves() [8]*Identity {
+	return [8]*Identity{s.User, s.Application, s.ApplicationInstance, s.Phone, s.Guest, s.Encrypted, s.OnPremises, s.ACSUser}
+}
+
+// known reports whether any identity in the set has an id or a name.
+func (s *IdentitySet) known() bool {
+	for _, id := range s.leaves() {
+		if id != nil && (id.ID != "" || id.DisplayName != "") {
+			return true
+		}
+	}
+	return false
 }
 
 func isObject(raw []byte) bool {

@@ -2,6 +2,7 @@ package notification_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,8 +49,8 @@ func TestSeedIncomingOldShape(t *testing.T) {
 	if !slices.Equal(c.RequestedModalities, []string{"audio", "video"}) {
 		t.Fatalf("modalities: %v", c.RequestedModalities)
 	}
-	if c.ResultInfo != nil || c.GroupCall {
-		t.Fatalf("unexpected result info or group call: %+v", c)
+	if c.ResultInfo != nil || c.Meeting != nil || c.Context != nil || c.Routes != nil {
+		t.Fatalf("unexpected result info, meeting or routing: %+v", c)
 	}
 }
 
@@ -283,6 +284,109 @@ func TestUnsafeCallIDsAreRefused(t *testing.T) {
 		}
 		if strings.ContainsRune(err.Error(), 0x1b) {
 			t.Errorf("the error quotes the resource raw: %q", err)
+		}
+	}
+}
+
+func decodeCall(t *testing.T, resourceData string) *notification.Call {
+	t.Helper()
+	ns, err := notification.Decode([]byte(`{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":` + resourceData + `}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 1 || ns[0].Call == nil {
+		t.Fatalf("%+v", ns)
+	}
+	return ns[0].Call
+}
+
+// chatInfo and a meetingInfo without an organizer or a join id come with 1:1
+// calls and recording invites too: only a meetingInfo that names a meeting
+// makes a meeting.
+func TestMeetingOnlyForARealMeeting(t *testing.T) {
+	chat := `"chatInfo":{"threadId":"19:abc@unq.gbl.spaces","messageId":"0"}`
+	for _, tc := range []struct {
+		name, data string
+		meeting    bool
+	}{
+		{"chat info only", `{"state":"incoming",` + chat + `}`, false},
+		{"join token", `{"state":"incoming",` + chat + `,"meetingInfo":{"@odata.type":"#microsoft.graph.tokenMeetingInfo","token":"join token"}}`, false},
+		{"organizer without identity", `{"meetingInfo":{"@odata.type":"#microsoft.graph.organizerMeetingInfo","organizer":{"user":{"id":" "}}}}`, false},
+		{"organizer null", `{"meetingInfo":{"organizer":null,"allowConversationWithoutHost":true}}`, false},
+		{"meeting info null", `{"meetingInfo":null}`, false},
+		{"meeting info of another shape", `{"meetingInfo":"yes"}`, false},
+		{"organizer", `{` + chat + `,"meetingInfo":{"@odata.type":"#microsoft.graph.organizerMeetingInfo","organizer":{"user":{"id":"5810cede","displayName":"Bob"}}}}`, true},
+		{"join meeting id", `{"meetingInfo":{"@odata.type":"#microsoft.graph.joinMeetingIdMeetingInfo","joinMeetingId":"1234567","passcode":null}}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := decodeCall(t, tc.data)
+			if (c.Meeting != nil) != tc.meeting {
+				t.Fatalf("meeting %+v, want %v", c.Meeting, tc.meeting)
+			}
+		})
+	}
+	m := decodeCall(t, `{"meetingInfo":{"organizer":{"user":{"id":" 5810cede ","displayName":" Bob "}}}}`).Meeting
+	if m.Organizer == nil || *m.Organizer.User != (notification.Identity{ID: "5810cede", DisplayName: "Bob"}) {
+		t.Fatalf("organizer %+v", m)
+	}
+}
+
+func TestRoutesAndIncomingContext(t *testing.T) {
+	c := decodeCall(t, `{"state":"incoming",
+		"callRoutes":[{"routingType":"Forwarded","original":{"phone":{"id":"+14258828080"}},"final":{"user":{"id":"u1","displayName":"Heidi Steen"}}},
+		              {"routingType":"lookup","original":{"user":{"id":"u1"}},"final":{"user":{"id":"u2"}}}],
+		"incomingContext":{"sourceParticipantId":"p1","observedParticipantId":" p1 ",
+		                   "onBehalfOf":{"user":{"id":"boss","displayName":"Megan Bowen"}},"transferor":{"user":{"id":"t1","displayName":"Alex Wilber"}}}}`)
+	if len(c.Routes) != 2 || c.Routes[0].RoutingType != "forwarded" || c.Routes[0].Original.Phone.ID != "+14258828080" ||
+		c.Routes[0].Final.User.DisplayName != "Heidi Steen" || c.Routes[1].Final.User.ID != "u2" {
+		t.Fatalf("routes %+v", c.Routes)
+	}
+	ic := c.Context
+	if ic == nil || ic.SourceParticipantID != "p1" || ic.ObservedParticipantID != "p1" ||
+		ic.OnBehalfOf.User.DisplayName != "Megan Bowen" || ic.Transferor.User.ID != "t1" {
+		t.Fatalf("context %+v", ic)
+	}
+}
+
+// The call's context only adds to what is shown: a part of an unexpected
+// shape is left out, and the call itself still decodes.
+func TestContextOfAnotherShapeIsLeftOut(t *testing.T) {
+	c := decodeCall(t, `{"state":"incoming","source":{"identity":{"user":{"id":"u","displayName":"Ann"}}},
+		"callRoutes":"none","incomingContext":[1,2],"meetingInfo":{"organizer":{"user":5}}}`)
+	if c.State != "incoming" || c.Source == nil || c.Source.Identity.User.DisplayName != "Ann" {
+		t.Fatalf("the call was lost: %+v", c)
+	}
+	if c.Routes != nil || c.Context != nil || c.Meeting != nil {
+		t.Fatalf("context of another shape kept: %+v %+v %+v", c.Routes, c.Context, c.Meeting)
+	}
+}
+
+// A body in the legacy (pre-Graph) format is told apart from other bodies
+// without a "value" array.
+func TestLegacyCallIsRecognised(t *testing.T) {
+	for _, tc := range []struct {
+		body, id string
+	}{
+		{`{"id":"0b022b87","participants":[{"identity":"29:x","originator":true}],"isMultiparty":false,"presentedModalityTypes":["audio"],"callState":"incoming"}`, "0b022b87"},
+		{`{"Id":"c1","CallState":"incoming"}`, "c1"},
+		{`{"id":" c2 ","participants":[]}`, "c2"},
+		{`{"id":"` + strings.Repeat("x", 300) + `","callState":"incoming"}`, strings.Repeat("x", notification.MaxLegacyID)},
+	} {
+		_, err := notification.Decode([]byte(tc.body))
+		var legacy *notification.LegacyError
+		if !errors.As(err, &legacy) || legacy.CallID != tc.id {
+			t.Errorf("%.60s: %v", tc.body, err)
+		}
+	}
+	for _, body := range []string{
+		`{}`, `{"id":"c"}`, `{"callState":"incoming","participants":[]}`, `{"id":"","callState":"incoming"}`,
+		`{"id":["c"],"callState":"incoming"}`, `{"id":"c","callState":"","participants":{}}`, `{"id":"c","callState":5}`,
+		`{"value":[],"id":"c","callState":"incoming"}`,
+	} {
+		_, err := notification.Decode([]byte(body))
+		var legacy *notification.LegacyError
+		if errors.As(err, &legacy) {
+			t.Errorf("%s taken for a legacy call", body)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package notification
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -18,6 +20,19 @@ func FuzzFastMatchesCareful(f *testing.F) {
 	for _, name := range graphtest.Notifications() {
 		f.Add(graphtest.Notification(name))
 	}
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*.json"))
+	if len(paths) == 0 {
+		f.Fatal("no corpus in ../testdata/corpus")
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	// Context of an unexpected shape is dropped by both paths alike.
+	f.Add([]byte(`{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{"callRoutes":"x","incomingContext":[1],"meetingInfo":{"organizer":{"user":5}}}}]}`))
 	f.Add([]byte(`{"value":[{"changeType":"x","resourceUrl":"/communications/calls/a","resourceData":null}]}`))
 	f.Add([]byte(`{"value":[null]}`))
 	for _, body := range delimiterVariants {
@@ -141,6 +156,29 @@ func hasRepeatedKeys(body []byte) bool {
 		}
 		if top != nil && top.object {
 			top.expect = true
+		}
+	}
+}
+
+// The fast path reads the call's routes, incoming context and meeting as
+// the careful path does, so call notifications that carry them stay fast.
+func TestFastPathTakesRoutedCalls(t *testing.T) {
+	for _, name := range []string{"doc-answer-policy-recording.json", "doc-answer-beta-callroutes.json", "doc-join-meeting-establishing.json"} {
+		body, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := decodeFast(body)
+		if !ok {
+			t.Errorf("%s: not taken by the fast path", name)
+			continue
+		}
+		careful, err := decodeCareful(body)
+		if err != nil || !reflect.DeepEqual(fast, careful) {
+			t.Errorf("%s: fast and careful differ (%v)", name, err)
+		}
+		if c := fast[0].Call; c.Routes == nil && c.Context == nil && c.Meeting == nil {
+			t.Errorf("%s: the fast path lost the call's context", name)
 		}
 	}
 }

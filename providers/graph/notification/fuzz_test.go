@@ -1,6 +1,9 @@
 package notification_test
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,6 +19,9 @@ func FuzzDecode(f *testing.F) {
 	for _, name := range graphtest.Notifications() {
 		f.Add(graphtest.Notification(name))
 	}
+	for _, body := range corpus(f) {
+		f.Add(body)
+	}
 	for _, s := range []string{
 		``, `{}`, `{"value":[]}`, `{"value":[{}]}`, `{"value":null}`, `[]`,
 		`{"value":[{"changeType":"x","resource":"/app/calls/a","resourceData":{"resultInfo":{"code":"1e3"}}}]}`,
@@ -26,6 +32,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ns, err := notification.Decode(body)
+		var legacy *notification.LegacyError
+		if errors.As(err, &legacy) && (legacy.CallID == "" || len(legacy.CallID) > notification.MaxLegacyID) {
+			t.Fatalf("legacy call id %q", legacy.CallID)
+		}
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("an error must say what is wrong")
@@ -59,7 +69,28 @@ func FuzzDecode(f *testing.F) {
 				if n.Call.State != strings.ToLower(n.Call.State) || n.Call.Direction != strings.ToLower(n.Call.Direction) {
 					t.Fatalf("value[%d]: enum values not lowered: %+v", i, n.Call)
 				}
+				if m := n.Call.Meeting; m != nil && m.Organizer == nil && m.JoinMeetingID == "" {
+					t.Fatalf("value[%d]: a meeting with neither organizer nor join id", i)
+				}
 			}
 		}
 	})
+}
+
+// corpus is the real notification bodies of ../testdata/corpus.
+func corpus(tb testing.TB) [][]byte {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*.json"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no corpus: %v", err)
+	}
+	bodies := make([][]byte, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	return bodies
 }
