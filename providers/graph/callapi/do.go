@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -25,8 +26,9 @@ import (
 const maxWait = time.Minute
 
 // act sends one action, retrying as Graph asks until the attempt limit, the
-// deadline (or budget) or ctx says stop.
-func (c *Client) act(ctx context.Context, action, id, method, suffix string, body any, deadline time.Time) error {
+// deadline (or budget) or ctx says stop. On success, reply (when not nil)
+// receives the body of Graph's answer.
+func (c *Client) act(ctx context.Context, action, id, method, suffix string, body any, deadline time.Time, reply *[]byte) error {
 	if err := checkID(id); err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
@@ -53,10 +55,17 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", action, id, err)
 		}
-		c.cfg.Log.Info("graph: "+action, "call", id, "status", res.status, "attempt", attempt,
+		level := slog.LevelInfo
+		if method == http.MethodGet {
+			level = slog.LevelDebug // reads check on calls in the background; actions are what matters
+		}
+		c.cfg.Log.Log(ctx, level, "graph: "+action, "call", id, "status", res.status, "attempt", attempt,
 			"request_id", res.refused.RequestID, "client_request_id", clientReqID)
 		switch {
 		case res.status >= 200 && res.status < 300:
+			if reply != nil {
+				*reply = res.body
+			}
 			return nil
 		case res.status == http.StatusUnauthorized && !refreshed:
 			// The app token may have been revoked or expired early: fetch
@@ -105,6 +114,7 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 
 type result struct {
 	status        int
+	body          []byte // at most 1 MiB of it
 	refused       *providers.RefusedError
 	retryAfter    time.Duration
 	hasRetryAfter bool
@@ -132,7 +142,7 @@ func (c *Client) send(ctx context.Context, tok *oauth2.Token, method, target str
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	res := result{status: resp.StatusCode}
+	res := result{status: resp.StatusCode, body: raw}
 	res.refused = parseError(resp.StatusCode, raw)
 	if res.refused.RequestID == "" {
 		res.refused.RequestID = resp.Header.Get("request-id")
