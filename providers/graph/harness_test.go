@@ -63,6 +63,7 @@ type setup struct {
 	options func(*providers.Options)
 	secret  string // "" means the fake's; "-" means none
 	noRun   bool
+	tune    func(*Provider) // changes the provider's internals before it runs
 }
 
 func newHarness(t *testing.T, s setup) *harness {
@@ -108,6 +109,9 @@ func newHarness(t *testing.T, s setup) *harness {
 		t.Fatal(err)
 	}
 	h.p = p
+	if s.tune != nil {
+		s.tune(p)
+	}
 	if s.noRun {
 		return h
 	}
