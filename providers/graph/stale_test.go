@@ -309,3 +309,31 @@ func TestCallsBeyondMaxCallsAreDropped(t *testing.T) {
 		t.Fatalf("a dropped call is over for the console: %v", err)
 	}
 }
+
+// The fakegraph driver answers reads of the calls it has answered, so that a
+// long conversation in an end-to-end run is not taken for a lost call.
+func TestDriverKeepsAnsweredCallsReadable(t *testing.T) {
+	h := staleHarness(t)
+	d := graphtest.NewDriver(h.srv.Fake, h.url(), h.srv.Options.ClientID, nil)
+	d.Pause = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.React(ctx)
+	id := graphtest.NewCallID()
+	h.post(graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), id))
+	h.callWhere(func(c providers.Call) bool { return c.ID == id && c.State == providers.StateRinging })
+	if err := h.p.Answer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	h.callWhere(func(c providers.Call) bool { return c.ID == id && c.State == providers.StateActive })
+
+	h.advance(StaleAfter + time.Second)
+	reads := h.waitReads(id, 1)
+	h.waitLooks(2)
+	if reads[0].Status != 200 {
+		t.Fatalf("read answered %d, want 200", reads[0].Status)
+	}
+	if c, _ := h.p.ledger.Get(id); c.State != providers.StateActive {
+		t.Fatalf("a call the fake still has must stay: %+v", c)
+	}
+}
