@@ -52,6 +52,7 @@ type cli struct {
 	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
 	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
 	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
+	MaxCalls     int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
 
 	Demo    demo.Config    `embed:"" group:"Demo provider"`
 	Graph   graph.Config   `embed:"" group:"Microsoft Graph"`
@@ -125,6 +126,10 @@ func run(args []string, e env) int {
 	if !ok {
 		return code
 	}
+	if c.MaxCalls < 1 || c.MaxCalls > providers.MaxCallsLimit {
+		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
+		return exitUsage
+	}
 
 	log, closeLog, err := openLog(c.Log, c.LogLevel)
 	if err != nil {
@@ -133,7 +138,7 @@ func run(args []string, e env) int {
 	}
 	defer closeLog()
 
-	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv}
+	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv, MaxCalls: c.MaxCalls}
 	p, err := newProvider(c, opts)
 	if err != nil {
 		// Providers name themselves in their errors ("graph: …").

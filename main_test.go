@@ -620,6 +620,23 @@ func TestLogFileIsCleaned(t *testing.T) {
 	}
 }
 
+func TestMaxCalls(t *testing.T) {
+	te := newTestEnv(nil)
+	c, _, _, ok := parseArgs(nil, te.env())
+	if !ok || c.MaxCalls != providers.DefaultMaxCalls {
+		t.Fatalf("--max-calls defaults to %d, want providers.DefaultMaxCalls %d", c.MaxCalls, providers.DefaultMaxCalls)
+	}
+	for _, n := range []string{"0", "-5", "1000001"} {
+		te := newTestEnv(nil)
+		if code := run([]string{"--max-calls=" + n}, te.env()); code != exitUsage {
+			t.Errorf("--max-calls %s: exit %d, want %d", n, code, exitUsage)
+		}
+		if !strings.HasPrefix(te.stderr.String(), "ringside: --max-calls "+n+": want 1 to 1000000") {
+			t.Errorf("--max-calls %s: %q", n, te.stderr.String())
+		}
+	}
+}
+
 // A call id outside the safe alphabet is a wrong command line: nothing is
 // sent ("..", which URL escaping keeps, would act on another resource).
 func TestOneShotRefusesUnsafeCallIDs(t *testing.T) {
@@ -632,5 +649,37 @@ func TestOneShotRefusesUnsafeCallIDs(t *testing.T) {
 		if strings.Contains(te.stderr.String(), "unreachable") {
 			t.Errorf("answer %q: a request was sent: %q", id, te.stderr.String())
 		}
+	}
+}
+
+// TestMaxCallsReachesTheProvider: with room for one live call beyond the
+// demo's start, a thousand calls a second soon drop calls, and the stream
+// says why.
+func TestMaxCallsReachesTheProvider(t *testing.T) {
+	te := newTestEnv(nil)
+	done := make(chan int, 1)
+	out := &lockedBuffer{}
+	e := te.env()
+	e.stdout = out
+	go func() {
+		done <- run([]string{"--json", "--demo-seed", "3", "--demo-calls", "0", "--demo-rate", "60000", "--max-calls", "1"}, e)
+	}()
+	const why = `"Dropped: more than 1 live calls (--max-calls)."`
+	deadline := time.After(10 * time.Second)
+	for !strings.Contains(out.String(), why) {
+		select {
+		case <-deadline:
+			t.Fatalf("no call dropped for --max-calls 1:\n%s", out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	te.interrupt()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, te.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end on interrupt")
 	}
 }

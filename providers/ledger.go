@@ -1,39 +1,151 @@
 package providers
 
 import (
+	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Ledger is a provider's record of the calls it knows: the latest snapshot of
 // each, with versions stamped and the lifecycle enforced. Notifications arrive
 // late, twice or out of order on every real network; the ledger makes sure a
 // call never moves back to an earlier state and an ended call never comes back
-// while it is remembered (the last keepEnded ended calls; an id forgotten
-// beyond that is a new call to it, starting again at version 1). It is safe
-// for concurrent use.
+// while it is remembered (the last KeepEnded ended calls; an id forgotten
+// beyond that is a new call to it, starting again at version 1).
+//
+// It also bounds memory: a call whose end notice is lost would stay live
+// forever, and anyone who can reach a provider's source can invent call ids.
+// Beyond MaxLive live calls, a new one ends the live call that has gone
+// longest without an update, connected calls before ringing ones (see
+// Evicted). It is safe for concurrent use.
 type Ledger struct {
 	provider  string
 	keepEnded int
+	maxLive   int
+	dropped   EndReason // why an evicted call ended
+	now       func() time.Time
+	log       *slog.Logger
+	// Evictions are logged at most once per interval: a flood of new ids
+	// evicts one call per id and must not flood the log as well.
+	logEvict rate.Sometimes
 
-	mu    sync.Mutex
-	calls map[string]*Call
-	ended []string // ids of ended calls, oldest first, to forget beyond keepEnded
+	mu      sync.Mutex
+	calls   map[string]*entry
+	scratch Call     // where update builds the next snapshot
+	ended   []string // ids of ended calls, oldest first, to forget beyond keepEnded
+	// Live calls, least recently updated first. Ringing calls are kept apart
+	// so that the cap can end connected calls first: a call that was
+	// answered and then went silent has most likely lost its end notice,
+	// while a ringing one is either new or ended soon by its deadline.
+	ringing, connected liveList
+	evicted            []Call // ended by the cap and not yet taken by Evicted
+	anyEvicted         atomic.Bool
+	evictions          uint64
+}
+
+// entry is one call in the ledger, linked into its live list while live.
+// It is kept small: a demo files a hundred thousand of them at start.
+type entry struct {
+	call    Call
+	touched int64 // when an update last came in for the call, in Unix nanoseconds
+	prev    *entry
+	next    *entry
+	list    listID // which live list holds it
+}
+
+// listID names a ledger's live list.
+type listID uint8
+
+const (
+	inNoList    listID = iota // ended
+	inRinging                 // Ledger.ringing
+	inConnected               // Ledger.connected
+)
+
+// liveList is a doubly linked list of entries, oldest first: moving an entry
+// to the back and taking the front are O(1), however many calls there are.
+type liveList struct {
+	head, tail *entry
+	n          int
+}
+
+func (q *liveList) pushBack(e *entry) {
+	e.prev, e.next = q.tail, nil
+	if q.tail != nil {
+		q.tail.next = e
+	} else {
+		q.head = e
+	}
+	q.tail = e
+	q.n++
+}
+
+func (q *liveList) remove(e *entry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		q.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		q.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+	q.n--
 }
 
 // DefaultKeepEnded is how many ended calls a ledger remembers so that late
 // notifications for them are recognised and dropped.
 const DefaultKeepEnded = 10000
 
-// NewLedger returns an empty ledger for the named provider that remembers up
-// to keepEnded ended calls (DefaultKeepEnded if keepEnded <= 0).
-func NewLedger(provider string, keepEnded int) *Ledger {
-	if keepEnded <= 0 {
-		keepEnded = DefaultKeepEnded
+// DefaultMaxCalls is how many live calls a ledger holds unless told
+// otherwise (--max-calls). A busy contact centre's queues hold a few hundred
+// calls at once; ten thousand leaves room for that many times over while
+// keeping a flood of invented ids to some megabytes.
+const DefaultMaxCalls = 10000
+
+// MaxCallsLimit is the largest --max-calls accepted.
+const MaxCallsLimit = 1_000_000
+
+// LedgerConfig sets a ledger's limits. The zero value gives the defaults.
+type LedgerConfig struct {
+	// MaxLive is how many live calls the ledger holds (DefaultMaxCalls
+	// when <= 0); beyond it, new calls end the longest-silent ones.
+	MaxLive int
+	// KeepEnded is how many ended calls it remembers (DefaultKeepEnded
+	// when <= 0).
+	KeepEnded int
+	// Now stamps updates and evictions; nil means time.Now.
+	Now func() time.Time
+	// Log receives a line, at most every few seconds, when calls are
+	// evicted; nil logs nothing.
+	Log *slog.Logger
+}
+
+// NewLedger returns an empty ledger for the named provider.
+func NewLedger(provider string, cfg LedgerConfig) *Ledger {
+	if cfg.MaxLive <= 0 {
+		cfg.MaxLive = DefaultMaxCalls
 	}
-	return &Ledger{provider: provider, keepEnded: keepEnded, calls: make(map[string]*Call)}
+	if cfg.KeepEnded <= 0 {
+		cfg.KeepEnded = DefaultKeepEnded
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Ledger{
+		provider: provider, keepEnded: cfg.KeepEnded, maxLive: cfg.MaxLive, now: cfg.Now, log: cfg.Log,
+		dropped:  EndReason{Text: fmt.Sprintf("Dropped: more than %d live calls (--max-calls).", cfg.MaxLive)},
+		logEvict: rate.Sometimes{Interval: 10 * time.Second},
+		calls:    make(map[string]*entry),
+	}
 }
 
 // Update applies change to the call id (a new call with only ID and Provider
@@ -41,78 +153,240 @@ func NewLedger(provider string, keepEnded int) *Ledger {
 // whether it changed. Changes to an ended call are dropped. A change that
 // would move the call to an earlier state keeps the later state and its
 // capabilities (other fields still apply). Each real change increases
-// Version by one. change runs with the ledger locked, so it must not call
-// the ledger.
+// Version by one. Any update of a live call, changed or not, counts as a
+// sign of life for MaxLive and Quiet. A new live call beyond MaxLive ends
+// another one (see Evicted). change runs with the ledger locked, so it must
+// not call the ledger.
 func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	call, changed, victim := l.update(id, change)
+	l.mu.Unlock()
+	if victim != nil {
+		l.logEviction(victim)
+	}
+	return call, changed
+}
+
+func (l *Ledger) update(id string, change func(c *Call)) (Call, bool, *eviction) {
 	cur, known := l.calls[id]
-	if known && cur.State == StateEnded {
-		return cur.Clone(), false
+	if known && cur.call.State == StateEnded {
+		return cur.call.Clone(), false, nil
 	}
-	next := Call{ID: id, Provider: l.provider}
+	// A new call is built in its own entry. A change to a known one is made
+	// on a scratch copy the ledger owns, as it may come to nothing: change
+	// is opaque to the compiler, so a local copy would move to the heap on
+	// every update.
+	next := &l.scratch
 	if known {
-		next = cur.Clone()
+		*next = cur.call.Clone()
+	} else {
+		cur = &entry{call: Call{ID: id, Provider: l.provider}}
+		next = &cur.call
 	}
-	change(&next)
+	change(next)
 	next.ID, next.Provider = id, l.provider
 	switch {
-	case known && next.State.Rank() < cur.State.Rank():
+	case known && next.State.Rank() < cur.call.State.Rank():
 		// A late report of an earlier state, or of one the provider could
 		// not name: what it allows belongs to that state too (answer on a
 		// call that is already talking).
-		next.State, next.Caps = cur.State, cur.Caps
+		next.State, next.Caps = cur.call.State, cur.call.Caps
 	case !next.State.Valid():
 		next.State = StateRinging // a new call in a state nobody named
 	}
-	if known && equalCalls(*cur, next) {
-		return cur.Clone(), false
+	now := l.now()
+	if known && equalCalls(cur.call, *next) {
+		l.place(cur, now)
+		return cur.call.Clone(), false, nil
 	}
+	var victim *eviction
 	if known {
-		next.Version = cur.Version + 1
+		next.Version = cur.call.Version + 1
+		cur.call = *next
 	} else {
 		next.Version = 1
-	}
-	l.calls[id] = &next
-	if next.State == StateEnded {
-		l.ended = append(l.ended, id)
-		if len(l.ended) > l.keepEnded {
-			drop := len(l.ended) - l.keepEnded
-			for _, old := range l.ended[:drop] {
-				delete(l.calls, old)
-			}
-			// Drop from the front without moving what is kept: append
-			// reallocates, copying only the kept ids, when it runs out of
-			// room, so an ended call costs O(1) however many are remembered.
-			clear(l.ended[:drop])
-			l.ended = l.ended[drop:]
+		if next.State.Live() && l.ringing.n+l.connected.n >= l.maxLive {
+			// Make room before filing the new call, so that the call
+			// being filed is never the one that goes.
+			victim = l.evictOne(now)
 		}
+		l.calls[id] = cur
 	}
-	return next.Clone(), true
+	l.place(cur, now)
+	if cur.call.State == StateEnded {
+		l.remember(id)
+	}
+	return cur.call.Clone(), true, victim
 }
+
+// place files e at the back of the live list its state belongs to, or takes
+// it off its list once it has ended.
+func (l *Ledger) place(e *entry, now time.Time) {
+	if q := l.list(e.list); q != nil {
+		q.remove(e)
+	}
+	switch {
+	case e.call.State == StateRinging:
+		e.list = inRinging
+	case e.call.State.Live():
+		e.list = inConnected
+	default:
+		e.list = inNoList
+		return
+	}
+	l.list(e.list).pushBack(e)
+	e.touched = now.UnixNano()
+}
+
+func (l *Ledger) list(id listID) *liveList {
+	switch id {
+	case inRinging:
+		return &l.ringing
+	case inConnected:
+		return &l.connected
+	}
+	return nil
+}
+
+// remember records that id has ended, forgetting the oldest ended calls
+// beyond keepEnded.
+func (l *Ledger) remember(id string) {
+	l.ended = append(l.ended, id)
+	if len(l.ended) > l.keepEnded {
+		drop := len(l.ended) - l.keepEnded
+		for _, old := range l.ended[:drop] {
+			delete(l.calls, old)
+		}
+		// Drop from the front without moving what is kept: append
+		// reallocates, copying only the kept ids, when it runs out of
+		// room, so an ended call costs O(1) however many are remembered.
+		clear(l.ended[:drop])
+		l.ended = l.ended[drop:]
+	}
+}
+
+// eviction is what the log says about a call the cap ended.
+type eviction struct {
+	id    string
+	was   State
+	total uint64
+}
+
+// evictOne ends the connected call that has gone longest without an update,
+// or the oldest ringing call when no call is connected, and keeps it for
+// Evicted.
+func (l *Ledger) evictOne(now time.Time) *eviction {
+	e := l.connected.head
+	if e == nil {
+		e = l.ringing.head
+	}
+	if e == nil {
+		return nil
+	}
+	was := e.call.State
+	l.list(e.list).remove(e)
+	e.list = inNoList
+	c := &e.call
+	c.State, c.Ended, c.Caps = StateEnded, now, 0
+	c.End = l.dropped
+	c.Outcome = c.Result() // handled if it was answered, else missed
+	c.Version++
+	l.remember(c.ID)
+	l.evictions++
+	if len(l.evicted) >= l.keepEnded {
+		// Nobody is taking the reports: keep the newest, as the ledger
+		// keeps the newest ended calls.
+		l.evicted[0] = Call{}
+		l.evicted = l.evicted[1:]
+	}
+	l.evicted = append(l.evicted, c.Clone())
+	l.anyEvicted.Store(true)
+	return &eviction{id: c.ID, was: was, total: l.evictions}
+}
+
+func (l *Ledger) logEviction(v *eviction) {
+	if l.log == nil {
+		return
+	}
+	l.logEvict.Do(func() {
+		l.log.Warn(l.provider+": more live calls than --max-calls allows; ended the one silent longest (said at most every 10 s)",
+			"max_calls", l.maxLive, "call", v.id, "state", v.was, "evicted_total", v.total)
+	})
+}
+
+// Evicted returns, oldest first, the calls the cap has ended since the last
+// call to Evicted, as ended snapshots with an EndReason that says why. The
+// provider sends them to the console like any other end. It is cheap when
+// there are none, so providers call it after every Update that may add a
+// call.
+func (l *Ledger) Evicted() []Call {
+	if !l.anyEvicted.Load() {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.evicted
+	l.evicted = nil
+	l.anyEvicted.Store(false)
+	return out
+}
+
+// Evictions is how many calls the cap has ended so far.
+func (l *Ledger) Evictions() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.evictions
+}
+
+// MaxLive is the most live calls the ledger holds.
+func (l *Ledger) MaxLive() int { return l.maxLive }
 
 // Get returns the call id as last recorded.
 func (l *Ledger) Get(id string) (Call, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c, ok := l.calls[id]
+	e, ok := l.calls[id]
 	if !ok {
 		return Call{}, false
 	}
-	return c.Clone(), true
+	return e.call.Clone(), true
 }
 
 // Live returns every call that has not ended, in no particular order.
 func (l *Ledger) Live() []Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Call, 0, len(l.calls)-len(l.ended))
-	for _, c := range l.calls {
-		if c.State != StateEnded {
-			out = append(out, c.Clone())
+	out := make([]Call, 0, l.ringing.n+l.connected.n)
+	for _, q := range []*liveList{&l.connected, &l.ringing} {
+		for e := q.head; e != nil; e = e.next {
+			out = append(out, e.call.Clone())
 		}
 	}
 	return out
+}
+
+// LiveCount is how many calls have not ended.
+func (l *Ledger) LiveCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ringing.n + l.connected.n
+}
+
+// Quiet returns the ids of the live calls that have had no update since
+// before, connected calls first, each group least recently updated first.
+// It looks only at those calls (and the first that is not quiet in each
+// group), not at every call.
+func (l *Ledger) Quiet(before time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ids []string
+	cutoff := before.UnixNano()
+	for _, q := range []*liveList{&l.connected, &l.ringing} {
+		for e := q.head; e != nil && e.touched < cutoff; e = e.next {
+			ids = append(ids, e.call.ID)
+		}
+	}
+	return ids
 }
 
 func equalCalls(a, b Call) bool {

@@ -1,14 +1,37 @@
 package providers
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
+// syncBuffer is a log sink safe to read while the ledger writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestLedgerLifecycle(t *testing.T) {
-	l := NewLedger("test", 0)
+	l := NewLedger("test", LedgerConfig{})
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	c, changed := l.Update("a", func(c *Call) { c.State = StateRinging; c.Arrived = t0 })
@@ -52,7 +75,7 @@ func TestLedgerLifecycle(t *testing.T) {
 }
 
 func TestLedgerLateStateKeepsCapabilities(t *testing.T) {
-	l := NewLedger("test", 0)
+	l := NewLedger("test", LedgerConfig{})
 	ring := func(c *Call) { c.State = StateRinging; c.Caps = Caps(ActionAnswer, ActionReject) }
 	l.Update("a", ring)
 	l.Update("a", func(c *Call) { c.State = StateActive; c.Caps = Caps(ActionHangup) })
@@ -67,7 +90,7 @@ func TestLedgerLateStateKeepsCapabilities(t *testing.T) {
 }
 
 func TestLedgerUnknownStateKeepsOld(t *testing.T) {
-	l := NewLedger("test", 0)
+	l := NewLedger("test", LedgerConfig{})
 	c, _ := l.Update("n", func(c *Call) { c.State = "weird" })
 	if c.State != StateRinging {
 		t.Fatalf("an unknown state on a new call defaults to ringing, got %q", c.State)
@@ -80,7 +103,7 @@ func TestLedgerUnknownStateKeepsOld(t *testing.T) {
 }
 
 func TestLedgerForgetsOldestEnded(t *testing.T) {
-	l := NewLedger("test", 2)
+	l := NewLedger("test", LedgerConfig{KeepEnded: 2})
 	for i := range 3 {
 		l.Update(fmt.Sprint(i), func(c *Call) { c.State = StateEnded })
 	}
@@ -95,7 +118,7 @@ func TestLedgerForgetsOldestEnded(t *testing.T) {
 }
 
 func TestLedgerSnapshotsShareNoMemory(t *testing.T) {
-	l := NewLedger("test", 0)
+	l := NewLedger("test", LedgerConfig{})
 	c, _ := l.Update("m", func(c *Call) { c.Modalities = []string{"audio"} })
 	c.Modalities[0] = "changed"
 	got, _ := l.Get("m")
@@ -105,7 +128,7 @@ func TestLedgerSnapshotsShareNoMemory(t *testing.T) {
 }
 
 func TestLedgerConcurrent(t *testing.T) {
-	l := NewLedger("test", 0)
+	l := NewLedger("test", LedgerConfig{})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -121,5 +144,259 @@ func TestLedgerConcurrent(t *testing.T) {
 	}
 	if total != 1600 {
 		t.Fatalf("every distinct update must bump the version once: total %d", total)
+	}
+}
+
+// stepClock is a clock tests move by hand.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *stepClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func set(state State) func(*Call) { return func(c *Call) { c.State = state } }
+
+func liveIDs(l *Ledger) []string {
+	var ids []string
+	for _, c := range l.Live() {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestLedgerCapEndsTheLongestSilentConnectedCallFirst(t *testing.T) {
+	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	l := NewLedger("test", LedgerConfig{MaxLive: 4, Now: clock.Now})
+	l.Update("ring1", set(StateRinging))
+	l.Update("talk1", set(StateActive))
+	l.Update("talk2", func(c *Call) { c.State, c.Answered = StateHeld, clock.Now() })
+	l.Update("setup", set(StateConnecting))
+	// talk1 speaks up (no change, but an update came in): talk2 is now the
+	// connected call silent longest.
+	l.Update("talk1", set(StateActive))
+	if got := l.Evicted(); got != nil {
+		t.Fatalf("nothing evicted below the cap, got %+v", got)
+	}
+
+	clock.Add(time.Minute)
+	if _, changed := l.Update("ring2", set(StateRinging)); !changed {
+		t.Fatal("the new call must be filed")
+	}
+	got := l.Evicted()
+	if len(got) != 1 || got[0].ID != "talk2" {
+		t.Fatalf("evicted %+v, want talk2 (connected, silent longest)", got)
+	}
+	c := got[0]
+	if c.State != StateEnded || c.Caps != 0 || c.Version != 2 || !c.Ended.Equal(clock.Now()) ||
+		c.End.Code != 0 || c.End.Text != "Dropped: more than 4 live calls (--max-calls)." || c.Outcome != OutcomeHandled {
+		t.Fatalf("evicted snapshot %+v", c)
+	}
+	if stored, _ := l.Get("talk2"); stored.State != StateEnded || stored.Version != c.Version {
+		t.Fatalf("the ledger must hold the evicted call as ended: %+v", stored)
+	}
+	if l.Evicted() != nil {
+		t.Fatal("Evicted hands each eviction over once")
+	}
+	if want := []string{"ring1", "ring2", "setup", "talk1"}; !slices.Equal(liveIDs(l), want) {
+		t.Fatalf("live %v, want %v", liveIDs(l), want)
+	}
+
+	// Then setup, then talk1: connected calls go before any ringing one.
+	l.Update("ring3", set(StateRinging))
+	l.Update("ring4", set(StateRinging))
+	ids := []string{}
+	for _, c := range l.Evicted() {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Equal(ids, []string{"setup", "talk1"}) {
+		t.Fatalf("evicted %v, want [setup talk1]", ids)
+	}
+	if l.Evictions() != 3 {
+		t.Fatalf("Evictions %d, want 3", l.Evictions())
+	}
+}
+
+func TestLedgerCapEndsTheOldestRingingCallWhenNoneIsConnected(t *testing.T) {
+	l := NewLedger("test", LedgerConfig{MaxLive: 3})
+	for _, id := range []string{"a", "b", "c"} {
+		l.Update(id, set(StateRinging))
+	}
+	// A later update of a ringing call moves it behind the others.
+	l.Update("a", func(c *Call) { c.Region = "emea" })
+	l.Update("d", set(StateActive))
+	got := l.Evicted()
+	if len(got) != 1 || got[0].ID != "b" {
+		t.Fatalf("evicted %+v, want b (the ringing call silent longest)", got)
+	}
+	if got[0].Outcome != OutcomeMissed {
+		t.Fatalf("an unanswered evicted call counts as missed, got %q", got[0].Result())
+	}
+	if want := []string{"a", "c", "d"}; !slices.Equal(liveIDs(l), want) {
+		t.Fatalf("live %v, want %v; the new connected call must not be the one evicted", liveIDs(l), want)
+	}
+}
+
+func TestLedgerEvictedCallNeverComesBack(t *testing.T) {
+	l := NewLedger("test", LedgerConfig{MaxLive: 1})
+	l.Update("old", set(StateActive))
+	l.Update("new", set(StateRinging))
+	c, changed := l.Update("old", func(c *Call) { c.State = StateHeld; c.Region = "apac" })
+	if changed || c.State != StateEnded || c.Region != "" {
+		t.Fatalf("a late notice for an evicted call must be dropped: changed=%v %+v", changed, c)
+	}
+	if l.LiveCount() != 1 {
+		t.Fatalf("live %d, want 1", l.LiveCount())
+	}
+}
+
+func TestLedgerEndedCallsDoNotCountAgainstTheCap(t *testing.T) {
+	l := NewLedger("test", LedgerConfig{MaxLive: 2})
+	l.Update("a", set(StateActive))
+	l.Update("b", set(StateActive))
+	l.Update("a", set(StateEnded))
+	l.Update("gone", set(StateEnded)) // first heard of as ended
+	l.Update("c", set(StateRinging))
+	if got := l.Evicted(); got != nil {
+		t.Fatalf("two live calls fit a cap of two, yet evicted %+v", got)
+	}
+}
+
+func TestLedgerUnreadEvictionsAreBounded(t *testing.T) {
+	l := NewLedger("test", LedgerConfig{MaxLive: 1, KeepEnded: 5})
+	for i := range 50 {
+		l.Update(fmt.Sprint(i), set(StateRinging))
+	}
+	got := l.Evicted()
+	if len(got) != 5 || got[0].ID != "44" || got[4].ID != "48" {
+		t.Fatalf("a provider that never takes evictions must not make the ledger grow: kept %d", len(got))
+	}
+	if l.Evictions() != 49 {
+		t.Fatalf("every eviction is counted: %d", l.Evictions())
+	}
+}
+
+func TestLedgerEvictionsAreLoggedSparingly(t *testing.T) {
+	var buf syncBuffer
+	l := NewLedger("test", LedgerConfig{MaxLive: 10, Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	start := time.Now()
+	for i := range 1000 {
+		l.Update(fmt.Sprint(i), set(StateRinging))
+	}
+	elapsed := time.Since(start)
+	lines := strings.Count(buf.String(), "\n")
+	// At most one line per 10 s, and the first eviction is always said.
+	if most := 1 + int(elapsed/(10*time.Second)); lines < 1 || lines > most {
+		t.Fatalf("%d log lines for 990 evictions in %v, want 1 to %d:\n%s", lines, elapsed, most, buf.String())
+	}
+	for _, want := range []string{"test: more live calls than --max-calls allows", "max_calls=10", "call=0", "state=ringing", "evicted_total=1"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Fatalf("log line lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestLedgerQuiet(t *testing.T) {
+	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	l := NewLedger("test", LedgerConfig{Now: clock.Now})
+	l.Update("talk-early", set(StateActive))
+	l.Update("ring-early", set(StateRinging))
+	clock.Add(time.Minute)
+	l.Update("talk-late", set(StateActive))
+	l.Update("over", set(StateActive))
+	clock.Add(time.Minute)
+	l.Update("over", set(StateEnded))
+	cutoff := clock.Now().Add(-30 * time.Second)
+	if got, want := l.Quiet(cutoff), []string{"talk-early", "talk-late", "ring-early"}; !slices.Equal(got, want) {
+		t.Fatalf("Quiet %v, want %v", got, want)
+	}
+	// An update with nothing new still counts as a sign of life.
+	l.Update("talk-early", set(StateActive))
+	if got, want := l.Quiet(cutoff), []string{"talk-late", "ring-early"}; !slices.Equal(got, want) {
+		t.Fatalf("Quiet after talk-early spoke %v, want %v", got, want)
+	}
+	if got := l.Quiet(cutoff.Add(-time.Hour)); got != nil {
+		t.Fatalf("nothing was silent an hour, got %v", got)
+	}
+}
+
+// heapInUse is the heap's live size after a full collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// A flood of new call ids (anyone who can reach a webhook can invent them)
+// keeps the ledger at its cap. Without the cap, 200,000 such calls held
+// about 93 MB of heap.
+func TestLedgerFloodOfNewIDsStaysAtTheCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("floods the ledger with 200,000 calls")
+	}
+	const flood = 200_000
+	l := NewLedger("test", LedgerConfig{})
+	before := heapInUse()
+	t0 := time.Now()
+	evicted := 0
+	for i := range flood {
+		id := fmt.Sprintf("%08x-flood-call-id-%d", i, i)
+		l.Update(id, func(c *Call) {
+			c.State, c.Arrived, c.AnswerBy = StateRinging, t0, t0.Add(15*time.Second)
+			c.From = Party{ID: id, Kind: KindUser}
+			c.Modalities = []string{"audio"}
+		})
+		evicted += len(l.Evicted())
+	}
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("heap grew by %.1f MB for %d calls (%d live, %d evicted)", float64(grown)/1e6, flood, l.LiveCount(), evicted)
+	if l.LiveCount() != DefaultMaxCalls {
+		t.Fatalf("%d live calls, want the cap of %d", l.LiveCount(), DefaultMaxCalls)
+	}
+	if evicted != flood-DefaultMaxCalls || l.Evictions() != uint64(evicted) {
+		t.Fatalf("evicted %d (counted %d), want %d", evicted, l.Evictions(), flood-DefaultMaxCalls)
+	}
+	// The cap and the ended calls remembered hold 20,000 calls: a few
+	// megabytes. The bound leaves a wide margin and still fails without
+	// the cap.
+	if grown > 40<<20 {
+		t.Fatalf("heap grew by %.1f MB for a flood of %d ids, want under 40 MiB", float64(grown)/1e6, flood)
+	}
+	runtime.KeepAlive(l)
+}
+
+// Filing a new call at the cap costs the same whatever the cap: eviction
+// takes the front of a list, it does not search the calls.
+func BenchmarkLedgerNewCallAtTheCap(b *testing.B) {
+	for _, limit := range []int{1000, 100_000} {
+		b.Run(fmt.Sprintf("max=%d", limit), func(b *testing.B) {
+			l := NewLedger("bench", LedgerConfig{MaxLive: limit})
+			// Ids come round again once the ledger has forgotten them, so
+			// every update files a new call and evicts one.
+			ids := make([]string, 2*(limit+DefaultKeepEnded))
+			for i := range ids {
+				ids[i] = fmt.Sprintf("call-%d", i)
+			}
+			ring := set(StateRinging)
+			for i := range limit {
+				l.Update(ids[i], ring)
+			}
+			b.ReportAllocs()
+			for i := limit; b.Loop(); i++ {
+				l.Update(ids[i%len(ids)], ring)
+				l.Evicted()
+			}
+			if l.Evictions() != uint64(b.N) {
+				b.Fatalf("%d evictions for %d new calls", l.Evictions(), b.N)
+			}
+		})
 	}
 }

@@ -25,6 +25,9 @@ type Options struct {
 	Now func() time.Time
 	// Getenv reads secrets from the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// MaxCalls is how many live calls a provider holds (--max-calls);
+	// DefaultMaxCalls when <= 0. See Ledger.
+	MaxCalls int
 }
 
 // WithDefaults returns o with every unset field filled in.
@@ -41,7 +44,16 @@ func (o Options) WithDefaults() Options {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.MaxCalls <= 0 {
+		o.MaxCalls = DefaultMaxCalls
+	}
 	return o
+}
+
+// LedgerConfig is the ledger configuration these options give: MaxCalls
+// live calls, stamped with Now, evictions logged to Log.
+func (o Options) LedgerConfig() LedgerConfig {
+	return LedgerConfig{MaxLive: o.MaxCalls, Now: o.Now, Log: o.Log}
 }
 
 // IsLoopbackHost reports whether host (a name or an IP address, without a

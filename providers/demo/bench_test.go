@@ -23,7 +23,7 @@ func BenchmarkStartup(b *testing.B) {
 			calls := populationCalls(b, n)
 			b.ReportAllocs()
 			for b.Loop() {
-				l := providers.NewLedger(Name, 0)
+				l := providers.NewLedger(Name, providers.LedgerConfig{MaxLive: n})
 				for i := range calls {
 					c := calls[i]
 					l.Update(c.ID, func(x *providers.Call) { *x = c })

@@ -55,7 +55,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		seed:     seed,
 		rate:     cfg.Rate,
 		ownClock: ownClock,
-		sim:      newSim(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls),
+		sim:      newSimWith(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls, opts.LedgerConfig()),
 		wake:     make(chan struct{}, 1),
 	}
 	return p, nil

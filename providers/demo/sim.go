@@ -96,16 +96,29 @@ type sim struct {
 	putEntering func(*providers.Call)
 
 	quiet bool              // building the start-up population: record no events
+	stamp time.Time         // the time of the change being recorded
 	out   []providers.Event // changes since the last flush, in order
 }
 
-// newSim starts a simulation at start with population calls already there.
+// newSim starts a simulation at start with population calls already there,
+// with the default limit on live calls.
 func newSim(name string, seed int64, rate float64, window time.Duration, start time.Time, population int) *sim {
+	return newSimWith(name, seed, rate, window, start, population, providers.LedgerConfig{})
+}
+
+// newSimWith is newSim with the ledger configured by lc. The population
+// comes on top of lc.MaxLive: the calls a demo starts with are what it was
+// asked to show (--demo-calls), and filing them must neither evict any nor
+// slow the start down.
+func newSimWith(name string, seed int64, rate float64, window time.Duration, start time.Time, population int, lc providers.LedgerConfig) *sim {
+	if lc.MaxLive <= 0 {
+		lc.MaxLive = providers.DefaultMaxCalls
+	}
+	lc.MaxLive += population
 	s := &sim{
 		seed:     seed,
 		rate:     rate,
 		window:   window,
-		ledger:   providers.NewLedger(name, 0),
 		calls:    make(map[string]*simCall, population),
 		order:    make([]*simCall, 0, population),
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
@@ -113,6 +126,10 @@ func newSim(name string, seed int64, rate float64, window time.Duration, start t
 		pcg:      rand.NewPCG(0, 0),
 	}
 	s.rnd = rand.New(s.pcg)
+	// The ledger stamps what it evicts with the simulation's time of the
+	// change that caused it, not the wall clock's.
+	lc.Now = func() time.Time { return s.stamp }
+	s.ledger = providers.NewLedger(name, lc)
 	s.putEntering = func(x *providers.Call) { *x = s.entering }
 	s.populate(population)
 	if rate > 0 {
@@ -180,10 +197,21 @@ func (s *sim) enter(t time.Time, call providers.Call) {
 // record applies change to call id in the ledger and keeps the new snapshot
 // as an event at t.
 func (s *sim) record(t time.Time, id string, change func(*providers.Call)) {
+	s.stamp = t
 	snap, changed := s.ledger.Update(id, change)
 	if changed && !s.quiet {
 		kept := snap // only what is kept goes to the heap
 		s.out = append(s.out, providers.Event{Time: t, Call: &kept})
+	}
+	// A new call beyond the ledger's limit ended the one silent longest:
+	// it leaves the simulation too, and the console hears of its end.
+	for _, gone := range s.ledger.Evicted() {
+		if c := s.calls[gone.ID]; c != nil {
+			s.retire(c)
+		}
+		if !s.quiet {
+			s.out = append(s.out, providers.Event{Time: t, Call: &gone})
+		}
 	}
 }
 
@@ -299,12 +327,7 @@ func (s *sim) hold(c *simCall, t time.Time) {
 
 // end ends c at t.
 func (s *sim) end(c *simCall, t time.Time, why providers.EndReason, outcome providers.Outcome) {
-	s.unschedule(c)
-	c.state = providers.StateEnded
-	delete(s.calls, c.id)
-	if len(s.order) > 2*len(s.calls)+1024 {
-		s.compact()
-	}
+	s.retire(c)
 	s.record(t, c.id, func(x *providers.Call) {
 		x.State = providers.StateEnded
 		x.Ended = t
@@ -312,6 +335,16 @@ func (s *sim) end(c *simCall, t time.Time, why providers.EndReason, outcome prov
 		x.Outcome = outcome
 		x.Caps = 0
 	})
+}
+
+// retire takes c out of the simulation: nothing more happens to it.
+func (s *sim) retire(c *simCall) {
+	s.unschedule(c)
+	c.state = providers.StateEnded
+	delete(s.calls, c.id)
+	if len(s.order) > 2*len(s.calls)+1024 {
+		s.compact()
+	}
 }
 
 // populate creates n calls already under way at s.now: a mix of ringing,

@@ -645,3 +645,40 @@ func TestGUIDShape(t *testing.T) {
 		}
 	}
 }
+
+func TestCallsBeyondTheLimitAreDropped(t *testing.T) {
+	// 20 calls at start on top of a limit of 5, and ten new calls a second.
+	s := newSimWith(Name, 5, 600, window, t0, 20, providers.LedgerConfig{MaxLive: 5})
+	if s.ledger.LiveCount() != 20 || s.ledger.Evictions() != 0 {
+		t.Fatalf("the calls a demo starts with come on top of the limit: %d live, %d evicted",
+			s.ledger.LiveCount(), s.ledger.Evictions())
+	}
+	k := newChecker(t, window)
+	dropped := 0
+	for step := range 300 {
+		evs := play(s, t0.Add(time.Duration(step+1)*time.Second), time.Second)
+		k.seeAll(evs)
+		for _, ev := range evs {
+			if ev.Call.State == providers.StateEnded && ev.Call.End.Text == "Dropped: more than 25 live calls (--max-calls)." {
+				dropped++
+			}
+		}
+		if live := s.ledger.LiveCount(); live > 25 || live != len(s.calls) {
+			t.Fatalf("after %d s: %d live calls in the ledger, %d in the simulation; want the same, at most 25", step+1, live, len(s.calls))
+		}
+	}
+	if dropped == 0 || uint64(dropped) != s.ledger.Evictions() {
+		t.Fatalf("%d drops reported, %d counted: ten calls a second must go past the limit, and each drop must reach the console",
+			dropped, s.ledger.Evictions())
+	}
+}
+
+func TestMaxCallsReachesTheDemo(t *testing.T) {
+	p, err := New(Config{Calls: 50, Seed: 1}, providers.Options{MaxCalls: 10, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.sim.ledger.MaxLive(); got != 60 {
+		t.Fatalf("ledger holds %d live calls, want --max-calls 10 + --demo-calls 50", got)
+	}
+}

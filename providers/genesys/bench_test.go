@@ -46,7 +46,7 @@ func BenchmarkNotifications(b *testing.B) {
 		}
 	})
 	b.Run("decode+fold", func(b *testing.B) {
-		ledger := providers.NewLedger(Name, 0)
+		ledger := providers.NewLedger(Name, providers.LedgerConfig{})
 		now := time.Now()
 		fc := foldContext{now: now, window: 15 * time.Second, isAgentDN: func(string) bool { return false }}
 		for i := 0; b.Loop(); i++ {

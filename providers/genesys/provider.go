@@ -65,7 +65,7 @@ func newProvider(s settings, opts providers.Options) *Provider {
 		s:           s,
 		opts:        opts,
 		rest:        newRESTClient(s, log),
-		ledger:      providers.NewLedger(Name, 0),
+		ledger:      providers.NewLedger(Name, opts.LedgerConfig()),
 		confirmWait: DefaultConfirmWait,
 		pollEvery:   500 * time.Millisecond,
 		retryMin:    time.Second,

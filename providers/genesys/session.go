@@ -680,6 +680,10 @@ func (s *session) applyCall(w *wireCall, phoneNumber, noteType string) {
 		s.emit(c)
 	}
 	s.waiters.judge(w.ID, w.State, noteType)
+	// A new call beyond --max-calls ends the one silent longest.
+	for _, gone := range s.p.ledger.Evicted() {
+		s.emit(gone)
+	}
 }
 
 // endGone ends a call GWS no longer has, for the reason given.

@@ -86,7 +86,7 @@ func FuzzDecodeNotification(f *testing.F) {
 		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 		fc := foldContext{now: now, window: 15 * time.Second, phoneNumber: n.Call.PhoneNumber,
 			isAgentDN: func(s string) bool { return s == "5001" }, agentName: "Agent", nameKeys: keys}
-		ledger := providers.NewLedger(Name, 0)
+		ledger := providers.NewLedger(Name, providers.LedgerConfig{})
 		for _, prev := range []providers.State{"", providers.StateRinging, providers.StateActive} {
 			id := w.ID + "/" + string(prev)
 			if prev != "" {

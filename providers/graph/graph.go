@@ -73,6 +73,7 @@ type Provider struct {
 	ringGrace time.Duration
 	encWarn   sync.Once
 	legacy    legacyCalls
+	stale     staleCheck
 }
 
 // runState is what the action methods need from a running Run.
@@ -91,8 +92,8 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg: cfg, set: set, opts: opts,
-		ledger:    providers.NewLedger(Name, 0),
-		ids:       newIDBook(2 * providers.DefaultKeepEnded),
+		ledger:    providers.NewLedger(Name, opts.LedgerConfig()),
+		ids:       newIDBook(opts.MaxCalls + providers.DefaultKeepEnded),
 		rejects:   make(map[string]providers.RejectReason),
 		queueSize: 1024,
 		queueWait: QueueWait,
@@ -186,6 +187,11 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	var wg sync.WaitGroup
 	p.names.start(runCtx, &wg)
 	wg.Go(func() { p.work(runCtx, sink, queue) })
+	if p.api != nil {
+		// Without credentials nothing can be read back; the cap alone
+		// bounds calls whose end never arrives.
+		wg.Go(func() { p.watchStale(runCtx, sink, queue) })
+	}
 	keysTried := make(chan struct{})
 	if p.auth != nil {
 		wg.Go(func() { p.loadKeys(runCtx, sink, keysTried) })
@@ -345,6 +351,7 @@ func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringW
 	id := p.ids.resolve(n.CallID)
 	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, rejected: p.rejectOf(id)}
 	call, changed := p.ledger.Update(id, p.names.keep(ch.apply))
+	p.dropEvicted(ctx, sink, rings, at)
 	if p.opts.Log.Enabled(ctx, slog.LevelDebug) {
 		p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
 	}

@@ -63,7 +63,7 @@ type setup struct {
 	options func(*providers.Options)
 	secret  string // "" means the fake's; "-" means none
 	noRun   bool
-	tune    func(*Provider) // changes the provider before Run
+	tune    func(*Provider) // changes the provider's internals before it runs
 }
 
 func newHarness(t *testing.T, s setup) *harness {

@@ -1,11 +1,12 @@
 // Package callapi acts on calls through the Microsoft Graph calls API:
-// answer, reject and hang up (DELETE), with an app-only token from the
-// client-credentials grant. It turns Graph's error bodies into errors a person
-// can act on (with the request id support will ask for), treats 404 and the
-// calling service's "call not found" code as the call being gone, and retries
-// throttling (429) and unavailability (503, 504) as Graph asks through
-// Retry-After — but never past the moment the action stops making sense: a
-// ringing call's answer deadline, or a fixed budget when there is none.
+// answer, reject and hang up (DELETE), and reads them (GET), with an
+// app-only token from the client-credentials grant. It turns Graph's error
+// bodies into errors a person can act on (with the request id support will
+// ask for), treats 404 and the calling service's "call not found" code as
+// the call being gone, and retries throttling (429) and unavailability (503,
+// 504) as Graph asks through Retry-After — but never past the moment the
+// action stops making sense: a ringing call's answer deadline, or a fixed
+// budget when there is none.
 package callapi
 
 import (
@@ -203,7 +204,7 @@ func (c *Client) Answer(ctx context.Context, id string, deadline time.Time) erro
 		AcceptedModalities: []string{"audio"},
 		MediaConfig:        mediaConfig{Type: "#microsoft.graph.serviceHostedMediaConfig"},
 	}
-	return c.act(ctx, "answer", id, http.MethodPost, "/answer", body, deadline)
+	return c.act(ctx, "answer", id, http.MethodPost, "/answer", body, deadline, nil)
 }
 
 // Reject turns a ringing call down with reason (none, busy or forbidden).
@@ -213,12 +214,21 @@ func (c *Client) Reject(ctx context.Context, id string, reason providers.RejectR
 	if !ok {
 		return fmt.Errorf("reject %s: unknown reason %q (want none, busy or forbidden)", id, reason)
 	}
-	return c.act(ctx, "reject", id, http.MethodPost, "/reject", rejectBody{Reason: string(r)}, deadline)
+	return c.act(ctx, "reject", id, http.MethodPost, "/reject", rejectBody{Reason: string(r)}, deadline, nil)
 }
 
 // Delete hangs up a call (in a group call, only our leg).
 func (c *Client) Delete(ctx context.Context, id string) error {
-	return c.act(ctx, "hang up", id, http.MethodDelete, "", nil, time.Time{})
+	return c.act(ctx, "hang up", id, http.MethodDelete, "", nil, time.Time{}, nil)
+}
+
+// Get reads a call as Graph knows it now and returns the call resource's
+// JSON. A call Graph no longer knows gives a *GoneError, which matches
+// providers.ErrNotFound.
+func (c *Client) Get(ctx context.Context, id string) ([]byte, error) {
+	var body []byte
+	err := c.act(ctx, "read", id, http.MethodGet, "", nil, time.Time{}, &body)
+	return body, err
 }
 
 type answerBody struct {

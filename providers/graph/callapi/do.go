@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -25,8 +26,9 @@ import (
 const maxWait = time.Minute
 
 // act sends one action, retrying as Graph asks until the attempt limit, the
-// deadline (or budget) or ctx says stop.
-func (c *Client) act(ctx context.Context, action, id, method, suffix string, body any, deadline time.Time) error {
+// deadline (or budget) or ctx says stop. On success, reply (when not nil)
+// receives the body of Graph's answer.
+func (c *Client) act(ctx context.Context, action, id, method, suffix string, body any, deadline time.Time, reply *[]byte) error {
 	if err := providers.CheckCallID(id); err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
@@ -53,10 +55,17 @@ func (c *Client) act(ctx context.Context, action, id, method, suffix string, bod
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", action, id, err)
 		}
-		c.cfg.Log.Info("graph: "+action, "call", id, "status", res.status, "attempt", attempt,
+		level := slog.LevelInfo
+		if method == http.MethodGet {
+			level = slog.LevelDebug // reads check on calls in the background; actions are what matters
+		}
+		c.cfg.Log.Log(ctx, level, "graph: "+action, "call", id, "status", res.status, "attempt", attempt,
 			"request_id", res.refused.RequestID, "client_request_id", clientReqID)
 		switch {
 		case res.status >= 200 && res.status < 300:
+			if reply != nil {
+				*reply = res.body
+			}
 			return nil
 		case res.status == http.StatusUnauthorized && !refreshed:
 			// The app token may have been revoked or expired early: fetch

@@ -18,6 +18,7 @@ const (
 	ActionAnswer Action = "answer"
 	ActionReject Action = "reject"
 	ActionDelete Action = "delete"
+	ActionGet    Action = "get" // GET …/communications/calls/{id}: read the call
 )
 
 // Request is one request the fake calls API received.
@@ -47,9 +48,11 @@ type Response struct {
 }
 
 // API is a fake of the Graph calls API: POST …/communications/calls/{id}/answer,
-// POST …/reject and DELETE …/communications/calls/{id}, under any version
+// POST …/reject, DELETE and GET …/communications/calls/{id}, under any version
 // prefix (/v1.0, /beta). It requires a bearer token issued by Tokens, records
-// every request, and answers 202/204 unless a reply was scripted.
+// every request, and answers 202/204 unless a reply was scripted. GET answers
+// 200 with the resource given to PutCall, or 404 for a call it was not given,
+// as Graph does for a call that has ended.
 type API struct {
 	// Tokens checks the bearer token; nil accepts any non-empty token.
 	Tokens    *TokenEndpoint
@@ -59,6 +62,7 @@ type API struct {
 	requests  []Request
 	scripts   map[string][]Response // key: callID + " " + action
 	gone      map[string]bool
+	calls     map[string][]byte // call resources GET answers with, by lower-case id
 	changed   chan struct{}
 }
 
@@ -99,6 +103,24 @@ func (a *API) Gone(id string) {
 		a.gone = map[string]bool{}
 	}
 	a.gone[strings.ToLower(id)] = true
+}
+
+// PutCall makes GET …/communications/calls/{id} answer 200 with resource,
+// the call's JSON as Graph would return it, until Gone(id).
+func (a *API) PutCall(id string, resource []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.calls == nil {
+		a.calls = map[string][]byte{}
+	}
+	a.calls[strings.ToLower(id)] = append([]byte(nil), resource...)
+}
+
+func (a *API) callResource(id string) ([]byte, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, ok := a.calls[strings.ToLower(id)]
+	return b, ok
 }
 
 // Requests returns a copy of everything received so far.
@@ -170,6 +192,8 @@ func ParseCallPath(method, path string) (id string, action Action, ok bool) {
 	switch {
 	case len(rest) == 1 && rest[0] != "" && method == http.MethodDelete:
 		return rest[0], ActionDelete, true
+	case len(rest) == 1 && rest[0] != "" && method == http.MethodGet:
+		return rest[0], ActionGet, true
 	case len(rest) == 2 && rest[0] != "" && method == http.MethodPost &&
 		(rest[1] == "answer" || rest[1] == "microsoft.graph.answer"):
 		return rest[0], ActionAnswer, true
@@ -212,12 +236,27 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Message: "Access token validation failure."})
 		return
 	}
-	if action != ActionDelete && !strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/json") {
+	if action != ActionDelete && action != ActionGet && !strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/json") {
 		reply(Response{Status: http.StatusUnsupportedMediaType, Code: "UnsupportedMediaType",
 			Message: "The content type is not supported."})
 		return
 	}
 	resp, scripted := a.next(id, action)
+	if !scripted && action == ActionGet {
+		resource, known := a.callResource(id)
+		if !known {
+			reply(Response{Status: http.StatusNotFound})
+			return
+		}
+		req.Status = http.StatusOK
+		a.record(req)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(resource)
+		if onRequest != nil {
+			onRequest(req)
+		}
+		return
+	}
 	if !scripted {
 		resp = Response{Status: http.StatusAccepted}
 		if action == ActionDelete {

@@ -52,6 +52,15 @@ func (d *Driver) React(ctx context.Context) {
 		case ActionDelete:
 			steps = [][]byte{WithCallID(Notification("seed003-terminating.json"), r.CallID), WithCallID(Notification("seed003-terminated.json"), r.CallID)}
 		}
+		// What a read of the call answers from now on (set before the
+		// console hears of the change), so that a call that talks for long
+		// is not taken for one Graph has lost.
+		switch r.Action {
+		case ActionAnswer:
+			d.Fake.API.PutCall(r.CallID, StateChangeResource(r.CallID, "established"))
+		case ActionReject, ActionDelete:
+			d.Fake.API.Gone(r.CallID)
+		}
 		for _, body := range steps {
 			select {
 			case <-ctx.Done():
@@ -214,6 +223,13 @@ func StateChange(id, changeType, state string, result *ResultInfo) []byte {
 			"resourceData": data,
 		}},
 	})
+	return b
+}
+
+// StateChangeResource is call id in state as GET …/communications/calls/{id}
+// returns it, reduced to what StateChange sends.
+func StateChangeResource(id, state string) []byte {
+	b, _ := json.Marshal(map[string]any{"@odata.type": "#microsoft.graph.call", "id": id, "state": state})
 	return b
 }
 

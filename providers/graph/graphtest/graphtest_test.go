@@ -67,7 +67,8 @@ func TestParseCallPath(t *testing.T) {
 		{"POST", "/v1.0/communications/calls/a/reject", "a", ActionReject, true},
 		{"POST", "/beta/communications/calls/a/microsoft.graph.answer", "a", ActionAnswer, true},
 		{"DELETE", "/v1.0/communications/calls/a", "a", ActionDelete, true},
-		{"GET", "/v1.0/communications/calls/a", "", "", false},
+		{"GET", "/v1.0/communications/calls/a", "a", ActionGet, true},
+		{"GET", "/v1.0/communications/calls/a/participants", "", "", false},
 		{"POST", "/v1.0/communications/calls/a/redirect", "", "", false},
 		{"POST", "/v1.0/app/calls/a/reject", "", "", false},
 	}
