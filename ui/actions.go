@@ -43,17 +43,22 @@ type actionSpec struct {
 	states func(providers.State) bool
 }
 
-// actionArg is what a request carries besides its call.
+// actionArg is what a request carries besides its call: what its prompt
+// asked for.
 type actionArg struct {
 	reason providers.RejectReason // reject: why
+	target string                 // an action that sends the call on: where to
 }
 
-// words is the argument as the status line adds it: " (busy)".
+// words is the argument as the status line adds it: " (busy)", " to Sales".
 func (a actionArg) words() string {
-	if a.reason == "" {
-		return ""
+	switch {
+	case a.reason != "":
+		return " (" + string(a.reason) + ")"
+	case a.target != "":
+		return " to " + a.target
 	}
-	return " (" + string(a.reason) + ")"
+	return ""
 }
 
 // actionTable is every action the console offers, in the order of the help.
