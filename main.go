@@ -149,18 +149,12 @@ func run(args []string, e env) int {
 
 	switch command {
 	case "answer <call-id>":
-		return oneShot(e, c.Answer.callArg, p, "answered", func(ctx context.Context, id string) error {
-			return p.Answer(ctx, id)
-		})
+		return oneShot(e, c.Answer.callArg, p, providers.ActionAnswer, "")
 	case "reject <call-id>":
 		reason, _ := providers.ParseRejectReason(c.Reject.Reason)
-		return oneShot(e, c.Reject.callArg, p, "rejected", func(ctx context.Context, id string) error {
-			return p.Reject(ctx, id, reason)
-		})
+		return oneShot(e, c.Reject.callArg, p, providers.ActionReject, reason)
 	case "hangup <call-id>":
-		return oneShot(e, c.Hangup.callArg, p, "hung up", func(ctx context.Context, id string) error {
-			return p.Hangup(ctx, id)
-		})
+		return oneShot(e, c.Hangup.callArg, p, providers.ActionHangup, "")
 	}
 	if c.Console.JSON {
 		return streamJSON(e, p, log)
@@ -268,9 +262,10 @@ func openLogFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// oneShot acts on one call and reports in one line: the result on stdout and
-// exit 0, or the provider's words on stderr and exit 1.
-func oneShot(e env, a callArg, p providers.Provider, done string, act func(context.Context, string) error) int {
+// oneShot acts on one call as the console's key for the action does, and
+// reports in one line: the console's word for it on stdout and exit 0, or
+// the provider's words on stderr and exit 1.
+func oneShot(e env, a callArg, p providers.Provider, action providers.Action, reason providers.RejectReason) int {
 	if p.Name() == "demo" {
 		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
 		return exitUsage
@@ -283,14 +278,14 @@ func oneShot(e env, a callArg, p providers.Provider, done string, act func(conte
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
 	defer cancel()
-	if err := act(ctx, a.CallID); err != nil {
+	if err := ui.Perform(ctx, p, action, a.CallID, reason); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (no answer within %s)", err, a.Timeout)
 		}
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(e.stdout, "%s %s\n", done, a.CallID)
+	fmt.Fprintf(e.stdout, "%s %s\n", ui.DoneWord(action), a.CallID)
 	return exitOK
 }
 

@@ -335,15 +335,17 @@ func (p Party) cleanText() Party {
 
 // Can reports whether action a is allowed on the call now: the provider must
 // offer it and the call's state must allow it.
-func (c Call) Can(a Action) bool {
-	if !c.Caps.Has(a) {
-		return false
-	}
+func (c Call) Can(a Action) bool { return c.Caps.Has(a) && a.AllowedIn(c.State) }
+
+// AllowedIn reports whether a call in state s may be asked for a. It is the
+// one rule of which states each action needs: Can applies it, and the
+// console words a refusal from it ("is no longer ringing").
+func (a Action) AllowedIn(s State) bool {
 	switch a {
 	case ActionAnswer, ActionReject:
-		return c.State == StateRinging
+		return s == StateRinging
 	case ActionHangup:
-		return c.State.Connected()
+		return s.Connected()
 	}
 	return false
 }
@@ -448,6 +450,20 @@ const (
 
 // RejectReasons lists the reasons in the order the picker shows them.
 var RejectReasons = []RejectReason{ReasonNone, ReasonBusy, ReasonForbidden}
+
+// Describe says what turning a call down with r tells the caller, for the
+// reason picker; "" for a reason it does not know.
+func (r RejectReason) Describe() string {
+	switch r {
+	case ReasonNone:
+		return "decline without giving a reason"
+	case ReasonBusy:
+		return "tell the caller we are busy"
+	case ReasonForbidden:
+		return "refuse the call: the caller may not call here"
+	}
+	return ""
+}
 
 // ParseRejectReason reads a reason without regard to case.
 func ParseRejectReason(s string) (RejectReason, bool) {

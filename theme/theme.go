@@ -129,6 +129,9 @@ type Styles struct {
 	// Table cells, each with the look it takes on the selected row.
 	Table Table
 
+	// Chrome is the header, status and filter styles reduced to paints.
+	Chrome Chrome
+
 	// Status line.
 	StatusInfo    lipgloss.Style
 	StatusSuccess lipgloss.Style
@@ -163,6 +166,19 @@ type Table struct {
 	Duration, Handled, Rejected, Missed  Cell
 	ColumnHeader                         Paint
 	Empty                                Paint // the "no calls" line
+}
+
+// Chrome holds the paints of everything around the table: the header and
+// its link, the tabs and counts, the status line and the filter line. Like
+// Table, they are drawn on every frame, so they are reduced once here.
+type Chrome struct {
+	Bar, Title, Provider, Agent, ReadOnly, Clock Paint
+	Live, Connecting, Reconnecting, Failed       Paint // the link
+	Warning                                      Paint // a provider's standing warning
+	TabOn, TabOff, Label                         Paint
+	Ringing, Active, Handled, Rejected, Missed   Paint // the counts
+	Info, Success, Failure, Confirm              Paint // the status line
+	FilterPrompt, FilterCount, Hint, Dim         Paint
 }
 
 // Cell is one table cell's paint on an ordinary row and on the selected row.
@@ -374,7 +390,25 @@ func build(name Name, dark bool, p Palette) Styles {
 	t.Missed = cell(fg(p.Warning))
 	t.ColumnHeader = PaintOf(s.ColumnHeader)
 	t.Empty = PaintOf(muted)
+	s.Chrome = chrome(&s)
 	return s
+}
+
+// chrome reduces the styles around the table to paints.
+func chrome(s *Styles) Chrome {
+	p := PaintOf
+	return Chrome{
+		Bar: p(s.HeaderBar), Title: p(s.Title), Provider: p(s.Provider), Agent: p(s.Agent),
+		ReadOnly: p(s.ReadOnly), Clock: p(s.Clock),
+		Live: p(s.LinkLive), Connecting: p(s.LinkConnecting), Reconnecting: p(s.LinkReconnecting),
+		Failed: p(s.LinkFailed), Warning: p(s.WarningBanner),
+		TabOn: p(s.TabActive), TabOff: p(s.TabInactive), Label: p(s.CountLabel),
+		Ringing: p(s.CountRinging), Active: p(s.CountActive), Handled: p(s.CountHandled),
+		Rejected: p(s.CountRejected), Missed: p(s.CountMissed),
+		Info: p(s.StatusInfo), Success: p(s.StatusSuccess), Failure: p(s.StatusError),
+		Confirm: p(s.Confirm), FilterPrompt: p(s.FilterPrompt), FilterCount: p(s.FilterCount),
+		Hint: p(s.Hint), Dim: p(s.Label),
+	}
 }
 
 // selected is base as it looks on the selected row: a solid selection

@@ -87,6 +87,11 @@ func eachRendered(s Styles, fn func(name, rendered string)) {
 		switch x := f.Interface().(type) {
 		case lipgloss.Style:
 			fn(name, x.Render("x"))
+		case Chrome:
+			cv := reflect.ValueOf(x)
+			for j := range cv.NumField() {
+				fn(name+"."+cv.Type().Field(j).Name, cv.Field(j).Interface().(Paint).Render("x"))
+			}
 		case Table:
 			tv := reflect.ValueOf(x)
 			for j := range tv.NumField() {

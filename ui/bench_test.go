@@ -44,7 +44,7 @@ func benchModel(b *testing.B, calls []providers.Call, w, h int) (*Model, *clock)
 	b.Helper()
 	clk := &clock{t: t0}
 	m := New(Config{Provider: newFake(), Theme: theme.Dark, Now: clk.now})
-	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	m.tick.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	evs := make([]providers.Event, len(calls))
 	for i := range calls {

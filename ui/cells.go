@@ -62,19 +62,6 @@ const (
 	wordTimedOut  = "no answer"
 )
 
-// pendingWord is what a row says while a request for it is in flight.
-func pendingWord(a providers.Action) string {
-	switch a {
-	case providers.ActionAnswer:
-		return "answering…"
-	case providers.ActionReject:
-		return "rejecting…"
-	case providers.ActionHangup:
-		return "hanging up…"
-	}
-	return "working…"
-}
-
 func outcomeGlyph(o providers.Outcome) string {
 	switch o {
 	case providers.OutcomeHandled:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
@@ -94,7 +95,7 @@ func newHarness(tb testing.TB, w, h int, opts ...opt) *harness {
 		o(&cfg)
 	}
 	hs.m = New(cfg)
-	hs.m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+	hs.m.tick.after = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		hs.ticks++
 		return func() tea.Msg { return fn(time.Time{}) }
 	}
@@ -190,6 +191,16 @@ func asciiView(content string) string {
 }
 
 func (hs *harness) selectedID() string { return hs.m.sel[hs.m.tab].id }
+
+// actionKey is the key binding of action a.
+func (m *Model) actionKey(a providers.Action) key.Binding {
+	for _, b := range m.actions {
+		if b.action == a {
+			return b.key
+		}
+	}
+	return key.Binding{}
+}
 
 // ringing returns a ringing call that arrived at arrived with a 15 s window.
 func ringing(id, from string, arrived time.Time) providers.Call {

@@ -1,27 +1,53 @@
 package ui
 
 import (
+	"cmp"
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 )
 
-// keyMap is every key the console knows, in one place. Bindings that the
-// selected call does not allow are disabled, which hides them from the help
-// and makes them do nothing.
+// keyMap is the root's own keys: moving in the table, the tabs, esc and
+// quitting. The action keys come from the action table (m.actions), and each
+// pane owns its keys; placed is every key the help lists besides the action
+// keys, in order. Bindings that do nothing now are disabled, which hides them
+// from the help and makes them do nothing.
 type keyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Answer, Reject, Hangup                  key.Binding
-	Detail, Tab, Filter, Help, Back, Quit   key.Binding
-	ForceQuit                               key.Binding
+	Tab, Back, Quit, ForceQuit              key.Binding
 
-	// The reason picker.
-	PickUp, PickDown, PickChoose, PickCancel key.Binding
-	// The hang-up confirmation.
-	ConfirmYes key.Binding
-	// The filter input.
-	FilterKeep, FilterClear key.Binding
+	placed []placedKey
 }
 
-func newKeyMap(readOnly bool) keyMap {
+// helpPlace is where the help lists a key: the full help's column and the
+// order within it. The one-line help lists the keys of every column after
+// the action keys, in the same order, leaving out those that are full only.
+type helpPlace struct {
+	col, order int
+	fullOnly   bool
+}
+
+// The full help's columns; the action keys are the first.
+const (
+	colMove    = 1 // moving in the table
+	colView    = 2 // what the table shows
+	colProgram = 3 // help and quitting
+)
+
+type placedKey struct {
+	b  *key.Binding
+	at helpPlace
+}
+
+// place lists b in the help at at.
+func (k *keyMap) place(b *key.Binding, at helpPlace) {
+	k.placed = append(k.placed, placedKey{b, at})
+	slices.SortStableFunc(k.placed, func(x, y placedKey) int {
+		return cmp.Or(cmp.Compare(x.at.col, y.at.col), cmp.Compare(x.at.order, y.at.order))
+	})
+}
+
+func newKeyMap() keyMap {
 	k := keyMap{
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -30,62 +56,54 @@ func newKeyMap(readOnly bool) keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b", "ctrl+u"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "ctrl+d"), key.WithHelp("pgdn", "page down")),
 
-		Answer: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
-		Reject: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reject…")),
-		Hangup: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "hang up")),
-
-		Detail: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
-		Tab:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
-		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Quit:   key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Tab:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
+		Back: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Quit: key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
-
-		PickUp:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "move")),
-		PickDown:   key.NewBinding(key.WithKeys("down", "j")),
-		PickChoose: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "reject")),
-		PickCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-
-		ConfirmYes: key.NewBinding(key.WithKeys("y", "Y", "x"), key.WithHelp("y/x", "hang up")),
-
-		FilterKeep:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
-		FilterClear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
-	}
-	if readOnly {
-		// Read-only consoles have no action keys at all, not merely disabled
-		// ones: nothing to press by mistake, nothing in the help.
-		k.Answer.Unbind()
-		k.Reject.Unbind()
-		k.Hangup.Unbind()
 	}
 	return k
 }
 
-// ShortHelp is the one-line help: what can be done to the selected call first.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Answer, k.Reject, k.Hangup, k.Detail, k.Tab, k.Filter, k.Back, k.Help, k.Quit}
-}
-
-// FullHelp is the `?` help, in columns.
-func (k keyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Answer, k.Reject, k.Hangup},
-		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Detail, k.Tab, k.Filter, k.Back},
-		{k.Help, k.Quit, k.ForceQuit},
+// placeRoot lists the root's keys in the help. The panes' toggles go
+// between them: details at 10 and filter at 30 of the view column, help at 10
+// of the program column.
+func (k *keyMap) placeRoot() {
+	for i, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
+		k.place(b, helpPlace{col: colMove, order: i, fullOnly: true})
 	}
+	k.place(&k.Tab, helpPlace{col: colView, order: 20})
+	k.place(&k.Back, helpPlace{col: colView, order: 40})
+	k.place(&k.Quit, helpPlace{col: colProgram, order: 20})
+	k.place(&k.ForceQuit, helpPlace{col: colProgram, order: 30, fullOnly: true})
 }
 
-// enabledMask summarises which bindings are on, for the help line cache.
-func (k keyMap) enabledMask() uint32 {
-	var m uint32
-	for i, b := range []key.Binding{k.Answer, k.Reject, k.Hangup, k.Up, k.Down, k.Top, k.Bottom,
-		k.PageUp, k.PageDown, k.Detail, k.Tab, k.Filter, k.Back, k.Help, k.Quit} {
-		if b.Enabled() {
-			m |= 1 << i
+// shortHelp is the one-line help: what can be done to the selected call
+// first, then the rest.
+func (m *Model) shortHelp() []key.Binding {
+	bs := make([]key.Binding, 0, len(m.actions)+len(m.keys.placed))
+	for i := range m.actions {
+		bs = append(bs, m.actions[i].key)
+	}
+	for _, p := range m.keys.placed {
+		if !p.at.fullOnly {
+			bs = append(bs, *p.b)
 		}
 	}
-	return m
+	return bs
+}
+
+// fullHelp is the `?` help, in columns.
+func (m *Model) fullHelp() [][]key.Binding {
+	cols := [][]key.Binding{nil}
+	for i := range m.actions {
+		cols[0] = append(cols[0], m.actions[i].key)
+	}
+	for _, p := range m.keys.placed {
+		for len(cols) <= p.at.col {
+			cols = append(cols, nil)
+		}
+		cols[p.at.col] = append(cols[p.at.col], *p.b)
+	}
+	return cols
 }

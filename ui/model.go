@@ -14,8 +14,6 @@ import (
 	"context"
 	"time"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"ringside/providers"
@@ -68,7 +66,8 @@ type Config struct {
 	Now func() time.Time
 
 	// ActionTimeout bounds each answer, reject or hang-up request; the
-	// status line says so when it runs out. Zero means 10 seconds.
+	// status line says so when it runs out. Zero means
+	// DefaultActionTimeout.
 	ActionTimeout time.Duration
 
 	// HistoryLimit is how many ended calls the history tab keeps (oldest
@@ -86,12 +85,9 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultActionTimeout = 10 * time.Second
+	DefaultActionTimeout = 15 * time.Second
 	DefaultHistoryLimit  = 10000
 	DefaultMaxBatch      = 16384
-
-	ringingTick   = 100 * time.Millisecond // ≤ 10 Hz while something rings
-	connectedTick = time.Second            // durations of connected calls
 )
 
 type tab int
@@ -99,15 +95,6 @@ type tab int
 const (
 	tabLive tab = iota
 	tabHistory
-)
-
-type mode int
-
-const (
-	modeNormal  mode = iota
-	modeFilter       // typing in the filter line
-	modePicker       // choosing a reject reason
-	modeConfirm      // asked whether to hang up
 )
 
 // selection is the selected call of a tab and the screen line it sits on, so
@@ -120,67 +107,45 @@ type selection struct {
 }
 
 // Model is the console. Create it with New; it implements tea.Model.
+//
+// It is one model over plain parts, each in a file of its own and driven by
+// direct calls: the action table's keys (actions.go), the panes (pane.go:
+// the reason picker, the confirmation, the full help, the details, the
+// filter), the tick, the status line and the link.
 type Model struct {
 	cfg    Config
 	ctx    context.Context
 	cancel context.CancelFunc
 	clock  func() time.Time
-	tick   func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; replaced in tests
+	now    time.Time
 
 	styles    theme.Styles
-	paint     chrome
-	bgSettled bool // the background colour is known (or not needed)
-	epoch     uint32
+	bgSettled bool   // the background colour is known (or not needed)
+	epoch     uint32 // bumped when every cached row and help line is stale
 
-	keys    keyMap
-	help    help.Model
-	input   textinput.Model
-	reasons []providers.RejectReason
-	letters map[string]int // reason by its first letter, for the picker
-
-	store *store
-	now   time.Time
-
+	store         *store
 	width, height int
 	tab           tab
 	sel           [2]selection
 	offset        [2]int
 	tableH        int
-	panelH        int
+	panel         panelSlot
+	moved         movedSelection
 
-	mode     mode
-	pickFor  string // the call the picker or the confirmation was opened for
-	pickIdx  int
-	detail   bool
-	fullHelp bool
+	keys    keyMap
+	actions []boundAction // the action table's rows, with their keys
+	panes   []pane        // in order of precedence
 
-	moved     movedSelection
-	status    statusMsg
-	link      providers.Status
-	linkKnown bool
-	idleSince time.Time
+	picker  reasonPicker
+	confirm confirmation
+	help    helpPane
+	details detailsPane
+	filter  filterPane
 
-	eventsClosed bool
-	tickArmed    bool
-	tickAt       time.Time // when the armed tick fires
-	tickGen      uint32    // numbers the ticks; only the last one armed counts
-	quitting     bool
-
-	helpCache helpCache
-}
-
-type statusKind int
-
-const (
-	statusInfo statusKind = iota
-	statusSuccess
-	statusError
-)
-
-type statusMsg struct {
-	text string
-	kind statusKind
-	at   time.Time
+	tick     ticker
+	status   statusLine
+	link     linkState
+	quitting bool
 }
 
 // New builds the console.
@@ -203,18 +168,25 @@ func New(cfg Config) *Model {
 	if cfg.Theme == "" {
 		cfg.Theme = theme.Auto
 	}
+	var reasons []providers.RejectReason
+	if cfg.Provider != nil {
+		reasons = append(reasons, cfg.Provider.RejectReasons()...)
+	}
 	m := &Model{
-		cfg:   cfg,
-		clock: cfg.Now,
-		tick:  tea.Tick,
-		keys:  newKeyMap(cfg.ReadOnly),
-		help:  help.New(),
-		input: textinput.New(),
-		store: newStore(cfg.HistoryLimit),
+		cfg:     cfg,
+		clock:   cfg.Now,
+		tick:    newTicker(),
+		keys:    newKeyMap(),
+		store:   newStore(cfg.HistoryLimit),
+		picker:  newReasonPicker(reasons),
+		confirm: newConfirmation(),
+		help:    newHelpPane(),
+		details: newDetailsPane(),
+		filter:  newFilterPane(),
 	}
 	m.ctx, m.cancel = context.WithCancel(cfg.Context)
 	m.now = m.clock()
-	m.idleSince = m.now
+	m.link.idleSince = m.now
 	var st theme.Styles
 	switch {
 	case cfg.Styles != nil:
@@ -226,56 +198,27 @@ func New(cfg Config) *Model {
 		}
 	}
 	m.bgSettled = !cfg.Theme.NeedsBackground()
-	m.setStyles(st)
 
-	m.input.Prompt = ""
-	m.input.Placeholder = "caller, number, queue, state…"
-	m.input.SetVirtualCursor(false)
-	m.input.CharLimit = 200
-
-	if cfg.Provider != nil {
-		m.reasons = append(m.reasons, cfg.Provider.RejectReasons()...)
+	m.keys.placeRoot()
+	// The panes, in order of precedence: the first open one that wants
+	// the panel has it, and esc closes the first one it can.
+	m.addPane(&m.picker)
+	m.addPane(&m.confirm)
+	m.addPane(&m.help)
+	m.addPane(&m.details)
+	m.addPane(&m.filter)
+	for i := range actionTable {
+		m.addAction(&actionTable[i])
 	}
-	m.letters = reasonLetters(m.reasons)
+	m.setStyles(st)
 	m.updateKeys()
 	return m
 }
 
-// reasonLetters maps each reason's first letter to it, leaving out letters
-// that two reasons share.
-func reasonLetters(reasons []providers.RejectReason) map[string]int {
-	seen := map[string]int{}
-	for i, r := range reasons {
-		if r == "" {
-			continue
-		}
-		l := string(r[0])
-		if _, dup := seen[l]; dup {
-			seen[l] = -1
-			continue
-		}
-		seen[l] = i
-	}
-	for l, i := range seen {
-		if i < 0 {
-			delete(seen, l)
-		}
-	}
-	return seen
-}
-
 func (m *Model) setStyles(st theme.Styles) {
 	m.styles = st
-	m.paint = newChrome(&st)
-	m.help.Styles = st.Help
-	is := textinput.DefaultStyles(st.Dark)
-	is.Focused.Text = st.FilterText
-	is.Blurred.Text = st.FilterText
-	is.Focused.Placeholder = st.Hint
-	is.Blurred.Placeholder = st.Hint
-	is.Cursor.Color = st.CursorColor
-	is.Cursor.Blink = false
-	m.input.SetStyles(is)
+	m.help.setStyles(&m.styles)
+	m.filter.setStyles(&m.styles)
 	m.epoch++ // every cached row and help line is stale
 }
 
@@ -299,17 +242,13 @@ type eventsMsg struct {
 	closed bool // the channel was closed after these
 }
 
-// tickMsg redraws countdowns and durations. gen tells the tick armed last
-// from one it replaced.
-type tickMsg struct{ gen uint32 }
-
 // waitEvents returns the command that reads the next batch. It blocks for the
 // first event, then takes whatever else is already queued without waiting, so
 // a burst of thousands of events becomes a handful of messages and renders.
 // It returns when the console's context ends, so it never outlives the
 // program.
 func (m *Model) waitEvents() tea.Cmd {
-	if m.cfg.Events == nil || m.eventsClosed {
+	if m.cfg.Events == nil || m.link.stopped {
 		return nil
 	}
 	ch, done, limit := m.cfg.Events, m.ctx.Done(), m.cfg.MaxBatch
@@ -343,33 +282,13 @@ func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.M
 	return eventsMsg{events: evs}
 }
 
-// ensureTick arms the one global tick if something on screen moves with time
-// and it is not armed yet: 10 Hz while a call rings (its countdown), 1 Hz while
-// a call is connected (its duration), nothing otherwise. An idle console does
-// no periodic work at all. A call that starts ringing while the slow tick is
-// armed gets a fast one at once; the slow one is then ignored when it fires.
+// ensureTick arms the one tick if something on screen moves with time and
+// none is armed that fires soon enough (ticker.ensure).
 func (m *Model) ensureTick() tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	var d time.Duration
-	switch {
-	case m.store.n.ringing > 0:
-		d = ringingTick
-	case m.store.n.active > 0:
-		// Wake when the shown durations next change: at the next whole
-		// second of the clock.
-		d = connectedTick - time.Duration(m.now.Nanosecond())
-	default:
-		return nil
-	}
-	if m.tickArmed && !m.now.Add(d).Before(m.tickAt) {
-		return nil
-	}
-	m.tickGen++
-	m.tickArmed, m.tickAt = true, m.now.Add(d)
-	gen := m.tickGen
-	return m.tick(d, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+	return m.tick.ensure(m.now, m.store.n.ringing, m.store.n.active)
 }
 
 // Update applies one message. It never blocks and never does I/O: provider
@@ -393,23 +312,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case eventsMsg:
 		m.applyEvents(msg.events)
 		if msg.closed {
-			m.eventsClosed = true
+			m.link.stopped = true
 			m.say(statusError, m.providerName()+" stopped sending events")
 		} else {
 			cmd = m.waitEvents()
 		}
 	case tickMsg:
-		if msg.gen == m.tickGen {
-			m.tickArmed = false
-		}
+		m.tick.fired(msg)
 	case actionResultMsg:
 		m.onResult(msg)
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:
-		if m.mode == modeFilter {
-			m.input, cmd = m.input.Update(msg)
-			m.store.setFilter(m.input.Value())
+		if p := m.modalPane(); p != nil {
+			cmd = p.update(m, msg)
 		}
 	}
 	m.afterUpdate()
@@ -421,11 +337,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // afterUpdate brings derived state in line: layout, selection, keys.
 func (m *Model) afterUpdate() {
-	if m.store.n.live > 0 {
-		m.idleSince = time.Time{}
-	} else if m.idleSince.IsZero() {
-		m.idleSince = m.now
-	}
+	m.link.settle(m.now, m.store.n.live)
 	m.relayout()
 	m.normalize(tabLive)
 	m.normalize(tabHistory)
@@ -443,8 +355,7 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		case ev.Call != nil:
 			calls = append(calls, ev.Call)
 		case ev.Status != nil:
-			m.link = *ev.Status
-			m.linkKnown = true
+			m.link.set(*ev.Status)
 		}
 	}
 	m.store.applyAll(calls)
@@ -547,9 +458,7 @@ func (m *Model) move(idx, line int) {
 	m.normalize(m.tab)
 }
 
-func (m *Model) say(kind statusKind, text string) {
-	m.status = statusMsg{text: text, kind: kind, at: m.now}
-}
+func (m *Model) say(kind statusKind, text string) { m.status.say(kind, text, m.now) }
 
 func (m *Model) providerName() string {
 	if m.cfg.Provider == nil {
@@ -558,41 +467,17 @@ func (m *Model) providerName() string {
 	return m.cfg.Provider.Name()
 }
 
-// relayout works out how many table rows fit around the header, the panels
+// relayout works out how many table rows fit around the header, the panel
 // and the bottom lines.
 func (m *Model) relayout() {
-	top := 3
-	if m.link.Warning != "" {
-		top++
-	}
+	top := 3 + m.link.height()
 	bottom := 2 // status and help
-	if m.filterLineShown() {
-		bottom++
+	for _, p := range m.panes {
+		if p.line(m) {
+			bottom++
+		}
 	}
 	avail := m.height - top - bottom
-	m.panelH = m.panelHeight(avail)
-	m.tableH = max(avail-m.panelH, 1)
-	m.input.SetWidth(filterRoom(m.width) - 1)
-}
-
-func (m *Model) filterLineShown() bool {
-	return m.mode == modeFilter || m.store.query.active()
-}
-
-// panelHeight is the height of whatever panel is open below the table, given
-// avail lines for the table and the panel together. The table keeps at least
-// three rows when it can.
-func (m *Model) panelHeight(avail int) int {
-	var want int
-	switch {
-	case m.mode == modePicker:
-		want = len(m.reasons) + 3 // title, reasons, border
-	case m.fullHelp:
-		want = fullHelpHeight + 1
-	case m.detail && m.selected() != nil:
-		want = detailHeight + detailIDLines(&m.selected().call) + len(routeLines(&m.selected().call.Route))
-	default:
-		return 0
-	}
-	return max(min(want, avail-3), 0)
+	m.panel = m.layoutPanel(avail)
+	m.tableH = max(avail-m.panel.h, 1)
 }

@@ -229,8 +229,8 @@ func TestPickerRace(t *testing.T) {
 			c := ringing("c1", "Alice", t0.Add(-5*time.Second))
 			hs.events(c, ringing("c2", "Bob", t0.Add(-2*time.Second)))
 			hs.key("r")
-			if hs.m.mode != modePicker || hs.m.pickFor != "c1" {
-				t.Fatalf("r did not open the picker for c1 (mode %d, for %q)", hs.m.mode, hs.m.pickFor)
+			if !hs.m.picker.open(hs.m) || hs.m.picker.callID != "c1" {
+				t.Fatalf("r did not open the picker for c1 (open %v, for %q)", hs.m.picker.open(hs.m), hs.m.picker.callID)
 			}
 			tt.change(hs, c)
 			if !strings.Contains(hs.screen(), "nothing will be sent") {
@@ -243,7 +243,7 @@ func TestPickerRace(t *testing.T) {
 			if s := hs.m.status.text; !strings.Contains(s, tt.want) || !strings.Contains(s, "nothing sent") {
 				t.Errorf("status %q, want it to contain %q and say nothing was sent", s, tt.want)
 			}
-			if hs.m.mode != modeNormal {
+			if hs.m.modalPane() != nil {
 				t.Errorf("picker still open")
 			}
 		})
@@ -296,7 +296,7 @@ func TestRejectWithoutReasons(t *testing.T) {
 		t.Errorf("help does not say reject takes no reason:\n%s", hs.screen())
 	}
 	hs.key("r")
-	if hs.m.mode == modePicker {
+	if hs.m.picker.open(hs.m) {
 		t.Fatal("picker opened for a provider without reasons")
 	}
 	want := []request{{providers.ActionReject, "c1", providers.ReasonNone}}
@@ -413,8 +413,8 @@ func TestReadOnly(t *testing.T) {
 	if got := hs.p.requests(); len(got) != 0 {
 		t.Fatalf("read-only console sent %v", got)
 	}
-	if hs.m.mode != modeNormal {
-		t.Errorf("read-only console entered mode %d", hs.m.mode)
+	if p := hs.m.modalPane(); p != nil {
+		t.Errorf("read-only console opened %T", p)
 	}
 	if !strings.Contains(hs.m.status.text, "read-only") {
 		t.Errorf("status %q does not say the console is read-only", hs.m.status.text)
@@ -591,7 +591,7 @@ func TestFilter(t *testing.T) {
 		}
 	}
 	hs.key("/")
-	if hs.m.mode != modeFilter {
+	if !hs.m.filter.editing {
 		t.Fatal("/ did not open the filter")
 	}
 	steps := []struct {
@@ -629,7 +629,7 @@ func TestFilter(t *testing.T) {
 		t.Fatalf("rows %v, want [c2]", got)
 	}
 	hs.key("esc")
-	if hs.m.store.query.active() || hs.m.mode != modeNormal {
+	if hs.m.store.query.active() || hs.m.modalPane() != nil {
 		t.Fatal("esc did not clear and close the filter")
 	}
 }
@@ -645,7 +645,7 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 	hs.send(tea.WindowSizeMsg{Width: 90, Height: 25})
 	old := ended(ringing("old", "Old", t0.Add(-100*time.Second)), t0.Add(-90*time.Second), providers.EndReason{Text: "timed out"}, providers.OutcomeMissed)
 	hs.events(old)
-	if hs.ticks != 0 || hs.m.tickArmed {
+	if hs.ticks != 0 || hs.m.tick.armed {
 		t.Fatalf("idle console scheduled %d ticks", hs.ticks)
 	}
 	if !strings.Contains(lines(hs.screen())[0], "idle since 12:00:00") {
@@ -654,7 +654,7 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 
 	var asked []time.Duration
 	var last func(time.Time) tea.Msg // the tick armed last
-	hs.m.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+	hs.m.tick.after = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		asked = append(asked, d)
 		last = fn
 		return func() tea.Msg { return fn(time.Time{}) }
@@ -689,8 +689,8 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 	}
 	n := len(asked)
 	hs.send(slow(time.Time{}))
-	if len(asked) != n || !hs.m.tickArmed {
-		t.Fatalf("the replaced slow tick counted when it fired: asked %v, armed %v", asked[n:], hs.m.tickArmed)
+	if len(asked) != n || !hs.m.tick.armed {
+		t.Fatalf("the replaced slow tick counted when it fired: asked %v, armed %v", asked[n:], hs.m.tick.armed)
 	}
 	hs.events(ended(dan, hs.clk.t, providers.EndReason{Text: "gone"}, providers.OutcomeMissed))
 	fire()
@@ -699,7 +699,7 @@ func TestTickOnlyWhileSomethingMoves(t *testing.T) {
 	hs.events(ended(answered(c, t0), t0, providers.EndReason{Text: "done"}, providers.OutcomeHandled))
 	fire()
 	hs.key("j")
-	if len(asked) != n || hs.m.tickArmed {
+	if len(asked) != n || hs.m.tick.armed {
 		t.Fatalf("tick still scheduled with nothing live: %v", asked[n:])
 	}
 }
@@ -746,7 +746,7 @@ func TestBurstIsBatched(t *testing.T) {
 			ch <- providers.CallEvent(t0, ringing(fmt.Sprintf("c%05d", i), "x", t0))
 		}
 		m := New(Config{Provider: newFake(), Events: ch, Theme: theme.Mono, Now: func() time.Time { return t0 }, MaxBatch: tt.limit})
-		m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+		m.tick.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 		renders := 0
 		cmd := m.waitEvents()
@@ -896,9 +896,9 @@ func TestMarkerWaitsForTheNewSnapshot(t *testing.T) {
 	m.Update(eventsMsg{events: []providers.Event{providers.CallEvent(t0, answered(c, t0))}})
 	bp.release <- nil
 	m.Update(<-reply)
-	if r := m.store.get("c1"); r.busy(m.now) || !m.keys.Hangup.Enabled() {
+	if r := m.store.get("c1"); r.busy(m.now) || !m.actionKey(providers.ActionHangup).Enabled() {
 		t.Fatalf("the snapshot came first, yet the row is still busy (%v) or hang-up is off (%v):\n%s",
-			r.busy(m.now), m.keys.Hangup.Enabled(), ansi.Strip(m.View().Content))
+			r.busy(m.now), m.actionKey(providers.ActionHangup).Enabled(), ansi.Strip(m.View().Content))
 	}
 
 	hs = newHarness(t, 100, 30)

@@ -12,32 +12,6 @@ import (
 	"ringside/theme"
 )
 
-// chrome is the theme's header, status and filter styles reduced to paints,
-// derived once per theme (the styles themselves are built in theme).
-type chrome struct {
-	bar, title, provider, agent, readOnly, clock                          theme.Paint
-	live, connecting, reconnecting, failed                                theme.Paint
-	warning                                                               theme.Paint
-	tabOn, tabOff, label, ringing, active, handled, rejected, missed      theme.Paint
-	info, success, failure, confirm, filterPrompt, filterCount, hint, dim theme.Paint
-}
-
-func newChrome(s *theme.Styles) chrome {
-	p := theme.PaintOf
-	return chrome{
-		bar: p(s.HeaderBar), title: p(s.Title), provider: p(s.Provider), agent: p(s.Agent),
-		readOnly: p(s.ReadOnly), clock: p(s.Clock),
-		live: p(s.LinkLive), connecting: p(s.LinkConnecting), reconnecting: p(s.LinkReconnecting),
-		failed: p(s.LinkFailed), warning: p(s.WarningBanner),
-		tabOn: p(s.TabActive), tabOff: p(s.TabInactive), label: p(s.CountLabel),
-		ringing: p(s.CountRinging), active: p(s.CountActive), handled: p(s.CountHandled),
-		rejected: p(s.CountRejected), missed: p(s.CountMissed),
-		info: p(s.StatusInfo), success: p(s.StatusSuccess), failure: p(s.StatusError),
-		confirm: p(s.Confirm), filterPrompt: p(s.FilterPrompt), filterCount: p(s.FilterCount),
-		hint: p(s.Hint), dim: p(s.Label),
-	}
-}
-
 // seg is a piece of a line with its paint.
 type seg struct {
 	text string
@@ -101,33 +75,33 @@ func (m *Model) View() tea.View {
 		b.WriteByte('\n')
 		lines++
 	}
+	c := &m.styles.Chrome
 	m.writeTitle(&b)
 	nl()
-	if m.link.Warning != "" {
-		m.paint.warning.Write(&b, fit("⚠ "+clean(m.link.Warning), m.width))
+	if m.link.height() > 0 {
+		m.link.writeWarning(&b, c, m.width)
 		nl()
 	}
 	m.writeTabs(&b)
 	nl()
 	m.writeTable(&b, nl)
-	if panel := m.panel(); panel != "" {
+	if panel := m.panelLines(); panel != "" {
 		b.WriteString(panel)
 		nl()
 	}
-	if m.filterLineShown() {
-		x := m.writeFilter(&b)
-		if m.mode == modeFilter {
-			if c := m.input.Cursor(); c != nil {
-				c.Position.X += x
-				c.Position.Y = lines
-				v.Cursor = c
-			}
+	for _, p := range m.panes {
+		if !p.line(m) {
+			continue
+		}
+		if cur := p.drawLine(m, &b); cur != nil {
+			cur.Position.Y = lines
+			v.Cursor = cur
 		}
 		nl()
 	}
 	m.writeStatus(&b)
 	nl()
-	b.WriteString(m.helpLine())
+	b.WriteString(m.help.shortLine(m))
 	v.Content = b.String()
 	v.ProgressBar = m.progressBar()
 	return v
@@ -142,57 +116,32 @@ func (m *Model) windowTitle() string {
 
 // writeTitle: program, provider and link, agent state, read-only; clock.
 func (m *Model) writeTitle(b *strings.Builder) {
-	c := &m.paint
-	left := []seg{{" ringside ", c.title}, {" " + clean(m.providerName()) + " ", c.provider}}
-	link, lp := "◌ starting…", c.connecting
-	if m.linkKnown {
-		detail := clean(m.link.Detail)
-		switch m.link.Link {
-		case providers.LinkLive:
-			link, lp = "● live", c.live
-		case providers.LinkConnecting:
-			link, lp = "◌ connecting…", c.connecting
-		case providers.LinkReconnecting:
-			link, lp = "◌ reconnecting", c.reconnecting
-		case providers.LinkFailed:
-			link, lp = "✕ failed", c.failed
-		default:
-			link = "◌ " + clean(string(m.link.Link))
-		}
-		if detail != "" {
-			link += ": " + detail
-		}
-	}
-	if m.eventsClosed {
-		link, lp = "✕ stopped", c.failed
-	}
+	c := &m.styles.Chrome
+	left := []seg{{" ringside ", c.Title}, {" " + clean(m.providerName()) + " ", c.Provider}}
 	if m.cfg.ReadOnly {
-		left = append(left, seg{" READ-ONLY ", c.readOnly}, seg{" ", c.bar})
+		left = append(left, seg{" READ-ONLY ", c.ReadOnly}, seg{" ", c.Bar})
 	}
-	if m.link.Agent != "" {
-		left = append(left, seg{" agent: " + clean(m.link.Agent) + " ", c.agent})
+	if a := m.link.status.Agent; a != "" {
+		left = append(left, seg{" agent: " + clean(a) + " ", c.Agent})
 	}
-	left = append(left, seg{" " + link, lp})
-	clock := m.now.Format("15:04:05")
-	if !m.idleSince.IsZero() && !m.tickArmed {
-		// Nothing moves, so nothing ticks: say when it went quiet rather
-		// than show a clock that has stopped.
-		clock = "idle since " + m.idleSince.Format("15:04:05")
-	}
-	composeLine(b, m.width, c.bar, left, []seg{{clock + " ", c.clock}})
+	link := m.link.words(c)
+	link.text = " " + link.text
+	left = append(left, link)
+	clock := m.link.clock(m.now, m.tick.armed)
+	composeLine(b, m.width, c.Bar, left, []seg{{clock + " ", c.Clock}})
 }
 
 // writeTabs: the two tabs, the visible rows, and the counts.
 func (m *Model) writeTabs(b *strings.Builder) {
-	c := &m.paint
+	c := &m.styles.Chrome
 	n := &m.store.n
-	liveP, histP := c.tabOn, c.tabOff
+	liveP, histP := c.TabOn, c.TabOff
 	liveT, histT := "[Live "+strconv.Itoa(n.live)+"]", " History "+strconv.Itoa(n.ended)+" "
 	if m.tab == tabHistory {
-		liveP, histP = c.tabOff, c.tabOn
+		liveP, histP = c.TabOff, c.TabOn
 		liveT, histT = " Live "+strconv.Itoa(n.live)+" ", "[History "+strconv.Itoa(n.ended)+"]"
 	}
-	left := []seg{{" ", c.dim}, {liveT, liveP}, {" ", c.dim}, {histT, histP}}
+	left := []seg{{" ", c.Dim}, {liveT, liveP}, {" ", c.Dim}, {histT, histP}}
 	scroll := []string{""}
 	if l := m.list(m.tab); l.Len() > m.tableH {
 		off := m.offset[m.tab]
@@ -210,19 +159,19 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		activeWord = " active (" + num(n.held) + " held) · "
 	}
 	variants := [][]seg{
-		{{"◉ " + num(n.ringing), c.ringing}, {" ringing · ", c.label}, {"● " + num(n.active), c.active}, {activeWord, c.label},
-			{"✓ " + num(n.handled), c.handled}, {" handled · ", c.label}, {"✗ " + num(n.rejected), c.rejected}, {" rejected · ", c.label},
-			{"↷ " + num(n.missed), c.missed}, {" missed ", c.label}},
-		{{num(n.ringing), c.ringing}, {" ringing · ", c.label}, {num(n.active), c.active}, {activeWord, c.label},
-			{num(n.handled), c.handled}, {" handled · ", c.label}, {num(n.rejected), c.rejected}, {" rejected · ", c.label},
-			{num(n.missed), c.missed}, {" missed ", c.label}},
-		{{"ring ", c.label}, {num(n.ringing), c.ringing}, {" act ", c.label}, {num(n.active), c.active},
-			{" done ", c.label}, {num(n.handled), c.handled}, {" rej ", c.label}, {num(n.rejected), c.rejected},
-			{" miss ", c.label}, {num(n.missed), c.missed}, {" ", c.label}},
+		{{"◉ " + num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {"● " + num(n.active), c.Active}, {activeWord, c.Label},
+			{"✓ " + num(n.handled), c.Handled}, {" handled · ", c.Label}, {"✗ " + num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
+			{"↷ " + num(n.missed), c.Missed}, {" missed ", c.Label}},
+		{{num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {num(n.active), c.Active}, {activeWord, c.Label},
+			{num(n.handled), c.Handled}, {" handled · ", c.Label}, {num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
+			{num(n.missed), c.Missed}, {" missed ", c.Label}},
+		{{"ring ", c.Label}, {num(n.ringing), c.Ringing}, {" act ", c.Label}, {num(n.active), c.Active},
+			{" done ", c.Label}, {num(n.handled), c.Handled}, {" rej ", c.Label}, {num(n.rejected), c.Rejected},
+			{" miss ", c.Label}, {num(n.missed), c.Missed}, {" ", c.Label}},
 		// The glyphs alone, as the widest form shows them with their words.
-		{{"◉" + num(n.ringing), c.ringing}, {" ", c.label}, {"●" + num(n.active), c.active}, {" ", c.label},
-			{"✓" + num(n.handled), c.handled}, {" ", c.label}, {"✗" + num(n.rejected), c.rejected}, {" ", c.label},
-			{"↷" + num(n.missed), c.missed}, {" ", c.label}},
+		{{"◉" + num(n.ringing), c.Ringing}, {" ", c.Label}, {"●" + num(n.active), c.Active}, {" ", c.Label},
+			{"✓" + num(n.handled), c.Handled}, {" ", c.Label}, {"✗" + num(n.rejected), c.Rejected}, {" ", c.Label},
+			{"↷" + num(n.missed), c.Missed}, {" ", c.Label}},
 	}
 	right, sc := variants[len(variants)-1], scroll[len(scroll)-1]
 pick:
@@ -239,7 +188,7 @@ pick:
 		}
 	}
 	if sc != "" {
-		left = append(left, seg{sc, c.dim})
+		left = append(left, seg{sc, c.Dim})
 	}
 	composeLine(b, m.width, theme.Paint{}, left, right)
 }
@@ -291,7 +240,7 @@ func (m *Model) emptyText(hist bool) string {
 		return "No calls match “" + m.store.query.text + "” · esc clears the filter"
 	case hist:
 		return "No ended calls yet."
-	case m.eventsClosed:
+	case m.link.stopped:
 		return "No calls. The provider has stopped."
 	}
 	return "No calls right now. Waiting for " + m.providerName() + "…"
@@ -362,7 +311,7 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
 	case busy:
-		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+pendingWord(r.pendingAct), lay.state))
+		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+m.pendingWord(r.pendingAct), lay.state))
 	case cd.expired():
 		t.TimedOut.Get(sel).Write(b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
 	default:
@@ -447,68 +396,15 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	return r.line
 }
 
-// writeFilter draws the filter line and returns the column where typing goes.
-func (m *Model) writeFilter(b *strings.Builder) int {
-	c := &m.paint
-	l := m.list(m.tab)
-	total := m.store.n.live
-	if m.tab == tabHistory {
-		total = m.store.hist.Len()
-	}
-	count := " " + strconv.Itoa(l.Len()) + " of " + strconv.Itoa(total)
-	if m.mode == modeFilter {
-		count += " · enter keeps · esc clears "
-	} else {
-		count += " · / edits · esc clears "
-	}
-	prompt := " / "
-	c.filterPrompt.Write(b, prompt)
-	room := filterRoom(m.width)
-	if m.mode == modeFilter {
-		field := m.input.View()
-		b.WriteString(field)
-		if pad := room - width(field); pad > 0 {
-			b.WriteString(spaces(pad))
-		}
-	} else {
-		c.info.Write(b, fit(m.store.query.text, room))
-	}
-	c.filterCount.Write(b, fit(count, m.width-width(prompt)-room))
-	return width(prompt)
-}
-
-// filterRoom is the width of the filter text on a screen w wide; the rest of
-// the line is the prompt and the match count.
-func filterRoom(w int) int { return max(w-3-40, 8) }
-
-// writeStatus draws the status line: the hang-up question while it is open,
-// otherwise the last thing that happened.
+// writeStatus draws the status line: what a pane asks there while it is
+// open, otherwise the last thing that happened.
 func (m *Model) writeStatus(b *strings.Builder) {
-	c := &m.paint
-	if m.mode == modeConfirm {
-		q := " Hang up " + m.whoFor(m.pickFor) + "? y or x hangs up · any other key cancels "
-		if ok, why := m.allowed(m.store.get(m.pickFor), providers.ActionHangup); !ok {
-			// The call changed while the question was open: say so
-			// rather than ask about something that cannot happen.
-			q = " " + m.whoFor(m.pickFor) + " " + why + " · nothing will be sent · any key closes "
+	for _, p := range m.panes {
+		if p.open(m) && p.drawStatus(m, b) {
+			return
 		}
-		c.confirm.Write(b, fit(q, m.width))
-		return
 	}
-	if m.status.text == "" {
-		b.WriteString(spaces(m.width))
-		return
-	}
-	p := c.info
-	switch m.status.kind {
-	case statusSuccess:
-		p = c.success
-	case statusError:
-		p = c.failure
-	}
-	stamp := " " + m.status.at.Format("15:04:05") + " "
-	c.dim.Write(b, stamp)
-	p.Write(b, fit(clean(m.status.text), m.width-width(stamp)))
+	m.status.write(b, &m.styles.Chrome, m.width)
 }
 
 // whoFor names the call id with its caller and what it is doing.

@@ -1,0 +1,362 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"ringside/providers"
+)
+
+// actionSpec is one row of the action table: everything the console says and
+// does about one action. The keys, the help, the pending marker, the status
+// words, the details' "can now" and the one-shot commands all read it, so
+// adding an action is one row here (plus the provider methods it calls).
+type actionSpec struct {
+	action providers.Action
+
+	keys []string // what is typed; two rows may share a key (the one the call allows answers it)
+	help string   // the help's words: "hang up"
+
+	verb    string // the contract's name for it: "could not hangup Alice", "does not allow hangup now"
+	noun    string // the act: "hang-up cancelled", "no answer, reject or hang-up"
+	does    string // what its key does in a confirmation: "y or x hangs up"
+	pending string // the row's marker while the request is in flight: "hanging up…"
+	done    string // a one-shot command's report: "hung up c1"
+	doneTo  string // the status line's report before a name: "hung up on Alice"; "" means done
+
+	// prompt is the pane that asks something before the request is sent
+	// (a reason, a yes); nil sends it at once.
+	prompt func(m *Model) prompt
+
+	// send makes the request. It runs in a command, never in Update.
+	send func(ctx context.Context, p providers.Provider, id string, arg actionArg) error
+
+	// states is the state rule of an action the contract does not define;
+	// nil, as for every row below, means the contract's own rule
+	// (providers.Action.AllowedIn), so that Call.Can and the console agree.
+	states func(providers.State) bool
+}
+
+// actionArg is what a request carries besides its call: what its prompt
+// asked for.
+type actionArg struct {
+	reason providers.RejectReason // reject: why
+	target string                 // an action that sends the call on: where to
+}
+
+// words is the argument as the status line adds it: " (busy)", " to Sales".
+func (a actionArg) words() string {
+	switch {
+	case a.reason != "":
+		return " (" + string(a.reason) + ")"
+	case a.target != "":
+		return " to " + a.target
+	}
+	return ""
+}
+
+// actionTable is every action the console offers, in the order of the help.
+var actionTable = []actionSpec{
+	{
+		action: providers.ActionAnswer, keys: []string{"a"}, help: "answer",
+		verb: "answer", noun: "answer", pending: "answering…", done: "answered",
+		send: func(ctx context.Context, p providers.Provider, id string, _ actionArg) error {
+			return p.Answer(ctx, id)
+		},
+	},
+	{
+		action: providers.ActionReject, keys: []string{"r"}, help: "reject",
+		verb: "reject", noun: "reject", pending: "rejecting…", done: "rejected",
+		prompt: func(m *Model) prompt { return &m.picker },
+		send: func(ctx context.Context, p providers.Provider, id string, arg actionArg) error {
+			return p.Reject(ctx, id, arg.reason)
+		},
+	},
+	{
+		action: providers.ActionHangup, keys: []string{"x"}, help: "hang up",
+		verb: "hangup", noun: "hang-up", does: "hangs up", pending: "hanging up…", done: "hung up", doneTo: "hung up on",
+		prompt: func(m *Model) prompt { return &m.confirm },
+		send: func(ctx context.Context, p providers.Provider, id string, _ actionArg) error {
+			return p.Hangup(ctx, id)
+		},
+	},
+}
+
+// specOf is a's row of the table, or nil.
+func specOf(a providers.Action) *actionSpec {
+	for i := range actionTable {
+		if actionTable[i].action == a {
+			return &actionTable[i]
+		}
+	}
+	return nil
+}
+
+// Perform sends action a on call id to p, as the console's key for it does;
+// reason is for reject. The one-shot commands use it.
+func Perform(ctx context.Context, p providers.Provider, a providers.Action, id string, reason providers.RejectReason) error {
+	s := specOf(a)
+	if s == nil {
+		return errors.New("ringside has no action " + a.String())
+	}
+	return s.send(ctx, p, id, actionArg{reason: reason})
+}
+
+// DoneWord is how a one-shot command reports action a done: "answered",
+// "hung up".
+func DoneWord(a providers.Action) string {
+	if s := specOf(a); s != nil {
+		return s.done
+	}
+	return a.String() + " sent"
+}
+
+// allowedIn applies the action's state rule.
+func (s *actionSpec) allowedIn(st providers.State) bool {
+	if s.states != nil {
+		return s.states(st)
+	}
+	return s.action.AllowedIn(st)
+}
+
+// can reports whether the call allows the action now: offered by the
+// provider and in a state that allows it (Call.Can for contract actions).
+func (s *actionSpec) can(c *providers.Call) bool {
+	return c.Caps.Has(s.action) && s.allowedIn(c.State)
+}
+
+// doneWords is the status line's report before the caller's name.
+func (s *actionSpec) doneWords() string {
+	if s.doneTo != "" {
+		return s.doneTo
+	}
+	return s.done
+}
+
+// boundAction is a row as one console uses it: with its key binding, which
+// updateKeys switches on and off for the selected call.
+type boundAction struct {
+	*actionSpec
+	key     key.Binding
+	offered bool // the provider can ever do it; otherwise the key is gone
+}
+
+// offerer is a provider that says which actions it can ever take. The
+// console leaves out the keys of the others altogether, as it does every
+// action key when read-only. A provider that does not say offers them all.
+type offerer interface {
+	Offers() providers.Capabilities
+}
+
+// addAction gives the console the action of row s: its key, and its place
+// at the end of the action keys in the help.
+func (m *Model) addAction(s *actionSpec) {
+	a := boundAction{actionSpec: s, offered: true}
+	if o, ok := m.cfg.Provider.(offerer); ok {
+		a.offered = o.Offers().Has(s.action)
+	}
+	label := s.help
+	if s.prompt != nil {
+		label = s.prompt(m).label(m, s)
+	}
+	a.key = key.NewBinding(key.WithKeys(s.keys...), key.WithHelp(s.keys[0], label))
+	if m.cfg.ReadOnly || !a.offered {
+		// Not merely disabled: nothing to press by mistake, nothing in
+		// the help.
+		a.key.Unbind()
+	}
+	m.actions = append(m.actions, a)
+}
+
+// spec is the console's row for action a, or nil.
+func (m *Model) spec(a providers.Action) *actionSpec {
+	for i := range m.actions {
+		if m.actions[i].action == a {
+			return m.actions[i].actionSpec
+		}
+	}
+	return nil
+}
+
+// pendingWord is what a row says while a request for it is in flight.
+func (m *Model) pendingWord(a providers.Action) string {
+	if s := m.spec(a); s != nil {
+		return s.pending
+	}
+	return "working…"
+}
+
+// onActionKey handles a key that may be an action's: an enabled binding acts
+// on the selected call (asking first where the row says so); the key of an
+// action that is switched off says why. It reports whether the key was one.
+func (m *Model) onActionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	for i := range m.actions {
+		a := &m.actions[i]
+		if !key.Matches(msg, a.key) {
+			continue
+		}
+		if m.justMoved() {
+			// The call under the cursor changed by itself a moment ago;
+			// the key was most likely meant for the call that left.
+			m.say(statusError, "the selection just moved to "+m.whoFor(m.sel[tabLive].id)+" · press again to act on it")
+			m.moved = movedSelection{}
+			return nil, true
+		}
+		r := m.selected()
+		if r == nil {
+			return nil, true
+		}
+		if a.prompt != nil {
+			return a.prompt(m).ask(m, a.actionSpec, r.call.ID), true
+		}
+		return m.submit(a.actionSpec, r.call.ID, actionArg{}), true
+	}
+	typed := msg.String()
+	for i := range m.actions {
+		if slices.Contains(m.actions[i].keys, typed) {
+			m.explain(&m.actions[i])
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+// explain says why an action key that is switched off did nothing: the key
+// is not in the help, but a person pressing it deserves a reason.
+func (m *Model) explain(a *boundAction) {
+	r := m.selected()
+	switch {
+	case m.cfg.ReadOnly:
+		m.say(statusInfo, "read-only console: no "+m.actionNouns())
+	case !a.offered:
+		m.say(statusInfo, m.providerName()+" cannot "+a.verb)
+	case m.tab == tabHistory:
+		m.say(statusInfo, "ended calls cannot be acted on · tab goes back to live calls")
+	case r == nil:
+		m.say(statusInfo, "no call selected")
+	default:
+		if ok, why := m.allowed(r, a.actionSpec); !ok {
+			m.say(statusInfo, m.whoFor(r.call.ID)+" "+why)
+		}
+	}
+}
+
+// actionNouns lists what the console can do: "answer, reject or hang-up".
+func (m *Model) actionNouns() string {
+	var b strings.Builder
+	for i := range m.actions {
+		switch {
+		case i == 0:
+		case i == len(m.actions)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(m.actions[i].noun)
+	}
+	return b.String()
+}
+
+// allowed reports whether action s may be requested for r now, and if not,
+// why, in words that follow the caller's name ("has ended (busy)").
+func (m *Model) allowed(r *row, s *actionSpec) (bool, string) {
+	if r == nil {
+		return false, "is gone"
+	}
+	c := &r.call
+	// An action on a ringing call is bounded by its answer window too.
+	forRinging := s.allowedIn(providers.StateRinging)
+	switch {
+	case m.cfg.ReadOnly:
+		return false, "cannot be acted on: this console is read-only"
+	case r.busy(m.now):
+		return false, "already has a request in flight (" + m.pendingWord(r.pendingAct) + ")"
+	case c.State == providers.StateEnded:
+		return false, "has ended (" + endWords(c) + ")"
+	case forRinging && c.State != providers.StateRinging && !s.allowedIn(c.State):
+		return false, "is no longer ringing (now " + stateWord(c.State) + ")"
+	case forRinging && c.State == providers.StateRinging && countdownAt(c, m.now, 1).expired():
+		return false, "is no longer ringing: the answer window has closed"
+	case !s.can(c):
+		return false, "does not allow " + s.verb + " now"
+	}
+	return true, ""
+}
+
+// submit re-checks the call at the moment of action (it may have ended,
+// timed out or been answered elsewhere since a prompt opened) and only then
+// returns the request as a command.
+func (m *Model) submit(s *actionSpec, id string, arg actionArg) tea.Cmd {
+	r := m.store.get(id)
+	if ok, why := m.allowed(r, s); !ok {
+		m.say(statusError, m.whoFor(id)+" "+why+" · nothing sent")
+		return nil
+	}
+	if m.cfg.Provider == nil {
+		m.say(statusError, "no provider to send "+s.verb+" to")
+		return nil
+	}
+	r.pending, r.pendingAct, r.pendingVer = true, s.action, r.call.Version
+	who := clean(r.call.From.String())
+	m.say(statusInfo, s.pending+" "+who+arg.words())
+	p, parent, timeout := m.cfg.Provider, m.ctx, m.cfg.ActionTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, timeout)
+		defer cancel()
+		err := s.send(ctx, p, id, arg)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = errTimeout{timeout: timeout, err: err}
+		}
+		return actionResultMsg{id: id, spec: s, arg: arg, who: who, err: err}
+	}
+}
+
+// actionResultMsg is the end of a request: what was asked and how it went.
+type actionResultMsg struct {
+	id   string
+	spec *actionSpec
+	arg  actionArg
+	who  string
+	err  error
+}
+
+func (m *Model) onResult(msg actionResultMsg) {
+	s := msg.spec
+	r := m.store.get(msg.id)
+	if r != nil && r.pending && r.pendingAct == s.action {
+		r.pending = false
+		if msg.err == nil {
+			// Done, but the provider's new snapshot may come a moment
+			// after the reply: keep the marker until it does, so the
+			// row never flashes back to what it was. If it came first,
+			// the version has moved on already and the marker goes now.
+			r.awaitVer, r.awaitUntil = r.pendingVer, m.now.Add(awaitSnapshot)
+		}
+	}
+	if msg.err != nil {
+		if m.quitting {
+			return
+		}
+		m.say(statusError, "could not "+s.verb+" "+msg.who+": "+msg.err.Error())
+		return
+	}
+	m.say(statusSuccess, s.doneWords()+" "+msg.who+msg.arg.words())
+}
+
+// errTimeout words a request that ran out of time.
+type errTimeout struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e errTimeout) Error() string {
+	return "no reply from the provider within " + e.timeout.String()
+}
+
+func (e errTimeout) Unwrap() error { return e.err }
