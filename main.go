@@ -25,6 +25,7 @@ import (
 	"ringside/providers/demo"
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
+	"ringside/providers/jsonstream"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -326,7 +327,7 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 		if broken {
 			return
 		}
-		line, err := providers.MarshalEvent(p.Name(), ev)
+		line, err := jsonstream.MarshalEvent(p.Name(), ev)
 		if err != nil {
 			log.Error("encode event", "err", err)
 			return

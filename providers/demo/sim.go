@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // The simulation is a discrete-event scheduler with no clock and no goroutine
@@ -79,7 +80,7 @@ type sim struct {
 	rate   float64 // arrivals per minute
 	window time.Duration
 
-	ledger   *providers.Ledger
+	ledger   *ledger.Ledger
 	calls    map[string]*simCall // live calls
 	order    []*simCall          // calls in creation order, ended ones not yet dropped
 	queue    eventQueue
@@ -103,14 +104,14 @@ type sim struct {
 // newSim starts a simulation at start with population calls already there,
 // with the default limit on live calls.
 func newSim(name string, seed int64, rate float64, window time.Duration, start time.Time, population int) *sim {
-	return newSimWith(name, seed, rate, window, start, population, providers.LedgerConfig{})
+	return newSimWith(name, seed, rate, window, start, population, ledger.Config{})
 }
 
 // newSimWith is newSim with the ledger configured by lc. The population
 // comes on top of lc.MaxLive: the calls a demo starts with are what it was
 // asked to show (--demo-calls), and filing them must neither evict any nor
 // slow the start down.
-func newSimWith(name string, seed int64, rate float64, window time.Duration, start time.Time, population int, lc providers.LedgerConfig) *sim {
+func newSimWith(name string, seed int64, rate float64, window time.Duration, start time.Time, population int, lc ledger.Config) *sim {
 	if lc.MaxLive <= 0 {
 		lc.MaxLive = providers.DefaultMaxCalls
 	}
@@ -129,7 +130,7 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 	// The ledger stamps what it evicts with the simulation's time of the
 	// change that caused it, not the wall clock's.
 	lc.Now = func() time.Time { return s.stamp }
-	s.ledger = providers.NewLedger(name, lc)
+	s.ledger = ledger.New(name, lc)
 	s.putEntering = func(x *providers.Call) { *x = s.entering }
 	s.populate(population)
 	if rate > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -648,7 +649,7 @@ func TestGUIDShape(t *testing.T) {
 
 func TestCallsBeyondTheLimitAreDropped(t *testing.T) {
 	// 20 calls at start on top of a limit of 5, and ten new calls a second.
-	s := newSimWith(Name, 5, 600, window, t0, 20, providers.LedgerConfig{MaxLive: 5})
+	s := newSimWith(Name, 5, 600, window, t0, 20, ledger.Config{MaxLive: 5})
 	if s.ledger.LiveCount() != 20 || s.ledger.Evictions() != 0 {
 		t.Fatalf("the calls a demo starts with come on top of the limit: %d live, %d evicted",
 			s.ledger.LiveCount(), s.ledger.Evictions())

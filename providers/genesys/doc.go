@@ -31,7 +31,7 @@
 // none), Dialing → connecting, Established → active, Held → held, Released → ended.
 // Unknown states keep the call where it was (a new call in an unknown state
 // shows as active). A message that would move a call back in its lifecycle
-// is stale and ignored; an ended call never comes back (providers.Ledger).
+// is stale and ignored; an ended call never comes back (ledger.Ledger).
 // GWS sends no caller names; a name attached to the call (userData, under
 // the keys of --genesys-name-keys, Workspace's WWE_PARTY_<number> by
 // default) is shown with the number.

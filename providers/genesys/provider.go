@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // DefaultErrorShow is how long the status detail carries an error GWS
@@ -26,7 +27,7 @@ type Provider struct {
 	s      settings
 	opts   providers.Options
 	rest   *restClient
-	ledger *providers.Ledger
+	ledger *ledger.Ledger
 	// newFeed builds the notification session Run listens to.
 	newFeed func() feed
 
@@ -65,7 +66,7 @@ func newProvider(s settings, opts providers.Options) *Provider {
 		s:           s,
 		opts:        opts,
 		rest:        newRESTClient(s, log),
-		ledger:      providers.NewLedger(Name, opts.LedgerConfig()),
+		ledger:      ledger.New(Name, ledger.FromOptions(opts)),
 		confirmWait: DefaultConfirmWait,
 		pollEvery:   500 * time.Millisecond,
 		retryMin:    time.Second,

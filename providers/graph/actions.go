@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // Answer answers a ringing call. Retries for throttling stop at the call's
@@ -39,7 +40,7 @@ func (p *Provider) Reject(ctx context.Context, id string, reason providers.Rejec
 	// its reply to the reject does.
 	key := idKey(id)
 	p.rejectsMu.Lock()
-	if len(p.rejects) > providers.DefaultKeepEnded {
+	if len(p.rejects) > ledger.DefaultKeepEnded {
 		clear(p.rejects) // calls that never ended here; nothing to keep them for
 	}
 	p.rejects[key] = r
