@@ -334,19 +334,8 @@ func (p Party) cleanText() Party {
 }
 
 // Can reports whether action a is allowed on the call now: the provider must
-// offer it and the call's state must allow it.
-func (c Call) Can(a Action) bool {
-	if !c.Caps.Has(a) {
-		return false
-	}
-	switch a {
-	case ActionAnswer, ActionReject:
-		return c.State == StateRinging
-	case ActionHangup:
-		return c.State.Connected()
-	}
-	return false
-}
+// offer it and the call's state must allow it. CheckAction says why not.
+func (c Call) Can(a Action) bool { return c.Caps.Has(a) && a.AllowedIn(c.State) }
 
 // Remaining is the time left to answer at now; zero when there is no deadline
 // or it has passed.
@@ -403,6 +392,19 @@ const (
 )
 
 var actionNames = [...]string{"answer", "reject", "hangup"}
+
+// AllowedIn reports whether a call in state s allows action a at all,
+// whatever the provider offers: answer and reject only while it rings, hang
+// up only once it is connected. A new action adds its states here.
+func (a Action) AllowedIn(s State) bool {
+	switch a {
+	case ActionAnswer, ActionReject:
+		return s == StateRinging
+	case ActionHangup:
+		return s.Connected()
+	}
+	return false
+}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {

@@ -29,9 +29,11 @@
 // outcome rejected. Hangup moves a connected call to ending and, a fraction
 // of a second later, to ended with EndHungUp (200/7000).
 //
-// Actions refused return errors that wrap providers.ErrNotFound (no such
-// call) or providers.ErrNotAllowed (the call's state or capabilities forbid
-// it, or it has already ended), with the reason in words.
+// Actions are checked with providers.CheckAction, as in every provider.
+// Refused ones return errors that wrap providers.ErrNotFound (no such call),
+// providers.ErrEnded (it has already ended; also an ErrNotFound) or
+// providers.ErrNotAllowed (the call's state or capabilities forbid it), with
+// the reason in words.
 //
 // # Reproducible runs
 //

@@ -451,16 +451,9 @@ func (s *sim) snapshot() []providers.Call {
 
 func (s *sim) answer(now time.Time, id string) error {
 	s.advance(now)
-	c, err := s.live("answer", id)
+	c, err := s.live("answer", providers.ActionAnswer, id)
 	if err != nil {
 		return err
-	}
-	switch c.state {
-	case providers.StateRinging:
-	case providers.StateEnding:
-		return notAllowed("answer", id, "it is being hung up")
-	default:
-		return notAllowed("answer", id, "it is already answered")
 	}
 	t := s.now
 	c.state = providers.StateConnecting
@@ -478,41 +471,24 @@ func (s *sim) answer(now time.Time, id string) error {
 }
 
 func (s *sim) reject(now time.Time, id string, reason providers.RejectReason) error {
-	end, ok := rejectEnds[reason]
-	if !ok {
-		return fmt.Errorf("reject call %s: unknown reason %q: use none, busy or forbidden", id, reason)
+	r, err := providers.CheckRejectReason(reason)
+	if err != nil {
+		return fmt.Errorf("reject call %s: %w", id, err)
 	}
 	s.advance(now)
-	c, err := s.live("reject", id)
+	c, err := s.live("reject", providers.ActionReject, id)
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.state == providers.StateEnding:
-		return notAllowed("reject", id, "it is being hung up")
-	case c.state != providers.StateRinging:
-		return notAllowed("reject", id, "it is already answered; hang it up instead")
-	case !c.rejectable:
-		return notAllowed("reject", id, "it was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out")
-	}
-	s.end(c, s.now, end, providers.OutcomeRejected)
+	s.end(c, s.now, rejectEnds[r], providers.OutcomeRejected)
 	return nil
 }
 
 func (s *sim) hangup(now time.Time, id string) error {
 	s.advance(now)
-	c, err := s.live("hang up", id)
+	c, err := s.live("hang up", providers.ActionHangup, id)
 	if err != nil {
 		return err
-	}
-	switch c.state {
-	case providers.StateRinging:
-		if c.rejectable {
-			return notAllowed("hang up", id, "it has not been answered; reject it or let it ring out")
-		}
-		return notAllowed("hang up", id, "it has not been answered; answer it or let it ring out")
-	case providers.StateEnding:
-		return notAllowed("hang up", id, "it is already being hung up")
 	}
 	t := s.now
 	c.state = providers.StateEnding
@@ -524,17 +500,27 @@ func (s *sim) hangup(now time.Time, id string) error {
 	return nil
 }
 
-// live finds a live call for action, or says why there is none.
-func (s *sim) live(action, id string) (*simCall, error) {
-	if c, ok := s.calls[id]; ok {
-		return c, nil
+// live finds the call an action is for and checks that the action may be
+// done now (providers.CheckAction), or says why not. The simulator knows
+// every call there is, so one it does not know is not found.
+func (s *sim) live(verb string, a providers.Action, id string) (*simCall, error) {
+	call, known := s.ledger.Get(id)
+	c := s.calls[id]
+	if !known || (c == nil && call.State != providers.StateEnded) {
+		return nil, fmt.Errorf("%s call %s: %w", verb, id, providers.ErrNotFound)
 	}
-	if call, ok := s.ledger.Get(id); ok && call.State == providers.StateEnded {
-		return nil, notAllowed(action, id, "it has already ended: "+call.End.String())
+	if err := providers.CheckAction(call, a, notOffered(a)); err != nil {
+		return nil, fmt.Errorf("%s call %s: %w", verb, id, err)
 	}
-	return nil, fmt.Errorf("%s call %s: %w", action, id, providers.ErrNotFound)
+	return c, nil
 }
 
-func notAllowed(action, id, why string) error {
-	return fmt.Errorf("%s call %s: %w: %s", action, id, providers.ErrNotAllowed, why)
+// notOffered says why the simulator leaves an action out of a call's
+// capabilities while its state would allow it: like Genesys, it offers
+// reject only on calls a queue delivered.
+func notOffered(a providers.Action) string {
+	if a == providers.ActionReject {
+		return "the call was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out"
+	}
+	return ""
 }

@@ -223,7 +223,7 @@ func TestTimeoutExactlyAtDeadline(t *testing.T) {
 		if at, ok := s.next(); ok || len(s.calls) != 0 {
 			t.Fatalf("window %v: %d calls live and an event at %v after the only call ended", w, len(s.calls), at)
 		}
-		if err := s.answer(c.AnswerBy, c.ID); !errors.Is(err, providers.ErrNotAllowed) {
+		if err := s.answer(c.AnswerBy, c.ID); !errors.Is(err, providers.ErrEnded) {
 			t.Fatalf("window %v: answer at the deadline: %v", w, err)
 		}
 	}
@@ -462,7 +462,10 @@ func TestActionsOnEndedCall(t *testing.T) {
 		"hangup": func() error { return s.hangup(t0.Add(window), id) },
 	} {
 		err := act()
-		if !errors.Is(err, providers.ErrNotAllowed) || !strings.Contains(err.Error(), "already ended") || !strings.Contains(err.Error(), "Timed out") {
+		// An ended call is gone, as everywhere in the contract: ErrEnded,
+		// which is also ErrNotFound.
+		if !errors.Is(err, providers.ErrEnded) || !errors.Is(err, providers.ErrNotFound) || errors.Is(err, providers.ErrNotAllowed) ||
+			!strings.Contains(err.Error(), "already ended") || !strings.Contains(err.Error(), "Timed out") {
 			t.Fatalf("%s on a timed-out call: %v", name, err)
 		}
 	}

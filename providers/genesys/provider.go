@@ -116,12 +116,11 @@ func (p *Provider) act(ctx context.Context, id, op string, action providers.Acti
 		}
 		return nil
 	}
+	// A call this process never saw is sent anyway: GWS says whether it
+	// exists.
 	if c, ok := p.ledger.Get(id); ok {
-		switch {
-		case c.State == providers.StateEnded:
-			return fmt.Errorf("%s %s: the call has already ended: %w", name, id, providers.ErrNotFound)
-		case !c.Caps.Has(action):
-			return fmt.Errorf("%s %s: %s: %w", name, id, notOffered(op), providers.ErrNotAllowed)
+		if err := providers.CheckAction(c, action, notOffered(op)); err != nil {
+			return fmt.Errorf("%s %s: %w", name, id, err)
 		}
 	}
 	if err := s.operate(ctx, id, op); err != nil {

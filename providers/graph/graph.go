@@ -110,7 +110,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	if set.actionsOff == "" {
 		api := set.api
-		api.Log, api.Now = opts.Log, opts.Now
+		api.Log, api.Now, api.OnReject = opts.Log, opts.Now, p.noteReject
 		p.api, err = callapi.New(api)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
