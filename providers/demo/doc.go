@@ -83,4 +83,11 @@
 // Calls still ringing or talking after a long pause (a laptop asleep) play
 // out at once when the clock is read again; new calls that would have
 // arrived more than a minute before are skipped, not replayed in a burst.
+//
+// # Files
+//
+// As in every provider: config.go reads the flags, provider.go is the
+// Provider, mapping.go is what a simulated call is and how it becomes the
+// contract's Call. sim.go is the scheduler and the actions, cast.go the
+// callers and queues, reasons.go the end reasons with their codes.
 package demo

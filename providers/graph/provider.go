@@ -1,15 +1,3 @@
-// Package graph is the Microsoft Graph provider: the calls of a Teams
-// calling bot, live. Microsoft posts call notifications to a webhook this
-// package serves (checking the token on each), and the console's actions go
-// back through the Graph calls API with an app-only token.
-//
-// The webhook replies as soon as a body is authenticated and decoded; the
-// notifications are then applied in arrival order by one worker goroutine,
-// through a ledger.Ledger so that duplicates, reordering and late updates
-// never move a call backwards or bring an ended call back.
-//
-// Answer, Reject and Hangup work whether or not Run is going: the one-shot
-// commands construct the provider and call one of them.
 package graph
 
 import (
