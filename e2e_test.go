@@ -182,3 +182,21 @@ func (s *screen) waitFor(t *testing.T, want ...string) {
 		return true
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 }
+
+// TestConsoleGivesUpOnAStuckProvider: the console stops its provider as the
+// JSON stream does, with the same grace and the same words when the
+// provider does not stop in time.
+func TestConsoleGivesUpOnAStuckProvider(t *testing.T) {
+	te := newTestEnv(nil)
+	e := te.env()
+	e.stopGrace = 50 * time.Millisecond
+	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return nil }
+	p := &stuckProvider{release: make(chan struct{})}
+	defer close(p.release)
+	if code := console(e, consoleCmd{Theme: "mono"}, p, discardLog()); code != exitFailed {
+		t.Fatalf("exit %d, want %d", code, exitFailed)
+	}
+	if !strings.Contains(te.stderr.String(), "stuck: did not stop within 50ms") {
+		t.Errorf("stderr %q", te.stderr.String())
+	}
+}
