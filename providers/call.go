@@ -2,6 +2,11 @@
 // Graph, Genesys) and the console. It speaks the user's language: calls with a
 // state, parties, an answer deadline, what may be done to them now and why they
 // ended. No wire type of any provider crosses this line.
+//
+// What the providers share but the console never sees lives in packages of
+// its own beside this one: ledger (a provider's record of its calls) and
+// jsonstream (the --json encoding), which import this package, and the
+// rules for network text, HTTP and secrets (textsafe, httpguard, secretfile).
 package providers
 
 import (
