@@ -25,6 +25,7 @@ import (
 	"ringside/providers/demo"
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
+	"ringside/providers/jsonstream"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -295,8 +296,6 @@ func oneShot(e env, a callArg, p providers.Provider, action providers.Action, re
 func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	ctx, stop := e.signals(context.Background())
 	defer stop()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 
 	// A reader that goes away (`ringside --json | head`) must end the
 	// stream like a signal does, with the provider stopped properly. Left
@@ -306,22 +305,24 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
-	events := make(chan providers.Event, eventBuffer)
-	runErr := make(chan error, 1)
-	go func() { runErr <- p.Run(ctx, events) }()
+	// Once the provider is asked to stop (a signal, or the reader went
+	// away), the stream stops catching signals: a second Ctrl+C ends the
+	// program at once instead of waiting for the provider.
+	run := startProvider(ctx, p, e.stopGrace, stop)
+	defer run.stop()
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	var broken bool // stdout is gone: nobody reads, stop
 	gone := func(err error) {
 		broken = true
 		log.Warn("json stream stopped", "err", err)
-		cancel()
+		run.stop()
 	}
 	write := func(ev providers.Event) {
 		if broken {
 			return
 		}
-		line, err := providers.MarshalEvent(p.Name(), ev)
+		line, err := jsonstream.MarshalEvent(p.Name(), ev)
 		if err != nil {
 			log.Error("encode event", "err", err)
 			return
@@ -336,7 +337,7 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	drain := func() {
 		for {
 			select {
-			case ev := <-events:
+			case ev := <-run.events:
 				write(ev)
 			default:
 				if !broken {
@@ -348,31 +349,75 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 			}
 		}
 	}
-	done := ctx.Done()
-	var grace <-chan time.Time
 	for {
 		select {
-		case ev := <-events:
+		case ev := <-run.events:
 			write(ev)
 			drain()
-		case <-done:
-			// Stopping. A second Ctrl+C now ends the program at once,
-			// and a provider that does not stop in time is given up on.
-			stop()
-			done, grace = nil, time.After(e.stopGrace)
-		case <-grace:
+		case err := <-run.done:
 			drain()
-			fmt.Fprintf(e.stderr, "ringside: %s: did not stop within %s\n", p.Name(), e.stopGrace)
-			return exitFailed
-		case err := <-runErr:
-			drain()
-			if err != nil {
-				fmt.Fprintf(e.stderr, "ringside: %s: %v\n", p.Name(), err)
-				return exitFailed
-			}
-			return exitOK
+			return run.report(e, log, err)
 		}
 	}
+}
+
+// running is a provider started for the console or the JSON stream: its Run
+// goes in a goroutine of its own, feeding events, until it is asked to stop.
+type running struct {
+	p      providers.Provider
+	ctx    context.Context // the provider's; done once it is asked to stop
+	events chan providers.Event
+	// done yields, once, how the provider ended: Run's error (nil when it
+	// stopped as asked), or, when it has not returned within the grace
+	// after being asked to stop, an error saying so.
+	done   <-chan error
+	cancel context.CancelFunc
+}
+
+// startProvider runs p until parent ends or stop is called. onStop (if not
+// nil) runs once the provider is asked to stop; the provider then has grace
+// to return (close its listener, disconnect from CometD, log the agent out)
+// before done gives up on it.
+func startProvider(parent context.Context, p providers.Provider, grace time.Duration, onStop func()) *running {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan error, 1)
+	r := &running{p: p, ctx: ctx, events: make(chan providers.Event, eventBuffer), done: done, cancel: cancel}
+	result := make(chan error, 1)
+	go func() { result <- p.Run(ctx, r.events) }()
+	go func() {
+		select {
+		case err := <-result:
+			done <- err
+			return
+		case <-ctx.Done():
+		}
+		if onStop != nil {
+			onStop()
+		}
+		select {
+		case err := <-result:
+			done <- err
+		case <-time.After(grace):
+			done <- fmt.Errorf("did not stop within %s", grace)
+		}
+	}()
+	return r
+}
+
+// stop asks the provider to stop; done then says how it went. It may be
+// called more than once.
+func (r *running) stop() { r.cancel() }
+
+// report says how the provider ended where it stays readable (stderr, after
+// the console has restored the screen) and in the log, and returns the exit
+// code it calls for.
+func (r *running) report(e env, log *slog.Logger, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "ringside: %s: %v\n", r.p.Name(), err)
+	log.Error("provider stopped", "err", err)
+	return exitFailed
 }
 
 // console runs the Bubble Tea program over the provider.
@@ -382,16 +427,13 @@ func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events := make(chan providers.Event, eventBuffer)
-	runErr := make(chan error, 1)
-	go func() { runErr <- p.Run(ctx, events) }()
+	run := startProvider(context.Background(), p, e.stopGrace, nil)
+	defer run.stop()
 
 	m := ui.New(ui.Config{
 		Provider:      p,
-		Events:        events,
-		Context:       ctx,
+		Events:        run.events,
+		Context:       run.ctx,
 		Theme:         name,
 		ReadOnly:      cc.ReadOnly,
 		NoConfirm:     cc.NoConfirm,
@@ -405,30 +447,22 @@ func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	uiErr := e.runConsole(m, opts...)
-	cancel()
+	run.stop()
 	if errors.Is(uiErr, tea.ErrInterrupted) {
 		// SIGINT from outside the terminal (kill -INT, a supervisor):
 		// a request to stop like SIGTERM, which ends the program cleanly.
 		uiErr = nil
 	}
 
-	var provErr error
-	select {
-	case provErr = <-runErr:
-	case <-time.After(e.stopGrace):
-		provErr = fmt.Errorf("did not stop within %s", e.stopGrace)
-	}
 	code := exitOK
 	if uiErr != nil {
 		fmt.Fprintf(e.stderr, "ringside: console: %v\n", uiErr)
 		code = exitFailed
 	}
-	if provErr != nil {
-		// The header showed it while the console ran; say it again where it
-		// stays readable after the screen is restored.
-		fmt.Fprintf(e.stderr, "ringside: %s: %v\n", p.Name(), provErr)
-		log.Error("provider stopped", "err", provErr)
-		code = exitFailed
+	// The header showed a provider's failure while the console ran; it is
+	// said again where it stays readable after the screen is restored.
+	if provCode := run.report(e, log, <-run.done); provCode != exitOK {
+		code = provCode
 	}
 	return code
 }

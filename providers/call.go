@@ -2,6 +2,11 @@
 // Graph, Genesys) and the console. It speaks the user's language: calls with a
 // state, parties, an answer deadline, what may be done to them now and why they
 // ended. No wire type of any provider crosses this line.
+//
+// What the providers share but the console never sees lives in packages of
+// its own beside this one: ledger (a provider's record of its calls) and
+// jsonstream (the --json encoding), which import this package, and the
+// rules for network text, HTTP and secrets (textsafe, httpguard, secretfile).
 package providers
 
 import (
@@ -334,21 +339,8 @@ func (p Party) cleanText() Party {
 }
 
 // Can reports whether action a is allowed on the call now: the provider must
-// offer it and the call's state must allow it.
+// offer it and the call's state must allow it. CheckAction says why not.
 func (c Call) Can(a Action) bool { return c.Caps.Has(a) && a.AllowedIn(c.State) }
-
-// AllowedIn reports whether a call in state s may be asked for a. It is the
-// one rule of which states each action needs: Can applies it, and the
-// console words a refusal from it ("is no longer ringing").
-func (a Action) AllowedIn(s State) bool {
-	switch a {
-	case ActionAnswer, ActionReject:
-		return s == StateRinging
-	case ActionHangup:
-		return s.Connected()
-	}
-	return false
-}
 
 // Remaining is the time left to answer at now; zero when there is no deadline
 // or it has passed.
@@ -405,6 +397,19 @@ const (
 )
 
 var actionNames = [...]string{"answer", "reject", "hangup"}
+
+// AllowedIn reports whether a call in state s allows action a at all,
+// whatever the provider offers: answer and reject only while it rings, hang
+// up only once it is connected. A new action adds its states here.
+func (a Action) AllowedIn(s State) bool {
+	switch a {
+	case ActionAnswer, ActionReject:
+		return s == StateRinging
+	case ActionHangup:
+		return s.Connected()
+	}
+	return false
+}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {

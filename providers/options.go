@@ -3,9 +3,7 @@ package providers
 import (
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -13,6 +11,15 @@ import (
 // it times out: 15 seconds on Microsoft Teams. Genesys has no fixed window, so
 // the same default applies there unless configured.
 const DefaultAnswerWindow = 15 * time.Second
+
+// DefaultMaxCalls is how many live calls a provider holds unless told
+// otherwise (--max-calls). A busy contact centre's queues hold a few hundred
+// calls at once; ten thousand leaves room for that many times over while
+// keeping a flood of invented ids to some megabytes.
+const DefaultMaxCalls = 10000
+
+// MaxCallsLimit is the largest --max-calls accepted.
+const MaxCallsLimit = 1_000_000
 
 // Options is what every provider gets from the program around it.
 type Options struct {
@@ -26,7 +33,7 @@ type Options struct {
 	// Getenv reads secrets from the environment; nil means os.Getenv.
 	Getenv func(string) string
 	// MaxCalls is how many live calls a provider holds (--max-calls);
-	// DefaultMaxCalls when <= 0. See Ledger.
+	// DefaultMaxCalls when <= 0. See package ledger.
 	MaxCalls int
 }
 
@@ -48,21 +55,4 @@ func (o Options) WithDefaults() Options {
 		o.MaxCalls = DefaultMaxCalls
 	}
 	return o
-}
-
-// LedgerConfig is the ledger configuration these options give: MaxCalls
-// live calls, stamped with Now, evictions logged to Log.
-func (o Options) LedgerConfig() LedgerConfig {
-	return LedgerConfig{MaxLive: o.MaxCalls, Now: o.Now, Log: o.Log}
-}
-
-// IsLoopbackHost reports whether host (a name or an IP address, without a
-// port) is this machine. Providers allow plain http only to such hosts, and
-// the test drivers refuse to talk to any other.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

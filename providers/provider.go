@@ -76,7 +76,10 @@ func Emit(ctx context.Context, sink Sink, ev Event) bool {
 // gives up (then it sends a LinkFailed status and returns the error). The
 // action methods may be called from any goroutine while Run is going, and
 // return errors that say what happened in words; they wrap ErrNotFound,
-// ErrNotAllowed or a *RefusedError where one of those is the cause.
+// ErrEnded, ErrNotAllowed or a *RefusedError where one of those is the
+// cause. Before sending an action for a call it knows, a provider checks it
+// with CheckAction, so that every provider refuses the same things with the
+// same errors.
 type Provider interface {
 	Name() string
 	Run(ctx context.Context, sink Sink) error
@@ -91,6 +94,7 @@ type Provider interface {
 
 var (
 	// ErrNotFound: the call does not exist (any more) at the provider.
+	// ErrEnded (action.go) is the case of a call known to have ended.
 	ErrNotFound = errors.New("call not found")
 	// ErrNotAllowed: the action is not allowed in the call's current state.
 	ErrNotAllowed = errors.New("not allowed in the call's current state")

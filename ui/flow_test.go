@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -15,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"ringside/providers"
-	"ringside/providers/demo"
 	"ringside/theme"
 )
 
@@ -59,17 +59,76 @@ func (r *recorder) requests() []request {
 	return append([]request(nil), r.got...)
 }
 
-// End to end through a real program: the demo provider rings one call, the
-// user presses r then b, the provider receives reject(busy), and the call
-// ends with the busy reason, which the status line and the history show.
-func TestFlowRejectBusyWithDemo(t *testing.T) {
+// flowProvider is a small provider of the console's own tests: Run rings
+// one call and Reject ends it with the reason's words and code, as a real
+// provider reports a reject it sent. The end-to-end test with a real
+// provider (the demo) lives beside main.go.
+type flowProvider struct {
+	call providers.Call
+	mu   sync.Mutex
+	sink providers.Sink
+	ctx  context.Context
+}
+
+func newFlowProvider(at time.Time) *flowProvider {
+	return &flowProvider{call: providers.Call{
+		ID: "flow-1", State: providers.StateRinging, Direction: providers.Incoming,
+		From:  providers.Party{Name: "Adele Vance", ID: "+14255550100", Kind: providers.KindPhone},
+		To:    providers.Party{Name: "Sales", Kind: providers.KindQueue},
+		Queue: "Sales", Modalities: []string{"audio"},
+		Arrived: at, AnswerBy: at.Add(time.Minute),
+		Caps: providers.Caps(providers.ActionAnswer, providers.ActionReject), Version: 1,
+	}}
+}
+
+func (f *flowProvider) Name() string { return "flow" }
+
+func (f *flowProvider) Run(ctx context.Context, sink providers.Sink) error {
+	f.mu.Lock()
+	f.sink, f.ctx = sink, ctx
+	c := f.call
+	f.mu.Unlock()
+	providers.Emit(ctx, sink, providers.StatusEvent(c.Arrived, providers.Status{Link: providers.LinkLive}))
+	providers.Emit(ctx, sink, providers.CallEvent(c.Arrived, c))
+	<-ctx.Done()
+	return nil
+}
+
+func (f *flowProvider) Reject(_ context.Context, id string, reason providers.RejectReason) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id != f.call.ID || f.call.State != providers.StateRinging || f.sink == nil {
+		return fmt.Errorf("reject %s: %w", id, providers.ErrNotFound)
+	}
+	if reason != providers.ReasonBusy {
+		return fmt.Errorf("reject %s: this fake only knows busy, not %q", id, reason)
+	}
+	c := &f.call
+	c.State, c.Ended, c.Caps, c.Version = providers.StateEnded, c.Arrived.Add(time.Second), 0, c.Version+1
+	c.End = providers.EndReason{Code: 486, Text: "Rejected from the console: busy"}
+	c.Outcome = providers.OutcomeRejected
+	providers.Emit(f.ctx, f.sink, providers.CallEvent(c.Ended, *c))
+	return nil
+}
+
+func (f *flowProvider) Answer(_ context.Context, id string) error {
+	return fmt.Errorf("answer %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) Hangup(_ context.Context, id string) error {
+	return fmt.Errorf("hang up %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) RejectReasons() []providers.RejectReason { return providers.RejectReasons }
+
+// End to end through a real program: the provider rings one call, the user
+// presses r then b, the provider receives reject(busy), and the call ends
+// with the busy reason, which the status line and the history show.
+func TestFlowRejectBusy(t *testing.T) {
 	clk := &clock{t: t0}
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clk.t }
-	p, err := demo.New(demo.Config{Rate: 0, Calls: 1, Seed: 1}, providers.Options{Now: now, AnswerWindow: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newFlowProvider(t0)
 	rec := newRecorder(p)
 	events := make(chan providers.Event, 4096)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -80,7 +139,7 @@ func TestFlowRejectBusyWithDemo(t *testing.T) {
 		select {
 		case <-ran:
 		case <-time.After(5 * time.Second):
-			t.Error("the demo provider did not stop")
+			t.Error("the provider did not stop")
 		}
 	}()
 

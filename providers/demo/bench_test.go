@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // Start-up cost of --demo-calls N, against a baseline measured in the same
-// run: filing N ready-made calls in a providers.Ledger, which is the least any
+// run: filing N ready-made calls in a ledger.Ledger, which is the least any
 // provider does to hand the console N calls. The ratio of the two is the
 // price of generating a realistic population and its schedule.
 
@@ -23,7 +24,7 @@ func BenchmarkStartup(b *testing.B) {
 			calls := populationCalls(b, n)
 			b.ReportAllocs()
 			for b.Loop() {
-				l := providers.NewLedger(Name, providers.LedgerConfig{MaxLive: n})
+				l := ledger.New(Name, ledger.Config{MaxLive: n})
 				for i := range calls {
 					c := calls[i]
 					l.Update(c.ID, func(x *providers.Call) { *x = c })

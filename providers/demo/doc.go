@@ -29,9 +29,11 @@
 // outcome rejected. Hangup moves a connected call to ending and, a fraction
 // of a second later, to ended with EndHungUp (200/7000).
 //
-// Actions refused return errors that wrap providers.ErrNotFound (no such
-// call) or providers.ErrNotAllowed (the call's state or capabilities forbid
-// it, or it has already ended), with the reason in words.
+// Actions are checked with providers.CheckAction, as in every provider.
+// Refused ones return errors that wrap providers.ErrNotFound (no such call),
+// providers.ErrEnded (it has already ended; also an ErrNotFound) or
+// providers.ErrNotAllowed (the call's state or capabilities forbid it), with
+// the reason in words.
 //
 // # Reproducible runs
 //
@@ -81,4 +83,11 @@
 // Calls still ringing or talking after a long pause (a laptop asleep) play
 // out at once when the clock is read again; new calls that would have
 // arrived more than a minute before are skipped, not replayed in a burst.
+//
+// # Files
+//
+// As in every provider: config.go reads the flags, provider.go is the
+// Provider, mapping.go is what a simulated call is and how it becomes the
+// contract's Call. sim.go is the scheduler and the actions, cast.go the
+// callers and queues, reasons.go the end reasons with their codes.
 package demo

@@ -104,6 +104,10 @@ func drive(t *testing.T, seed int64, rate float64, calls int, w time.Duration, o
 			t.Fatalf("error does not say what was refused: %v", err)
 		}
 		switch {
+		case errors.Is(err, providers.ErrEnded):
+			if !wasKnown {
+				t.Fatalf("%s %s: ended, but the ledger never knew it", verb, id)
+			}
 		case errors.Is(err, providers.ErrNotFound):
 			if wasKnown {
 				t.Fatalf("%s %s: not found, but the ledger knows it: %+v", verb, id, before)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // Name is the provider's name in calls, status lines and logs.
@@ -55,7 +56,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		seed:     seed,
 		rate:     cfg.Rate,
 		ownClock: ownClock,
-		sim:      newSimWith(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls, opts.LedgerConfig()),
+		sim:      newSimWith(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls, ledger.FromOptions(opts)),
 		wake:     make(chan struct{}, 1),
 	}
 	return p, nil

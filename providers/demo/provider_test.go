@@ -384,7 +384,7 @@ func TestConcurrentActions(t *testing.T) {
 					default:
 						err = p.Hangup(ctx, id)
 					}
-					if err != nil && !errors.Is(err, providers.ErrNotAllowed) && !errors.Is(err, context.Canceled) {
+					if err != nil && !errors.Is(err, providers.ErrNotAllowed) && !errors.Is(err, providers.ErrEnded) && !errors.Is(err, context.Canceled) {
 						t.Errorf("unexpected error: %v", err)
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // The simulation is a discrete-event scheduler with no clock and no goroutine
@@ -79,7 +80,7 @@ type sim struct {
 	rate   float64 // arrivals per minute
 	window time.Duration
 
-	ledger   *providers.Ledger
+	ledger   *ledger.Ledger
 	calls    map[string]*simCall // live calls
 	order    []*simCall          // calls in creation order, ended ones not yet dropped
 	queue    eventQueue
@@ -103,14 +104,14 @@ type sim struct {
 // newSim starts a simulation at start with population calls already there,
 // with the default limit on live calls.
 func newSim(name string, seed int64, rate float64, window time.Duration, start time.Time, population int) *sim {
-	return newSimWith(name, seed, rate, window, start, population, providers.LedgerConfig{})
+	return newSimWith(name, seed, rate, window, start, population, ledger.Config{})
 }
 
 // newSimWith is newSim with the ledger configured by lc. The population
 // comes on top of lc.MaxLive: the calls a demo starts with are what it was
 // asked to show (--demo-calls), and filing them must neither evict any nor
 // slow the start down.
-func newSimWith(name string, seed int64, rate float64, window time.Duration, start time.Time, population int, lc providers.LedgerConfig) *sim {
+func newSimWith(name string, seed int64, rate float64, window time.Duration, start time.Time, population int, lc ledger.Config) *sim {
 	if lc.MaxLive <= 0 {
 		lc.MaxLive = providers.DefaultMaxCalls
 	}
@@ -129,7 +130,7 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 	// The ledger stamps what it evicts with the simulation's time of the
 	// change that caused it, not the wall clock's.
 	lc.Now = func() time.Time { return s.stamp }
-	s.ledger = providers.NewLedger(name, lc)
+	s.ledger = ledger.New(name, lc)
 	s.putEntering = func(x *providers.Call) { *x = s.entering }
 	s.populate(population)
 	if rate > 0 {
@@ -450,16 +451,9 @@ func (s *sim) snapshot() []providers.Call {
 
 func (s *sim) answer(now time.Time, id string) error {
 	s.advance(now)
-	c, err := s.live("answer", id)
+	c, err := s.live("answer", providers.ActionAnswer, id)
 	if err != nil {
 		return err
-	}
-	switch c.state {
-	case providers.StateRinging:
-	case providers.StateEnding:
-		return notAllowed("answer", id, "it is being hung up")
-	default:
-		return notAllowed("answer", id, "it is already answered")
 	}
 	t := s.now
 	c.state = providers.StateConnecting
@@ -477,41 +471,24 @@ func (s *sim) answer(now time.Time, id string) error {
 }
 
 func (s *sim) reject(now time.Time, id string, reason providers.RejectReason) error {
-	end, ok := rejectEnds[reason]
-	if !ok {
-		return fmt.Errorf("reject call %s: unknown reason %q: use none, busy or forbidden", id, reason)
+	r, err := providers.CheckRejectReason(reason)
+	if err != nil {
+		return fmt.Errorf("reject call %s: %w", id, err)
 	}
 	s.advance(now)
-	c, err := s.live("reject", id)
+	c, err := s.live("reject", providers.ActionReject, id)
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.state == providers.StateEnding:
-		return notAllowed("reject", id, "it is being hung up")
-	case c.state != providers.StateRinging:
-		return notAllowed("reject", id, "it is already answered; hang it up instead")
-	case !c.rejectable:
-		return notAllowed("reject", id, "it was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out")
-	}
-	s.end(c, s.now, end, providers.OutcomeRejected)
+	s.end(c, s.now, rejectEnds[r], providers.OutcomeRejected)
 	return nil
 }
 
 func (s *sim) hangup(now time.Time, id string) error {
 	s.advance(now)
-	c, err := s.live("hang up", id)
+	c, err := s.live("hang up", providers.ActionHangup, id)
 	if err != nil {
 		return err
-	}
-	switch c.state {
-	case providers.StateRinging:
-		if c.rejectable {
-			return notAllowed("hang up", id, "it has not been answered; reject it or let it ring out")
-		}
-		return notAllowed("hang up", id, "it has not been answered; answer it or let it ring out")
-	case providers.StateEnding:
-		return notAllowed("hang up", id, "it is already being hung up")
 	}
 	t := s.now
 	c.state = providers.StateEnding
@@ -523,17 +500,27 @@ func (s *sim) hangup(now time.Time, id string) error {
 	return nil
 }
 
-// live finds a live call for action, or says why there is none.
-func (s *sim) live(action, id string) (*simCall, error) {
-	if c, ok := s.calls[id]; ok {
-		return c, nil
+// live finds the call an action is for and checks that the action may be
+// done now (providers.CheckAction), or says why not. The simulator knows
+// every call there is, so one it does not know is not found.
+func (s *sim) live(verb string, a providers.Action, id string) (*simCall, error) {
+	call, known := s.ledger.Get(id)
+	c := s.calls[id]
+	if !known || (c == nil && call.State != providers.StateEnded) {
+		return nil, fmt.Errorf("%s call %s: %w", verb, id, providers.ErrNotFound)
 	}
-	if call, ok := s.ledger.Get(id); ok && call.State == providers.StateEnded {
-		return nil, notAllowed(action, id, "it has already ended: "+call.End.String())
+	if err := providers.CheckAction(call, a, notOffered(a)); err != nil {
+		return nil, fmt.Errorf("%s call %s: %w", verb, id, err)
 	}
-	return nil, fmt.Errorf("%s call %s: %w", action, id, providers.ErrNotFound)
+	return c, nil
 }
 
-func notAllowed(action, id, why string) error {
-	return fmt.Errorf("%s call %s: %w: %s", action, id, providers.ErrNotAllowed, why)
+// notOffered says why the simulator leaves an action out of a call's
+// capabilities while its state would allow it: like Genesys, it offers
+// reject only on calls a queue delivered.
+func notOffered(a providers.Action) string {
+	if a == providers.ActionReject {
+		return "the call was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out"
+	}
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -222,7 +223,7 @@ func TestTimeoutExactlyAtDeadline(t *testing.T) {
 		if at, ok := s.next(); ok || len(s.calls) != 0 {
 			t.Fatalf("window %v: %d calls live and an event at %v after the only call ended", w, len(s.calls), at)
 		}
-		if err := s.answer(c.AnswerBy, c.ID); !errors.Is(err, providers.ErrNotAllowed) {
+		if err := s.answer(c.AnswerBy, c.ID); !errors.Is(err, providers.ErrEnded) {
 			t.Fatalf("window %v: answer at the deadline: %v", w, err)
 		}
 	}
@@ -461,7 +462,10 @@ func TestActionsOnEndedCall(t *testing.T) {
 		"hangup": func() error { return s.hangup(t0.Add(window), id) },
 	} {
 		err := act()
-		if !errors.Is(err, providers.ErrNotAllowed) || !strings.Contains(err.Error(), "already ended") || !strings.Contains(err.Error(), "Timed out") {
+		// An ended call is gone, as everywhere in the contract: ErrEnded,
+		// which is also ErrNotFound.
+		if !errors.Is(err, providers.ErrEnded) || !errors.Is(err, providers.ErrNotFound) || errors.Is(err, providers.ErrNotAllowed) ||
+			!strings.Contains(err.Error(), "already ended") || !strings.Contains(err.Error(), "Timed out") {
 			t.Fatalf("%s on a timed-out call: %v", name, err)
 		}
 	}
@@ -648,7 +652,7 @@ func TestGUIDShape(t *testing.T) {
 
 func TestCallsBeyondTheLimitAreDropped(t *testing.T) {
 	// 20 calls at start on top of a limit of 5, and ten new calls a second.
-	s := newSimWith(Name, 5, 600, window, t0, 20, providers.LedgerConfig{MaxLive: 5})
+	s := newSimWith(Name, 5, 600, window, t0, 20, ledger.Config{MaxLive: 5})
 	if s.ledger.LiveCount() != 20 || s.ledger.Evictions() != 0 {
 		t.Fatalf("the calls a demo starts with come on top of the limit: %d live, %d evicted",
 			s.ledger.LiveCount(), s.ledger.Evictions())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // burst is n CallStateChangeMessages for distinct ringing calls, shaped like
@@ -46,7 +47,7 @@ func BenchmarkNotifications(b *testing.B) {
 		}
 	})
 	b.Run("decode+fold", func(b *testing.B) {
-		ledger := providers.NewLedger(Name, providers.LedgerConfig{})
+		calls := ledger.New(Name, ledger.Config{})
 		now := time.Now()
 		fc := foldContext{now: now, window: 15 * time.Second, isAgentDN: func(string) bool { return false }}
 		for i := 0; b.Loop(); i++ {
@@ -55,7 +56,7 @@ func BenchmarkNotifications(b *testing.B) {
 				b.Fatal(err)
 			}
 			fc.phoneNumber = n.Call.PhoneNumber
-			ledger.Update(n.Call.Call.ID, func(c *providers.Call) { fold(c, &n.Call.Call, fc) })
+			calls.Update(n.Call.Call.ID, func(c *providers.Call) { fold(c, &n.Call.Call, fc) })
 		}
 	})
 }

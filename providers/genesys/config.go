@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode"
 
-	"ringside/providers"
+	"ringside/providers/httpguard"
 	"ringside/providers/secretfile"
 )
 
@@ -108,7 +108,7 @@ func (s *settings) checkPlainHTTP(cfg Config) error {
 		url  *url.URL
 		flag string
 	}{{s.base, "--genesys-url"}, {s.cometd, "--genesys-cometd-url"}} {
-		if u.url.Scheme != "http" || providers.IsLoopbackHost(u.url.Hostname()) {
+		if u.url.Scheme != "http" || httpguard.IsLoopbackHost(u.url.Hostname()) {
 			continue
 		}
 		if !cfg.InsecureHTTP {

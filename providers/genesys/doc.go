@@ -31,7 +31,7 @@
 // none), Dialing → connecting, Established → active, Held → held, Released → ended.
 // Unknown states keep the call where it was (a new call in an unknown state
 // shows as active). A message that would move a call back in its lifecycle
-// is stale and ignored; an ended call never comes back (providers.Ledger).
+// is stale and ignored; an ended call never comes back (ledger.Ledger).
 // GWS sends no caller names; a name attached to the call (userData, under
 // the keys of --genesys-name-keys, Workspace's WWE_PARTY_<number> by
 // default) is shown with the number.
@@ -82,4 +82,13 @@
 // http:// to a host that is not loopback is refused (the Basic credentials
 // would travel in clear text) unless --genesys-insecure-http is given; the
 // header then warns for as long as Run goes.
+//
+// # Files
+//
+// As in every provider: config.go reads the flags and secrets, provider.go is
+// the Provider and its actions, mapping.go turns a GWS call into the
+// contract's Call. wire.go holds GWS's message types, rest.go and api.go the
+// REST client and its operations, feed.go and cometd.go the notification
+// session, session.go the running view of calls and devices, confirm.go and
+// status.go what an operation's reply means.
 package genesys

@@ -13,6 +13,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/genesys/gwstest"
+	"ringside/providers/jsonstream"
 )
 
 // syncBuffer is a log destination several goroutines may write to.
@@ -65,7 +66,7 @@ func TestDeviceErrorStandsUntilTheDeviceReportsAgain(t *testing.T) {
 		t.Errorf("status after a device failure: %+v", st)
 	}
 	// The JSON stream carries it as the status detail (and the warning).
-	line, err := providers.MarshalEvent(Name, providers.StatusEvent(time.Now(), st))
+	line, err := jsonstream.MarshalEvent(Name, providers.StatusEvent(time.Now(), st))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // DefaultErrorShow is how long the status detail carries an error GWS
@@ -26,7 +27,7 @@ type Provider struct {
 	s      settings
 	opts   providers.Options
 	rest   *restClient
-	ledger *providers.Ledger
+	ledger *ledger.Ledger
 	// newFeed builds the notification session Run listens to.
 	newFeed func() feed
 
@@ -65,7 +66,7 @@ func newProvider(s settings, opts providers.Options) *Provider {
 		s:           s,
 		opts:        opts,
 		rest:        newRESTClient(s, log),
-		ledger:      providers.NewLedger(Name, opts.LedgerConfig()),
+		ledger:      ledger.New(Name, ledger.FromOptions(opts)),
 		confirmWait: DefaultConfirmWait,
 		pollEvery:   500 * time.Millisecond,
 		retryMin:    time.Second,
@@ -115,12 +116,11 @@ func (p *Provider) act(ctx context.Context, id, op string, action providers.Acti
 		}
 		return nil
 	}
+	// A call this process never saw is sent anyway: GWS says whether it
+	// exists.
 	if c, ok := p.ledger.Get(id); ok {
-		switch {
-		case c.State == providers.StateEnded:
-			return fmt.Errorf("%s %s: the call has already ended: %w", name, id, providers.ErrNotFound)
-		case !c.Caps.Has(action):
-			return fmt.Errorf("%s %s: %s: %w", name, id, notOffered(op), providers.ErrNotAllowed)
+		if err := providers.CheckAction(c, action, notOffered(op)); err != nil {
+			return fmt.Errorf("%s %s: %w", name, id, err)
 		}
 	}
 	if err := s.operate(ctx, id, op); err != nil {

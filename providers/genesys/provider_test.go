@@ -231,3 +231,28 @@ func TestCSRFRotationRetriesOnce(t *testing.T) {
 		t.Fatalf("requests after rotation:\n%s\nwant:\n%s", strings.Join(sequence, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestActionOnAnEndedCallIsErrEnded: an action on a call the switch has
+// released is refused before anything is sent, with the contract's error for
+// an ended call, as in every provider.
+func TestActionOnAnEndedCallIsErrEnded(t *testing.T) {
+	h := startHarness(t, Config{}, gwstest.QueueCall("GONE1", "5125", "9000"))
+	h.waitState("GONE1", providers.StateRinging)
+	if err := h.gws.Release("GONE1", true); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState("GONE1", providers.StateEnded)
+	for verb, act := range map[string]func() error{
+		"answer":  func() error { return h.p.Answer(context.Background(), "GONE1") },
+		"reject":  func() error { return h.p.Reject(context.Background(), "GONE1", "") },
+		"hang up": func() error { return h.p.Hangup(context.Background(), "GONE1") },
+	} {
+		err := act()
+		if !errors.Is(err, providers.ErrEnded) || !errors.Is(err, providers.ErrNotFound) || !strings.HasPrefix(err.Error(), verb+" GONE1: the call has already ended") {
+			t.Errorf("%s on a released call: %v", verb, err)
+		}
+	}
+	if n := len(posts(h.gws, "/api/v2/me/calls/GONE1")); n != 0 {
+		t.Errorf("actions on an ended call reached GWS: %d POSTs", n)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // FuzzDecodeNotification feeds arbitrary CometD data to the decoder and the
@@ -86,13 +87,13 @@ func FuzzDecodeNotification(f *testing.F) {
 		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 		fc := foldContext{now: now, window: 15 * time.Second, phoneNumber: n.Call.PhoneNumber,
 			isAgentDN: func(s string) bool { return s == "5001" }, agentName: "Agent", nameKeys: keys}
-		ledger := providers.NewLedger(Name, providers.LedgerConfig{})
+		calls := ledger.New(Name, ledger.Config{})
 		for _, prev := range []providers.State{"", providers.StateRinging, providers.StateActive} {
 			id := w.ID + "/" + string(prev)
 			if prev != "" {
-				ledger.Update(id, func(c *providers.Call) { c.State = prev; c.Arrived = now.Add(-time.Minute) })
+				calls.Update(id, func(c *providers.Call) { c.State = prev; c.Arrived = now.Add(-time.Minute) })
 			}
-			c, _ := ledger.Update(id, func(c *providers.Call) { fold(c, &w, fc) })
+			c, _ := calls.Update(id, func(c *providers.Call) { fold(c, &w, fc) })
 			if !c.State.Valid() {
 				t.Fatalf("fold made an invalid state %q", c.State)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/ledger"
 )
 
 // Answer answers a ringing call. Retries for throttling stop at the call's
@@ -22,35 +23,33 @@ func (p *Provider) Answer(ctx context.Context, id string) error {
 }
 
 // Reject turns a ringing call down with reason (none, busy or forbidden;
-// empty means none). It is never retried past the call's answer deadline.
+// empty means none). The call API checks the reason, the one check on this
+// path, and hands it to noteReject before sending. It is never retried past
+// the call's answer deadline.
 func (p *Provider) Reject(ctx context.Context, id string, reason providers.RejectReason) error {
-	if reason == "" {
-		reason = providers.ReasonNone
-	}
-	r, ok := providers.ParseRejectReason(string(reason))
-	if !ok {
-		return fmt.Errorf("reject %s: unknown reason %q (want none, busy or forbidden)", id, reason)
-	}
 	call, known, err := p.before(providers.ActionReject, id)
 	if err != nil {
 		return err
 	}
-	// Noted before sending: Graph's deleted notification may arrive before
-	// its reply to the reject does.
-	key := idKey(id)
-	p.rejectsMu.Lock()
-	if len(p.rejects) > providers.DefaultKeepEnded {
-		clear(p.rejects) // calls that never ended here; nothing to keep them for
-	}
-	p.rejects[key] = r
-	p.anyReject.Store(true)
-	p.rejectsMu.Unlock()
-	err = p.api.Reject(ctx, id, r, call.AnswerBy)
+	err = p.api.Reject(ctx, id, reason, call.AnswerBy)
 	if err != nil {
 		p.forgetReject(id)
 	}
 	p.afterGone(ctx, known, call, err)
 	return err
+}
+
+// noteReject records a reject about to be sent (the call API's OnReject),
+// so that the call's end, which Graph may report before it answers the
+// reject, says it was ours and why.
+func (p *Provider) noteReject(id string, r providers.RejectReason) {
+	p.rejectsMu.Lock()
+	defer p.rejectsMu.Unlock()
+	if len(p.rejects) > ledger.DefaultKeepEnded {
+		clear(p.rejects) // calls that never ended here; nothing to keep them for
+	}
+	p.rejects[idKey(id)] = r
+	p.anyReject.Store(true)
 }
 
 // Hangup ends a connected call (in a group call, only the bot's leg).
@@ -65,7 +64,7 @@ func (p *Provider) Hangup(ctx context.Context, id string) error {
 }
 
 // before checks that the action can be sent: the client is configured and,
-// if the call is known here, its state allows the action. An unknown call
+// if the call is known here, providers.CheckAction allows it. An unknown call
 // is tried anyway: the one-shot commands act on calls this process never saw.
 func (p *Provider) before(a providers.Action, id string) (providers.Call, bool, error) {
 	verb := a.String()
@@ -83,19 +82,8 @@ func (p *Provider) before(a providers.Action, id string) (providers.Call, bool, 
 	if !ok {
 		return providers.Call{}, false, nil
 	}
-	switch {
-	case call.State == providers.StateEnded:
-		return call, true, fmt.Errorf("%s %s: the call has already ended: %w", verb, id, providers.ErrNotFound)
-	case (a == providers.ActionAnswer || a == providers.ActionReject) && call.State != providers.StateRinging:
-		hint := ""
-		if a == providers.ActionReject && call.State.Connected() {
-			hint = "; hang it up instead"
-		}
-		return call, true, fmt.Errorf("%s %s: the call is %s, not ringing%s: %w", verb, id, call.State, hint, providers.ErrNotAllowed)
-	case a == providers.ActionHangup && call.State == providers.StateRinging:
-		return call, true, fmt.Errorf("%s %s: the call is still ringing; reject it instead: %w", verb, id, providers.ErrNotAllowed)
-	case a == providers.ActionHangup && call.State == providers.StateEnding:
-		return call, true, fmt.Errorf("%s %s: the call is already ending: %w", verb, id, providers.ErrNotAllowed)
+	if err := providers.CheckAction(call, a, ""); err != nil {
+		return call, true, fmt.Errorf("%s %s: %w", verb, id, err)
 	}
 	return call, true, nil
 }

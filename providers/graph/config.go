@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"strings"
 
-	"ringside/providers"
 	"ringside/providers/graph/callapi"
 	"ringside/providers/graph/webhookauth"
+	"ringside/providers/httpguard"
 	"ringside/providers/secretfile"
 )
 
@@ -75,7 +75,7 @@ func (cfg Config) check(getenv func(string) string) (settings, error) {
 	// Without token checks anyone who reaches the webhook can inject calls,
 	// so it must not be reachable from another machine. An empty host
 	// (":8443") listens on every interface.
-	if cfg.SkipAuth && listenErr == nil && !providers.IsLoopbackHost(listenHost) {
+	if cfg.SkipAuth && listenErr == nil && !httpguard.IsLoopbackHost(listenHost) {
 		bad("--graph-skip-auth needs --graph-listen on a loopback address (127.0.0.1, [::1] or localhost), not %q: anyone who can reach the webhook could inject calls", s.listen)
 	}
 	s.callbackPath = strings.TrimRight(strings.TrimSpace(cfg.CallbackPath), "/")
@@ -177,7 +177,7 @@ func checkURL(s string, callback bool) error {
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%q: want an absolute https URL", s)
 	}
-	if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !httpguard.IsLoopbackHost(u.Hostname()) {
 		if callback {
 			return fmt.Errorf("%q: Microsoft only calls https URLs", s)
 		}

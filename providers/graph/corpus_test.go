@@ -11,6 +11,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/graph/graphtest"
+	"ringside/providers/jsonstream"
 )
 
 // corpusDir holds real notification bodies from Microsoft's documentation
@@ -67,7 +68,7 @@ func (h *harness) ledgerCall(id string) providers.Call {
 // jsonLine is the call as the --json stream writes it.
 func jsonLine(t *testing.T, c providers.Call) string {
 	t.Helper()
-	b, err := providers.MarshalEvent(Name, providers.CallEvent(time.Now(), c))
+	b, err := jsonstream.MarshalEvent(Name, providers.CallEvent(time.Now(), c))
 	if err != nil {
 		t.Fatal(err)
 	}

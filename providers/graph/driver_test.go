@@ -10,6 +10,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/graph/graphtest"
+	"ringside/providers/jsonstream"
 )
 
 // TestDriverRingScenario runs the fakegraph driver against the provider:
@@ -108,7 +109,7 @@ func TestDriverSeedsScenario(t *testing.T) {
 func TestJSONStreamOfASeedCall(t *testing.T) {
 	h := newHarness(t, setup{})
 	h.post(graphtest.Notification("seed000-incoming.json"))
-	line, err := providers.MarshalEvent("graph", providers.CallEvent(time.Now(), h.call()))
+	line, err := jsonstream.MarshalEvent("graph", providers.CallEvent(time.Now(), h.call()))
 	if err != nil {
 		t.Fatal(err)
 	}

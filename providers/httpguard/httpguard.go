@@ -9,6 +9,11 @@
 // request, so they follow a redirect only within the origin they were given
 // (or from http up to https on the same host) and refuse any other, saying
 // why.
+//
+// The same rule decides where plain http may go at all: only to this machine
+// (IsLoopbackHost), where nothing crosses a network. Providers refuse an http
+// URL for any other host, and the inbound webhook may run without its token
+// check only on a loopback listener.
 package httpguard
 
 import (
@@ -73,4 +78,15 @@ func Origin(u *url.URL) string {
 		}
 	}
 	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// IsLoopbackHost reports whether host (a name or an IP address, without a
+// port) is this machine. Plain http is allowed only to such hosts, and the
+// test drivers refuse to talk to any other.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

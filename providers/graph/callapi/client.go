@@ -53,6 +53,11 @@ type Config struct {
 	// 20 s when zero. MaxAttempts bounds the tries of any action (5 when zero).
 	Budget      time.Duration
 	MaxAttempts int
+	// OnReject, when set, hears of each reject once its reason has passed
+	// the check and before the request is first sent: Graph's notification
+	// that the call ended may arrive before its reply to the reject, and a
+	// caller that words that end needs the reason by then.
+	OnReject func(id string, reason providers.RejectReason)
 }
 
 // Client talks to the calls API. It is safe for concurrent use.
@@ -207,12 +212,18 @@ func (c *Client) Answer(ctx context.Context, id string, deadline time.Time) erro
 	return c.act(ctx, "answer", id, http.MethodPost, "/answer", body, deadline, nil)
 }
 
-// Reject turns a ringing call down with reason (none, busy or forbidden).
-// Retries stop before deadline (zero: the client's budget applies).
+// Reject turns a ringing call down with reason (none, busy or forbidden, in
+// any case; empty means none). This is where the reason is checked on the
+// way to Graph (providers.CheckRejectReason): nothing else checks it, and an
+// unknown one never leaves. Retries stop before deadline (zero: the client's
+// budget applies).
 func (c *Client) Reject(ctx context.Context, id string, reason providers.RejectReason, deadline time.Time) error {
-	r, ok := providers.ParseRejectReason(string(reason))
-	if !ok {
-		return fmt.Errorf("reject %s: unknown reason %q (want none, busy or forbidden)", id, reason)
+	r, err := providers.CheckRejectReason(reason)
+	if err != nil {
+		return fmt.Errorf("reject %s: %w", id, err)
+	}
+	if c.cfg.OnReject != nil {
+		c.cfg.OnReject(id, r)
 	}
 	return c.act(ctx, "reject", id, http.MethodPost, "/reject", rejectBody{Reason: string(r)}, deadline, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -515,5 +516,43 @@ func TestRedirectsElsewhereAreRefused(t *testing.T) {
 	}
 	if n := stolen.Load(); n != 0 {
 		t.Fatalf("%d requests reached the other origin", n)
+	}
+}
+
+// TestRejectChecksTheReasonOnceAndSaysSoBeforeSending: the reason is read
+// here (any case, empty as none), OnReject hears the checked reason before
+// the request leaves, and an unknown reason reaches neither OnReject nor
+// Graph.
+func TestRejectChecksTheReasonOnceAndSaysSoBeforeSending(t *testing.T) {
+	srv := graphtest.Start(t, graphtest.Options{})
+	type heard struct {
+		id       string
+		reason   providers.RejectReason
+		requests int
+	}
+	var got []heard
+	c := newClient(t, srv, func(c *Config) {
+		c.OnReject = func(id string, r providers.RejectReason) {
+			got = append(got, heard{id, r, len(srv.API.Requests())})
+		}
+	})
+	for _, r := range []providers.RejectReason{"Busy", ""} {
+		if err := c.Reject(context.Background(), callID, r, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []heard{{callID, providers.ReasonBusy, 0}, {callID, providers.ReasonNone, 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("OnReject heard %+v, want %+v (each before its request)", got, want)
+	}
+	reqs := srv.API.Requests()
+	if len(reqs) != 2 || string(reqs[0].Body) != `{"reason":"busy"}` || string(reqs[1].Body) != `{"reason":"none"}` {
+		t.Fatalf("requests %+v", reqs)
+	}
+	if err := c.Reject(context.Background(), callID, "later", time.Time{}); err == nil || !strings.Contains(err.Error(), "unknown reason") {
+		t.Fatalf("bad reason: %v", err)
+	}
+	if len(got) != 2 || len(srv.API.Requests()) != 2 {
+		t.Fatalf("an unknown reason went on: heard %d, %d requests", len(got), len(srv.API.Requests()))
 	}
 }

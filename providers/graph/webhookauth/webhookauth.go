@@ -37,7 +37,6 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
-	"ringside/providers"
 	"ringside/providers/httpguard"
 )
 
@@ -374,7 +373,7 @@ func checkURL(s string) error {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return errors.New("want an absolute https URL")
 	}
-	if u.Scheme == "http" && !providers.IsLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !httpguard.IsLoopbackHost(u.Hostname()) {
 		return errors.New("want https (plain http only to this machine)")
 	}
 	return nil

@@ -31,8 +31,8 @@ import (
 	"syscall"
 	"time"
 
-	"ringside/providers"
 	"ringside/providers/genesys/gwstest"
+	"ringside/providers/httpguard"
 	"ringside/providers/internal/bayeuxtest"
 )
 
@@ -98,7 +98,7 @@ func serve(ctx context.Context, o options, out io.Writer, ready func(base string
 	if err != nil {
 		return fmt.Errorf("-listen %q: %w", o.listen, err)
 	}
-	if !providers.IsLoopbackHost(host) {
+	if !httpguard.IsLoopbackHost(host) {
 		return fmt.Errorf("-listen %q: the fake GWS serves loopback only", o.listen)
 	}
 	l, err := net.Listen("tcp", o.listen)

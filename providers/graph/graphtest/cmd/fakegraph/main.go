@@ -33,8 +33,8 @@ import (
 	"syscall"
 	"time"
 
-	"ringside/providers"
 	"ringside/providers/graph/graphtest"
+	"ringside/providers/httpguard"
 )
 
 func main() {
@@ -133,7 +133,7 @@ func loopbackOnly(flagName, raw string) error {
 	if err != nil {
 		h = host
 	}
-	if providers.IsLoopbackHost(h) {
+	if httpguard.IsLoopbackHost(h) {
 		return nil
 	}
 	return fmt.Errorf("%s %s: only loopback addresses (127.0.0.1, ::1, localhost) are allowed", flagName, raw)

@@ -1,15 +1,3 @@
-// Package graph is the Microsoft Graph provider: the calls of a Teams
-// calling bot, live. Microsoft posts call notifications to a webhook this
-// package serves (checking the token on each), and the console's actions go
-// back through the Graph calls API with an app-only token.
-//
-// The webhook replies as soon as a body is authenticated and decoded; the
-// notifications are then applied in arrival order by one worker goroutine,
-// through a providers.Ledger so that duplicates, reordering and late updates
-// never move a call backwards or bring an ended call back.
-//
-// Answer, Reject and Hangup work whether or not Run is going: the one-shot
-// commands construct the provider and call one of them.
 package graph
 
 import (
@@ -30,6 +18,7 @@ import (
 	"ringside/providers/graph/callapi"
 	"ringside/providers/graph/notification"
 	"ringside/providers/graph/webhookauth"
+	"ringside/providers/ledger"
 )
 
 // Name is the provider's name on the command line and in the JSON stream.
@@ -41,7 +30,7 @@ type Provider struct {
 	set  settings
 	opts providers.Options
 
-	ledger *providers.Ledger
+	ledger *ledger.Ledger
 	ids    *idBook
 	names  *nameBook              // callers' names: kept across snapshots, looked up with --graph-resolve-names
 	auth   *webhookauth.Validator // nil when inbound authentication is off
@@ -92,8 +81,8 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg: cfg, set: set, opts: opts,
-		ledger:    providers.NewLedger(Name, opts.LedgerConfig()),
-		ids:       newIDBook(opts.MaxCalls + providers.DefaultKeepEnded),
+		ledger:    ledger.New(Name, ledger.FromOptions(opts)),
+		ids:       newIDBook(opts.MaxCalls + ledger.DefaultKeepEnded),
 		rejects:   make(map[string]providers.RejectReason),
 		queueSize: 1024,
 		queueWait: QueueWait,
@@ -109,7 +98,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	if set.actionsOff == "" {
 		api := set.api
-		api.Log, api.Now = opts.Log, opts.Now
+		api.Log, api.Now, api.OnReject = opts.Log, opts.Now, p.noteReject
 		p.api, err = callapi.New(api)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)

@@ -1,4 +1,9 @@
-package providers
+// Package ledger is a provider's record of the calls it knows: the latest
+// snapshot of each, versions stamped, the lifecycle enforced (no call moves
+// back, an ended call never returns) and the number of live calls bounded.
+// Every provider files its calls here before it emits them; the console
+// never sees a ledger.
+package ledger
 
 import (
 	"fmt"
@@ -10,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"ringside/providers"
 )
 
 // Ledger is a provider's record of the calls it knows: the latest snapshot of
@@ -28,7 +35,7 @@ type Ledger struct {
 	provider  string
 	keepEnded int
 	maxLive   int
-	dropped   EndReason // why an evicted call ended
+	dropped   providers.EndReason // why an evicted call ended
 	now       func() time.Time
 	log       *slog.Logger
 	// Evictions are logged at most once per interval: a flood of new ids
@@ -37,14 +44,14 @@ type Ledger struct {
 
 	mu      sync.Mutex
 	calls   map[string]*entry
-	scratch Call     // where update builds the next snapshot
-	ended   []string // ids of ended calls, oldest first, to forget beyond keepEnded
+	scratch providers.Call // where update builds the next snapshot
+	ended   []string       // ids of ended calls, oldest first, to forget beyond keepEnded
 	// Live calls, least recently updated first. Ringing calls are kept apart
 	// so that the cap can end connected calls first: a call that was
 	// answered and then went silent has most likely lost its end notice,
 	// while a ringing one is either new or ended soon by its deadline.
 	ringing, connected liveList
-	evicted            []Call // ended by the cap and not yet taken by Evicted
+	evicted            []providers.Call // ended by the cap and not yet taken by Evicted
 	anyEvicted         atomic.Bool
 	evictions          uint64
 }
@@ -52,7 +59,7 @@ type Ledger struct {
 // entry is one call in the ledger, linked into its live list while live.
 // It is kept small: a demo files a hundred thousand of them at start.
 type entry struct {
-	call    Call
+	call    providers.Call
 	touched int64 // when an update last came in for the call, in Unix nanoseconds
 	prev    *entry
 	next    *entry
@@ -105,19 +112,10 @@ func (q *liveList) remove(e *entry) {
 // notifications for them are recognised and dropped.
 const DefaultKeepEnded = 10000
 
-// DefaultMaxCalls is how many live calls a ledger holds unless told
-// otherwise (--max-calls). A busy contact centre's queues hold a few hundred
-// calls at once; ten thousand leaves room for that many times over while
-// keeping a flood of invented ids to some megabytes.
-const DefaultMaxCalls = 10000
-
-// MaxCallsLimit is the largest --max-calls accepted.
-const MaxCallsLimit = 1_000_000
-
-// LedgerConfig sets a ledger's limits. The zero value gives the defaults.
-type LedgerConfig struct {
-	// MaxLive is how many live calls the ledger holds (DefaultMaxCalls
-	// when <= 0); beyond it, new calls end the longest-silent ones.
+// Config sets a ledger's limits. The zero value gives the defaults.
+type Config struct {
+	// MaxLive is how many live calls the ledger holds
+	// (providers.DefaultMaxCalls when <= 0); beyond it, new calls end the longest-silent ones.
 	MaxLive int
 	// KeepEnded is how many ended calls it remembers (DefaultKeepEnded
 	// when <= 0).
@@ -129,10 +127,16 @@ type LedgerConfig struct {
 	Log *slog.Logger
 }
 
-// NewLedger returns an empty ledger for the named provider.
-func NewLedger(provider string, cfg LedgerConfig) *Ledger {
+// FromOptions is the configuration a provider's options give: MaxCalls live
+// calls (--max-calls), stamped with Now, evictions logged to Log.
+func FromOptions(o providers.Options) Config {
+	return Config{MaxLive: o.MaxCalls, Now: o.Now, Log: o.Log}
+}
+
+// New returns an empty ledger for the named provider.
+func New(provider string, cfg Config) *Ledger {
 	if cfg.MaxLive <= 0 {
-		cfg.MaxLive = DefaultMaxCalls
+		cfg.MaxLive = providers.DefaultMaxCalls
 	}
 	if cfg.KeepEnded <= 0 {
 		cfg.KeepEnded = DefaultKeepEnded
@@ -142,7 +146,7 @@ func NewLedger(provider string, cfg LedgerConfig) *Ledger {
 	}
 	return &Ledger{
 		provider: provider, keepEnded: cfg.KeepEnded, maxLive: cfg.MaxLive, now: cfg.Now, log: cfg.Log,
-		dropped:  EndReason{Text: fmt.Sprintf("Dropped: more than %d live calls (--max-calls).", cfg.MaxLive)},
+		dropped:  providers.EndReason{Text: fmt.Sprintf("Dropped: more than %d live calls (--max-calls).", cfg.MaxLive)},
 		logEvict: rate.Sometimes{Interval: 10 * time.Second},
 		calls:    make(map[string]*entry),
 	}
@@ -157,7 +161,7 @@ func NewLedger(provider string, cfg LedgerConfig) *Ledger {
 // sign of life for MaxLive and Quiet. A new live call beyond MaxLive ends
 // another one (see Evicted). change runs with the ledger locked, so it must
 // not call the ledger.
-func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
+func (l *Ledger) Update(id string, change func(c *providers.Call)) (providers.Call, bool) {
 	l.mu.Lock()
 	call, changed, victim := l.update(id, change)
 	l.mu.Unlock()
@@ -167,9 +171,9 @@ func (l *Ledger) Update(id string, change func(c *Call)) (Call, bool) {
 	return call, changed
 }
 
-func (l *Ledger) update(id string, change func(c *Call)) (Call, bool, *eviction) {
+func (l *Ledger) update(id string, change func(c *providers.Call)) (providers.Call, bool, *eviction) {
 	cur, known := l.calls[id]
-	if known && cur.call.State == StateEnded {
+	if known && cur.call.State == providers.StateEnded {
 		return cur.call.Clone(), false, nil
 	}
 	// A new call is built in its own entry. A change to a known one is made
@@ -180,7 +184,7 @@ func (l *Ledger) update(id string, change func(c *Call)) (Call, bool, *eviction)
 	if known {
 		*next = cur.call.Clone()
 	} else {
-		cur = &entry{call: Call{ID: id, Provider: l.provider}}
+		cur = &entry{call: providers.Call{ID: id, Provider: l.provider}}
 		next = &cur.call
 	}
 	change(next)
@@ -192,7 +196,7 @@ func (l *Ledger) update(id string, change func(c *Call)) (Call, bool, *eviction)
 		// call that is already talking).
 		next.State, next.Caps = cur.call.State, cur.call.Caps
 	case !next.State.Valid():
-		next.State = StateRinging // a new call in a state nobody named
+		next.State = providers.StateRinging // a new call in a state nobody named
 	}
 	now := l.now()
 	if known && equalCalls(cur.call, *next) {
@@ -213,7 +217,7 @@ func (l *Ledger) update(id string, change func(c *Call)) (Call, bool, *eviction)
 		l.calls[id] = cur
 	}
 	l.place(cur, now)
-	if cur.call.State == StateEnded {
+	if cur.call.State == providers.StateEnded {
 		l.remember(id)
 	}
 	return cur.call.Clone(), true, victim
@@ -226,7 +230,7 @@ func (l *Ledger) place(e *entry, now time.Time) {
 		q.remove(e)
 	}
 	switch {
-	case e.call.State == StateRinging:
+	case e.call.State == providers.StateRinging:
 		e.list = inRinging
 	case e.call.State.Live():
 		e.list = inConnected
@@ -268,7 +272,7 @@ func (l *Ledger) remember(id string) {
 // eviction is what the log says about a call the cap ended.
 type eviction struct {
 	id    string
-	was   State
+	was   providers.State
 	total uint64
 }
 
@@ -287,7 +291,7 @@ func (l *Ledger) evictOne(now time.Time) *eviction {
 	l.list(e.list).remove(e)
 	e.list = inNoList
 	c := &e.call
-	c.State, c.Ended, c.Caps = StateEnded, now, 0
+	c.State, c.Ended, c.Caps = providers.StateEnded, now, 0
 	c.End = l.dropped
 	c.Outcome = c.Result() // handled if it was answered, else missed
 	c.Version++
@@ -296,7 +300,7 @@ func (l *Ledger) evictOne(now time.Time) *eviction {
 	if len(l.evicted) >= l.keepEnded {
 		// Nobody is taking the reports: keep the newest, as the ledger
 		// keeps the newest ended calls.
-		l.evicted[0] = Call{}
+		l.evicted[0] = providers.Call{}
 		l.evicted = l.evicted[1:]
 	}
 	l.evicted = append(l.evicted, c.Clone())
@@ -319,7 +323,7 @@ func (l *Ledger) logEviction(v *eviction) {
 // provider sends them to the console like any other end. It is cheap when
 // there are none, so providers call it after every Update that may add a
 // call.
-func (l *Ledger) Evicted() []Call {
+func (l *Ledger) Evicted() []providers.Call {
 	if !l.anyEvicted.Load() {
 		return nil
 	}
@@ -342,21 +346,21 @@ func (l *Ledger) Evictions() uint64 {
 func (l *Ledger) MaxLive() int { return l.maxLive }
 
 // Get returns the call id as last recorded.
-func (l *Ledger) Get(id string) (Call, bool) {
+func (l *Ledger) Get(id string) (providers.Call, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.calls[id]
 	if !ok {
-		return Call{}, false
+		return providers.Call{}, false
 	}
 	return e.call.Clone(), true
 }
 
 // Live returns every call that has not ended, in no particular order.
-func (l *Ledger) Live() []Call {
+func (l *Ledger) Live() []providers.Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Call, 0, l.ringing.n+l.connected.n)
+	out := make([]providers.Call, 0, l.ringing.n+l.connected.n)
 	for _, q := range []*liveList{&l.connected, &l.ringing} {
 		for e := q.head; e != nil; e = e.next {
 			out = append(out, e.call.Clone())
@@ -389,13 +393,13 @@ func (l *Ledger) Quiet(before time.Time) []string {
 	return ids
 }
 
-func equalCalls(a, b Call) bool {
+func equalCalls(a, b providers.Call) bool {
 	if !slices.Equal(a.Modalities, b.Modalities) ||
 		!a.Arrived.Equal(b.Arrived) || !a.AnswerBy.Equal(b.AnswerBy) ||
 		!a.Answered.Equal(b.Answered) || !a.Ended.Equal(b.Ended) {
 		return false
 	}
-	strip := func(c Call) Call {
+	strip := func(c providers.Call) providers.Call {
 		c.Modalities, c.Version = nil, 0
 		c.Arrived, c.AnswerBy, c.Answered, c.Ended = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 		return c

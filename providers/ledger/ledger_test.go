@@ -1,4 +1,4 @@
-package providers
+package ledger
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ringside/providers"
 )
 
 // syncBuffer is a log sink safe to read while the ledger writes.
@@ -31,42 +33,45 @@ func (s *syncBuffer) String() string {
 }
 
 func TestLedgerLifecycle(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{})
+	l := New("test", Config{})
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-	c, changed := l.Update("a", func(c *Call) { c.State = StateRinging; c.Arrived = t0 })
+	c, changed := l.Update("a", func(c *providers.Call) { c.State = providers.StateRinging; c.Arrived = t0 })
 	if !changed || c.Version != 1 || c.Provider != "test" || c.ID != "a" {
 		t.Fatalf("new call: changed=%v %+v", changed, c)
 	}
-	if _, changed = l.Update("a", func(c *Call) { c.State = StateRinging }); changed {
+	if _, changed = l.Update("a", func(c *providers.Call) { c.State = providers.StateRinging }); changed {
 		t.Fatal("an identical update must not count as a change")
 	}
-	if _, changed = l.Update("a", func(c *Call) { c.Arrived = t0.In(time.FixedZone("x", 3600)) }); changed {
+	if _, changed = l.Update("a", func(c *providers.Call) { c.Arrived = t0.In(time.FixedZone("x", 3600)) }); changed {
 		t.Fatal("the same instant in another zone is no change")
 	}
-	c, _ = l.Update("a", func(c *Call) { c.State = StateActive })
-	if c.Version != 2 || c.State != StateActive {
+	c, _ = l.Update("a", func(c *providers.Call) { c.State = providers.StateActive })
+	if c.Version != 2 || c.State != providers.StateActive {
 		t.Fatalf("answer: %+v", c)
 	}
-	c, changed = l.Update("a", func(c *Call) { c.State = StateConnecting; c.Region = "emea" })
-	if !changed || c.State != StateActive || c.Region != "emea" {
+	c, changed = l.Update("a", func(c *providers.Call) { c.State = providers.StateConnecting; c.Region = "emea" })
+	if !changed || c.State != providers.StateActive || c.Region != "emea" {
 		t.Fatalf("a late connecting must keep active and still apply other fields: %+v", c)
 	}
-	c, _ = l.Update("a", func(c *Call) { c.State = StateHeld })
-	if c.State != StateHeld {
+	c, _ = l.Update("a", func(c *providers.Call) { c.State = providers.StateHeld })
+	if c.State != providers.StateHeld {
 		t.Fatalf("active to held must be allowed: %+v", c)
 	}
-	c, _ = l.Update("a", func(c *Call) { c.State = StateActive })
-	if c.State != StateActive {
+	c, _ = l.Update("a", func(c *providers.Call) { c.State = providers.StateActive })
+	if c.State != providers.StateActive {
 		t.Fatalf("held to active must be allowed: %+v", c)
 	}
-	c, _ = l.Update("a", func(c *Call) { c.State = StateEnded; c.End = EndReason{Code: 200, Subcode: 5001} })
-	if c.State != StateEnded {
+	c, _ = l.Update("a", func(c *providers.Call) {
+		c.State = providers.StateEnded
+		c.End = providers.EndReason{Code: 200, Subcode: 5001}
+	})
+	if c.State != providers.StateEnded {
 		t.Fatalf("end: %+v", c)
 	}
 	v := c.Version
-	c, changed = l.Update("a", func(c *Call) { c.State = StateRinging; c.End = EndReason{} })
-	if changed || c.State != StateEnded || c.Version != v || c.End.Code != 200 {
+	c, changed = l.Update("a", func(c *providers.Call) { c.State = providers.StateRinging; c.End = providers.EndReason{} })
+	if changed || c.State != providers.StateEnded || c.Version != v || c.End.Code != 200 {
 		t.Fatalf("an ended call must never come back: changed=%v %+v", changed, c)
 	}
 	if live := l.Live(); len(live) != 0 {
@@ -75,37 +80,43 @@ func TestLedgerLifecycle(t *testing.T) {
 }
 
 func TestLedgerLateStateKeepsCapabilities(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{})
-	ring := func(c *Call) { c.State = StateRinging; c.Caps = Caps(ActionAnswer, ActionReject) }
+	l := New("test", Config{})
+	ring := func(c *providers.Call) {
+		c.State = providers.StateRinging
+		c.Caps = providers.Caps(providers.ActionAnswer, providers.ActionReject)
+	}
 	l.Update("a", ring)
-	l.Update("a", func(c *Call) { c.State = StateActive; c.Caps = Caps(ActionHangup) })
-	c, changed := l.Update("a", func(c *Call) { ring(c); c.Region = "amer" })
-	if !changed || c.State != StateActive || c.Caps != Caps(ActionHangup) || !c.Can(ActionHangup) || c.Region != "amer" {
+	l.Update("a", func(c *providers.Call) {
+		c.State = providers.StateActive
+		c.Caps = providers.Caps(providers.ActionHangup)
+	})
+	c, changed := l.Update("a", func(c *providers.Call) { ring(c); c.Region = "amer" })
+	if !changed || c.State != providers.StateActive || c.Caps != providers.Caps(providers.ActionHangup) || !c.Can(providers.ActionHangup) || c.Region != "amer" {
 		t.Fatalf("a late ringing report must leave an active call its state and hang-up, and still apply the rest: %+v", c)
 	}
-	c, _ = l.Update("a", func(c *Call) { c.State = StateHeld; c.Caps = 0 })
-	if c.State != StateHeld || c.Caps != 0 {
+	c, _ = l.Update("a", func(c *providers.Call) { c.State = providers.StateHeld; c.Caps = 0 })
+	if c.State != providers.StateHeld || c.Caps != 0 {
 		t.Fatalf("a change of the same rank applies its capabilities: %+v", c)
 	}
 }
 
 func TestLedgerUnknownStateKeepsOld(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{})
-	c, _ := l.Update("n", func(c *Call) { c.State = "weird" })
-	if c.State != StateRinging {
+	l := New("test", Config{})
+	c, _ := l.Update("n", func(c *providers.Call) { c.State = "weird" })
+	if c.State != providers.StateRinging {
 		t.Fatalf("an unknown state on a new call defaults to ringing, got %q", c.State)
 	}
-	l.Update("n", func(c *Call) { c.State = StateActive })
-	c, _ = l.Update("n", func(c *Call) { c.State = "weird" })
-	if c.State != StateActive {
+	l.Update("n", func(c *providers.Call) { c.State = providers.StateActive })
+	c, _ = l.Update("n", func(c *providers.Call) { c.State = "weird" })
+	if c.State != providers.StateActive {
 		t.Fatalf("an unknown state keeps the old one, got %q", c.State)
 	}
 }
 
 func TestLedgerForgetsOldestEnded(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{KeepEnded: 2})
+	l := New("test", Config{KeepEnded: 2})
 	for i := range 3 {
-		l.Update(fmt.Sprint(i), func(c *Call) { c.State = StateEnded })
+		l.Update(fmt.Sprint(i), func(c *providers.Call) { c.State = providers.StateEnded })
 	}
 	if _, ok := l.Get("0"); ok {
 		t.Fatal("the oldest ended call should be forgotten beyond the limit")
@@ -118,8 +129,8 @@ func TestLedgerForgetsOldestEnded(t *testing.T) {
 }
 
 func TestLedgerSnapshotsShareNoMemory(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{})
-	c, _ := l.Update("m", func(c *Call) { c.Modalities = []string{"audio"} })
+	l := New("test", Config{})
+	c, _ := l.Update("m", func(c *providers.Call) { c.Modalities = []string{"audio"} })
 	c.Modalities[0] = "changed"
 	got, _ := l.Get("m")
 	if got.Modalities[0] != "audio" {
@@ -128,12 +139,12 @@ func TestLedgerSnapshotsShareNoMemory(t *testing.T) {
 }
 
 func TestLedgerConcurrent(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{})
+	l := New("test", Config{})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
-				l.Update(fmt.Sprint(i%10), func(c *Call) { c.Region = fmt.Sprint(w, i) })
+				l.Update(fmt.Sprint(i%10), func(c *providers.Call) { c.Region = fmt.Sprint(w, i) })
 			}
 		})
 	}
@@ -160,7 +171,9 @@ func (c *stepClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func set(state State) func(*Call) { return func(c *Call) { c.State = state } }
+func set(state providers.State) func(*providers.Call) {
+	return func(c *providers.Call) { c.State = state }
+}
 
 func liveIDs(l *Ledger) []string {
 	var ids []string
@@ -173,20 +186,20 @@ func liveIDs(l *Ledger) []string {
 
 func TestLedgerCapEndsTheLongestSilentConnectedCallFirst(t *testing.T) {
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	l := NewLedger("test", LedgerConfig{MaxLive: 4, Now: clock.Now})
-	l.Update("ring1", set(StateRinging))
-	l.Update("talk1", set(StateActive))
-	l.Update("talk2", func(c *Call) { c.State, c.Answered = StateHeld, clock.Now() })
-	l.Update("setup", set(StateConnecting))
+	l := New("test", Config{MaxLive: 4, Now: clock.Now})
+	l.Update("ring1", set(providers.StateRinging))
+	l.Update("talk1", set(providers.StateActive))
+	l.Update("talk2", func(c *providers.Call) { c.State, c.Answered = providers.StateHeld, clock.Now() })
+	l.Update("setup", set(providers.StateConnecting))
 	// talk1 speaks up (no change, but an update came in): talk2 is now the
 	// connected call silent longest.
-	l.Update("talk1", set(StateActive))
+	l.Update("talk1", set(providers.StateActive))
 	if got := l.Evicted(); got != nil {
 		t.Fatalf("nothing evicted below the cap, got %+v", got)
 	}
 
 	clock.Add(time.Minute)
-	if _, changed := l.Update("ring2", set(StateRinging)); !changed {
+	if _, changed := l.Update("ring2", set(providers.StateRinging)); !changed {
 		t.Fatal("the new call must be filed")
 	}
 	got := l.Evicted()
@@ -194,11 +207,11 @@ func TestLedgerCapEndsTheLongestSilentConnectedCallFirst(t *testing.T) {
 		t.Fatalf("evicted %+v, want talk2 (connected, silent longest)", got)
 	}
 	c := got[0]
-	if c.State != StateEnded || c.Caps != 0 || c.Version != 2 || !c.Ended.Equal(clock.Now()) ||
-		c.End.Code != 0 || c.End.Text != "Dropped: more than 4 live calls (--max-calls)." || c.Outcome != OutcomeHandled {
+	if c.State != providers.StateEnded || c.Caps != 0 || c.Version != 2 || !c.Ended.Equal(clock.Now()) ||
+		c.End.Code != 0 || c.End.Text != "Dropped: more than 4 live calls (--max-calls)." || c.Outcome != providers.OutcomeHandled {
 		t.Fatalf("evicted snapshot %+v", c)
 	}
-	if stored, _ := l.Get("talk2"); stored.State != StateEnded || stored.Version != c.Version {
+	if stored, _ := l.Get("talk2"); stored.State != providers.StateEnded || stored.Version != c.Version {
 		t.Fatalf("the ledger must hold the evicted call as ended: %+v", stored)
 	}
 	if l.Evicted() != nil {
@@ -209,8 +222,8 @@ func TestLedgerCapEndsTheLongestSilentConnectedCallFirst(t *testing.T) {
 	}
 
 	// Then setup, then talk1: connected calls go before any ringing one.
-	l.Update("ring3", set(StateRinging))
-	l.Update("ring4", set(StateRinging))
+	l.Update("ring3", set(providers.StateRinging))
+	l.Update("ring4", set(providers.StateRinging))
 	ids := []string{}
 	for _, c := range l.Evicted() {
 		ids = append(ids, c.ID)
@@ -224,18 +237,18 @@ func TestLedgerCapEndsTheLongestSilentConnectedCallFirst(t *testing.T) {
 }
 
 func TestLedgerCapEndsTheOldestRingingCallWhenNoneIsConnected(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{MaxLive: 3})
+	l := New("test", Config{MaxLive: 3})
 	for _, id := range []string{"a", "b", "c"} {
-		l.Update(id, set(StateRinging))
+		l.Update(id, set(providers.StateRinging))
 	}
 	// A later update of a ringing call moves it behind the others.
-	l.Update("a", func(c *Call) { c.Region = "emea" })
-	l.Update("d", set(StateActive))
+	l.Update("a", func(c *providers.Call) { c.Region = "emea" })
+	l.Update("d", set(providers.StateActive))
 	got := l.Evicted()
 	if len(got) != 1 || got[0].ID != "b" {
 		t.Fatalf("evicted %+v, want b (the ringing call silent longest)", got)
 	}
-	if got[0].Outcome != OutcomeMissed {
+	if got[0].Outcome != providers.OutcomeMissed {
 		t.Fatalf("an unanswered evicted call counts as missed, got %q", got[0].Result())
 	}
 	if want := []string{"a", "c", "d"}; !slices.Equal(liveIDs(l), want) {
@@ -244,11 +257,11 @@ func TestLedgerCapEndsTheOldestRingingCallWhenNoneIsConnected(t *testing.T) {
 }
 
 func TestLedgerEvictedCallNeverComesBack(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{MaxLive: 1})
-	l.Update("old", set(StateActive))
-	l.Update("new", set(StateRinging))
-	c, changed := l.Update("old", func(c *Call) { c.State = StateHeld; c.Region = "apac" })
-	if changed || c.State != StateEnded || c.Region != "" {
+	l := New("test", Config{MaxLive: 1})
+	l.Update("old", set(providers.StateActive))
+	l.Update("new", set(providers.StateRinging))
+	c, changed := l.Update("old", func(c *providers.Call) { c.State = providers.StateHeld; c.Region = "apac" })
+	if changed || c.State != providers.StateEnded || c.Region != "" {
 		t.Fatalf("a late notice for an evicted call must be dropped: changed=%v %+v", changed, c)
 	}
 	if l.LiveCount() != 1 {
@@ -257,21 +270,21 @@ func TestLedgerEvictedCallNeverComesBack(t *testing.T) {
 }
 
 func TestLedgerEndedCallsDoNotCountAgainstTheCap(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{MaxLive: 2})
-	l.Update("a", set(StateActive))
-	l.Update("b", set(StateActive))
-	l.Update("a", set(StateEnded))
-	l.Update("gone", set(StateEnded)) // first heard of as ended
-	l.Update("c", set(StateRinging))
+	l := New("test", Config{MaxLive: 2})
+	l.Update("a", set(providers.StateActive))
+	l.Update("b", set(providers.StateActive))
+	l.Update("a", set(providers.StateEnded))
+	l.Update("gone", set(providers.StateEnded)) // first heard of as ended
+	l.Update("c", set(providers.StateRinging))
 	if got := l.Evicted(); got != nil {
 		t.Fatalf("two live calls fit a cap of two, yet evicted %+v", got)
 	}
 }
 
 func TestLedgerUnreadEvictionsAreBounded(t *testing.T) {
-	l := NewLedger("test", LedgerConfig{MaxLive: 1, KeepEnded: 5})
+	l := New("test", Config{MaxLive: 1, KeepEnded: 5})
 	for i := range 50 {
-		l.Update(fmt.Sprint(i), set(StateRinging))
+		l.Update(fmt.Sprint(i), set(providers.StateRinging))
 	}
 	got := l.Evicted()
 	if len(got) != 5 || got[0].ID != "44" || got[4].ID != "48" {
@@ -284,10 +297,10 @@ func TestLedgerUnreadEvictionsAreBounded(t *testing.T) {
 
 func TestLedgerEvictionsAreLoggedSparingly(t *testing.T) {
 	var buf syncBuffer
-	l := NewLedger("test", LedgerConfig{MaxLive: 10, Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	l := New("test", Config{MaxLive: 10, Log: slog.New(slog.NewTextHandler(&buf, nil))})
 	start := time.Now()
 	for i := range 1000 {
-		l.Update(fmt.Sprint(i), set(StateRinging))
+		l.Update(fmt.Sprint(i), set(providers.StateRinging))
 	}
 	elapsed := time.Since(start)
 	lines := strings.Count(buf.String(), "\n")
@@ -304,20 +317,20 @@ func TestLedgerEvictionsAreLoggedSparingly(t *testing.T) {
 
 func TestLedgerQuiet(t *testing.T) {
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	l := NewLedger("test", LedgerConfig{Now: clock.Now})
-	l.Update("talk-early", set(StateActive))
-	l.Update("ring-early", set(StateRinging))
+	l := New("test", Config{Now: clock.Now})
+	l.Update("talk-early", set(providers.StateActive))
+	l.Update("ring-early", set(providers.StateRinging))
 	clock.Add(time.Minute)
-	l.Update("talk-late", set(StateActive))
-	l.Update("over", set(StateActive))
+	l.Update("talk-late", set(providers.StateActive))
+	l.Update("over", set(providers.StateActive))
 	clock.Add(time.Minute)
-	l.Update("over", set(StateEnded))
+	l.Update("over", set(providers.StateEnded))
 	cutoff := clock.Now().Add(-30 * time.Second)
 	if got, want := l.Quiet(cutoff), []string{"talk-early", "talk-late", "ring-early"}; !slices.Equal(got, want) {
 		t.Fatalf("Quiet %v, want %v", got, want)
 	}
 	// An update with nothing new still counts as a sign of life.
-	l.Update("talk-early", set(StateActive))
+	l.Update("talk-early", set(providers.StateActive))
 	if got, want := l.Quiet(cutoff), []string{"talk-late", "ring-early"}; !slices.Equal(got, want) {
 		t.Fatalf("Quiet after talk-early spoke %v, want %v", got, want)
 	}
@@ -343,26 +356,26 @@ func TestLedgerFloodOfNewIDsStaysAtTheCap(t *testing.T) {
 		t.Skip("floods the ledger with 200,000 calls")
 	}
 	const flood = 200_000
-	l := NewLedger("test", LedgerConfig{})
+	l := New("test", Config{})
 	before := heapInUse()
 	t0 := time.Now()
 	evicted := 0
 	for i := range flood {
 		id := fmt.Sprintf("%08x-flood-call-id-%d", i, i)
-		l.Update(id, func(c *Call) {
-			c.State, c.Arrived, c.AnswerBy = StateRinging, t0, t0.Add(15*time.Second)
-			c.From = Party{ID: id, Kind: KindUser}
+		l.Update(id, func(c *providers.Call) {
+			c.State, c.Arrived, c.AnswerBy = providers.StateRinging, t0, t0.Add(15*time.Second)
+			c.From = providers.Party{ID: id, Kind: providers.KindUser}
 			c.Modalities = []string{"audio"}
 		})
 		evicted += len(l.Evicted())
 	}
 	grown := int64(heapInUse()) - int64(before)
 	t.Logf("heap grew by %.1f MB for %d calls (%d live, %d evicted)", float64(grown)/1e6, flood, l.LiveCount(), evicted)
-	if l.LiveCount() != DefaultMaxCalls {
-		t.Fatalf("%d live calls, want the cap of %d", l.LiveCount(), DefaultMaxCalls)
+	if l.LiveCount() != providers.DefaultMaxCalls {
+		t.Fatalf("%d live calls, want the cap of %d", l.LiveCount(), providers.DefaultMaxCalls)
 	}
-	if evicted != flood-DefaultMaxCalls || l.Evictions() != uint64(evicted) {
-		t.Fatalf("evicted %d (counted %d), want %d", evicted, l.Evictions(), flood-DefaultMaxCalls)
+	if evicted != flood-providers.DefaultMaxCalls || l.Evictions() != uint64(evicted) {
+		t.Fatalf("evicted %d (counted %d), want %d", evicted, l.Evictions(), flood-providers.DefaultMaxCalls)
 	}
 	// The cap and the ended calls remembered hold 20,000 calls: a few
 	// megabytes. The bound leaves a wide margin and still fails without
@@ -378,14 +391,14 @@ func TestLedgerFloodOfNewIDsStaysAtTheCap(t *testing.T) {
 func BenchmarkLedgerNewCallAtTheCap(b *testing.B) {
 	for _, limit := range []int{1000, 100_000} {
 		b.Run(fmt.Sprintf("max=%d", limit), func(b *testing.B) {
-			l := NewLedger("bench", LedgerConfig{MaxLive: limit})
+			l := New("bench", Config{MaxLive: limit})
 			// Ids come round again once the ledger has forgotten them, so
 			// every update files a new call and evicts one.
 			ids := make([]string, 2*(limit+DefaultKeepEnded))
 			for i := range ids {
 				ids[i] = fmt.Sprintf("call-%d", i)
 			}
-			ring := set(StateRinging)
+			ring := set(providers.StateRinging)
 			for i := range limit {
 				l.Update(ids[i], ring)
 			}

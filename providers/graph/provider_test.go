@@ -475,6 +475,32 @@ func TestActionsRespectTheCallsState(t *testing.T) {
 	}
 }
 
+// TestActionOnAnEndedCallIsErrEnded: once Graph said a call ended, every
+// action on it is refused before a request is made, with the contract's
+// error for an ended call and why it ended.
+func TestActionOnAnEndedCallIsErrEnded(t *testing.T) {
+	h := newHarness(t, setup{})
+	ctx := context.Background()
+	h.post(graphtest.Notification("seed000-incoming.json"))
+	h.call()
+	h.post(graphtest.Notification("seed003-terminated.json"))
+	ended := h.call()
+	for verb, act := range map[string]func() error{
+		"answer":  func() error { return h.p.Answer(ctx, graphtest.SeedCallIDOld) },
+		"reject":  func() error { return h.p.Reject(ctx, graphtest.SeedCallIDOld, providers.ReasonBusy) },
+		"hang up": func() error { return h.p.Hangup(ctx, graphtest.SeedCallIDOld) },
+	} {
+		err := act()
+		if !errors.Is(err, providers.ErrEnded) || !errors.Is(err, providers.ErrNotFound) ||
+			!strings.HasPrefix(err.Error(), verb+" "+graphtest.SeedCallIDOld+": the call has already ended: "+ended.End.String()) {
+			t.Errorf("%s on an ended call: %v", verb, err)
+		}
+	}
+	if n := len(h.srv.API.Requests()); n != 0 {
+		t.Fatalf("refused actions reached Graph: %d requests", n)
+	}
+}
+
 func TestActionOnACallGraphLostEndsIt(t *testing.T) {
 	h := newHarness(t, setup{})
 	h.post(graphtest.Notification("doc-incoming-current.json"))

@@ -1,0 +1,20 @@
+// Package graph is the Microsoft Graph provider: the calls of a Teams
+// calling bot, live. Microsoft posts call notifications to a webhook this
+// package serves (checking the token on each), and the console's actions go
+// back through the Graph calls API with an app-only token.
+//
+// The webhook replies as soon as a body is authenticated and decoded; the
+// notifications are then applied in arrival order by one worker goroutine,
+// through a ledger.Ledger so that duplicates, reordering and late updates
+// never move a call backwards or bring an ended call back.
+//
+// Answer, Reject and Hangup work whether or not Run is going: the one-shot
+// commands construct the provider and call one of them.
+//
+// Files, as in every provider: config.go reads the flags and secrets,
+// provider.go is the Provider (Run, its worker and status), mapping.go turns
+// a notification into the contract's Call; actions.go sends answer, reject
+// and hang-up. The rest is one concern a file (webhook, endreason, ringwatch,
+// stale, names, legacy, ids). The wire types live in notification, the REST
+// client in callapi, the token check in webhookauth.
+package graph
