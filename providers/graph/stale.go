@@ -182,7 +182,11 @@ func (p *Provider) settleStale(ctx context.Context, sink providers.Sink, queue c
 	if err == nil {
 		var items []notification.Notification
 		if items, err = readBack(id, r.resource); err == nil {
-			delete(retries, id)
+			// The worker applies the answer a moment later; until it
+			// has, the ledger still counts the call as silent. Not due
+			// again for a whole period, it is not read twice for one
+			// silence (the entry goes once the call is heard from).
+			retries[id] = retry{at: now.Add(after)}
 			select {
 			case queue <- batch{at: now, items: items}:
 			case <-ctx.Done():
