@@ -201,7 +201,7 @@ func (s *Server) Calls() []Call {
 // display name and do-not-disturb, and publishes a DeviceStateChangeMessage.
 func (s *Server) SetAgentState(state, displayName string, dnd bool) error {
 	s.mu.Lock()
-	s.userState = agentState{state: state, displayName: displayName, dnd: dnd}
+	s.userState = agentState{state: state, displayName: displayName, dnd: dnd, id: systemStates[state].id}
 	s.mu.Unlock()
 	return s.publishDeviceErr()
 }
@@ -348,13 +348,26 @@ func (s *Server) deviceLocked() map[string]any {
 		"e164Number":       s.opts.PhoneNumber,
 		"telephonyNetwork": "Private",
 		"doNotDisturb":     dnd,
-		"userState": map[string]any{
-			"id":          "900D55CC-2BB6-4B2B-9A3B-8D2B4E5C1A10",
-			"displayName": s.userState.displayName,
-			"state":       s.userState.state,
-		},
-		"capabilities": []string{"DoNotDisturbOn", "ForwardCallsOn"},
+		"userState":        s.userStateLocked(),
+		"capabilities":     []string{"DoNotDisturbOn", "ForwardCallsOn"},
 	}
+}
+
+// userStateLocked is the agent's user state as a device carries it:
+// workMode and reason only when set, as in the samples.
+func (s *Server) userStateLocked() map[string]any {
+	u := s.userState
+	out := map[string]any{"displayName": u.displayName, "state": u.state}
+	if u.id != "" {
+		out["id"] = u.id
+	}
+	if u.workMode != "" {
+		out["workMode"] = u.workMode
+	}
+	if u.reason != "" {
+		out["reason"] = u.reason
+	}
+	return out
 }
 
 // callID makes an id shaped like GWS 8.5.2's (32 upper-case characters).

@@ -120,8 +120,13 @@ type Server struct {
 	logins    []Login
 	logouts   int
 	userState agentState
-	listGate  func(list string)
-	publishMu sync.Mutex // keeps notifications in the order of the changes
+	// agentStates are the configured agent states (reason codes);
+	// stateChanges the agent state operations accepted.
+	agentStates  []AgentStateSetting
+	stateChanges []string
+	transfers    []Transfer
+	listGate     func(list string)
+	publishMu    sync.Mutex // keeps notifications in the order of the changes
 }
 
 type statusReply struct {
@@ -129,9 +134,10 @@ type statusReply struct {
 	message string
 }
 
+// agentState is the agent's user state as devices report it.
 type agentState struct {
-	state, displayName string
-	dnd                bool
+	state, workMode, displayName, reason, id string
+	dnd                                      bool
 }
 
 // New returns a server with no calls and the agent logged out of voice.
@@ -159,6 +165,8 @@ func New(opts Options) *Server {
 		forced:    make(map[string]statusReply),
 		modes:     make(map[string]OpMode),
 		userState: agentState{state: "LoggedOut", displayName: "Logged Out"},
+
+		agentStates: withIDs(DefaultAgentStates),
 	}
 }
 
@@ -236,31 +244,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read the request", http.StatusBadRequest)
 		return
 	}
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	req := Request{Method: r.Method, Path: r.URL.RequestURI(), Body: body, Authorized: s.authorized(r)}
 	req.CSRF = r.Header.Get(s.opts.CSRFHeader)
-	var after func()
-	defer func() {
-		req.Status = rec.status
+	// The request is recorded as its status is written, before the client
+	// can read the reply: a test that checks Requests() after its call
+	// returned sees it.
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, record: func(status int) {
+		req.Status = status
 		s.mu.Lock()
 		s.requests = append(s.requests, req)
 		s.mu.Unlock()
-		if after != nil {
-			after()
-		}
-	}()
-	after = s.serve(rec, r, body, req.Authorized)
+	}}
+	after := s.serve(rec, r, body, req.Authorized)
+	rec.recordOnce(http.StatusOK)
+	if after != nil {
+		after()
+	}
 }
 
-// recorder remembers the status written.
+// recorder remembers the status written and records the request then.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	record   func(status int)
+	recorded bool
+}
+
+func (r *recorder) recordOnce(status int) {
+	if !r.recorded {
+		r.recorded = true
+		r.status = status
+		r.record(status)
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {
-	r.status = code
+	r.recordOnce(code)
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.recordOnce(http.StatusOK)
+	return r.ResponseWriter.Write(b)
 }
 
 func (r *recorder) Flush() {
@@ -302,6 +327,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, auth
 		s.getDevices(w, r)
 	case path == "/api/v2/me/channels/voice" && r.Method == http.MethodPost:
 		return s.postVoice(w, body)
+	case path == "/api/v2/settings/agent-states" && r.Method == http.MethodGet:
+		s.getAgentStates(w)
 	case strings.HasPrefix(path, "/api/v2/me/calls/"):
 		id, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/api/v2/me/calls/"))
 		if err != nil || id == "" || strings.Contains(id, "/") {
@@ -392,7 +419,7 @@ func (s *Server) postMe(w http.ResponseWriter, body []byte, session string) func
 		}
 		s.mu.Lock()
 		s.logins = append(s.logins, Login{Channels: op.Channels, Place: op.Place})
-		s.userState = agentState{state: "NotReady", displayName: "Not Ready"}
+		s.userState = systemStates["NotReady"]
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0})
 		return s.publishDevice
@@ -410,34 +437,6 @@ func (s *Server) postMe(w http.ResponseWriter, body []byte, session string) func
 		writeStatus(w, http.StatusBadRequest, 2, "Operation "+op.OperationName+" is not valid here")
 	}
 	return nil
-}
-
-// postVoice handles agent state operations on the voice channel.
-func (s *Server) postVoice(w http.ResponseWriter, body []byte) func() {
-	var op struct {
-		OperationName string `json:"operationName"`
-	}
-	if json.Unmarshal(body, &op) != nil {
-		writeStatus(w, http.StatusBadRequest, 10, "The request body is not valid JSON")
-		return nil
-	}
-	states := map[string]agentState{
-		"Ready":         {state: "Ready", displayName: "Ready"},
-		"NotReady":      {state: "NotReady", displayName: "Not Ready"},
-		"AfterCallWork": {state: "NotReady", displayName: "After Call Work"},
-		"AuxWork":       {state: "NotReady", displayName: "Aux Work"},
-	}
-	st, ok := states[op.OperationName]
-	if !ok {
-		writeStatus(w, http.StatusBadRequest, 2, "Operation "+op.OperationName+" is not valid here")
-		return nil
-	}
-	s.mu.Lock()
-	st.dnd = s.userState.dnd
-	s.userState = st
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0})
-	return s.publishDevice
 }
 
 func (s *Server) getCalls(w http.ResponseWriter, r *http.Request) {
@@ -477,14 +476,20 @@ func (s *Server) SetListGate(gate func(list string)) {
 }
 
 func (s *Server) getCall(w http.ResponseWriter, id string) {
+	// The reply is built under the lock and written after it: writing
+	// records the request, which takes the lock.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	c, ok := s.calls[id]
+	var resource map[string]any
+	if ok {
+		resource = s.resourceLocked(c)
+	}
+	s.mu.Unlock()
 	if !ok {
 		writeStatus(w, http.StatusNotFound, 6, "Call "+id+" does not exist")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "call": s.resourceLocked(c)})
+	writeJSON(w, http.StatusOK, map[string]any{"statusCode": 0, "call": resource})
 }
 
 func (s *Server) getDevices(w http.ResponseWriter, r *http.Request) {
@@ -507,6 +512,9 @@ func (s *Server) getDevices(w http.ResponseWriter, r *http.Request) {
 func (s *Server) operate(w http.ResponseWriter, id string, body []byte) func() {
 	var op struct {
 		OperationName string `json:"operationName"`
+		Destination   *struct {
+			PhoneNumber string `json:"phoneNumber"`
+		} `json:"destination"`
 	}
 	if json.Unmarshal(body, &op) != nil {
 		writeStatus(w, http.StatusBadRequest, 10, "The request body is not valid JSON")
@@ -514,6 +522,10 @@ func (s *Server) operate(w http.ResponseWriter, id string, body []byte) func() {
 	}
 	if op.OperationName == "" {
 		writeStatus(w, http.StatusBadRequest, 1, "operationName is missing")
+		return nil
+	}
+	if needsDestination(op.OperationName) && (op.Destination == nil || op.Destination.PhoneNumber == "") {
+		writeStatus(w, http.StatusBadRequest, 1, "destination.phoneNumber is missing")
 		return nil
 	}
 	// Hold the publishing order from the change until its notification
@@ -544,6 +556,9 @@ func (s *Server) operate(w http.ResponseWriter, id string, body []byte) func() {
 		return nil
 	}
 	mode := s.modes[op.OperationName]
+	if op.OperationName == "SingleStepTransfer" {
+		s.transfers = append(s.transfers, Transfer{CallID: id, Destination: op.Destination.PhoneNumber})
+	}
 	var next *Call
 	if mode != OpIgnored {
 		next = s.transitionLocked(c, op.OperationName)
@@ -570,7 +585,9 @@ func (s *Server) transitionLocked(c *Call, op string) *Call {
 	case "Hold":
 		c.State = "Held"
 		c.Capabilities = slices.Clone(HeldCapabilities)
-	case "Reject", "Hangup":
+	case "Reject", "Hangup", "SingleStepTransfer":
+		// A completed single-step transfer looks exactly like a hang-up:
+		// the call leaves the agent's DN.
 		c.State = "Released"
 		c.Capabilities = []string{}
 	default:
@@ -582,6 +599,28 @@ func (s *Server) transitionLocked(c *Call, op string) *Call {
 		s.removeLocked(c.ID)
 	}
 	return &out
+}
+
+// Transfer is one SingleStepTransfer the server accepted.
+type Transfer struct {
+	CallID      string
+	Destination string // destination.phoneNumber
+}
+
+// Transfers returns the single-step transfers accepted, in order.
+func (s *Server) Transfers() []Transfer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.transfers)
+}
+
+// needsDestination reports whether operation op dials a number.
+func needsDestination(op string) bool {
+	switch op {
+	case "SingleStepTransfer", "SingleStepConference", "InitiateTransfer", "InitiateConference":
+		return true
+	}
+	return false
 }
 
 // httpStatusFor picks the HTTP status sent with a statusCode error. GWS does

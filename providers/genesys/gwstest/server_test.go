@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,5 +269,78 @@ func TestListsAndSession(t *testing.T) {
 	// The HTTP session is gone with the logout.
 	if resp, _ := c.do("POST", "/api/v2/me/channels/voice", `{"operationName":"Ready"}`); resp.StatusCode != 403 {
 		t.Errorf("POST after logout: %d", resp.StatusCode)
+	}
+}
+
+// session opens an HTTP session and takes its CSRF token.
+func (c *client) session() {
+	c.t.Helper()
+	resp, _ := c.do("GET", "/api/v2/me", "")
+	c.csrf = resp.Header.Get("X-CSRF-TOKEN")
+}
+
+func TestTransferAndAgentStateRequests(t *testing.T) {
+	s, srv, notes := startServer(t, Options{})
+	s.Put(ActiveCall("C1", "+14255550100"))
+	c := newClient(t, srv, "ksippo", "pw")
+	c.session()
+
+	// A transfer names where to: without destination.phoneNumber it is refused.
+	for _, body := range []string{`{"operationName":"SingleStepTransfer"}`, `{"operationName":"SingleStepTransfer","destination":{}}`} {
+		if resp, got := c.do("POST", "/api/v2/me/calls/C1", body); resp.StatusCode != 400 || !strings.Contains(got, `"statusCode":1`) {
+			t.Fatalf("%s: %d %s", body, resp.StatusCode, got)
+		}
+	}
+	if resp, got := c.do("POST", "/api/v2/me/calls/C1", `{"operationName":"SingleStepTransfer","destination":{"phoneNumber":"5002"}}`); resp.StatusCode != 200 || got != `{"statusCode":0}` {
+		t.Fatalf("transfer: %d %s", resp.StatusCode, got)
+	}
+	// The request is on record by the time its reply is read.
+	if reqs := s.Requests(); reqs[len(reqs)-1].Status != 200 || !strings.Contains(string(reqs[len(reqs)-1].Body), "5002") {
+		t.Fatalf("last request %+v", reqs[len(reqs)-1])
+	}
+	got := waitNotes(t, notes, 1)
+	var msg struct {
+		Call struct {
+			State        string   `json:"state"`
+			Capabilities []string `json:"capabilities"`
+		} `json:"call"`
+	}
+	json.Unmarshal(got[0].data, &msg)
+	if msg.Call.State != "Released" || msg.Call.Capabilities == nil || len(msg.Call.Capabilities) != 0 {
+		t.Fatalf("after the transfer: %s", got[0].data)
+	}
+	if _, ok := s.Call("C1"); ok {
+		t.Fatal("a transferred call leaves the list")
+	}
+
+	// The configured agent states, and posting one by its operationName.
+	resp, body := c.do("GET", "/api/v2/settings/agent-states", "")
+	want := `{"settings":[{"displayName":"Out to Lunch","operationName":"OutToLunch","reason":"Lunch","state":"NotReady","workMode":"AuxWork"},` +
+		`{"displayName":"Meeting","operationName":"Meeting","reason":"Meeting","state":"NotReady","workMode":"AuxWork"},` +
+		`{"displayName":"Training","operationName":"Training","reason":"Training","state":"NotReady","workMode":"AuxWork"}],"statusCode":0}`
+	if resp.StatusCode != 200 || body != want {
+		t.Fatalf("agent states: %d %s", resp.StatusCode, body)
+	}
+	s.SetAgentStates([]AgentStateSetting{{OperationName: "Break", DisplayName: "Break", Reason: "Break", ID: "B1"}})
+	for _, op := range []string{`{"operationName":"Break"}`, `{"operationName":"AfterCallWork","wrapUpTime":"0"}`} {
+		if resp, got := c.do("POST", "/api/v2/me/channels/voice", op); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", op, resp.StatusCode, got)
+		}
+	}
+	got = waitNotes(t, notes, 3)
+	if !strings.Contains(string(got[1].data), `"userState":{"displayName":"Break","id":"B1","reason":"Break","state":"NotReady"}`) ||
+		!strings.Contains(string(got[2].data), `"userState":{"displayName":"AfterCallWork","id":"D3663509-3D82-4DD3-A82E-2EA8EFA02AEF","state":"NotReady","workMode":"AfterCallWork"}`) {
+		t.Fatalf("device messages:\n%s\n%s", got[1].data, got[2].data)
+	}
+	// What GWS does not document for an operation is refused: no reason
+	// on NotReady, no wrapUpTime on Ready; unknown states too.
+	for _, op := range []string{`{"operationName":"NotReady","reason":"Lunch"}`, `{"operationName":"Ready","wrapUpTime":"0"}`,
+		`{"operationName":"OutToLunch"}`, `{}`} {
+		if resp, got := c.do("POST", "/api/v2/me/channels/voice", op); resp.StatusCode != 400 {
+			t.Errorf("%s: %d %s", op, resp.StatusCode, got)
+		}
+	}
+	if got := s.AgentStateChanges(); !slices.Equal(got, []string{"Break", "AfterCallWork"}) {
+		t.Fatalf("accepted %v", got)
 	}
 }

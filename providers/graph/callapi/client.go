@@ -1,5 +1,5 @@
 // Package callapi acts on calls through the Microsoft Graph calls API:
-// answer, reject and hang up (DELETE), and reads them (GET), with an
+// answer, reject, redirect, transfer and hang up (DELETE), and reads them (GET), with an
 // app-only token from the client-credentials grant. It turns Graph's error
 // bodies into errors a person can act on (with the request id support will
 // ask for), treats 404 and the calling service's "call not found" code as

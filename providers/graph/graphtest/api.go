@@ -19,7 +19,15 @@ const (
 	ActionReject Action = "reject"
 	ActionDelete Action = "delete"
 	ActionGet    Action = "get" // GET …/communications/calls/{id}: read the call
+	// ActionRedirect is POST …/redirect: a ringing call sent elsewhere.
+	ActionRedirect Action = "redirect"
+	// ActionTransfer is POST …/transfer: a connected call handed over.
+	ActionTransfer Action = "transfer"
 )
+
+// postActions are the actions POSTed to …/communications/calls/{id}/<name>
+// (or /microsoft.graph.<name>, as the C# SDK spells them).
+var postActions = []Action{ActionAnswer, ActionReject, ActionRedirect, ActionTransfer}
 
 // Request is one request the fake calls API received.
 type Request struct {
@@ -48,7 +56,7 @@ type Response struct {
 }
 
 // API is a fake of the Graph calls API: POST …/communications/calls/{id}/answer,
-// POST …/reject, DELETE and GET …/communications/calls/{id}, under any version
+// …/reject, …/redirect and …/transfer, DELETE and GET …/communications/calls/{id}, under any version
 // prefix (/v1.0, /beta). It requires a bearer token issued by Tokens, records
 // every request, and answers 202/204 unless a reply was scripted. GET answers
 // 200 with the resource given to PutCall, or 404 for a call it was not given,
@@ -194,12 +202,13 @@ func ParseCallPath(method, path string) (id string, action Action, ok bool) {
 		return rest[0], ActionDelete, true
 	case len(rest) == 1 && rest[0] != "" && method == http.MethodGet:
 		return rest[0], ActionGet, true
-	case len(rest) == 2 && rest[0] != "" && method == http.MethodPost &&
-		(rest[1] == "answer" || rest[1] == "microsoft.graph.answer"):
-		return rest[0], ActionAnswer, true
-	case len(rest) == 2 && rest[0] != "" && method == http.MethodPost &&
-		(rest[1] == "reject" || rest[1] == "microsoft.graph.reject"):
-		return rest[0], ActionReject, true
+	case len(rest) == 2 && rest[0] != "" && method == http.MethodPost:
+		name := strings.TrimPrefix(rest[1], "microsoft.graph.")
+		for _, a := range postActions {
+			if name == string(a) {
+				return rest[0], a, true
+			}
+		}
 	}
 	return "", "", false
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,13 +17,22 @@ import (
 // call notifications (the seed examples and documented shapes) and, like the
 // real service, follows each accepted action with the notifications Graph
 // sends next — reject: deleted; answer: establishing, established; hang up:
-// terminating, then terminated with 200/5001.
+// terminating, then terminated with 200/5001; redirect: deleted without a
+// resultInfo; transfer: transferring, transferAccepted, then terminated with
+// 0/7015, or (FailTransfersTo) transferring, then established with 500/7700.
 type Driver struct {
 	Fake   *Fake
 	Poster *Poster
 	Log    *slog.Logger
 	// Pause between an action and the notifications that follow it.
 	Pause time.Duration
+	// Posted, if set, is called after each follow-up notification was
+	// delivered (or failed to be), with the action that caused it: tests
+	// wait on it instead of on the clock.
+	Posted func(r Request, body []byte, err error)
+
+	mu     sync.Mutex
+	failTo map[string]bool // lower-case target ids whose transfers fail
 }
 
 // NewDriver wires a driver for fake that posts to webhook.
@@ -43,51 +53,145 @@ func NewDriver(fake *Fake, webhook, audience string, log *slog.Logger) *Driver {
 // accepted actions with follow-up notifications, until ctx ends.
 func (d *Driver) React(ctx context.Context) {
 	d.Fake.API.SetHooks(func(r Request) { LogRequest(d.Log, r) }, func(r Request) {
-		var steps [][]byte
-		switch r.Action {
-		case ActionReject:
-			steps = [][]byte{WithCallID(Notification("seed000-deleted.json"), r.CallID)}
-		case ActionAnswer:
-			steps = [][]byte{StateChange(r.CallID, "updated", "establishing", nil), StateChange(r.CallID, "updated", "established", nil)}
-		case ActionDelete:
-			steps = [][]byte{WithCallID(Notification("seed003-terminating.json"), r.CallID), WithCallID(Notification("seed003-terminated.json"), r.CallID)}
-		}
-		// What a read of the call answers from now on (set before the
-		// console hears of the change), so that a call that talks for long
-		// is not taken for one Graph has lost.
-		switch r.Action {
-		case ActionAnswer:
-			d.Fake.API.PutCall(r.CallID, StateChangeResource(r.CallID, "established"))
-		case ActionReject, ActionDelete:
-			d.Fake.API.Gone(r.CallID)
-		}
-		for _, body := range steps {
+		for _, step := range d.followUps(r) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(d.Pause):
 			}
-			if _, err := d.Post(ctx, body); err != nil {
+			if step.before != nil {
+				step.before()
+			}
+			_, err := d.Post(ctx, step.body)
+			if err != nil {
 				d.Log.Error("follow-up notification not delivered", "call", r.CallID, "err", err)
+			}
+			if d.Posted != nil {
+				d.Posted(r, step.body, err)
 			}
 		}
 	})
 }
 
+// followUp is one notification the service sends after an action; before,
+// if set, changes what a read of the call answers just before it is sent.
+type followUp struct {
+	body   []byte
+	before func()
+}
+
+// followUps are the notifications Graph sends after the accepted action r.
+// What a read of the call answers is changed before the console hears of
+// the change, so that a call that talks for long is not taken for one Graph
+// has lost.
+func (d *Driver) followUps(r Request) []followUp {
+	id, api := r.CallID, d.Fake.API
+	gone := func() { api.Gone(id) }
+	switch r.Action {
+	case ActionReject:
+		gone()
+		return []followUp{{body: WithCallID(Notification("seed000-deleted.json"), id)}}
+	case ActionAnswer:
+		api.PutCall(id, StateChangeResource(id, "established"))
+		return []followUp{{body: StateChange(id, "updated", "establishing", nil)}, {body: StateChange(id, "updated", "established", nil)}}
+	case ActionDelete:
+		gone()
+		return []followUp{{body: WithCallID(Notification("seed003-terminating.json"), id)}, {body: WithCallID(Notification("seed003-terminated.json"), id)}}
+	case ActionRedirect:
+		// Graph's redirect examples: one deleted, terminated, no resultInfo.
+		gone()
+		return []followUp{{body: StateChange(id, "deleted", "terminated", nil)}}
+	case ActionTransfer:
+		steps := []followUp{{body: StateChange(id, "updated", "transferring", nil)}}
+		if d.transferFails(r) {
+			// The transfer examples' failure: back to established, 500
+			// with the key spelled subCode.
+			return append(steps, followUp{body: StateChange(id, "updated", "established",
+				&ResultInfo{Code: 500, Subcode: 7700, Message: "Call transfer failed.", SubCodeKey: "subCode"})})
+		}
+		return append(steps,
+			followUp{body: StateChange(id, "updated", "transferAccepted", nil)},
+			followUp{body: StateChange(id, "deleted", "terminated", &ResultInfo{Code: 0, Subcode: 7015, Message: "GracefulTransferCompleted"}), before: gone})
+	}
+	return nil
+}
+
+// FailTransfersTo makes transfers to any of ids (Teams ids or E.164
+// numbers, as sent in transferTarget) fail the way Graph reports it: the
+// call goes back to established with resultInfo 500/7700.
+func (d *Driver) FailTransfersTo(ids ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failTo == nil {
+		d.failTo = map[string]bool{}
+	}
+	for _, id := range ids {
+		d.failTo[strings.ToLower(id)] = true
+	}
+}
+
+func (d *Driver) transferFails(r Request) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range InvitedIDs(r.Body) {
+		if d.failTo[strings.ToLower(id)] {
+			return true
+		}
+	}
+	return false
+}
+
+// InvitedIDs are the identity ids a redirect (targets) or transfer
+// (transferTarget) body sends the call to, whatever the identity's kind.
+func InvitedIDs(body []byte) []string {
+	// identity holds "@odata.type" (a string) beside the identities
+	// (objects): each member is decoded on its own.
+	type info struct {
+		Identity map[string]json.RawMessage `json:"identity"`
+	}
+	var b struct {
+		Targets        []info `json:"targets"`
+		TransferTarget *info  `json:"transferTarget"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	infos := b.Targets
+	if b.TransferTarget != nil {
+		infos = append(infos, *b.TransferTarget)
+	}
+	var ids []string
+	for _, in := range infos {
+		for key, raw := range in.Identity {
+			var ident struct {
+				ID string `json:"id"`
+			}
+			if !strings.HasPrefix(key, "@") && json.Unmarshal(raw, &ident) == nil && ident.ID != "" {
+				ids = append(ids, ident.ID)
+			}
+		}
+	}
+	return ids
+}
+
 // LogRequest writes one received API request in a form a person can scan:
-// the action, the call, the reject reason, the reply.
+// the action, the call, the reject reason or where the call was sent, the
+// reply.
 func LogRequest(log *slog.Logger, r Request) {
 	attrs := []any{"method", r.Method, "path", r.Path, "status", r.Status}
 	if r.Action != "" {
 		attrs = append(attrs, "action", string(r.Action), "call", r.CallID)
 	}
-	if r.Action == ActionReject {
+	switch r.Action {
+	case ActionReject:
 		var body struct {
 			Reason string `json:"reason"`
 		}
 		if json.Unmarshal(r.Body, &body) == nil {
 			attrs = append(attrs, "reason", body.Reason)
 		}
+	case ActionRedirect, ActionTransfer:
+		attrs = append(attrs, "to", strings.Join(InvitedIDs(r.Body), ","))
 	}
 	if len(r.Body) > 0 {
 		attrs = append(attrs, "body", string(r.Body))
@@ -209,9 +313,13 @@ func (d *Driver) Play(ctx context.Context, scenario string, pause time.Duration)
 func StateChange(id, changeType, state string, result *ResultInfo) []byte {
 	data := map[string]any{"@odata.type": "#microsoft.graph.call", "state": state}
 	if result != nil {
+		key := result.SubCodeKey
+		if key == "" {
+			key = "subcode"
+		}
 		data["resultInfo"] = map[string]any{
 			"@odata.type": "#microsoft.graph.resultInfo",
-			"code":        result.Code, "subcode": result.Subcode, "message": result.Message,
+			"code":        result.Code, key: result.Subcode, "message": result.Message,
 		}
 	}
 	b, _ := json.Marshal(map[string]any{
@@ -238,6 +346,9 @@ func StateChangeResource(id, state string) []byte {
 type ResultInfo struct {
 	Code, Subcode any
 	Message       string
+	// SubCodeKey spells the subcode's key: "subcode" when empty; Graph's
+	// transfer-failure examples write "subCode".
+	SubCodeKey string
 }
 
 // NewCallID returns a fresh call id in the current (lower-case GUID) form.

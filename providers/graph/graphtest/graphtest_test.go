@@ -69,7 +69,10 @@ func TestParseCallPath(t *testing.T) {
 		{"DELETE", "/v1.0/communications/calls/a", "a", ActionDelete, true},
 		{"GET", "/v1.0/communications/calls/a", "a", ActionGet, true},
 		{"GET", "/v1.0/communications/calls/a/participants", "", "", false},
-		{"POST", "/v1.0/communications/calls/a/redirect", "", "", false},
+		{"POST", "/v1.0/communications/calls/a/redirect", "a", ActionRedirect, true},
+		{"POST", "/beta/communications/calls/a/microsoft.graph.transfer", "a", ActionTransfer, true},
+		{"POST", "/v1.0/communications/calls/a/keepAlive", "", "", false},
+		{"GET", "/v1.0/communications/calls/a/transfer", "", "", false},
 		{"POST", "/v1.0/app/calls/a/reject", "", "", false},
 	}
 	for _, tc := range cases {

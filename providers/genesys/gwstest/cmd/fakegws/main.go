@@ -54,6 +54,12 @@ const usage = `fake GWS control (POST unless noted; answers JSON):
   /fake/restart-cometd?down=2s              the Bayeux server restarts (sessions lost)
   /fake/forget-sessions                     the Bayeux server forgets every session
   GET /fake/calls                           the calls as GWS lists them
+  GET /fake/transfers                       the SingleStepTransfers accepted (call, destination)
+
+The console's own operations are carried out as GWS would: Hold → Held, Retrieve →
+Established, SingleStepTransfer → Released (no capabilities), and the agent states
+Ready, NotReady, AfterCallWork and the configured OutToLunch, Meeting, Training
+(GET /api/v2/settings/agent-states) → a DeviceStateChangeMessage on /v2/me/devices.
 `
 
 func main() {
@@ -191,6 +197,8 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch op {
 		case "calls":
 			reply(c.gws.Calls(), nil)
+		case "transfers":
+			reply(c.gws.Transfers(), nil)
 		default:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprint(w, usage)
@@ -198,7 +206,7 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodPost {
-		reply(nil, errors.New("use POST (GET only for /fake/calls and /fake/help)"))
+		reply(nil, errors.New("use POST (GET only for /fake/calls, /fake/transfers and /fake/help)"))
 		return
 	}
 	quiet := q.Get("quiet") != ""

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,61 @@ func post(t *testing.T, url string, out any) {
 		if err := json.Unmarshal(data, out); err != nil {
 			t.Fatalf("POST %s: %v: %s", url, err, data)
 		}
+	}
+}
+
+func get(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// agentClient talks to the fake GWS as an agent's client does: Basic
+// credentials, the session cookie, and the CSRF token from a GET.
+type agentClient struct {
+	base, csrfHeader, csrfToken string
+	http                        *http.Client
+}
+
+func newAgentClient(t *testing.T, base string) *agentClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	a := &agentClient{base: base, http: &http.Client{Jar: jar}}
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v2/me", nil)
+	req.SetBasicAuth("agent", "pw")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a.csrfHeader, a.csrfToken = resp.Header.Get("X-CSRF-HEADER"), resp.Header.Get("X-CSRF-TOKEN")
+	if a.csrfHeader == "" || a.csrfToken == "" {
+		t.Fatal("no CSRF token handed out")
+	}
+	return a
+}
+
+// op posts an operation and expects statusCode 0.
+func (a *agentClient) op(t *testing.T, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, a.base+path, strings.NewReader(body))
+	req.SetBasicAuth("agent", "pw")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(a.csrfHeader, a.csrfToken)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(data) != `{"statusCode":0}` {
+		t.Fatalf("POST %s %s: %d %s", path, body, resp.StatusCode, data)
 	}
 }
 
@@ -123,6 +179,31 @@ func TestDriverEndToEnd(t *testing.T) {
 
 	post(t, base+"/fake/agent?state=NotReady&name=Lunch&dnd=1", nil)
 	wait("the agent state, the failure gone", func() bool { return status.Agent == "Not Ready (Lunch) · DND" && status.Warning == "" })
+
+	// The agent controls, sent as an agent's client sends them (cookie,
+	// CSRF token), reach the console over CometD.
+	agent := newAgentClient(t, base)
+	var active string
+	for id, c := range calls {
+		if c.State == providers.StateActive {
+			active = id
+		}
+	}
+	agent.op(t, "/api/v2/me/calls/"+active, `{"operationName":"Hold"}`)
+	wait("the call held", func() bool { return calls[active].State == providers.StateHeld })
+	agent.op(t, "/api/v2/me/calls/"+active, `{"operationName":"Retrieve"}`)
+	wait("the call back", func() bool { return calls[active].State == providers.StateActive })
+	agent.op(t, "/api/v2/me/calls/"+active, `{"operationName":"SingleStepTransfer","destination":{"phoneNumber":"5002"}}`)
+	wait("the transferred call gone", func() bool { return calls[active].State == providers.StateEnded })
+	agent.op(t, "/api/v2/me/channels/voice", `{"operationName":"OutToLunch"}`)
+	wait("the configured agent state", func() bool { return status.Agent == "Not Ready (Out to Lunch) · DND" })
+	agent.op(t, "/api/v2/me/channels/voice", `{"operationName":"Ready"}`)
+	wait("ready", func() bool { return status.Agent == "Ready · DND" })
+	var transfers []gwstest.Transfer
+	get(t, base+"/fake/transfers", &transfers)
+	if len(transfers) != 1 || transfers[0].CallID != active || transfers[0].Destination != "5002" {
+		t.Errorf("transfers %+v", transfers)
+	}
 
 	resp, err := http.Post(base+"/fake/mode?op=Answer&mode=sideways", "", nil)
 	if err != nil {

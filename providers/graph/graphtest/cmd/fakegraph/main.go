@@ -2,8 +2,8 @@
 // loopback, so ringside's graph provider can be tried end to end without an
 // Azure tenant. It serves, on one address:
 //
-//   - the Graph calls API (answer, reject, DELETE) under /v1.0 and /beta,
-//     logging every request it receives;
+//   - the Graph calls API (answer, reject, redirect, transfer, DELETE, GET)
+//     under /v1.0 and /beta, logging every request it receives;
 //   - an Entra-style token endpoint for the client-credentials grant;
 //   - the calling platform's OpenID configuration and JWKS, with an RSA key
 //     generated at start;
@@ -11,7 +11,10 @@
 // and it posts call notifications, signed with that key, to ringside's
 // webhook: the seed examples and the other documented shapes. After an
 // accepted action it sends what Graph sends next (reject: deleted; answer:
-// establishing, established; hang up: terminating, terminated 200/5001).
+// establishing, established; hang up: terminating, terminated 200/5001;
+// redirect: deleted; transfer: transferring, transferAccepted, terminated
+// 0/7015, or for a target named in -fail-transfers-to, transferring and back
+// to established with 500/7700).
 //
 //	go run ./providers/graph/graphtest/cmd/fakegraph -scenario ring
 //
@@ -54,6 +57,7 @@ func run() error {
 	pause := flag.Duration("pause", time.Second, "pause between notifications")
 	wait := flag.Duration("wait", 2*time.Minute, "how long to wait for the webhook to come up")
 	stay := flag.Bool("stay", true, "keep serving after the scenario, to answer the console's actions")
+	failTransfers := flag.String("fail-transfers-to", "", "comma-separated Teams ids or E.164 numbers whose transfers fail (500/7700)")
 	flag.Parse()
 
 	if err := loopbackOnly("-listen", "tcp://"+*listen); err != nil {
@@ -77,6 +81,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	driver := graphtest.NewDriver(fake, *webhook, *clientID, log)
+	for id := range strings.SplitSeq(*failTransfers, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			driver.FailTransfersTo(id)
+		}
+	}
 	driver.React(ctx)
 
 	served := make(chan error, 1)
