@@ -512,7 +512,18 @@ func (p *scriptedProvider) Answer(context.Context, string) error { return nil }
 func (p *scriptedProvider) Reject(context.Context, string, providers.RejectReason) error {
 	return nil
 }
-func (p *scriptedProvider) Hangup(context.Context, string) error    { return nil }
+func (p *scriptedProvider) Hangup(context.Context, string) error { return nil }
+func (p *scriptedProvider) Transfer(context.Context, string, providers.Target) error {
+	return nil
+}
+func (p *scriptedProvider) Redirect(context.Context, string, providers.Target) error {
+	return nil
+}
+func (p *scriptedProvider) Hold(context.Context, string) error   { return nil }
+func (p *scriptedProvider) Resume(context.Context, string) error { return nil }
+func (p *scriptedProvider) Offers() providers.Capabilities {
+	return providers.Caps(providers.Actions...)
+}
 func (p *scriptedProvider) RejectReasons() []providers.RejectReason { return providers.RejectReasons }
 
 type failingWriter struct{}

@@ -88,6 +88,18 @@ func stateRefusal(c Call, a Action) string {
 		return "the call has not been answered; reject it or let it ring out"
 	case a == ActionHangup && s == StateRinging:
 		return "the call has not been answered; answer it or let it ring out"
+	case a == ActionRedirect && s.Connected():
+		return "the call is already answered; transfer it instead"
+	case (a == ActionTransfer || a == ActionHold) && s == StateRinging && c.Caps.Has(ActionRedirect):
+		return "the call has not been answered; redirect it instead"
+	case (a == ActionTransfer || a == ActionHold || a == ActionResume) && s == StateRinging:
+		return "the call has not been answered yet"
+	case (a == ActionTransfer || a == ActionHold) && s == StateConnecting:
+		return "the call is still being connected"
+	case a == ActionHold && s == StateHeld:
+		return "the call is already on hold"
+	case a == ActionResume && s != StateHeld:
+		return "the call is not on hold"
 	case !s.Valid():
 		return fmt.Sprintf("the call is in a state ringside does not know (%q)", string(s))
 	}

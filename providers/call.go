@@ -371,6 +371,9 @@ const (
 	OutcomeHandled  Outcome = "handled"  // answered, then ended
 	OutcomeRejected Outcome = "rejected" // turned down from the console or by our side
 	OutcomeMissed   Outcome = "missed"   // rang out, the caller gave up, or taken elsewhere
+	// OutcomeTransferred: sent on from here, a ringing call redirected or a
+	// connected one transferred; End.Text says where to.
+	OutcomeTransferred Outcome = "transferred"
 )
 
 // Result is the call's outcome: the provider's if it set one, otherwise
@@ -394,19 +397,34 @@ const (
 	ActionAnswer Action = iota
 	ActionReject
 	ActionHangup
+	ActionTransfer // a connected call, blind, to a Target
+	ActionRedirect // a ringing call, before it is answered, to a Target
+	ActionHold     // an active call
+	ActionResume   // a held call
+
+	lastAction = ActionResume
 )
 
-var actionNames = [...]string{"answer", "reject", "hangup"}
+// Actions lists every action in a fixed order.
+var Actions = []Action{ActionAnswer, ActionReject, ActionHangup, ActionTransfer, ActionRedirect, ActionHold, ActionResume}
+
+var actionNames = [...]string{"answer", "reject", "hangup", "transfer", "redirect", "hold", "resume"}
 
 // AllowedIn reports whether a call in state s allows action a at all,
 // whatever the provider offers: answer and reject only while it rings, hang
 // up only once it is connected. A new action adds its states here.
 func (a Action) AllowedIn(s State) bool {
 	switch a {
-	case ActionAnswer, ActionReject:
+	case ActionAnswer, ActionReject, ActionRedirect:
 		return s == StateRinging
 	case ActionHangup:
 		return s.Connected()
+	case ActionTransfer:
+		return s == StateActive || s == StateHeld
+	case ActionHold:
+		return s == StateActive
+	case ActionResume:
+		return s == StateHeld
 	}
 	return false
 }
@@ -436,7 +454,7 @@ func (c Capabilities) Has(a Action) bool { return c&(1<<a) != 0 }
 // Names lists the actions in the set, in a fixed order.
 func (c Capabilities) Names() []string {
 	names := []string{}
-	for a := ActionAnswer; a <= ActionHangup; a++ {
+	for a := ActionAnswer; a <= lastAction; a++ {
 		if c.Has(a) {
 			names = append(names, a.String())
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"ringside/providers/textsafe"
@@ -86,6 +88,19 @@ type Provider interface {
 	Answer(ctx context.Context, id string) error
 	Reject(ctx context.Context, id string, reason RejectReason) error
 	Hangup(ctx context.Context, id string) error
+	// Transfer hands a connected call (active or held) to target, blind:
+	// the call leaves us once the target has it. Redirect sends a ringing
+	// call to target before it is answered. Hold and Resume put an active
+	// call on hold and take it back. Each checks the call first
+	// (CheckAction), so a provider without the action refuses it in words.
+	Transfer(ctx context.Context, id string, to Target) error
+	Redirect(ctx context.Context, id string, to Target) error
+	Hold(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
+	// Offers is every action the provider may ever offer on a call (the
+	// console hides the keys of the others): Graph has no hold, GWS no
+	// redirect.
+	Offers() Capabilities
 	// RejectReasons lists the reasons Reject accepts, in picker order. An
 	// empty list means the provider's reject takes no reason (Genesys), so
 	// the console skips the picker; Reject then ignores its reason.
@@ -128,4 +143,44 @@ func (e *RefusedError) Error() string {
 		msg += " [request-id " + requestID + "]"
 	}
 	return msg
+}
+
+// AgentState is what an agent tells the contact centre about themselves:
+// ready for calls, not ready (with a reason where the centre has them), or
+// wrapping up after a call.
+type AgentState string
+
+const (
+	AgentReady         AgentState = "ready"
+	AgentNotReady      AgentState = "not-ready"
+	AgentAfterCallWork AgentState = "after-call-work"
+)
+
+// AgentStates lists the states in the order menus show them.
+var AgentStates = []AgentState{AgentReady, AgentNotReady, AgentAfterCallWork}
+
+// ParseAgentState reads a state as the command line spells it
+// (ready, not-ready, after-call-work), without regard to case.
+func ParseAgentState(s string) (AgentState, bool) {
+	a := AgentState(strings.ToLower(strings.TrimSpace(s)))
+	return a, slices.Contains(AgentStates, a)
+}
+
+// AgentChoice is one entry of the agent-state menu: a state and, for not
+// ready, an optional reason the contact centre defines (Code is what is
+// sent, Label what the agent reads).
+type AgentChoice struct {
+	State AgentState
+	Code  string
+	Label string
+}
+
+// AgentControl is implemented by providers where the agent has a state of
+// their own (Genesys; the demo simulates one). The result of a change
+// arrives as a Status with the new Agent text, as any change of it does.
+type AgentControl interface {
+	// AgentChoices lists what the agent may choose now, reasons included.
+	AgentChoices(ctx context.Context) ([]AgentChoice, error)
+	// SetAgentState asks for choice; an unknown reason code is refused.
+	SetAgentState(ctx context.Context, choice AgentChoice) error
 }

@@ -119,6 +119,26 @@ func (f *flowProvider) Hangup(_ context.Context, id string) error {
 	return fmt.Errorf("hang up %s: %w", id, providers.ErrNotAllowed)
 }
 
+func (f *flowProvider) Transfer(_ context.Context, id string, _ providers.Target) error {
+	return fmt.Errorf("transfer %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) Redirect(_ context.Context, id string, _ providers.Target) error {
+	return fmt.Errorf("redirect %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) Hold(_ context.Context, id string) error {
+	return fmt.Errorf("hold %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) Resume(_ context.Context, id string) error {
+	return fmt.Errorf("resume %s: %w", id, providers.ErrNotAllowed)
+}
+
+func (f *flowProvider) Offers() providers.Capabilities {
+	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
+}
+
 func (f *flowProvider) RejectReasons() []providers.RejectReason { return providers.RejectReasons }
 
 // End to end through a real program: the provider rings one call, the user

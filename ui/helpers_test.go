@@ -35,6 +35,7 @@ type fakeProvider struct {
 	err     error
 	mu      sync.Mutex
 	got     []request
+	targets []providers.Target // of transfers and redirects, in order
 }
 
 func newFake() *fakeProvider {
@@ -53,14 +54,33 @@ func (f *fakeProvider) record(r request) error {
 	return f.err
 }
 func (f *fakeProvider) Answer(_ context.Context, id string) error {
-	return f.record(request{providers.ActionAnswer, id, ""})
+	return f.record(request{Action: providers.ActionAnswer, ID: id})
 }
 func (f *fakeProvider) Reject(_ context.Context, id string, reason providers.RejectReason) error {
-	return f.record(request{providers.ActionReject, id, reason})
+	return f.record(request{Action: providers.ActionReject, ID: id, Reason: reason})
 }
 func (f *fakeProvider) Hangup(_ context.Context, id string) error {
-	return f.record(request{providers.ActionHangup, id, ""})
+	return f.record(request{Action: providers.ActionHangup, ID: id})
 }
+func (f *fakeProvider) Transfer(_ context.Context, id string, to providers.Target) error {
+	f.mu.Lock()
+	f.targets = append(f.targets, to)
+	f.mu.Unlock()
+	return f.record(request{Action: providers.ActionTransfer, ID: id})
+}
+func (f *fakeProvider) Redirect(_ context.Context, id string, to providers.Target) error {
+	f.mu.Lock()
+	f.targets = append(f.targets, to)
+	f.mu.Unlock()
+	return f.record(request{Action: providers.ActionRedirect, ID: id})
+}
+func (f *fakeProvider) Hold(_ context.Context, id string) error {
+	return f.record(request{Action: providers.ActionHold, ID: id})
+}
+func (f *fakeProvider) Resume(_ context.Context, id string) error {
+	return f.record(request{Action: providers.ActionResume, ID: id})
+}
+func (f *fakeProvider) Offers() providers.Capabilities          { return providers.Caps(providers.Actions...) }
 func (f *fakeProvider) RejectReasons() []providers.RejectReason { return f.reasons }
 func (f *fakeProvider) requests() []request {
 	f.mu.Lock()

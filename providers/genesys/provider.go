@@ -219,3 +219,25 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	}()
 	return s.loop(ctx)
 }
+
+// Offers is every action this provider may offer on a call.
+func (p *Provider) Offers() providers.Capabilities {
+	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
+}
+
+// Transfer, Redirect, Hold and Resume are not built yet for this provider.
+func (p *Provider) Transfer(_ context.Context, id string, _ providers.Target) error {
+	return fmt.Errorf("transfer %s: %w", id, errors.ErrUnsupported)
+}
+
+func (p *Provider) Redirect(_ context.Context, id string, _ providers.Target) error {
+	return fmt.Errorf("redirect %s: %w", id, errors.ErrUnsupported)
+}
+
+func (p *Provider) Hold(_ context.Context, id string) error {
+	return fmt.Errorf("hold %s: %w", id, errors.ErrUnsupported)
+}
+
+func (p *Provider) Resume(_ context.Context, id string) error {
+	return fmt.Errorf("resume %s: %w", id, errors.ErrUnsupported)
+}
