@@ -96,11 +96,11 @@ func (t Target) Validate() error {
 	if err := checkTargetName(t.Name); err != nil {
 		return err
 	}
-	if t.GraphID != "" && !isGUID(t.GraphID) {
+	if t.GraphID != "" && !IsGUID(t.GraphID) {
 		return fmt.Errorf("%w: Teams id %q is not a GUID (such as 3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f)", ErrBadTarget, cut(t.GraphID))
 	}
 	if t.GraphTenantID != "" {
-		if !isGUID(t.GraphTenantID) {
+		if !IsGUID(t.GraphTenantID) {
 			return fmt.Errorf("%w: tenant id %q is not a GUID", ErrBadTarget, cut(t.GraphTenantID))
 		}
 		if t.GraphID == "" {
@@ -155,7 +155,7 @@ func ParseTarget(s string) (Target, error) {
 		return Target{}, fmt.Errorf("%w: it is empty", ErrBadTarget)
 	case len(s) > MaxTargetName:
 		return Target{}, fmt.Errorf("%w: longer than %d characters", ErrBadTarget, MaxTargetName)
-	case isGUID(s):
+	case IsGUID(s):
 		return Target{Name: s, Kind: TargetUser, GraphID: strings.ToLower(s)}, nil
 	}
 	number := stripDialSeparators(s)
@@ -237,8 +237,9 @@ func checkTargetName(name string) error {
 	return nil
 }
 
-// isGUID reports whether s is a GUID in its 8-4-4-4-12 form.
-func isGUID(s string) bool {
+// IsGUID reports whether s is a GUID in its 8-4-4-4-12 form, as Entra writes
+// object and tenant ids (either case).
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

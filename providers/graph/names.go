@@ -157,7 +157,7 @@ func withName(p providers.Party, f nameFound) providers.Party {
 
 // resolvable reports whether p is a directory user worth looking up.
 func resolvable(p providers.Party) bool {
-	return p.Labelled() && p.Kind == providers.KindUser && callapi.IsGUID(p.ID)
+	return p.Labelled() && p.Kind == providers.KindUser && providers.IsGUID(p.ID)
 }
 
 // want asks for the names of call's parties that show as labels. It never

@@ -21,7 +21,8 @@ import (
 // A refusal wraps *providers.RefusedError, so callers can tell 403 (no
 // permission) from 404 (no such user in the tenant).
 func (c *Client) UserDisplayName(ctx context.Context, id string) (string, error) {
-	if !IsGUID(id) {
+	// Only a GUID reaches the request's path.
+	if !providers.IsGUID(id) {
 		return "", fmt.Errorf("look up user %.40q: not a directory id (want a GUID such as 3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f)", id)
 	}
 	target := c.base + "/users/" + url.PathEscape(id) + "?$select=displayName"
@@ -62,27 +63,6 @@ func decodeDisplayName(id string, body []byte) (string, error) {
 		return "", nil
 	}
 	return *user.DisplayName, nil
-}
-
-// IsGUID reports whether s is a GUID in its usual 8-4-4-4-12 form, the only
-// user id the console looks up: nothing else can reach the request's path.
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // IsForbidden reports whether err is Graph's 403: the app lacks a permission.
