@@ -247,6 +247,17 @@ func TestTransferFailureIsReadWithTheState(t *testing.T) {
 	if !strings.HasSuffix(st.Detail, "to Heidi Steen failed: <message> (500/7000); the call is still yours") {
 		t.Fatalf("status %q", st.Detail)
 	}
+	shown := h.noticeNow()
+	// A call torn down with an error after a transfer of ours is ending,
+	// not given back: no new notice.
+	if err := h.p.Transfer(context.Background(), transferCallID, desk); err != nil {
+		t.Fatal(err)
+	}
+	h.post(graphtest.StateChange(transferCallID, "updated", "terminating", &graphtest.ResultInfo{Code: 500, Subcode: 1005, Message: "media"}))
+	h.callWhere(func(x providers.Call) bool { return x.ID == transferCallID && x.State == providers.StateEnding })
+	if now := h.noticeNow(); now != shown {
+		t.Fatalf("a call being torn down was reported as a failed transfer: %q", now)
+	}
 	// A deleted with the same codes under 200 is an ordinary end, not a
 	// failure and not a transfer.
 	h.post(graphtest.StateChange(transferCallID, "deleted", "terminated", &graphtest.ResultInfo{Code: 200, Subcode: 7000, Message: "x"}))
