@@ -32,6 +32,10 @@ func actionName(op string) string {
 		return "reject"
 	case opHangup:
 		return "hang up"
+	case opSingleStepTransfer:
+		return "transfer"
+	case opRetrieve:
+		return "resume"
 	}
 	return strings.ToLower(op)
 }
@@ -59,9 +63,25 @@ func verdict(op, gwsState, noteType string) (done bool, err error) {
 		case gwsEstablished, gwsHeld:
 			return true, fmt.Errorf("the call was answered before the reject took effect: %w", providers.ErrNotAllowed)
 		}
-	case opHangup:
+	case opHangup, opSingleStepTransfer:
+		// A transfer that went through releases the call from the
+		// agent's DN, exactly as a hang-up does.
 		if gwsState == gwsReleased {
 			return true, nil
+		}
+	case opHold:
+		switch gwsState {
+		case gwsHeld:
+			return true, nil
+		case gwsReleased:
+			return true, fmt.Errorf("the call was released before the hold took effect: %w", providers.ErrNotFound)
+		}
+	case opRetrieve:
+		switch gwsState {
+		case gwsEstablished:
+			return true, nil
+		case gwsReleased:
+			return true, fmt.Errorf("the call was released before it was taken off hold: %w", providers.ErrNotFound)
 		}
 	}
 	return false, nil
@@ -100,6 +120,7 @@ func (e *UnconfirmedError) Error() string {
 // waiter is one operation sent and not yet seen to take effect.
 type waiter struct {
 	id, op string
+	to     string     // a transfer's target, as a person reads it
 	result chan error // receives the verdict once
 }
 
@@ -110,10 +131,10 @@ type waiters struct {
 	byCall map[string][]*waiter
 }
 
-// expect registers op on call id before it is sent, so that a notification
-// arriving before the HTTP reply is not missed.
-func (ws *waiters) expect(id, op string) *waiter {
-	w := &waiter{id: id, op: op, result: make(chan error, 1)}
+// expect registers op on call id (to: a transfer's target) before it is
+// sent, so that a notification arriving before the HTTP reply is not missed.
+func (ws *waiters) expect(id, op, to string) *waiter {
+	w := &waiter{id: id, op: op, to: to, result: make(chan error, 1)}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.byCall == nil {
@@ -141,14 +162,16 @@ func (ws *waiters) forget(w *waiter) {
 	}
 }
 
-// pending is the operation most recently sent on call id, if any is waiting.
-func (ws *waiters) pending(id string) string {
+// pending is the operation most recently sent on call id, if any is
+// waiting, and for a transfer its target.
+func (ws *waiters) pending(id string) (op, to string) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if list := ws.byCall[id]; len(list) > 0 {
-		return list[len(list)-1].op
+		w := list[len(list)-1]
+		return w.op, w.to
 	}
-	return ""
+	return "", ""
 }
 
 // judge settles every waiter on call id that the new state decides.

@@ -73,15 +73,24 @@ func (c *restClient) singleStepTransfer(ctx context.Context, id string, to provi
 	if err != nil {
 		return fmt.Errorf("transfer %s: %w", id, err)
 	}
-	path, err := callPath(id)
-	if err != nil {
-		return fmt.Errorf("transfer: %w", err)
-	}
-	body := transferOperation{OperationName: opSingleStepTransfer, Destination: destination{PhoneNumber: number}}
-	if err := c.post(ctx, path, body, nil); err != nil {
+	if err := c.transferTo(ctx, id, number); err != nil {
+		if errors.Is(err, providers.ErrBadCallID) {
+			return fmt.Errorf("transfer: %w", err)
+		}
 		return fmt.Errorf("transfer %s to %s: %w", id, to, err)
 	}
 	return nil
+}
+
+// transferTo posts SingleStepTransfer to number, a destination already
+// checked (genesysDestination), and says nothing of its own on failure.
+func (c *restClient) transferTo(ctx context.Context, id, number string) error {
+	path, err := callPath(id)
+	if err != nil {
+		return err
+	}
+	body := transferOperation{OperationName: opSingleStepTransfer, Destination: destination{PhoneNumber: number}}
+	return c.post(ctx, path, body, nil)
 }
 
 // genesysDestination is the number GWS is asked to dial for target.

@@ -1,6 +1,7 @@
 // Package genesys is the console's provider for Genesys Web Services (GWS
 // 8.5/8.6, REST API v2 Voice): the signed-in agent's calls, live, with
-// answer, reject and hang up as GWS allows them.
+// answer, reject, hang up, transfer, hold and resume as GWS allows them,
+// and the agent's own state.
 //
 // # How it talks to GWS
 //
@@ -37,17 +38,25 @@
 // default) is shown with the number.
 // The console's actions follow GWS's capabilities exactly: answer only with
 // Answer, reject only with Reject (calls delivered through a queue), hang up
-// only with Hangup. Reject takes no reason (RejectReasons is empty, so the
-// console skips the picker); GWS sends the call back to its queue.
+// only with Hangup, transfer only with SingleStepTransfer, hold and resume
+// only with Hold and Retrieve. Reject takes no reason (RejectReasons is
+// empty, so the console skips the picker); GWS sends the call back to its
+// queue. GWS v2 has no redirect: Redirect is refused in words.
 //
 // # Operations and their outcome
 //
-// Answer, Reject and Hangup POST {"operationName":"…"} to
-// /api/v2/me/calls/{id}. A non-zero statusCode is returned as a
+// Answer, Reject, Hangup, Hold and Retrieve POST {"operationName":"…"} to
+// /api/v2/me/calls/{id}; SingleStepTransfer adds destination.phoneNumber
+// (the target's Genesys number, else its E.164 number). A successful
+// transfer looks exactly like a hang-up (Released): the call ends as
+// transferred, "Transferred to <target>", because the transfer was the
+// operation pending on it.
+//
+// A non-zero statusCode is returned as a
 // *StatusError worded from GWS's table (2 wraps providers.ErrNotAllowed, 6
 // providers.ErrNotFound) and the call is left as it was. statusCode 0 only
 // means GWS accepted the request: the method returns when a notification
-// shows the effect (the call answered, released), or with an error when one
+// shows the effect (the call answered, held, retrieved, released), or with an error when one
 // rules it out (notificationType Error, an ErrorMessage naming the call, or
 // the call ended before an answer took effect). If none arrives within 10 s (less when the caller's deadline
 // is nearer, keeping 3 s to explain), the call is re-read by id, the fresh
@@ -70,6 +79,14 @@
 // state from /v2/me/devices (Ready, Not Ready with its reason, DND) is shown
 // in the header.
 //
+// # Agent state
+//
+// The provider implements providers.AgentControl (agent.go): the system
+// states Ready, NotReady and AfterCallWork, and the states the administrator
+// configured (GET /api/v2/settings/agent-states), posted by operationName to
+// /api/v2/me/channels/voice. The new state reaches the header with the
+// device message that follows.
+//
 // # Errors GWS reports
 //
 // An ErrorMessage (on /v2/me/calls or /v2/me/devices) is logged and shown
@@ -87,8 +104,8 @@
 //
 // As in every provider: config.go reads the flags and secrets, provider.go is
 // the Provider and its actions, mapping.go turns a GWS call into the
-// contract's Call. wire.go holds GWS's message types, rest.go and api.go the
-// REST client and its operations, feed.go and cometd.go the notification
+// contract's Call. wire.go holds GWS's message types, rest.go, api.go and
+// controls.go the REST client and its operations, agent.go the agent's state, feed.go and cometd.go the notification
 // session, session.go the running view of calls and devices, confirm.go and
 // status.go what an operation's reply means.
 package genesys

@@ -30,20 +30,31 @@ func mapState(s string) (state providers.State, ok bool) {
 	return "", false
 }
 
+// capabilityActions is the console's action for each GWS capability (an
+// operation GWS lists on the call as allowed now). GWS v2 has no redirect:
+// a ringing call can only be answered or sent back to its queue.
+var capabilityActions = []struct {
+	op     string
+	action providers.Action
+}{
+	{opAnswer, providers.ActionAnswer},
+	{opReject, providers.ActionReject},
+	{opHangup, providers.ActionHangup},
+	{opSingleStepTransfer, providers.ActionTransfer},
+	{opHold, providers.ActionHold},
+	{opRetrieve, providers.ActionResume},
+}
+
 // capsOf maps the call's GWS capabilities to the console's actions, exactly:
 // the console offers an action only when GWS lists its operation.
 func capsOf(w *wireCall) providers.Capabilities {
-	var actions []providers.Action
-	if w.has(opAnswer) {
-		actions = append(actions, providers.ActionAnswer)
+	var caps providers.Capabilities
+	for _, m := range capabilityActions {
+		if w.has(m.op) {
+			caps |= providers.Caps(m.action)
+		}
 	}
-	if w.has(opReject) {
-		actions = append(actions, providers.ActionReject)
-	}
-	if w.has(opHangup) {
-		actions = append(actions, providers.ActionHangup)
-	}
-	return providers.Caps(actions...)
+	return caps
 }
 
 // foldContext is what folding a GWS call into the console's call needs
@@ -59,7 +70,9 @@ type foldContext struct {
 	nameKeys []nameKey
 	// pending is the operation the console sent on this call and is
 	// waiting to see the effect of ("" if none); it explains a release.
-	pending string
+	// pendingTo is where a pending transfer sends the call.
+	pending   string
+	pendingTo string
 	// gone is why the call is ended without a Released message ("" when
 	// the call is in GWS's view).
 	gone string
@@ -69,6 +82,7 @@ type foldContext struct {
 const (
 	endRejected        = "rejected from the console; GWS sent it back to its queue"
 	endHungUp          = "hung up from the console"
+	endTransferred     = "Transferred to "
 	endReleasedRinging = "released while ringing (caller hung up, or routed elsewhere)"
 	endReleased        = "released"
 	endAbsent          = "no longer listed by GWS after notifications were interrupted"
@@ -146,6 +160,11 @@ func endReason(prev providers.State, fresh bool, fc foldContext) (providers.EndR
 		return providers.EndReason{Text: endRejected}, providers.OutcomeRejected
 	case fc.pending == opHangup:
 		return providers.EndReason{Text: endHungUp}, providers.OutcomeNone
+	case fc.pending == opSingleStepTransfer:
+		// Nothing on the wire says "transferred": the Released that
+		// follows our SingleStepTransfer (or the call gone when it is
+		// read again) is the transfer done.
+		return providers.EndReason{Text: endTransferred + fc.pendingTo}, providers.OutcomeTransferred
 	case fc.gone != "":
 		return providers.EndReason{Text: fc.gone}, providers.OutcomeNone
 	case prev == providers.StateRinging && !fresh:

@@ -85,46 +85,123 @@ func (p *Provider) RejectReasons() []providers.RejectReason { return []providers
 
 // Answer answers a ringing call that GWS offers Answer on.
 func (p *Provider) Answer(ctx context.Context, id string) error {
-	return p.act(ctx, id, opAnswer, providers.ActionAnswer)
+	return p.act(ctx, id, request{op: opAnswer, action: providers.ActionAnswer})
 }
 
 // Reject sends a ringing queue call back to its queue. GWS offers Reject only
 // on calls delivered through a queue; reason is ignored (GWS takes none).
 func (p *Provider) Reject(ctx context.Context, id string, _ providers.RejectReason) error {
-	return p.act(ctx, id, opReject, providers.ActionReject)
+	return p.act(ctx, id, request{op: opReject, action: providers.ActionReject})
 }
 
 // Hangup ends a call that GWS offers Hangup on.
 func (p *Provider) Hangup(ctx context.Context, id string) error {
-	return p.act(ctx, id, opHangup, providers.ActionHangup)
+	return p.act(ctx, id, request{op: opHangup, action: providers.ActionHangup})
 }
 
-// act performs op and returns once its effect is seen: from a notification
+// Transfer hands a call GWS offers SingleStepTransfer on to target, blind,
+// dialling the target's Genesys number (else its E.164 number). The
+// Released that follows ends the call as transferred, "Transferred to
+// <target>": nothing on the wire says so, the pending operation does.
+func (p *Provider) Transfer(ctx context.Context, id string, to providers.Target) error {
+	return p.act(ctx, id, request{op: opSingleStepTransfer, action: providers.ActionTransfer, to: to})
+}
+
+// Hold puts a call GWS offers Hold on on hold; it returns once the call
+// reports Held.
+func (p *Provider) Hold(ctx context.Context, id string) error {
+	return p.act(ctx, id, request{op: opHold, action: providers.ActionHold})
+}
+
+// Resume takes a held call back (GWS's Retrieve); it returns once the call
+// reports Established.
+func (p *Provider) Resume(ctx context.Context, id string) error {
+	return p.act(ctx, id, request{op: opRetrieve, action: providers.ActionResume})
+}
+
+// noRedirect is why Redirect is refused: GWS v2 Voice has no operation that
+// sends a ringing call elsewhere.
+const noRedirect = "GWS has no redirect; answer the call, then transfer it"
+
+// Redirect is refused in words (noRedirect): the contract's for a call
+// known here (ended, or no longer ringing), else noRedirect itself. Either
+// matches ErrNotAllowed (ErrEnded for an ended call); nothing is sent.
+func (p *Provider) Redirect(_ context.Context, id string, _ providers.Target) error {
+	if err := providers.CheckCallID(id); err != nil {
+		return fmt.Errorf("redirect: %w", err)
+	}
+	if c, ok := p.ledger.Get(id); ok {
+		if err := providers.CheckAction(c, providers.ActionRedirect, noRedirect); err != nil {
+			return fmt.Errorf("redirect %s: %w", id, err)
+		}
+	}
+	return fmt.Errorf("redirect %s: %w", id, errNoRedirect)
+}
+
+// errNoRedirect reads as noRedirect and matches ErrNotAllowed.
+var errNoRedirect = &wordsError{words: noRedirect, kind: providers.ErrNotAllowed}
+
+// wordsError is a refusal that reads as its words alone and matches kind.
+type wordsError struct {
+	words string
+	kind  error
+}
+
+func (e *wordsError) Error() string { return e.words }
+func (e *wordsError) Unwrap() error { return e.kind }
+
+// request is one call operation the console asks for: GWS's operation,
+// the console's action it performs, and for a transfer where to.
+type request struct {
+	op     string
+	action providers.Action
+	to     providers.Target
+	number string // the number GWS dials for to, once checked
+}
+
+// send posts the operation.
+func (r request) send(ctx context.Context, rest *restClient, id string) error {
+	if r.op == opSingleStepTransfer {
+		return rest.transferTo(ctx, id, r.number)
+	}
+	return rest.operate(ctx, id, r.op)
+}
+
+// act performs r and returns once its effect is seen: from a notification
 // while Run is going, else by re-reading the call. If nothing shows the
 // effect within confirmWait (shortened to fit ctx's deadline), the call is
 // re-read, the fresh snapshot sent to the console and an *UnconfirmedError
 // returned unless the re-read shows the effect.
-func (p *Provider) act(ctx context.Context, id, op string, action providers.Action) error {
-	name := actionName(op)
+func (p *Provider) act(ctx context.Context, id string, r request) error {
+	name := actionName(r.op)
 	if strings.TrimSpace(id) == "" {
 		return fmt.Errorf("%s: no call id given", name)
 	}
 	s := p.session()
-	if s == nil {
-		if err := p.oneShot(ctx, id, op); err != nil {
-			return fmt.Errorf("%s %s: %w", name, id, err)
-		}
-		return nil
-	}
 	// A call this process never saw is sent anyway: GWS says whether it
 	// exists.
-	if c, ok := p.ledger.Get(id); ok {
-		if err := providers.CheckAction(c, action, notOffered(op)); err != nil {
+	if c, ok := p.ledger.Get(id); ok && s != nil {
+		if err := providers.CheckAction(c, r.action, notOffered(r.op)); err != nil {
 			return fmt.Errorf("%s %s: %w", name, id, err)
 		}
 	}
-	if err := s.operate(ctx, id, op); err != nil {
-		return fmt.Errorf("%s %s: %w", name, id, err)
+	what := name + " " + id
+	if r.op == opSingleStepTransfer {
+		number, err := genesysDestination(r.to)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		r.number = number
+		what += " to " + r.to.String()
+	}
+	var err error
+	if s == nil {
+		err = p.oneShot(ctx, id, r)
+	} else {
+		err = s.operate(ctx, id, r)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -146,11 +223,12 @@ func (p *Provider) confirmWindow(ctx context.Context) time.Duration {
 	return max(wait, 0)
 }
 
-// oneShot performs op without a running session (the one-shot commands):
+// oneShot performs r without a running session (the one-shot commands):
 // it sends the operation, then re-reads the call until its state shows the
 // effect or confirmWait has passed.
-func (p *Provider) oneShot(ctx context.Context, id, op string) error {
-	if err := p.rest.operate(ctx, id, op); err != nil {
+func (p *Provider) oneShot(ctx context.Context, id string, r request) error {
+	op := r.op
+	if err := r.send(ctx, p.rest, id); err != nil {
 		return err
 	}
 	wait := p.confirmWindow(ctx)
@@ -220,24 +298,10 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	return s.loop(ctx)
 }
 
-// Offers is every action this provider may offer on a call.
-func (p *Provider) Offers() providers.Capabilities {
-	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
-}
+// genesysOffers is what GWS v2 Voice can do to a call: no redirect.
+var genesysOffers = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup,
+	providers.ActionTransfer, providers.ActionHold, providers.ActionResume)
 
-// Transfer, Redirect, Hold and Resume are not built yet for this provider.
-func (p *Provider) Transfer(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("transfer %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Redirect(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("redirect %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Hold(_ context.Context, id string) error {
-	return fmt.Errorf("hold %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Resume(_ context.Context, id string) error {
-	return fmt.Errorf("resume %s: %w", id, errors.ErrUnsupported)
-}
+// Offers is every action this provider may offer on a call: answer,
+// reject, hang up, transfer, hold and resume.
+func (p *Provider) Offers() providers.Capabilities { return genesysOffers }

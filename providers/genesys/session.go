@@ -705,6 +705,7 @@ func (s *session) foldContext(id, phoneNumber string) foldContext {
 			phoneNumber = dn
 		}
 	}
+	pending, pendingTo := s.waiters.pending(id)
 	return foldContext{
 		now:         s.p.opts.Now(),
 		window:      s.p.opts.AnswerWindow,
@@ -712,7 +713,8 @@ func (s *session) foldContext(id, phoneNumber string) foldContext {
 		isAgentDN:   func(n string) bool { return n != "" && s.agentDNs[n] },
 		agentName:   s.agentName,
 		nameKeys:    s.p.s.nameKeys,
-		pending:     s.waiters.pending(id),
+		pending:     pending,
+		pendingTo:   pendingTo,
 	}
 }
 
@@ -780,12 +782,13 @@ func (s *session) emit(c providers.Call) {
 	providers.Emit(s.ctx, s.sink, providers.CallEvent(s.p.opts.Now(), c))
 }
 
-// operate sends op on call id while the session runs and waits for its
+// operate sends r on call id while the session runs and waits for its
 // effect (see Provider.act).
-func (s *session) operate(ctx context.Context, id, op string) error {
-	w := s.waiters.expect(id, op)
+func (s *session) operate(ctx context.Context, id string, r request) error {
+	op := r.op
+	w := s.waiters.expect(id, op, r.to.String())
 	defer s.waiters.forget(w)
-	if err := s.p.rest.operate(ctx, id, op); err != nil {
+	if err := r.send(ctx, s.p.rest, id); err != nil {
 		return err
 	}
 	wait := s.p.confirmWindow(ctx)
@@ -802,16 +805,16 @@ func (s *session) operate(ctx context.Context, id, op string) error {
 	}
 
 	unconfirmed := &UnconfirmedError{Action: actionName(op), After: wait}
-	r := rereadResult{id: id, reply: make(chan providers.Call, 1)}
-	r.call, r.err = s.p.rest.call(ctx, id)
+	reread := rereadResult{id: id, reply: make(chan providers.Call, 1)}
+	reread.call, reread.err = s.p.rest.call(ctx, id)
 	switch {
-	case errors.Is(r.err, providers.ErrNotFound):
-		r.notFound, r.err = true, nil
-	case r.err != nil:
-		return fmt.Errorf("%w; re-reading the call failed: %w", unconfirmed, r.err)
+	case errors.Is(reread.err, providers.ErrNotFound):
+		reread.notFound, reread.err = true, nil
+	case reread.err != nil:
+		return fmt.Errorf("%w; re-reading the call failed: %w", unconfirmed, reread.err)
 	}
 	select {
-	case s.inbox <- r:
+	case s.inbox <- reread:
 	case <-ctx.Done():
 		return unconfirmed
 	case <-s.done:
@@ -819,7 +822,7 @@ func (s *session) operate(ctx context.Context, id, op string) error {
 	}
 	var c providers.Call
 	select {
-	case c = <-r.reply:
+	case c = <-reread.reply:
 	case <-ctx.Done():
 		return unconfirmed
 	case <-s.done:

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"ringside/providers"
-	"ringside/providers/ledger"
 )
 
 // Answer answers a ringing call. Retries for throttling stop at the call's
@@ -33,23 +32,10 @@ func (p *Provider) Reject(ctx context.Context, id string, reason providers.Rejec
 	}
 	err = p.api.Reject(ctx, id, reason, call.AnswerBy)
 	if err != nil {
-		p.forgetReject(id)
+		p.note(id, func(a *asked) { a.reject = "" })
 	}
 	p.afterGone(ctx, known, call, err)
 	return err
-}
-
-// noteReject records a reject about to be sent (the call API's OnReject),
-// so that the call's end, which Graph may report before it answers the
-// reject, says it was ours and why.
-func (p *Provider) noteReject(id string, r providers.RejectReason) {
-	p.rejectsMu.Lock()
-	defer p.rejectsMu.Unlock()
-	if len(p.rejects) > ledger.DefaultKeepEnded {
-		clear(p.rejects) // calls that never ended here; nothing to keep them for
-	}
-	p.rejects[idKey(id)] = r
-	p.anyReject.Store(true)
 }
 
 // Hangup ends a connected call (in a group call, only the bot's leg).
@@ -62,6 +48,89 @@ func (p *Provider) Hangup(ctx context.Context, id string) error {
 	p.afterGone(ctx, known, call, err)
 	return err
 }
+
+// Redirect sends a ringing call to target before it is answered (Graph
+// rings the target instead of the bot). Like reject it works only inside
+// the call's answer window. Graph answers 202 and later only reports the
+// call deleted: the target is remembered from the moment the request is
+// sent, so that end reads "Redirected to <target>".
+func (p *Provider) Redirect(ctx context.Context, id string, to providers.Target) error {
+	call, known, err := p.before(providers.ActionRedirect, id)
+	if err != nil {
+		return err
+	}
+	where := to.String()
+	p.note(id, func(a *asked) { a.redirect = where })
+	err = p.api.Redirect(ctx, id, to, call.AnswerBy)
+	if err != nil {
+		p.note(id, func(a *asked) { a.redirect = "" })
+	}
+	p.afterGone(ctx, known, call, err)
+	return err
+}
+
+// Transfer hands a connected call to target, blind. Graph answers 202,
+// then ends the call with 0/7015 once the target has it ("Transferred to
+// <target>"), or gives it back established with a 500 resultInfo, which the
+// worker reports as a failed transfer (asked.go).
+func (p *Provider) Transfer(ctx context.Context, id string, to providers.Target) error {
+	call, known, err := p.before(providers.ActionTransfer, id)
+	if err != nil {
+		return err
+	}
+	where := to.String()
+	p.note(id, func(a *asked) { a.transfer = where })
+	err = p.api.Transfer(ctx, id, to)
+	if err != nil {
+		p.note(id, func(a *asked) { a.transfer = "" })
+	}
+	p.afterGone(ctx, known, call, err)
+	return err
+}
+
+// noHold is why Graph refuses hold and resume: its calls API has no hold
+// for a call the bot itself is on (startHoldMusic works on a participant
+// of a group call).
+const noHold = "Graph has no hold for a bot's call"
+
+// Hold is refused: see noHold.
+func (p *Provider) Hold(_ context.Context, id string) error {
+	return p.refuseHold(providers.ActionHold, id)
+}
+
+// Resume is refused: see noHold.
+func (p *Provider) Resume(_ context.Context, id string) error {
+	return p.refuseHold(providers.ActionResume, id)
+}
+
+// refuseHold says why hold or resume cannot be done: the contract's words
+// for a call known here (it may have ended, or not be in a state for it),
+// else noHold. Either wraps ErrNotAllowed (ErrEnded for an ended call).
+func (p *Provider) refuseHold(a providers.Action, id string) error {
+	if err := providers.CheckCallID(id); err != nil {
+		return fmt.Errorf("%s: %w", a, err)
+	}
+	if known, ok := p.ids.lookup(id); ok {
+		if call, ok := p.ledger.Get(known); ok {
+			if err := providers.CheckAction(call, a, noHold); err != nil {
+				return fmt.Errorf("%s %s: %w", a, id, err)
+			}
+		}
+	}
+	return fmt.Errorf("%s %s: %w", a, id, errNoHold)
+}
+
+// errNoHold reads as noHold and matches ErrNotAllowed.
+var errNoHold = &wordsError{words: noHold, kind: providers.ErrNotAllowed}
+
+// wordsError is a refusal that reads as its words alone and matches kind.
+type wordsError struct {
+	words string
+	kind  error
+}
+
+func (e *wordsError) Error() string { return e.words }
+func (e *wordsError) Unwrap() error { return e.kind }
 
 // before checks that the action can be sent: the client is configured and,
 // if the call is known here, providers.CheckAction allows it. An unknown call
@@ -102,7 +171,7 @@ func (p *Provider) afterGone(ctx context.Context, known bool, call providers.Cal
 	if !changed {
 		return
 	}
-	p.forgetReject(call.ID)
+	p.forgetAsked(call.ID)
 	if rs := p.run.Load(); rs != nil {
 		// Bounded by both the action's and the run's context: a console
 		// that stopped reading must not hold the action up.
@@ -114,23 +183,4 @@ func (p *Provider) afterGone(ctx context.Context, known bool, call providers.Cal
 			p.opts.Log.Warn("graph: could not report a call Graph no longer knows", "call", call.ID)
 		}
 	}
-}
-
-func (p *Provider) rejectOf(id string) providers.RejectReason {
-	if !p.anyReject.Load() {
-		return ""
-	}
-	p.rejectsMu.Lock()
-	defer p.rejectsMu.Unlock()
-	return p.rejects[idKey(id)]
-}
-
-func (p *Provider) forgetReject(id string) {
-	if !p.anyReject.Load() {
-		return
-	}
-	p.rejectsMu.Lock()
-	defer p.rejectsMu.Unlock()
-	delete(p.rejects, idKey(id))
-	p.anyReject.Store(len(p.rejects) > 0)
 }

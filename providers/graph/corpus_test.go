@@ -161,13 +161,16 @@ var corpusCases = map[string]func(t *testing.T, h *harness, body []byte){
 		h.post(body)
 		c := h.call()
 		want := providers.EndReason{Code: 0, Subcode: 7015, Text: "Call transferred: the transfer completed."}
-		if c.State != providers.StateEnded || c.End != want || c.Result() != providers.OutcomeHandled {
+		// Graph's end alone says the call was transferred: a bot's call
+		// is transferred only by the bot.
+		if c.State != providers.StateEnded || c.End != want || c.Result() != providers.OutcomeTransferred {
 			t.Fatalf("%+v", c)
 		}
 		if s := c.End.String(); s != "Call transferred: the transfer completed. (0/7015)" {
 			t.Fatalf("end shows as %q", s)
 		}
-		if j := jsonLine(t, c); !strings.Contains(j, `"end":{"code":0,"subcode":7015,"text":"Call transferred: the transfer completed."}`) {
+		if j := jsonLine(t, c); !strings.Contains(j, `"end":{"code":0,"subcode":7015,"text":"Call transferred: the transfer completed."}`) ||
+			!strings.Contains(j, `"outcome":"transferred"`) {
 			t.Fatalf("json: %s", j)
 		}
 	},
@@ -175,7 +178,8 @@ var corpusCases = map[string]func(t *testing.T, h *harness, body []byte){
 		h.talking(transferCallID)
 		h.post(body)
 		c := h.call()
-		if c.State != providers.StateEnded || c.End != (providers.EndReason{Text: "Call transferred by the bot."}) {
+		if c.State != providers.StateEnded || c.End != (providers.EndReason{Text: "Call transferred by the bot."}) ||
+			c.Result() != providers.OutcomeTransferred {
 			t.Fatalf("%+v", c)
 		}
 	},

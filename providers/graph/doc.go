@@ -8,13 +8,17 @@
 // through a ledger.Ledger so that duplicates, reordering and late updates
 // never move a call backwards or bring an ended call back.
 //
-// Answer, Reject and Hangup work whether or not Run is going: the one-shot
-// commands construct the provider and call one of them.
+// Answer, Reject, Hangup, Redirect and Transfer work whether or not Run is
+// going: the one-shot commands construct the provider and call one of them.
+// Graph has no hold for a bot's call, so Hold and Resume are refused in
+// words. What the console asked of a call (a reject, a redirect, a
+// transfer) is remembered from the moment it is sent until the call ends,
+// because Graph's end of the call does not say who asked for it (asked.go).
 //
 // Files, as in every provider: config.go reads the flags and secrets,
 // provider.go is the Provider (Run, its worker and status), mapping.go turns
-// a notification into the contract's Call; actions.go sends answer, reject
-// and hang-up. The rest is one concern a file (webhook, endreason, ringwatch,
-// stale, names, legacy, ids). The wire types live in notification, the REST
+// a notification into the contract's Call; actions.go sends answer, reject,
+// hang-up, redirect and transfer. The rest is one concern a file (asked,
+// webhook, endreason, ringwatch, stale, names, legacy, ids). The wire types live in notification, the REST
 // client in callapi, the token check in webhookauth.
 package graph

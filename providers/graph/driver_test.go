@@ -113,7 +113,7 @@ func TestJSONStreamOfASeedCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"state":"ringing"`, `"answer_by":`, `"capabilities":["answer","reject"]`, `"name":"Test User"`} {
+	for _, want := range []string{`"state":"ringing"`, `"answer_by":`, `"capabilities":["answer","reject","redirect"]`, `"name":"Test User"`} {
 		if !bytes.Contains(line, []byte(want)) {
 			t.Errorf("JSON line lacks %s: %s", want, line)
 		}

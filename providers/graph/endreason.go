@@ -83,10 +83,12 @@ func terminationText(reason string) string {
 
 // Words for ends the table cannot explain.
 const (
-	textRejectedPrefix = "Rejected as "
-	textNoReason       = "Ended; Graph gave no reason."
-	textRangOut        = "Not answered in time; Graph sent no end notice."
-	textGone           = "Graph no longer knows this call."
+	textRejectedPrefix   = "Rejected as "
+	textRedirectedPrefix = "Redirected to "
+	textTransferPrefix   = "Transferred to "
+	textNoReason         = "Ended; Graph gave no reason."
+	textRangOut          = "Not answered in time; Graph sent no end notice."
+	textGone             = "Graph no longer knows this call."
 )
 
 // endReason says why a call ended: the table's words for its resultInfo,
@@ -111,4 +113,61 @@ func endReason(data *notification.Call, rejected providers.RejectReason) provide
 		return providers.EndReason{Text: terminationText(data.TerminationReason)}
 	}
 	return providers.EndReason{Text: textNoReason}
+}
+
+// subcodeTransferred is the subcode of a transfer that completed: under
+// code 0 in Graph's transfer documentation, under 200 in the end-reason
+// table.
+const subcodeTransferred = 7015
+
+// endOf is why a call ended and how it is counted, read against what we
+// asked of it (answered: the call was connected before it ended):
+//
+//   - a transfer that completed (0/7015, or terminationReason
+//     AppTransferred for a consultative one) is transferred, "Transferred
+//     to <target>" when it was ours; a bot's call is transferred only by
+//     the bot, so Graph's end alone is enough to count it;
+//   - our redirect of a ringing call ends with a bare deleted (no
+//     resultInfo): Graph never says whether the target picked up, so
+//     "Redirected to <target>" is all there is to say;
+//   - our reject of a ringing call is rejected, with its reason.
+//
+// Anything else is counted by the contract's rule (handled or missed).
+func endOf(data *notification.Call, a asked, answered bool) (providers.EndReason, providers.Outcome) {
+	end := endReason(data, a.reject)
+	switch {
+	case transferCompleted(data):
+		if a.transfer != "" {
+			end.Text = textTransferPrefix + a.transfer
+		}
+		return end, providers.OutcomeTransferred
+	case a.redirect != "" && !answered && !hasResult(data):
+		return providers.EndReason{Text: textRedirectedPrefix + a.redirect}, providers.OutcomeTransferred
+	case a.reject != "" && !answered:
+		return end, providers.OutcomeRejected
+	}
+	return end, providers.OutcomeNone
+}
+
+// transferCompleted reports whether an ending call's data says it was
+// transferred. The subcode is what tells (Graph's examples put it under
+// code 0, the end-reason table under 200).
+func transferCompleted(data *notification.Call) bool {
+	if data == nil {
+		return false
+	}
+	if ri := data.ResultInfo; ri != nil && ri.Subcode == subcodeTransferred && (ri.Code == 0 || ri.Code == 200) {
+		return true
+	}
+	return strings.EqualFold(data.TerminationReason, "AppTransferred")
+}
+
+// hasResult reports whether the data carries a resultInfo that says
+// anything.
+func hasResult(data *notification.Call) bool {
+	if data == nil || data.ResultInfo == nil {
+		return false
+	}
+	ri := data.ResultInfo
+	return ri.Code != 0 || ri.Subcode != 0 || ri.Message != ""
 }

@@ -73,11 +73,11 @@ func partyOf(id *notification.IdentitySet) providers.Party {
 
 // change is one call notification ready to apply to the ledger.
 type change struct {
-	n        notification.Notification
-	at       time.Time              // when the notification arrived
-	window   time.Duration          // the answer window
-	caps     providers.Capabilities // what this provider can do to a live call
-	rejected providers.RejectReason // our own reject of this call, if one was sent
+	n      notification.Notification
+	at     time.Time              // when the notification arrived
+	window time.Duration          // the answer window
+	caps   providers.Capabilities // what this provider can do to a live call
+	asked  asked                  // what we asked Graph to do to this call
 }
 
 // apply merges the notification into c, the ledger's current snapshot of the
@@ -142,10 +142,7 @@ func (ch change) apply(c *providers.Call) {
 		}
 	case providers.StateEnded:
 		c.Ended = ch.at
-		c.End = endReason(data, ch.rejected)
-		if ch.rejected != "" && c.Answered.IsZero() {
-			c.Outcome = providers.OutcomeRejected
-		}
+		c.End, c.Outcome = endOf(data, ch.asked, !c.Answered.IsZero())
 	}
 
 	c.Caps = ch.caps & capsIn(c.State, c.Direction)
@@ -224,17 +221,21 @@ func routeQueue(r *providers.Route) string {
 }
 
 // capsIn is what may be done to a call in state s: Caps says "allowed right
-// now", so a connected call no longer offers answer and reject, and a call
-// that is ending or gone offers nothing.
+// now", so a connected call no longer offers answer, reject and redirect,
+// one still being set up cannot be transferred yet, and a call that is
+// ending or gone offers nothing. Graph redirects only a call that is still
+// incoming, and transfers only one that is established (or held).
 func capsIn(s providers.State, d providers.Direction) providers.Capabilities {
 	switch s {
 	case providers.StateRinging:
 		if d == providers.Outgoing {
 			return 0 // the far end is ringing; nothing to answer here
 		}
-		return providers.Caps(providers.ActionAnswer, providers.ActionReject)
-	case providers.StateConnecting, providers.StateActive, providers.StateHeld:
+		return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionRedirect)
+	case providers.StateConnecting:
 		return providers.Caps(providers.ActionHangup)
+	case providers.StateActive, providers.StateHeld:
+		return providers.Caps(providers.ActionHangup, providers.ActionTransfer)
 	}
 	return 0
 }

@@ -37,18 +37,24 @@ type Provider struct {
 	api    *callapi.Client        // nil when the console cannot act on calls
 	caps   providers.Capabilities
 
-	// rejects records our reject of a call (by idKey) from the moment it is
-	// sent, so the end that follows is counted as a rejection even when
-	// Graph's deleted notification overtakes the reply to the reject.
-	rejectsMu sync.Mutex
-	rejects   map[string]providers.RejectReason
-	anyReject atomic.Bool // rejects is not empty: the worker checks this first
+	// asked records what we asked Graph to do to a call (by idKey: a
+	// reject, a redirect, a transfer) from the moment it is sent, so the end
+	// that follows says so even when Graph's notification overtakes the
+	// reply to the request (asked.go).
+	askedMu  sync.Mutex
+	asked    map[string]asked
+	anyAsked atomic.Bool // asked is not empty: the worker checks this first
 
 	running atomic.Bool
 	run     atomic.Pointer[runState]
 
 	statusMu sync.Mutex
 	status   providers.Status
+	// notice is added to the status detail for a while: a transfer Graph
+	// reported failed. noticeEnd ends it; the worker owns the timer.
+	notice     string
+	noticeEnd  *time.Timer
+	noticeShow time.Duration
 
 	queueSize int
 	// queueWait is how long a notification may wait for room in the queue
@@ -81,12 +87,13 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg: cfg, set: set, opts: opts,
-		ledger:    ledger.New(Name, ledger.FromOptions(opts)),
-		ids:       newIDBook(opts.MaxCalls + ledger.DefaultKeepEnded),
-		rejects:   make(map[string]providers.RejectReason),
-		queueSize: 1024,
-		queueWait: QueueWait,
-		ringGrace: 20 * time.Second,
+		ledger:     ledger.New(Name, ledger.FromOptions(opts)),
+		ids:        newIDBook(opts.MaxCalls + ledger.DefaultKeepEnded),
+		asked:      make(map[string]asked),
+		noticeShow: DefaultNoticeShow,
+		queueSize:  1024,
+		queueWait:  QueueWait,
+		ringGrace:  20 * time.Second,
 	}
 	if set.openID != "" {
 		p.auth, err = webhookauth.New(webhookauth.Config{
@@ -103,7 +110,7 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
-		p.caps = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
+		p.caps = graphOffers
 	}
 	var lookup func(context.Context, string) (string, error)
 	if cfg.ResolveNames && p.api != nil {
@@ -154,6 +161,9 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	if p.api == nil {
 		p.opts.Log.Warn("graph: calls are shown but cannot be answered, rejected or hung up: " + p.set.actionsOff)
 	}
+	p.statusMu.Lock()
+	p.notice = ""
+	p.statusMu.Unlock()
 	p.setStatus(ctx, sink, func(s *providers.Status) {
 		*s = providers.Status{Link: providers.LinkConnecting, Detail: "starting the webhook on " + p.set.listen, Warning: warning}
 	})
@@ -254,11 +264,18 @@ func (p *Provider) server(ctx context.Context, queue chan<- batch) *http.Server 
 	}
 }
 
-// setStatus changes the status under a lock and sends the whole of it.
+// setStatus changes the status under a lock and sends the whole of it, with
+// the notice shown for the while, if any, after the detail.
 func (p *Provider) setStatus(ctx context.Context, sink providers.Sink, change func(*providers.Status)) {
 	p.statusMu.Lock()
 	change(&p.status)
 	s := p.status
+	if p.notice != "" {
+		if s.Detail != "" {
+			s.Detail += " · "
+		}
+		s.Detail += p.notice
+	}
 	p.statusMu.Unlock()
 	providers.Emit(ctx, sink, providers.StatusEvent(p.opts.Now(), s))
 }
@@ -316,6 +333,7 @@ type batch struct {
 func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan batch) {
 	rings := newRingWatch()
 	defer rings.stop()
+	defer p.clearNotice(ctx, sink)
 	for {
 		select {
 		case <-ctx.Done():
@@ -328,6 +346,8 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 			p.sweep(ctx, sink, rings)
 		case f := <-p.names.results():
 			p.applyName(ctx, sink, f)
+		case <-p.noticeExpired():
+			p.clearNotice(ctx, sink)
 		}
 	}
 }
@@ -338,8 +358,11 @@ func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringW
 		return
 	}
 	id := p.ids.resolve(n.CallID)
-	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, rejected: p.rejectOf(id)}
+	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, asked: p.askedOf(id)}
 	call, changed := p.ledger.Update(id, p.names.keep(ch.apply))
+	if ri := transferFailure(n, ch.asked); ri != nil && call.State.Live() {
+		p.transferFailed(ctx, sink, call, ch.asked.transfer, ri)
+	}
 	p.dropEvicted(ctx, sink, rings, at)
 	if p.opts.Log.Enabled(ctx, slog.LevelDebug) {
 		p.opts.Log.Debug("graph: call notification", "call", id, "change", n.ChangeType, "state", call.State, "changed", changed)
@@ -353,7 +376,7 @@ func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringW
 		return
 	}
 	if call.State == providers.StateEnded {
-		p.forgetReject(id)
+		p.forgetAsked(id)
 	}
 	if call.State == providers.StateRinging && !call.AnswerBy.IsZero() {
 		rings.watch(id, call.AnswerBy.Add(p.ringGrace), p.opts.Now())
@@ -378,30 +401,17 @@ func (p *Provider) sweep(ctx context.Context, sink providers.Sink, rings *ringWa
 			c.End = providers.EndReason{Text: textRangOut}
 		})
 		if changed {
-			p.forgetReject(id)
+			p.forgetAsked(id)
 			providers.Emit(ctx, sink, providers.CallEvent(now, call))
 		}
 	}
 }
 
-// Offers is every action this provider may offer on a call.
-func (p *Provider) Offers() providers.Capabilities {
-	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
-}
+// graphOffers is what Graph can do to a bot's call: no hold (its calls API
+// has none for a bot's own call), and no agent state.
+var graphOffers = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup,
+	providers.ActionTransfer, providers.ActionRedirect)
 
-// Transfer, Redirect, Hold and Resume are not built yet for this provider.
-func (p *Provider) Transfer(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("transfer %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Redirect(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("redirect %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Hold(_ context.Context, id string) error {
-	return fmt.Errorf("hold %s: %w", id, errors.ErrUnsupported)
-}
-
-func (p *Provider) Resume(_ context.Context, id string) error {
-	return fmt.Errorf("resume %s: %w", id, errors.ErrUnsupported)
-}
+// Offers is every action this provider may offer on a call: answer,
+// reject, hang up, transfer and redirect.
+func (p *Provider) Offers() providers.Capabilities { return graphOffers }

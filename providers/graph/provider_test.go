@@ -16,7 +16,7 @@ import (
 	"ringside/providers/graph/notification"
 )
 
-var ringingCaps = providers.Caps(providers.ActionAnswer, providers.ActionReject)
+var ringingCaps = providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionRedirect)
 
 func TestNameAndReasons(t *testing.T) {
 	h := newHarness(t, setup{noRun: true})
@@ -144,7 +144,7 @@ func TestAnswerHoldHangUpAndEndReason(t *testing.T) {
 	h.post(graphtest.StateChange(id, "updated", "established", nil))
 	c := h.call()
 	if c.State != providers.StateActive || !c.Answered.Equal(t0.Add(3*time.Second)) || !c.Can(providers.ActionHangup) ||
-		c.Caps != providers.Caps(providers.ActionHangup) {
+		c.Caps != providers.Caps(providers.ActionHangup, providers.ActionTransfer) {
 		t.Fatalf("%+v", c)
 	}
 	h.post(graphtest.StateChange(id, "updated", "hold", nil))

@@ -70,7 +70,7 @@ type retry struct {
 func (p *Provider) dropEvicted(ctx context.Context, sink providers.Sink, rings *ringWatch, at time.Time) {
 	for _, gone := range p.ledger.Evicted() {
 		rings.forget(gone.ID)
-		p.forgetReject(gone.ID)
+		p.forgetAsked(gone.ID)
 		providers.Emit(ctx, sink, providers.CallEvent(at, gone))
 	}
 }
@@ -247,7 +247,7 @@ func (p *Provider) endUnknown(ctx context.Context, sink providers.Sink, id strin
 	if !changed {
 		return
 	}
-	p.forgetReject(id)
+	p.forgetAsked(id)
 	p.opts.Log.Info("graph: ended a call Graph no longer knows; its end notice never came", "call", id, "silent_for_over", after)
 	providers.Emit(ctx, sink, providers.CallEvent(now, call))
 }

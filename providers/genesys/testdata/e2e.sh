@@ -134,7 +134,26 @@ check)
 	fake error "on=device&code=41&message=DN+is+not+registered" >/dev/null
 	expect 10 '.type=="status" and (.warning // "" | contains("DN is not registered")) and (.detail | contains("errorCode 41"))' \
 		"the device's failure did not reach the status"
-	echo "PASS: ringing → rejected → ended for $rejected; reject refused for direct call $direct; switch timeout, name and device error shown"
+	controls=""
+	if $ringside hold --help >/dev/null 2>&1; then
+		# Hold, resume and transfer with the one-shot commands. The console
+		# beside them did not send the transfer, so its stream shows the
+		# call released, not transferred: only the console that asked knows.
+		id=$direct
+		$ringside answer $gws_flags "$id"
+		expect 10 '.type=="call" and .call.id==$id and .call.state=="active" and (.call.capabilities|index("transfer"))' \
+			"call $id was not offered a transfer once answered"
+		$ringside hold $gws_flags "$id"
+		expect 10 '.type=="call" and .call.id==$id and .call.state=="held" and (.call.capabilities|index("resume"))' \
+			"call $id did not go on hold"
+		$ringside resume $gws_flags "$id"
+		expect 10 '.type=="call" and .call.id==$id and .call.state=="active" and (.call.capabilities|index("hold"))' \
+			"call $id did not come off hold"
+		$ringside transfer $gws_flags "$id" --to 5002
+		expect 10 '.type=="call" and .call.id==$id and .call.state=="ended"' "call $id did not end after its transfer"
+		controls="; $direct answered, held, resumed and transferred"
+	fi
+	echo "PASS: ringing → rejected → ended for $rejected; reject refused for direct call $direct; switch timeout, name and device error shown$controls"
 	;;
 
 *)

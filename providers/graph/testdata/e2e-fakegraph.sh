@@ -4,6 +4,8 @@
 #
 #   providers/graph/testdata/e2e-fakegraph.sh json   # JSON stream, seed scenario, prints the lines
 #   providers/graph/testdata/e2e-fakegraph.sh tmux   # the console in tmux; presses r b on the first call
+#   providers/graph/testdata/e2e-fakegraph.sh transfer  # JSON stream; answers a call and transfers it
+#                                                       # with the one-shot commands; prints its end
 #
 # Run it from the repository root. Ports: fake 127.0.0.1:9444, webhook
 # 127.0.0.1:8443 (override with FAKE_ADDR / WEBHOOK_ADDR). The client secret
@@ -89,8 +91,44 @@ tmux)
   grep 'Graph API request' "$work/fake.log" || { echo "no request reached the fake Graph"; exit 1; }
   grep -q 'action=reject .*reason=busy' "$work/fake.log" && echo "OK: busy reject reached the fake Graph"
   ;;
+transfer)
+  if ! "$work/ringside" transfer --help >/dev/null 2>&1; then
+    echo "skipped: this build has no transfer command"
+    exit 0
+  fi
+  "$work/fakegraph" -listen "$fake_addr" -webhook "http://$webhook_addr/api/calls" \
+    -client-id "$client_id" -tenant "$tenant" -client-secret "$RINGSIDE_GRAPH_CLIENT_SECRET" \
+    -scenario ring -pause 100ms >"$work/fake.log" 2>&1 &
+  pids+=("$!")
+  wait_for_fake
+  "$work/ringside" "${ringside_args[@]}" --json >"$work/stream.jsonl" 2>"$work/ringside.log" &
+  pids+=("$!")
+  for _ in $(seq 100); do
+    grep -q 'scenario posted' "$work/fake.log" 2>/dev/null && break
+    sleep 0.2
+  done
+  # The second call of the ring scenario is in Graph's current shape.
+  id=$(grep -o 'calls="[^"]*"' "$work/fake.log" | head -1 | tr -d '"' | cut -d' ' -f2)
+  oneshot=(--provider graph --graph-client-id "$client_id" --graph-tenant "$tenant"
+    --graph-api-base "http://$fake_addr/v1.0" --graph-token-url "http://$fake_addr/{tenant}/oauth2/v2.0/token")
+  "$work/ringside" answer "${oneshot[@]}" "$id"
+  for _ in $(seq 50); do
+    grep -q "\"id\":\"$id\".*\"state\":\"active\"" "$work/stream.jsonl" && break
+    sleep 0.1
+  done
+  # A Teams user by object id: Graph answers 202, then ends the call 0/7015.
+  "$work/ringside" transfer "${oneshot[@]}" "$id" --to 550fae72-d251-43ec-868c-373732c2704f
+  for _ in $(seq 50); do
+    grep -q "\"id\":\"$id\".*\"state\":\"ended\"" "$work/stream.jsonl" && break
+    sleep 0.1
+  done
+  echo "== the transferred call's last line in the JSON stream"
+  grep "\"id\":\"$id\"" "$work/stream.jsonl" | tail -1
+  grep "\"id\":\"$id\".*\"outcome\":\"transferred\"" "$work/stream.jsonl" >/dev/null &&
+    echo "OK: the call ended as transferred (0/7015)"
+  ;;
 *)
-  echo "usage: $0 json|tmux" >&2
+  echo "usage: $0 json|tmux|transfer" >&2
   exit 2
   ;;
 esac
