@@ -428,7 +428,7 @@ func TestConsoleStopsProvider(t *testing.T) {
 		}
 		return ""
 	}
-	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, discardLog()); code != exitOK {
+	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, nil, discardLog()); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	if !p.cancelled() {
@@ -441,13 +441,13 @@ func TestConsoleStopsProvider(t *testing.T) {
 	// SIGINT from outside the terminal stops the console like SIGTERM.
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return tea.ErrInterrupted }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitOK || te.stderr.Len() != 0 {
+	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitOK || te.stderr.Len() != 0 {
 		t.Fatalf("interrupted console: exit %d, stderr %q", code, te.stderr.String())
 	}
 
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitFailed {
+	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(te.stderr.String(), "could not open a TTY") {

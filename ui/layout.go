@@ -20,6 +20,9 @@ const (
 	stateWidth   = 13 // "⋯ hanging up…"
 	endedWidth   = 8  // "15:04:05"
 	outcomeWidth = 10 // "✗ rejected"
+	// wideOutcome is the outcome column once a call was transferred: the
+	// word is not cut, since the outcome is never told by colour alone.
+	wideOutcome = 13 // "⇢ transferred"
 	talkWidth    = 7  // "1:02:03"
 )
 
@@ -57,8 +60,13 @@ func liveLayout(w int) layout {
 	return l
 }
 
-func historyLayout(w int) layout {
+// historyLayout is the history's columns; transferred widens the outcome
+// column for the longest outcome word.
+func historyLayout(w int, transferred bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
+	if transferred {
+		l.outcome = wideOutcome
+	}
 	if w >= 100 {
 		l.gap = 2
 	}
