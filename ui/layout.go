@@ -23,7 +23,7 @@ const (
 	// wideOutcome is the outcome column once a call was transferred: the
 	// word is not cut, since the outcome is never told by colour alone.
 	wideOutcome = 13 // "⇢ transferred"
-	talkWidth    = 7  // "1:02:03"
+	talkWidth   = 7  // "1:02:03"
 )
 
 func liveLayout(w int) layout {

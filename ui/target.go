@@ -244,10 +244,15 @@ func (p *targetPicker) lines(m *Model) []string {
 	}
 	out := []string{head}
 	if len(p.items) == 0 {
-		return append(out, s.Hint.Render(fit(p.emptyWords(), w)))
+		out = append(out, s.Hint.Render(fit(p.emptyWords(), w)))
 	}
 	for i := p.top; i < len(p.items) && i < p.top+targetRows; i++ {
 		out = append(out, p.itemLine(m, &p.items[i], i == p.idx, w))
+	}
+	// The box keeps its height while the list shrinks and grows under
+	// the agent's typing, so the table does not jump with every key.
+	for len(out) < 1+targetRows {
+		out = append(out, "")
 	}
 	return out
 }
