@@ -525,3 +525,31 @@ func TestTransferredInHistoryAndCounts(t *testing.T) {
 	}
 	checkFrame(t, hs.m.View().Content, 80, 24)
 }
+
+// The target picker, the agent menu and a history with a transferred call
+// fill the frame exactly at every size, as every other view does.
+func TestAgentControlsFillFrameAtEverySize(t *testing.T) {
+	sizes := [][2]int{{120, 35}, {80, 24}, {100, 30}, {60, 20}, {40, 10}, {200, 60}, {95, 12}}
+	for _, sz := range sizes {
+		for _, view := range []string{"target", "agent", "history"} {
+			hs, _ := newAgentHarness(t, sz[0], sz[1], withDirectory(testDir(t)))
+			scene(hs)
+			c := connectedCall("c-gus", "Gus Grant")
+			hs.events(c)
+			switch view {
+			case "target":
+				selectCall(t, hs, "c-gus")
+				hs.key("t")
+				hs.typeText("sa")
+			case "agent":
+				hs.key("s")
+			case "history":
+				hs.events(ended(c, t0, providers.EndReason{Subcode: 7015, Text: "Transferred to Sales desk"}, providers.OutcomeTransferred))
+				hs.key("tab")
+			}
+			t.Run(view, func(t *testing.T) {
+				checkFrame(t, hs.m.View().Content, sz[0], sz[1])
+			})
+		}
+	}
+}

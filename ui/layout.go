@@ -64,7 +64,9 @@ func liveLayout(w int) layout {
 // column for the longest outcome word.
 func historyLayout(w int, transferred bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
-	if transferred {
+	if transferred && w >= 50 {
+		// Below 50 columns the caller and the reason need the cells more;
+		// the word is cut there, its glyph still says it.
 		l.outcome = wideOutcome
 	}
 	if w >= 100 {
