@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/demo"
+	"ringside/providers/directory"
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
@@ -54,23 +56,29 @@ type cli struct {
 	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
 	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
 	MaxCalls     int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
+	Directory    string        `type:"path" placeholder:"FILE" help:"Transfer and redirect targets (CSV: name,kind,graph,genesys; see the README), offered by the console's target picker (t) and taken by --to. A malformed file is refused at start with its line number."`
 
 	Demo    demo.Config    `embed:"" group:"Demo provider"`
 	Graph   graph.Config   `embed:"" group:"Microsoft Graph"`
 	Genesys genesys.Config `embed:"" group:"Genesys"`
 
-	Console consoleCmd `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
-	Answer  answerCmd  `cmd:"" help:"Answer a ringing call, then exit (graph, genesys)."`
-	Reject  rejectCmd  `cmd:"" help:"Reject a ringing call, then exit (graph, genesys)."`
-	Hangup  hangupCmd  `cmd:"" help:"Hang up a call, then exit (graph, genesys)."`
+	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
+	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys)."`
+	Reject   rejectCmd   `cmd:"" help:"Reject a ringing call, then exit (graph, genesys)."`
+	Hangup   hangupCmd   `cmd:"" help:"Hang up a call, then exit (graph, genesys)."`
+	Transfer transferCmd `cmd:"" help:"Transfer a connected call to a target (--to), then exit (graph, genesys)."`
+	Redirect redirectCmd `cmd:"" help:"Redirect a ringing call to a target (--to), then exit (graph)."`
+	Hold     holdCmd     `cmd:"" help:"Put an active call on hold, then exit (genesys)."`
+	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys)."`
+	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys)."`
 }
 
 type consoleCmd struct {
 	JSON          bool          `name:"json" help:"No console: write every call change and status change as one JSON object per line to stdout, until interrupted."`
 	Theme         string        `enum:"auto,dark,light,mono" default:"auto" help:"Colours: auto (follows the terminal background), dark, light or mono. Any non-empty NO_COLOR means mono."`
-	ReadOnly      bool          `help:"Watch only: no answer, reject or hang-up keys (supervisors, wallboards)."`
+	ReadOnly      bool          `help:"Watch only: no action keys at all, agent state included (supervisors, wallboards)."`
 	NoConfirm     bool          `help:"Hang up on x without asking first."`
-	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an answer, reject or hang-up request may take before the console gives up on it."`
+	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an action request (answer, reject, hang up, transfer, hold, agent state) may take before the console gives up on it."`
 	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
 }
 
@@ -88,6 +96,26 @@ type rejectCmd struct {
 	Reason string `enum:"none,busy,forbidden" default:"none" help:"Why the call is turned down: none, busy or forbidden (graph; genesys takes no reason)."`
 }
 
+// targetArg is a call and where it goes.
+type targetArg struct {
+	callArg
+	To string `required:"" placeholder:"TARGET" help:"Where the call goes: a name in --directory, or a number (+44 20 7946 0000, 5002) or Teams user id as it is."`
+}
+
+type transferCmd struct{ targetArg }
+
+type redirectCmd struct{ targetArg }
+
+type holdCmd struct{ callArg }
+
+type resumeCmd struct{ callArg }
+
+type stateCmd struct {
+	State   string        `arg:"" name:"state" help:"ready, not-ready or after-call-work."`
+	Reason  string        `placeholder:"CODE" help:"A reason code the contact centre defines (such as OutToLunch), for the state given; an unknown one is refused with the known ones."`
+	Timeout time.Duration `default:"30s" placeholder:"DURATION" help:"How long the request may take."`
+}
+
 // env is what the program takes from the process around it, so tests can run
 // it in-process.
 type env struct {
@@ -99,6 +127,9 @@ type env struct {
 	runConsole func(m tea.Model, opts ...tea.ProgramOption) error
 	// stopGrace bounds how long a provider may take to stop.
 	stopGrace time.Duration
+	// newProvider builds the provider the command line names; nil means
+	// the real ones (tests give a fake).
+	newProvider func(*cli, providers.Options) (providers.Provider, error)
 }
 
 func main() { os.Exit(run(os.Args[1:], processEnv())) }
@@ -139,8 +170,22 @@ func run(args []string, e env) int {
 	}
 	defer closeLog()
 
+	// The directory is read before anything starts: a typo in it is found
+	// now, with its line, not when a call is being transferred.
+	var dir *directory.Directory
+	if c.Directory != "" {
+		if dir, err = directory.Load(c.Directory); err != nil {
+			fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+			return exitUsage
+		}
+	}
+
 	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv, MaxCalls: c.MaxCalls}
-	p, err := newProvider(c, opts)
+	build := e.newProvider
+	if build == nil {
+		build = newProvider
+	}
+	p, err := build(c, opts)
 	if err != nil {
 		// Providers name themselves in their errors ("graph: …").
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
@@ -150,17 +195,27 @@ func run(args []string, e env) int {
 
 	switch command {
 	case "answer <call-id>":
-		return oneShot(e, c.Answer.callArg, p, providers.ActionAnswer, "")
+		return oneShot(e, c.Answer.callArg, p, providers.ActionAnswer, ui.Arg{})
 	case "reject <call-id>":
 		reason, _ := providers.ParseRejectReason(c.Reject.Reason)
-		return oneShot(e, c.Reject.callArg, p, providers.ActionReject, reason)
+		return oneShot(e, c.Reject.callArg, p, providers.ActionReject, ui.Arg{Reason: reason})
 	case "hangup <call-id>":
-		return oneShot(e, c.Hangup.callArg, p, providers.ActionHangup, "")
+		return oneShot(e, c.Hangup.callArg, p, providers.ActionHangup, ui.Arg{})
+	case "transfer <call-id>":
+		return oneShotTo(e, c.Transfer.targetArg, p, providers.ActionTransfer, dir)
+	case "redirect <call-id>":
+		return oneShotTo(e, c.Redirect.targetArg, p, providers.ActionRedirect, dir)
+	case "hold <call-id>":
+		return oneShot(e, c.Hold.callArg, p, providers.ActionHold, ui.Arg{})
+	case "resume <call-id>":
+		return oneShot(e, c.Resume.callArg, p, providers.ActionResume, ui.Arg{})
+	case "state <state>":
+		return setAgentState(e, c.State, p)
 	}
 	if c.Console.JSON {
 		return streamJSON(e, p, log)
 	}
-	return console(e, c.Console, p, log)
+	return console(e, c.Console, p, dir, log)
 }
 
 // parseArgs reads the command line and the RINGSIDE_* environment. When it
@@ -266,9 +321,8 @@ func openLogFile(path string) (*os.File, error) {
 // oneShot acts on one call as the console's key for the action does, and
 // reports in one line: the console's word for it on stdout and exit 0, or
 // the provider's words on stderr and exit 1.
-func oneShot(e env, a callArg, p providers.Provider, action providers.Action, reason providers.RejectReason) int {
-	if p.Name() == "demo" {
-		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
+func oneShot(e env, a callArg, p providers.Provider, action providers.Action, arg ui.Arg) int {
+	if !oneShotProvider(e, p) {
 		return exitUsage
 	}
 	if err := providers.CheckCallID(a.CallID); err != nil {
@@ -279,15 +333,132 @@ func oneShot(e env, a callArg, p providers.Provider, action providers.Action, re
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
 	defer cancel()
-	if err := ui.Perform(ctx, p, action, a.CallID, reason); err != nil {
+	if err := ui.Perform(ctx, p, action, a.CallID, arg); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (no answer within %s)", err, a.Timeout)
 		}
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(e.stdout, "%s %s\n", ui.DoneWord(action), a.CallID)
+	to := ""
+	if arg.To != (providers.Target{}) {
+		to = " to " + arg.To.String()
+	}
+	fmt.Fprintf(e.stdout, "%s %s%s\n", ui.DoneWord(action), a.CallID, to)
 	return exitOK
+}
+
+// oneShotProvider reports whether p takes one-shot commands, and says why
+// not: the demo's calls exist only inside a running console.
+func oneShotProvider(e env, p providers.Provider) bool {
+	if p.Name() == "demo" {
+		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
+		return false
+	}
+	return true
+}
+
+// oneShotTo is oneShot for an action that sends the call on: --to is read
+// as the console's picker reads typed text (a directory name, else a number
+// or Teams id), and a target the provider cannot reach is refused before
+// anything is sent. Both are mistakes of the command line: exit 2.
+func oneShotTo(e env, a targetArg, p providers.Provider, action providers.Action, dir *directory.Directory) int {
+	if !oneShotProvider(e, p) {
+		return exitUsage
+	}
+	to, err := dir.Resolve(a.To)
+	if err == nil {
+		err = ui.CheckTarget(p, to)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: --to: %v\n", err)
+		return exitUsage
+	}
+	return oneShot(e, a.callArg, p, action, ui.Arg{To: to})
+}
+
+// setAgentState asks for the agent state sc names, where the provider has
+// one. Exit 0 done, 1 refused by the provider, 2 for a provider without
+// agent state, an unknown state or an unknown --reason (the known ones are
+// listed).
+func setAgentState(e env, sc stateCmd, p providers.Provider) int {
+	if !oneShotProvider(e, p) {
+		return exitUsage
+	}
+	ctl, ok := p.(providers.AgentControl)
+	if !ok {
+		fmt.Fprintf(e.stderr, "ringside: state: %s has no agent state (genesys has one)\n", p.Name())
+		return exitUsage
+	}
+	st, ok := providers.ParseAgentState(sc.State)
+	if !ok {
+		fmt.Fprintf(e.stderr, "ringside: state %q: want ready, not-ready or after-call-work\n", textsafe.Cut(textsafe.Clean(sc.State), 40))
+		return exitUsage
+	}
+	ctx, stop := e.signals(context.Background())
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, sc.Timeout)
+	defer cancel()
+	choice := providers.AgentChoice{State: st}
+	if sc.Reason != "" {
+		choices, err := ctl.AgentChoices(ctx)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ringside: reading the agent states: %v\n", err)
+			return exitFailed
+		}
+		if choice, ok = pickReason(choices, st, sc.Reason); !ok {
+			fmt.Fprintf(e.stderr, "ringside: --reason %q: %s\n", textsafe.Cut(textsafe.Clean(sc.Reason), 40), knownReasons(choices, st))
+			return exitUsage
+		}
+	}
+	if err := ctl.SetAgentState(ctx, choice); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (no answer within %s)", err, sc.Timeout)
+		}
+		fmt.Fprintf(e.stderr, "ringside: state %s: %v\n", st, err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "agent state set to %s\n", ui.AgentChoiceWords(choice))
+	return exitOK
+}
+
+// pickReason is the choice for state st whose code is reason, compared
+// without regard to case.
+func pickReason(choices []providers.AgentChoice, st providers.AgentState, reason string) (providers.AgentChoice, bool) {
+	reason = strings.TrimSpace(reason)
+	for _, c := range choices {
+		if c.State == st && c.Code != "" && strings.EqualFold(c.Code, reason) {
+			return c, true
+		}
+	}
+	return providers.AgentChoice{}, false
+}
+
+// knownReasons says which reason codes state st takes, or that it takes
+// none and which states do.
+func knownReasons(choices []providers.AgentChoice, st providers.AgentState) string {
+	var mine, others []string
+	for _, c := range choices {
+		if c.Code == "" {
+			continue
+		}
+		entry := textsafe.Clean(c.Code)
+		if c.Label != "" && !strings.EqualFold(c.Label, c.Code) {
+			entry += " (" + textsafe.Clean(c.Label) + ")"
+		}
+		if c.State == st {
+			mine = append(mine, entry)
+		} else {
+			others = append(others, string(c.State)+" "+entry)
+		}
+	}
+	switch {
+	case len(mine) > 0:
+		return fmt.Sprintf("not a reason for %s; known: %s", st, strings.Join(mine, ", "))
+	case len(others) > 0:
+		return fmt.Sprintf("%s takes no reason here; the known reasons are for other states: %s", st, strings.Join(others, ", "))
+	}
+	return fmt.Sprintf("the contact centre has no reason codes for %s", st)
 }
 
 // streamJSON runs the provider without the console and writes each event as a
@@ -421,7 +592,7 @@ func (r *running) report(e env, log *slog.Logger, err error) int {
 }
 
 // console runs the Bubble Tea program over the provider.
-func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
+func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Directory, log *slog.Logger) int {
 	name, err := theme.Choose(cc.Theme, e.getenv)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
@@ -439,6 +610,7 @@ func console(e env, cc consoleCmd, p providers.Provider, log *slog.Logger) int {
 		NoConfirm:     cc.NoConfirm,
 		ActionTimeout: cc.ActionTimeout,
 		Inline:        cc.Inline,
+		Directory:     dir,
 	})
 	var opts []tea.ProgramOption
 	if name == theme.Mono {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -428,7 +429,7 @@ func TestConsoleStopsProvider(t *testing.T) {
 		}
 		return ""
 	}
-	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, discardLog()); code != exitOK {
+	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, nil, discardLog()); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	if !p.cancelled() {
@@ -441,13 +442,13 @@ func TestConsoleStopsProvider(t *testing.T) {
 	// SIGINT from outside the terminal stops the console like SIGTERM.
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return tea.ErrInterrupted }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitOK || te.stderr.Len() != 0 {
+	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitOK || te.stderr.Len() != 0 {
 		t.Fatalf("interrupted console: exit %d, stderr %q", code, te.stderr.String())
 	}
 
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, discardLog()); code != exitFailed {
+	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(te.stderr.String(), "could not open a TTY") {
@@ -692,5 +693,282 @@ func TestMaxCallsReachesTheProvider(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream did not end on interrupt")
+	}
+}
+
+// controlProvider is a provider for the one-shot commands: it records each
+// action with its target, answers with err, and has an agent state.
+type controlProvider struct {
+	scriptedProvider
+	name       string
+	err        error
+	choices    []providers.AgentChoice
+	choicesErr error
+
+	cmu  sync.Mutex
+	got  []string // "transfer C1 → Sales desk", "hold C1"
+	sent []providers.Target
+	set  []providers.AgentChoice
+}
+
+func (p *controlProvider) Name() string { return p.name }
+func (p *controlProvider) record(what string) error {
+	p.cmu.Lock()
+	defer p.cmu.Unlock()
+	p.got = append(p.got, what)
+	return p.err
+}
+func (p *controlProvider) Transfer(_ context.Context, id string, to providers.Target) error {
+	p.cmu.Lock()
+	p.sent = append(p.sent, to)
+	p.cmu.Unlock()
+	return p.record("transfer " + id + " → " + to.String())
+}
+func (p *controlProvider) Redirect(_ context.Context, id string, to providers.Target) error {
+	p.cmu.Lock()
+	p.sent = append(p.sent, to)
+	p.cmu.Unlock()
+	return p.record("redirect " + id + " → " + to.String())
+}
+func (p *controlProvider) Hold(_ context.Context, id string) error   { return p.record("hold " + id) }
+func (p *controlProvider) Resume(_ context.Context, id string) error { return p.record("resume " + id) }
+func (p *controlProvider) AgentChoices(context.Context) ([]providers.AgentChoice, error) {
+	return p.choices, p.choicesErr
+}
+func (p *controlProvider) SetAgentState(_ context.Context, c providers.AgentChoice) error {
+	p.cmu.Lock()
+	p.set = append(p.set, c)
+	p.cmu.Unlock()
+	return p.err
+}
+func (p *controlProvider) requests() []string {
+	p.cmu.Lock()
+	defer p.cmu.Unlock()
+	return append([]string(nil), p.got...)
+}
+
+// noAgentProvider has every action but no agent state.
+type noAgentProvider struct{ scriptedProvider }
+
+func (*noAgentProvider) Name() string { return "graph" }
+
+// runWith runs the program with p as the provider the command line names.
+func runWith(p providers.Provider, args ...string) (code int, stdout, stderr string) {
+	te := newTestEnv(nil)
+	e := te.env()
+	e.newProvider = func(*cli, providers.Options) (providers.Provider, error) { return p, nil }
+	code = run(args, e)
+	return code, te.stdout.String(), te.stderr.String()
+}
+
+// writeDirectory writes a directory file and returns its path.
+func writeDirectory(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "directory.csv")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const testDirectoryFile = `# the front office
+name,kind,graph,genesys
+Sales desk,queue,2c3d4e5f-6a7b-4c8d-9e0f-a1b2c3d4e5f6,9000
+Salvador Costa,user,,5007
+`
+
+// transfer, redirect, hold and resume act through the console's action
+// table and report in its words: 0 done, 1 refused with the provider's
+// words, 2 for a command line that is wrong (an unknown --to, a target the
+// provider cannot reach, no --to).
+func TestOneShotAgentControls(t *testing.T) {
+	dir := writeDirectory(t, testDirectoryFile)
+	for _, tt := range []struct {
+		name     string
+		provider string
+		err      error
+		args     []string
+		code     int
+		stdout   string
+		stderr   string
+		sent     []string
+	}{
+		{name: "transfer to a directory name", args: []string{"--directory", dir, "transfer", "C1", "--to", "sales DESK"},
+			stdout: "transferred C1 to Sales desk\n", sent: []string{"transfer C1 → Sales desk"}},
+		{name: "transfer to a number", args: []string{"transfer", "C1", "--to", "+44 20 7946 0000"},
+			stdout: "transferred C1 to +44 20 7946 0000\n", sent: []string{"transfer C1 → +44 20 7946 0000"}},
+		{name: "redirect", args: []string{"--directory", dir, "redirect", "R1", "--to", "Salvador Costa"},
+			stdout: "redirected R1 to Salvador Costa\n", sent: []string{"redirect R1 → Salvador Costa"}},
+		{name: "hold", args: []string{"hold", "C1"}, stdout: "put on hold C1\n", sent: []string{"hold C1"}},
+		{name: "resume", args: []string{"resume", "C1"}, stdout: "resumed C1\n", sent: []string{"resume C1"}},
+		{name: "refused", err: errors.New("hold C1: refused by the server: statusCode 3 Invalid state"), args: []string{"hold", "C1"},
+			code: exitFailed, stderr: "ringside: hold C1: refused by the server: statusCode 3 Invalid state\n", sent: []string{"hold C1"}},
+		{name: "unknown name", args: []string{"--directory", dir, "transfer", "C1", "--to", "Sales floor"},
+			code: exitUsage, stderr: `"Sales floor" is not a name in the directory`},
+		{name: "no --to", args: []string{"transfer", "C1"}, code: exitUsage, stderr: "--to"},
+		{name: "unreachable on graph", provider: "graph", args: []string{"--directory", dir, "transfer", "C1", "--to", "Salvador Costa"},
+			code: exitUsage, stderr: "ringside: --to: Salvador Costa has no Teams id or E.164 number"},
+		{name: "unreachable on genesys", args: []string{"redirect", "R1", "--to", "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f"},
+			code: exitUsage, stderr: "has no number the Genesys switch can dial"},
+		{name: "bad call id", args: []string{"hold", ".."}, code: exitUsage, stderr: "not a valid call id"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &controlProvider{name: "genesys", err: tt.err}
+			if tt.provider != "" {
+				p.name = tt.provider
+			}
+			code, stdout, stderr := runWith(p, append([]string{"--provider", p.name}, tt.args...)...)
+			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q and %q", code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
+			}
+			if got := p.requests(); strings.Join(got, "|") != strings.Join(tt.sent, "|") {
+				t.Errorf("provider got %q, want %q", got, tt.sent)
+			}
+		})
+	}
+
+	// The target sent is the directory's entry, every address with it.
+	p := &controlProvider{name: "genesys"}
+	if code, _, stderr := runWith(p, "--provider", "genesys", "--directory", dir, "transfer", "C1", "--to", "Sales desk"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := providers.Target{Name: "Sales desk", Kind: providers.TargetQueue, GraphID: "2c3d4e5f-6a7b-4c8d-9e0f-a1b2c3d4e5f6", GenesysNumber: "9000"}
+	if len(p.sent) != 1 || p.sent[0] != want {
+		t.Errorf("sent %+v, want %+v", p.sent, want)
+	}
+}
+
+// state asks for an agent state where the provider has one; --reason picks
+// the contact centre's reason by its code, without regard to case.
+func TestStateCommand(t *testing.T) {
+	choices := []providers.AgentChoice{
+		{State: providers.AgentReady},
+		{State: providers.AgentNotReady},
+		{State: providers.AgentNotReady, Code: "OutToLunch", Label: "Out to Lunch"},
+		{State: providers.AgentNotReady, Code: "Meeting", Label: "Meeting"},
+		{State: providers.AgentAfterCallWork},
+	}
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		err        error
+		choicesErr error
+		code       int
+		stdout     string
+		stderr     string
+		set        []providers.AgentChoice
+	}{
+		{name: "ready", args: []string{"ready"}, stdout: "agent state set to Ready\n",
+			set: []providers.AgentChoice{{State: providers.AgentReady}}},
+		{name: "after-call-work", args: []string{"After-Call-Work"}, stdout: "agent state set to After call work\n",
+			set: []providers.AgentChoice{{State: providers.AgentAfterCallWork}}},
+		{name: "a reason by its code", args: []string{"not-ready", "--reason", "outtolunch"}, stdout: "agent state set to Not Ready · Out to Lunch\n",
+			set: []providers.AgentChoice{choices[2]}},
+		{name: "an unknown reason", args: []string{"not-ready", "--reason", "Nap"}, code: exitUsage,
+			stderr: `ringside: --reason "Nap": not a reason for not-ready; known: OutToLunch (Out to Lunch), Meeting`},
+		{name: "a reason for another state", args: []string{"ready", "--reason", "Meeting"}, code: exitUsage,
+			stderr: "ready takes no reason here; the known reasons are for other states: not-ready OutToLunch (Out to Lunch), not-ready Meeting"},
+		{name: "an unknown state", args: []string{"asleep"}, code: exitUsage, stderr: `ringside: state "asleep": want ready, not-ready or after-call-work`},
+		{name: "refused", args: []string{"ready"}, err: errors.New("refused by the server: statusCode 3"), code: exitFailed,
+			stderr: "ringside: state ready: refused by the server: statusCode 3", set: []providers.AgentChoice{{State: providers.AgentReady}}},
+		{name: "the reasons cannot be read", args: []string{"not-ready", "--reason", "Meeting"}, choicesErr: errors.New("HTTP 503"),
+			code: exitFailed, stderr: "ringside: reading the agent states: HTTP 503"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &controlProvider{name: "genesys", err: tt.err, choices: choices, choicesErr: tt.choicesErr}
+			code, stdout, stderr := runWith(p, append([]string{"--provider", "genesys", "state"}, tt.args...)...)
+			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q and %q", code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
+			}
+			if !slices.Equal(p.set, tt.set) {
+				t.Errorf("provider was asked for %+v, want %+v", p.set, tt.set)
+			}
+		})
+	}
+
+	// A provider without agent state: a wrong command line, in words.
+	code, _, stderr := runWith(&noAgentProvider{}, "--provider", "graph", "state", "ready")
+	if code != exitUsage || !strings.Contains(stderr, "graph has no agent state") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A malformed --directory is refused at start, whatever the command, with
+// its line number and what is wrong; nothing is started.
+func TestDirectoryFlagRefusesABadFile(t *testing.T) {
+	for _, tt := range []struct {
+		name, body, want string
+	}{
+		{"bad kind", "name,kind,graph,genesys\nSales desk,queue,,9000\nAna,person,,5002\n", `line 3: `},
+		{"bad number", "name,kind,graph\nReception,phone,+0425\n", "line 2: "},
+		{"repeated name", "name,kind,genesys\nAna,user,5002\nana,user,5003\n", `line 3: the name "ana" is already used`},
+		{"no header", "", "empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeDirectory(t, tt.body)
+			for _, args := range [][]string{
+				{"--directory", path},
+				{"--directory", path, "--provider", "genesys", "transfer", "C1", "--to", "5002"},
+			} {
+				p := &controlProvider{name: "genesys"}
+				built := false
+				te := newTestEnv(nil)
+				e := te.env()
+				e.newProvider = func(*cli, providers.Options) (providers.Provider, error) { built = true; return p, nil }
+				code := run(args, e)
+				if code != exitUsage || !strings.Contains(te.stderr.String(), tt.want) || !strings.Contains(te.stderr.String(), path) {
+					t.Errorf("%v: exit %d, stderr %q; want %d and %q", args, code, te.stderr.String(), exitUsage, tt.want)
+				}
+				if built || len(p.requests()) != 0 {
+					t.Errorf("%v: the provider was built or used with a bad directory", args)
+				}
+			}
+		})
+	}
+	te := newTestEnv(nil)
+	if code := run([]string{"--directory", filepath.Join(t.TempDir(), "missing.csv")}, te.env()); code != exitUsage ||
+		!strings.Contains(te.stderr.String(), "no such file") {
+		t.Errorf("missing file: exit %d, stderr %q", code, te.stderr.String())
+	}
+}
+
+// The console gets the directory: its picker lists the file's entries.
+func TestConsoleGetsTheDirectory(t *testing.T) {
+	path := writeDirectory(t, testDirectoryFile)
+	te := newTestEnv(nil)
+	e := te.env()
+	call := providers.Call{ID: "C1", Provider: "genesys", State: providers.StateActive, From: providers.Party{Name: "Carol"},
+		Answered: time.Now(), Caps: providers.Caps(providers.ActionTransfer), Version: 1}
+	p := &controlProvider{name: "genesys", scriptedProvider: scriptedProvider{
+		events: []providers.Event{providers.CallEvent(time.Now(), call)}, waitForCancel: true}}
+	e.newProvider = func(*cli, providers.Options) (providers.Provider, error) { return p, nil }
+	var view string
+	e.runConsole = func(m tea.Model, _ ...tea.ProgramOption) error {
+		m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+		// Init's commands, once: the first batch of events is the call.
+		var runCmd func(tea.Cmd)
+		runCmd = func(c tea.Cmd) {
+			if c == nil {
+				return
+			}
+			switch msg := c().(type) {
+			case tea.BatchMsg:
+				for _, c := range msg {
+					runCmd(c)
+				}
+			default:
+				m, _ = m.Update(msg)
+			}
+		}
+		runCmd(m.Init())
+		m, _ = m.Update(tea.KeyPressMsg{Code: 't', Text: "t"})
+		view = m.View().Content
+		return nil
+	}
+	if code := run([]string{"--provider", "genesys", "--directory", path, "--theme", "mono"}, e); code != exitOK {
+		t.Fatalf("exit %d: %s", code, te.stderr.String())
+	}
+	if !strings.Contains(view, "Sales desk") || !strings.Contains(view, "Salvador Costa") || !strings.Contains(view, "2 in the directory") {
+		t.Errorf("the picker does not list the directory:\n%s", view)
 	}
 }

@@ -124,6 +124,7 @@ type Styles struct {
 	CountHandled     lipgloss.Style
 	CountRejected    lipgloss.Style
 	CountMissed      lipgloss.Style
+	CountTransferred lipgloss.Style
 	ColumnHeader     lipgloss.Style
 
 	// Table cells, each with the look it takes on the selected row.
@@ -146,6 +147,11 @@ type Styles struct {
 	Option         lipgloss.Style
 	OptionSelected lipgloss.Style
 	Hint           lipgloss.Style
+	// Match marks the characters of a picker entry that the typed text
+	// matched (target picker), MatchSelected on the selected entry:
+	// underlined, so it shows without colour.
+	Match         lipgloss.Style
+	MatchSelected lipgloss.Style
 
 	// Filter line.
 	FilterPrompt lipgloss.Style
@@ -164,6 +170,7 @@ type Table struct {
 	Ending, Ended, Pending, TimedOut     Cell
 	BarGreen, BarAmber, BarRed, BarEmpty Cell
 	Duration, Handled, Rejected, Missed  Cell
+	Transferred                          Cell
 	ColumnHeader                         Paint
 	Empty                                Paint // the "no calls" line
 }
@@ -177,6 +184,7 @@ type Chrome struct {
 	Warning                                      Paint // a provider's standing warning
 	TabOn, TabOff, Label                         Paint
 	Ringing, Active, Handled, Rejected, Missed   Paint // the counts
+	Transferred                                  Paint // the counts
 	Info, Success, Failure, Confirm              Paint // the status line
 	FilterPrompt, FilterCount, Hint, Dim         Paint
 }
@@ -307,6 +315,7 @@ func build(name Name, dark bool, p Palette) Styles {
 	s.CountHandled = fg(p.Text)
 	s.CountRejected = fg(p.Danger)
 	s.CountMissed = fg(p.Warning)
+	s.CountTransferred = fg(p.Held)
 	s.ColumnHeader = muted.Bold(true)
 	if mono {
 		s.ColumnHeader = st().Bold(true).Underline(true)
@@ -331,6 +340,8 @@ func build(name Name, dark bool, p Palette) Styles {
 	s.Option = fg(p.Text)
 	s.OptionSelected = selected(st(), p, mono)
 	s.Hint = muted
+	s.Match = fg(p.Accent).Bold(true).Underline(true)
+	s.MatchSelected = selected(s.Match, p, mono)
 
 	s.FilterPrompt = fg(p.Accent).Bold(true)
 	s.FilterText = fg(p.Text)
@@ -388,6 +399,7 @@ func build(name Name, dark bool, p Palette) Styles {
 	t.Handled = cell(fg(p.Success))
 	t.Rejected = cell(fg(p.Danger))
 	t.Missed = cell(fg(p.Warning))
+	t.Transferred = cell(fg(p.Held))
 	t.ColumnHeader = PaintOf(s.ColumnHeader)
 	t.Empty = PaintOf(muted)
 	s.Chrome = chrome(&s)
@@ -404,7 +416,7 @@ func chrome(s *Styles) Chrome {
 		Failed: p(s.LinkFailed), Warning: p(s.WarningBanner),
 		TabOn: p(s.TabActive), TabOff: p(s.TabInactive), Label: p(s.CountLabel),
 		Ringing: p(s.CountRinging), Active: p(s.CountActive), Handled: p(s.CountHandled),
-		Rejected: p(s.CountRejected), Missed: p(s.CountMissed),
+		Rejected: p(s.CountRejected), Missed: p(s.CountMissed), Transferred: p(s.CountTransferred),
 		Info: p(s.StatusInfo), Success: p(s.StatusSuccess), Failure: p(s.StatusError),
 		Confirm: p(s.Confirm), FilterPrompt: p(s.FilterPrompt), FilterCount: p(s.FilterCount),
 		Hint: p(s.Hint), Dim: p(s.Label),

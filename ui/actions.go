@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,8 +28,12 @@ type actionSpec struct {
 	noun    string // the act: "hang-up cancelled", "no answer, reject or hang-up"
 	does    string // what its key does in a confirmation: "y or x hangs up"
 	pending string // the row's marker while the request is in flight: "hanging up…"
-	done    string // a one-shot command's report: "hung up c1"
-	doneTo  string // the status line's report before a name: "hung up on Alice"; "" means done
+	// marker is the row's marker where pending does not fit the state
+	// column (13 cells, the glyph included): "transfer…"; "" means pending.
+	marker    string
+	done      string // a one-shot command's report: "hung up c1"
+	doneTo    string // the status line's report before a name: "hung up on Alice"; "" means done
+	doneAfter string // the status line's report after the name: "put Carol on hold"
 
 	// prompt is the pane that asks something before the request is sent
 	// (a reason, a yes); nil sends it at once.
@@ -47,7 +52,7 @@ type actionSpec struct {
 // asked for.
 type actionArg struct {
 	reason providers.RejectReason // reject: why
-	target string                 // an action that sends the call on: where to
+	target providers.Target       // an action that sends the call on: where to
 }
 
 // words is the argument as the status line adds it: " (busy)", " to Sales".
@@ -55,8 +60,8 @@ func (a actionArg) words() string {
 	switch {
 	case a.reason != "":
 		return " (" + string(a.reason) + ")"
-	case a.target != "":
-		return " to " + a.target
+	case a.target != (providers.Target{}):
+		return " to " + clean(a.target.String())
 	}
 	return ""
 }
@@ -86,6 +91,39 @@ var actionTable = []actionSpec{
 			return p.Hangup(ctx, id)
 		},
 	},
+	// t: a connected call is transferred, a ringing one redirected; the
+	// call's state allows one of them at most, and that one takes the key.
+	{
+		action: providers.ActionTransfer, keys: []string{"t"}, help: "transfer",
+		verb: "transfer", noun: "transfer", pending: "transferring…", marker: "transfer…", done: "transferred",
+		prompt: func(m *Model) prompt { return &m.target },
+		send: func(ctx context.Context, p providers.Provider, id string, arg actionArg) error {
+			return p.Transfer(ctx, id, arg.target)
+		},
+	},
+	{
+		action: providers.ActionRedirect, keys: []string{"t"}, help: "redirect",
+		verb: "redirect", noun: "redirect", pending: "redirecting…", marker: "redirect…", done: "redirected",
+		prompt: func(m *Model) prompt { return &m.target },
+		send: func(ctx context.Context, p providers.Provider, id string, arg actionArg) error {
+			return p.Redirect(ctx, id, arg.target)
+		},
+	},
+	// h: hold an active call, take a held one back.
+	{
+		action: providers.ActionHold, keys: []string{"h"}, help: "hold",
+		verb: "hold", noun: "hold", pending: "holding…", done: "put on hold", doneTo: "put", doneAfter: " on hold",
+		send: func(ctx context.Context, p providers.Provider, id string, _ actionArg) error {
+			return p.Hold(ctx, id)
+		},
+	},
+	{
+		action: providers.ActionResume, keys: []string{"h"}, help: "resume",
+		verb: "resume", noun: "resume", pending: "resuming…", done: "resumed",
+		send: func(ctx context.Context, p providers.Provider, id string, _ actionArg) error {
+			return p.Resume(ctx, id)
+		},
+	},
 }
 
 // specOf is a's row of the table, or nil.
@@ -98,14 +136,27 @@ func specOf(a providers.Action) *actionSpec {
 	return nil
 }
 
-// Perform sends action a on call id to p, as the console's key for it does;
-// reason is for reject. The one-shot commands use it.
-func Perform(ctx context.Context, p providers.Provider, a providers.Action, id string, reason providers.RejectReason) error {
+// Arg is what a one-shot request carries besides its call: the reason of a
+// reject, the target of a transfer or redirect.
+type Arg struct {
+	Reason providers.RejectReason
+	To     providers.Target
+}
+
+// Perform sends action a on call id to p, as the console's key for it does.
+// The one-shot commands use it. A target p cannot reach is refused here,
+// before anything is sent, as the console's picker refuses it.
+func Perform(ctx context.Context, p providers.Provider, a providers.Action, id string, arg Arg) error {
 	s := specOf(a)
 	if s == nil {
 		return errors.New("ringside has no action " + a.String())
 	}
-	return s.send(ctx, p, id, actionArg{reason: reason})
+	if sendsOn(a) {
+		if err := CheckTarget(p, arg.To); err != nil {
+			return fmt.Errorf("%s %s: %w", s.verb, id, err)
+		}
+	}
+	return s.send(ctx, p, id, actionArg{reason: arg.Reason, target: arg.To})
 }
 
 // DoneWord is how a one-shot command reports action a done: "answered",
@@ -115,6 +166,11 @@ func DoneWord(a providers.Action) string {
 		return s.done
 	}
 	return a.String() + " sent"
+}
+
+// sendsOn reports whether a sends the call to a target.
+func sendsOn(a providers.Action) bool {
+	return a == providers.ActionTransfer || a == providers.ActionRedirect
 }
 
 // allowedIn applies the action's state rule.
@@ -139,6 +195,14 @@ func (s *actionSpec) doneWords() string {
 	return s.done
 }
 
+// rowMarker is what the row says while the request is in flight.
+func (s *actionSpec) rowMarker() string {
+	if s.marker != "" {
+		return s.marker
+	}
+	return s.pending
+}
+
 // boundAction is a row as one console uses it: with its key binding, which
 // updateKeys switches on and off for the selected call.
 type boundAction struct {
@@ -147,19 +211,14 @@ type boundAction struct {
 	offered bool // the provider can ever do it; otherwise the key is gone
 }
 
-// offerer is a provider that says which actions it can ever take. The
-// console leaves out the keys of the others altogether, as it does every
-// action key when read-only. A provider that does not say offers them all.
-type offerer interface {
-	Offers() providers.Capabilities
-}
-
 // addAction gives the console the action of row s: its key, and its place
-// at the end of the action keys in the help.
+// at the end of the action keys in the help. An action the provider never
+// offers (Provider.Offers) has no key at all, as every action has none on a
+// read-only console.
 func (m *Model) addAction(s *actionSpec) {
 	a := boundAction{actionSpec: s, offered: true}
-	if o, ok := m.cfg.Provider.(offerer); ok {
-		a.offered = o.Offers().Has(s.action)
+	if m.cfg.Provider != nil {
+		a.offered = m.cfg.Provider.Offers().Has(s.action)
 	}
 	label := s.help
 	if s.prompt != nil {
@@ -184,10 +243,18 @@ func (m *Model) spec(a providers.Action) *actionSpec {
 	return nil
 }
 
-// pendingWord is what a row says while a request for it is in flight.
+// pendingWord is what a request for a in flight is called.
 func (m *Model) pendingWord(a providers.Action) string {
 	if s := m.spec(a); s != nil {
 		return s.pending
+	}
+	return "working…"
+}
+
+// markerWord is what the row says while a request for a is in flight.
+func (m *Model) markerWord(a providers.Action) string {
+	if s := m.spec(a); s != nil {
+		return s.rowMarker()
 	}
 	return "working…"
 }
@@ -217,14 +284,39 @@ func (m *Model) onActionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		return m.submit(a.actionSpec, r.call.ID, actionArg{}), true
 	}
-	typed := msg.String()
-	for i := range m.actions {
-		if slices.Contains(m.actions[i].keys, typed) {
-			m.explain(&m.actions[i])
-			return nil, true
-		}
+	if a := m.explainable(msg.String()); a != nil {
+		m.explain(a)
+		return nil, true
 	}
 	return nil, false
+}
+
+// explainable is the row whose reason a switched-off key gives. Of rows
+// sharing the key (t: transfer and redirect), the one the selected call's
+// state is for speaks, offered or not: a ringing call is told about
+// redirect ("genesys cannot redirect"), not about transfer.
+func (m *Model) explainable(typed string) *boundAction {
+	var first, offered *boundAction
+	r := m.selected()
+	for i := range m.actions {
+		a := &m.actions[i]
+		if !slices.Contains(a.keys, typed) {
+			continue
+		}
+		if r != nil && a.allowedIn(r.call.State) {
+			return a
+		}
+		if first == nil {
+			first = a
+		}
+		if offered == nil && a.offered {
+			offered = a
+		}
+	}
+	if offered != nil {
+		return offered
+	}
+	return first
 }
 
 // explain says why an action key that is switched off did nothing: the key
@@ -346,7 +438,10 @@ func (m *Model) onResult(msg actionResultMsg) {
 		m.say(statusError, "could not "+s.verb+" "+msg.who+": "+msg.err.Error())
 		return
 	}
-	m.say(statusSuccess, s.doneWords()+" "+msg.who+msg.arg.words())
+	if sendsOn(s.action) {
+		m.target.used(msg.arg.target)
+	}
+	m.say(statusSuccess, s.doneWords()+" "+msg.who+s.doneAfter+msg.arg.words())
 }
 
 // errTimeout words a request that ran out of time.

@@ -70,6 +70,8 @@ func outcomeGlyph(o providers.Outcome) string {
 		return "✗"
 	case providers.OutcomeMissed:
 		return "↷"
+	case providers.OutcomeTransferred:
+		return "⇢"
 	}
 	return "·"
 }
@@ -82,6 +84,8 @@ func outcomeCell(t *theme.Table, o providers.Outcome) theme.Cell {
 		return t.Rejected
 	case providers.OutcomeMissed:
 		return t.Missed
+	case providers.OutcomeTransferred:
+		return t.Transferred
 	}
 	return t.Muted
 }

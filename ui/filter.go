@@ -37,7 +37,10 @@ func newFilterPane() filterPane {
 	return f
 }
 
-func (f *filterPane) setStyles(st *theme.Styles) {
+func (f *filterPane) setStyles(st *theme.Styles) { f.input.SetStyles(inputStyles(st)) }
+
+// inputStyles are a text field's looks (the filter, the target picker).
+func inputStyles(st *theme.Styles) textinput.Styles {
 	is := textinput.DefaultStyles(st.Dark)
 	is.Focused.Text = st.FilterText
 	is.Blurred.Text = st.FilterText
@@ -45,7 +48,7 @@ func (f *filterPane) setStyles(st *theme.Styles) {
 	is.Blurred.Placeholder = st.Hint
 	is.Cursor.Color = st.CursorColor
 	is.Cursor.Blink = false
-	f.input.SetStyles(is)
+	return is
 }
 
 // open: the line shows while typing, and while a filter is kept.

@@ -33,6 +33,8 @@ type request struct {
 type fakeProvider struct {
 	reasons []providers.RejectReason
 	err     error
+	name    string                 // "" is "fake"; "graph" or "genesys" for their target rules
+	offers  providers.Capabilities // 0 offers every action
 	mu      sync.Mutex
 	got     []request
 	targets []providers.Target // of transfers and redirects, in order
@@ -42,7 +44,12 @@ func newFake() *fakeProvider {
 	return &fakeProvider{reasons: append([]providers.RejectReason(nil), providers.RejectReasons...)}
 }
 
-func (f *fakeProvider) Name() string { return "fake" }
+func (f *fakeProvider) Name() string {
+	if f.name != "" {
+		return f.name
+	}
+	return "fake"
+}
 func (f *fakeProvider) Run(ctx context.Context, _ providers.Sink) error {
 	<-ctx.Done()
 	return nil
@@ -80,8 +87,21 @@ func (f *fakeProvider) Hold(_ context.Context, id string) error {
 func (f *fakeProvider) Resume(_ context.Context, id string) error {
 	return f.record(request{Action: providers.ActionResume, ID: id})
 }
-func (f *fakeProvider) Offers() providers.Capabilities          { return providers.Caps(providers.Actions...) }
+func (f *fakeProvider) Offers() providers.Capabilities {
+	if f.offers != 0 {
+		return f.offers
+	}
+	return providers.Caps(providers.Actions...)
+}
 func (f *fakeProvider) RejectReasons() []providers.RejectReason { return f.reasons }
+
+// sentTargets is where the transfers and redirects went, in order.
+func (f *fakeProvider) sentTargets() []providers.Target {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]providers.Target(nil), f.targets...)
+}
+
 func (f *fakeProvider) requests() []request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -146,6 +166,8 @@ func (hs *harness) run(cmd tea.Cmd) {
 		}
 	case actionResultMsg:
 		hs.send(msg)
+	case paneMsg:
+		hs.send(msg)
 	}
 }
 
@@ -173,6 +195,8 @@ func keyPress(name string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyPgUp}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case " ":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	case "G":
@@ -180,6 +204,14 @@ func keyPress(name string) tea.KeyPressMsg {
 	}
 	r := []rune(name)[0]
 	return tea.KeyPressMsg{Code: r, Text: name}
+}
+
+// typeText types s one key at a time.
+func (hs *harness) typeText(s string) {
+	hs.t.Helper()
+	for _, r := range s {
+		hs.key(string(r))
+	}
 }
 
 // events delivers calls as one batch.

@@ -20,7 +20,10 @@ const (
 	stateWidth   = 13 // "⋯ hanging up…"
 	endedWidth   = 8  // "15:04:05"
 	outcomeWidth = 10 // "✗ rejected"
-	talkWidth    = 7  // "1:02:03"
+	// wideOutcome is the outcome column once a call was transferred: the
+	// word is not cut, since the outcome is never told by colour alone.
+	wideOutcome = 13 // "⇢ transferred"
+	talkWidth   = 7  // "1:02:03"
 )
 
 func liveLayout(w int) layout {
@@ -57,8 +60,15 @@ func liveLayout(w int) layout {
 	return l
 }
 
-func historyLayout(w int) layout {
+// historyLayout is the history's columns; transferred widens the outcome
+// column for the longest outcome word.
+func historyLayout(w int, transferred bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
+	if transferred && w >= 50 {
+		// Below 50 columns the caller and the reason need the cells more;
+		// the word is cut there, its glyph still says it.
+		l.outcome = wideOutcome
+	}
 	if w >= 100 {
 		l.gap = 2
 	}

@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"ringside/providers"
+	"ringside/providers/directory"
 	"ringside/theme"
 )
 
@@ -31,9 +32,11 @@ import (
 //	_, err := tea.NewProgram(m, opts...).Run()
 //	cancel()
 type Config struct {
-	// Provider is the source of the calls: the console calls its Answer,
-	// Reject and Hangup (from commands, never from Update), its
-	// RejectReasons (once, in New) and its Name. Required.
+	// Provider is the source of the calls. The console calls its action
+	// methods (Answer, Reject, Hangup, Transfer, Redirect, Hold, Resume)
+	// and, where it implements providers.AgentControl, AgentChoices and
+	// SetAgentState from commands, never from Update; its Offers and
+	// RejectReasons once, in New; and its Name. Required.
 	Provider providers.Provider
 
 	// Events is the channel the provider's Run writes to (its Sink). The
@@ -81,6 +84,11 @@ type Config struct {
 	// Inline draws in the terminal's normal screen instead of the
 	// alternate screen (which is restored on exit).
 	Inline bool
+
+	// Directory is where the target picker (t) finds the places a call is
+	// transferred or redirected to; nil means none, and a number typed as
+	// it is still goes.
+	Directory *directory.Directory
 }
 
 // Defaults.
@@ -137,7 +145,9 @@ type Model struct {
 	panes   []pane        // in order of precedence
 
 	picker  reasonPicker
+	target  targetPicker
 	confirm confirmation
+	agent   agentMenu
 	help    helpPane
 	details detailsPane
 	filter  filterPane
@@ -179,7 +189,9 @@ func New(cfg Config) *Model {
 		keys:    newKeyMap(),
 		store:   newStore(cfg.HistoryLimit),
 		picker:  newReasonPicker(reasons),
+		target:  newTargetPicker(cfg.Directory),
 		confirm: newConfirmation(),
+		agent:   newAgentMenu(cfg.Provider, cfg.ReadOnly),
 		help:    newHelpPane(),
 		details: newDetailsPane(),
 		filter:  newFilterPane(),
@@ -203,7 +215,9 @@ func New(cfg Config) *Model {
 	// The panes, in order of precedence: the first open one that wants
 	// the panel has it, and esc closes the first one it can.
 	m.addPane(&m.picker)
+	m.addPane(&m.target)
 	m.addPane(&m.confirm)
+	m.addPane(&m.agent)
 	m.addPane(&m.help)
 	m.addPane(&m.details)
 	m.addPane(&m.filter)
@@ -219,6 +233,7 @@ func (m *Model) setStyles(st theme.Styles) {
 	m.styles = st
 	m.help.setStyles(&m.styles)
 	m.filter.setStyles(&m.styles)
+	m.target.setStyles(&m.styles)
 	m.epoch++ // every cached row and help line is stale
 }
 
@@ -321,6 +336,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.tick.fired(msg)
 	case actionResultMsg:
 		m.onResult(msg)
+	case paneMsg:
+		cmd = msg.deliver(m)
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:
@@ -358,7 +375,11 @@ func (m *Model) applyEvents(evs []providers.Event) {
 			m.link.set(*ev.Status)
 		}
 	}
+	wasTransferred := m.store.n.transferred
 	m.store.applyAll(calls)
+	if wasTransferred == 0 && m.store.n.transferred > 0 {
+		m.epoch++ // the history's outcome column widens: every row is drawn again
+	}
 	if before == nil || m.inTab(before, tabLive) {
 		return
 	}

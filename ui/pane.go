@@ -91,6 +91,13 @@ type prompt interface {
 	note(m *Model, s *actionSpec) string
 }
 
+// paneMsg is the result of a pane's command (the agent menu's list, a
+// request it sent): Update hands it back to the pane that asked, through
+// the message itself, without knowing which pane that is.
+type paneMsg interface {
+	deliver(m *Model) tea.Cmd
+}
+
 // addPane registers p after the panes already there: it takes precedence
 // over none of them. Its toggle key joins the help.
 func (m *Model) addPane(p pane) {

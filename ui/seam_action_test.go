@@ -35,7 +35,7 @@ var divertSpec = actionSpec{
 		if !ok {
 			return errors.New("cannot divert")
 		}
-		return d.Divert(ctx, id, arg.target)
+		return d.Divert(ctx, id, arg.target.Name)
 	},
 }
 
@@ -124,7 +124,7 @@ func (d *divertPicker) update(m *Model, msg tea.Msg) tea.Cmd {
 	case key.Matches(k, d.send):
 		id := d.callID
 		d.close(m)
-		return m.submit(d.spec, id, actionArg{target: d.targets[d.idx]})
+		return m.submit(d.spec, id, actionArg{target: providers.Target{Name: d.targets[d.idx]}})
 	}
 	return nil
 }
@@ -258,7 +258,7 @@ func TestSeamAddedActionHiddenWhereNotOffered(t *testing.T) {
 		says   string
 	}{
 		{"not offered", providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup), nil, "fake cannot divert"},
-		{"read-only", allOffered, []opt{func(c *Config) { c.ReadOnly = true }}, "read-only console: no answer, reject, hang-up or divert"},
+		{"read-only", allOffered, []opt{func(c *Config) { c.ReadOnly = true }}, "read-only console: no answer, reject, hang-up, transfer, redirect, hold, resume or divert"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			hs, dp := newDivertConsole(t, tt.offers, tt.opts...)

@@ -109,6 +109,7 @@ func sameText(a, b *providers.Call) bool {
 type counts struct {
 	ringing, active, held     int // live calls by state (active counts connecting, held and ending too)
 	handled, rejected, missed int // ended calls by outcome, since the console started
+	transferred               int
 	live, ended               int // rows on each tab
 }
 
@@ -414,6 +415,8 @@ func (s *store) tally(r *row, sign int) {
 				s.n.rejected++
 			case providers.OutcomeMissed:
 				s.n.missed++
+			case providers.OutcomeTransferred:
+				s.n.transferred++
 			}
 		}
 		return

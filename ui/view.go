@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,20 +159,32 @@ func (m *Model) writeTabs(b *strings.Builder) {
 	if n.held > 0 {
 		activeWord = " active (" + num(n.held) + " held) · "
 	}
+	// Transferred calls are counted once there is one: a console that
+	// never sends a call on keeps the counts it always had.
+	xfer := [4][]seg{}
+	if n.transferred > 0 {
+		x := num(n.transferred)
+		xfer = [4][]seg{
+			{{"⇢ " + x, c.Transferred}, {" transferred · ", c.Label}},
+			{{x, c.Transferred}, {" transferred · ", c.Label}},
+			{{" xfer ", c.Label}, {x, c.Transferred}},
+			{{"⇢" + x, c.Transferred}, {" ", c.Label}},
+		}
+	}
 	variants := [][]seg{
-		{{"◉ " + num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {"● " + num(n.active), c.Active}, {activeWord, c.Label},
-			{"✓ " + num(n.handled), c.Handled}, {" handled · ", c.Label}, {"✗ " + num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
-			{"↷ " + num(n.missed), c.Missed}, {" missed ", c.Label}},
-		{{num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {num(n.active), c.Active}, {activeWord, c.Label},
-			{num(n.handled), c.Handled}, {" handled · ", c.Label}, {num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
-			{num(n.missed), c.Missed}, {" missed ", c.Label}},
-		{{"ring ", c.Label}, {num(n.ringing), c.Ringing}, {" act ", c.Label}, {num(n.active), c.Active},
-			{" done ", c.Label}, {num(n.handled), c.Handled}, {" rej ", c.Label}, {num(n.rejected), c.Rejected},
-			{" miss ", c.Label}, {num(n.missed), c.Missed}, {" ", c.Label}},
+		slices.Concat([]seg{{"◉ " + num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {"● " + num(n.active), c.Active}, {activeWord, c.Label},
+			{"✓ " + num(n.handled), c.Handled}, {" handled · ", c.Label}}, xfer[0], []seg{{"✗ " + num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
+			{"↷ " + num(n.missed), c.Missed}, {" missed ", c.Label}}),
+		slices.Concat([]seg{{num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {num(n.active), c.Active}, {activeWord, c.Label},
+			{num(n.handled), c.Handled}, {" handled · ", c.Label}}, xfer[1], []seg{{num(n.rejected), c.Rejected}, {" rejected · ", c.Label},
+			{num(n.missed), c.Missed}, {" missed ", c.Label}}),
+		slices.Concat([]seg{{"ring ", c.Label}, {num(n.ringing), c.Ringing}, {" act ", c.Label}, {num(n.active), c.Active},
+			{" done ", c.Label}, {num(n.handled), c.Handled}}, xfer[2], []seg{{" rej ", c.Label}, {num(n.rejected), c.Rejected},
+			{" miss ", c.Label}, {num(n.missed), c.Missed}, {" ", c.Label}}),
 		// The glyphs alone, as the widest form shows them with their words.
-		{{"◉" + num(n.ringing), c.Ringing}, {" ", c.Label}, {"●" + num(n.active), c.Active}, {" ", c.Label},
-			{"✓" + num(n.handled), c.Handled}, {" ", c.Label}, {"✗" + num(n.rejected), c.Rejected}, {" ", c.Label},
-			{"↷" + num(n.missed), c.Missed}, {" ", c.Label}},
+		slices.Concat([]seg{{"◉" + num(n.ringing), c.Ringing}, {" ", c.Label}, {"●" + num(n.active), c.Active}, {" ", c.Label},
+			{"✓" + num(n.handled), c.Handled}, {" ", c.Label}}, xfer[3], []seg{{"✗" + num(n.rejected), c.Rejected}, {" ", c.Label},
+			{"↷" + num(n.missed), c.Missed}, {" ", c.Label}}),
 	}
 	right, sc := variants[len(variants)-1], scroll[len(scroll)-1]
 pick:
@@ -200,7 +213,7 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 	hist := m.tab == tabHistory
 	var lay layout
 	if hist {
-		lay = historyLayout(m.width)
+		lay = historyLayout(m.width, m.store.n.transferred > 0)
 	} else {
 		lay = liveLayout(m.width)
 	}
@@ -311,7 +324,7 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
 	case busy:
-		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+m.pendingWord(r.pendingAct), lay.state))
+		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+m.markerWord(r.pendingAct), lay.state))
 	case cd.expired():
 		t.TimedOut.Get(sel).Write(b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
 	default:

@@ -152,6 +152,23 @@ func TestViewGolden(t *testing.T) {
 		hs := newHarness(t, 100, 30)
 		goldenView(t, hs.m)
 	})
+	t.Run("target_picker", func(t *testing.T) {
+		hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
+		scene(hs)
+		hs.events(connectedCall("c-gus", "Gus Grant"))
+		selectCall(t, hs, "c-gus")
+		hs.key("t")
+		hs.typeText("sa")
+		hs.key("down")
+		goldenView(t, hs.m)
+	})
+	t.Run("agent_menu", func(t *testing.T) {
+		hs, _ := newAgentHarness(t, 100, 30)
+		scene(hs)
+		hs.key("s")
+		hs.key("down")
+		goldenView(t, hs.m)
+	})
 }
 
 // Every screen size from tiny to wide, every view, fills the frame exactly:
