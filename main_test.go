@@ -22,6 +22,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"ringside/providers"
+	"ringside/providers/demo"
+	"ringside/providers/genesys"
+	"ringside/providers/graph"
 )
 
 // testEnv runs the program in-process: output in buffers, the environment
@@ -522,6 +525,10 @@ func (p *scriptedProvider) Redirect(context.Context, string, providers.Target) e
 }
 func (p *scriptedProvider) Hold(context.Context, string) error   { return nil }
 func (p *scriptedProvider) Resume(context.Context, string) error { return nil }
+func (p *scriptedProvider) Address(t providers.Target) (string, error) {
+	return (&demo.Provider{}).Address(t)
+}
+
 func (p *scriptedProvider) Offers() providers.Capabilities {
 	return providers.Caps(providers.Actions...)
 }
@@ -712,6 +719,17 @@ type controlProvider struct {
 }
 
 func (p *controlProvider) Name() string { return p.name }
+
+// Address is the real rule of the provider the fake stands in for.
+func (p *controlProvider) Address(t providers.Target) (string, error) {
+	switch p.name {
+	case graph.Name:
+		return (&graph.Provider{}).Address(t)
+	case genesys.Name:
+		return (&genesys.Provider{}).Address(t)
+	}
+	return p.scriptedProvider.Address(t)
+}
 func (p *controlProvider) record(what string) error {
 	p.cmu.Lock()
 	defer p.cmu.Unlock()
@@ -807,7 +825,7 @@ func TestOneShotAgentControls(t *testing.T) {
 			code: exitUsage, stderr: `"Sales floor" is not a name in the directory`},
 		{name: "no --to", args: []string{"transfer", "C1"}, code: exitUsage, stderr: "--to"},
 		{name: "unreachable on graph", provider: "graph", args: []string{"--directory", dir, "transfer", "C1", "--to", "Salvador Costa"},
-			code: exitUsage, stderr: "ringside: --to: Salvador Costa has no Teams id or E.164 number"},
+			code: exitUsage, stderr: "Salvador Costa has no Teams id or E.164 number"},
 		{name: "unreachable on genesys", args: []string{"redirect", "R1", "--to", "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f"},
 			code: exitUsage, stderr: "has no number the Genesys switch can dial"},
 		{name: "bad call id", args: []string{"hold", ".."}, code: exitUsage, stderr: "not a valid call id"},

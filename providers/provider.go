@@ -97,6 +97,11 @@ type Provider interface {
 	Redirect(ctx context.Context, id string, to Target) error
 	Hold(ctx context.Context, id string) error
 	Resume(ctx context.Context, id string) error
+	// Address is what the provider would send a transfer or redirect to
+	// for t (an identity or a number), or why it cannot reach t: Teams
+	// invites a directory id or an E.164 number, GWS dials a number of its
+	// switch. The console asks before it sends anything.
+	Address(t Target) (string, error)
 	// Offers is every action the provider may ever offer on a call (the
 	// console hides the keys of the others): Graph has no hold, GWS no
 	// redirect.

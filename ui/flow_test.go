@@ -135,6 +135,8 @@ func (f *flowProvider) Resume(_ context.Context, id string) error {
 	return fmt.Errorf("resume %s: %w", id, providers.ErrNotAllowed)
 }
 
+func (f *flowProvider) Address(t providers.Target) (string, error) { return t.String(), nil }
+
 func (f *flowProvider) Offers() providers.Capabilities {
 	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
 }

@@ -87,6 +87,32 @@ func (f *fakeProvider) Hold(_ context.Context, id string) error {
 func (f *fakeProvider) Resume(_ context.Context, id string) error {
 	return f.record(request{Action: providers.ActionResume, ID: id})
 }
+
+// Address follows the rule of the provider the fake is named after.
+func (f *fakeProvider) Address(t providers.Target) (string, error) {
+	switch f.name {
+	case "graph":
+		if !t.GraphReachable() {
+			return "", fmt.Errorf("%w: %s has no Teams id or E.164 number, so Teams cannot be asked to send the call there", providers.ErrBadTarget, t)
+		}
+		if t.GraphID != "" {
+			return t.GraphID, nil
+		}
+		return t.Phone, nil
+	case "genesys":
+		if t.GenesysDestination() == "" {
+			return "", fmt.Errorf("%w: %s has no number the Genesys switch can dial", providers.ErrBadTarget, t)
+		}
+		return t.GenesysDestination(), nil
+	}
+	for _, a := range []string{t.Phone, t.GenesysNumber, t.GraphID, t.Name} {
+		if a != "" {
+			return a, nil
+		}
+	}
+	return "", providers.ErrBadTarget
+}
+
 func (f *fakeProvider) Offers() providers.Capabilities {
 	if f.offers != 0 {
 		return f.offers

@@ -302,7 +302,7 @@ func (p *targetPicker) itemLine(m *Model, it *targetItem, selected bool, w int) 
 	var b strings.Builder
 	b.WriteString(base.Render(cursor))
 	b.WriteString(marked(it.target.Name, it.matched, nameW, base, hi))
-	rest := " " + fit(string(it.target.Kind), kindW) + " " + fit(addressFor(m.providerName(), it.target), addrW) + fitRight(tag, tagW)
+	rest := " " + fit(string(it.target.Kind), kindW) + " " + fit(addressFor(m.cfg.Provider, it.target), addrW) + fitRight(tag, tagW)
 	b.WriteString(base.Render(fit(rest, w-2-nameW)))
 	return b.String()
 }
@@ -367,29 +367,18 @@ func (p *targetPicker) drawLine(m *Model, b *strings.Builder) *tea.Cursor {
 	return cur
 }
 
-// addressFor is what provider name would dial or invite for t, as the
-// picker shows it.
-func addressFor(provider string, t providers.Target) string {
-	switch provider {
-	case "graph":
-		if t.GraphID != "" {
-			return t.GraphID
-		}
-		return t.Phone
-	case "genesys":
-		return t.GenesysDestination()
+// addressFor is what p would dial or invite for t, as the picker shows it
+// ("" when p cannot reach t).
+func addressFor(p providers.Provider, t providers.Target) string {
+	if p == nil {
+		return ""
 	}
-	for _, a := range []string{t.Phone, t.GenesysNumber, t.GraphID} {
-		if a != "" {
-			return a
-		}
-	}
-	return ""
+	a, _ := p.Address(t)
+	return a
 }
 
-// CheckTarget says whether p can send a call to t, before anything is sent:
-// Graph invites a Teams identity (a directory id) or an E.164 number, GWS
-// dials a number of its switch; other providers (the demo) take any target.
+// CheckTarget says whether p can send a call to t, before anything is
+// sent, in the provider's words (Provider.Address).
 func CheckTarget(p providers.Provider, t providers.Target) error {
 	if t == (providers.Target{}) {
 		return errors.New("no target given")
@@ -397,15 +386,6 @@ func CheckTarget(p providers.Provider, t providers.Target) error {
 	if p == nil {
 		return nil
 	}
-	switch p.Name() {
-	case "graph":
-		if !t.GraphReachable() {
-			return errors.New(clean(t.String()) + " has no Teams id or E.164 number, so Teams cannot be asked to send the call there")
-		}
-	case "genesys":
-		if t.GenesysDestination() == "" {
-			return errors.New(clean(t.String()) + " has no number the Genesys switch can dial (a genesys number or an E.164 number)")
-		}
-	}
-	return nil
+	_, err := p.Address(t)
+	return err
 }

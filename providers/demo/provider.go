@@ -65,6 +65,16 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 // Name is "demo".
 func (p *Provider) Name() string { return Name }
 
+// Address is the target's first address: the simulator reaches anyone.
+func (p *Provider) Address(t providers.Target) (string, error) {
+	for _, a := range []string{t.Phone, t.GenesysNumber, t.GraphID, t.Name} {
+		if a != "" {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%w: it has no address", providers.ErrBadTarget)
+}
+
 // Seed is the seed in use: the configured one, or the one drawn for a
 // configured 0. Passing it back as --demo-seed repeats the run.
 func (p *Provider) Seed() int64 { return p.seed }

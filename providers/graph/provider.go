@@ -123,6 +123,18 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 // Name is "graph".
 func (p *Provider) Name() string { return Name }
 
+// Address is the identity Graph is asked to invite for t: its directory id,
+// else its E.164 number.
+func (p *Provider) Address(t providers.Target) (string, error) {
+	switch {
+	case t.GraphID != "":
+		return t.GraphID, nil
+	case t.Phone != "":
+		return t.Phone, nil
+	}
+	return "", fmt.Errorf("%w: %s has no Teams id or E.164 number, so Teams cannot be asked to send the call there", providers.ErrBadTarget, t)
+}
+
 // RejectReasons are Graph's: none, busy, forbidden.
 func (p *Provider) RejectReasons() []providers.RejectReason {
 	return slices.Clone(providers.RejectReasons)
