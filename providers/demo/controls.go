@@ -132,6 +132,9 @@ func answeredByAPerson(k providers.TargetKind) bool {
 // takes nothing more than a hang-up while it is under way.
 func (s *sim) startMove(c *simCall, t time.Time, m *move) <-chan error {
 	m.done = make(chan error, 1)
+	if s.moves == nil {
+		s.moves = make(map[string]*move)
+	}
 	s.moves[c.id] = m
 	c.moving = true
 	s.setState(c, t, c.state)

@@ -59,7 +59,6 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 		sim:      newSimWith(Name, seed, cfg.Rate, opts.AnswerWindow, opts.Now(), cfg.Calls, ledger.FromOptions(opts)),
 		wake:     make(chan struct{}, 1),
 	}
-	p.sim.detail = p.Detail()
 	return p, nil
 }
 
@@ -112,10 +111,11 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		return errors.New("demo: the simulation is already running")
 	}
 	p.running = true
+	p.sim.detail = p.Detail() // for the agent's statuses
 	p.sim.advance(p.opts.Now())
 	p.sim.flush() // the snapshot carries the result
 	snap := p.sim.snapshot()
-	now, agent := p.sim.now, p.sim.agent.Label
+	now, agent, detail := p.sim.now, p.sim.agent.Label, p.sim.detail
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
@@ -136,7 +136,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		}
 	}
 	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
-		Link: providers.LinkLive, Detail: p.Detail(), Agent: agent,
+		Link: providers.LinkLive, Detail: detail, Agent: agent,
 	})) {
 		return nil
 	}

@@ -110,7 +110,7 @@ type sim struct {
 
 	// moves are the transfers and redirects under way, by call id (a
 	// call's moving flag says it has one); kept aside so that a simCall
-	// stays small for a population of a million.
+	// stays small for a population of a million. Made on first use.
 	moves map[string]*move
 
 	quiet bool              // building the start-up population: record no events
@@ -143,7 +143,6 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 		now:      start,
 		pcg:      rand.NewPCG(0, 0),
 		agent:    agentReady,
-		moves:    make(map[string]*move),
 	}
 	s.rnd = rand.New(s.pcg)
 	// The ledger stamps what it evicts with the simulation's time of the
