@@ -29,11 +29,49 @@
 // outcome rejected. Hangup moves a connected call to ending and, a fraction
 // of a second later, to ended with EndHungUp (200/7000).
 //
+// # Sending calls on, holding them, and the agent's state
+//
+// A ringing call offers redirect, a connected one transfer; an active call
+// offers hold, a held one resume. Offers is every action. The target is
+// checked with providers.Target.Validate; any valid target will do.
+//
+//   - Redirect: the call stops ringing here 250 to 900 ms later and ends
+//     "Redirected to <target>" with no codes (Graph's redirect ends the call
+//     with no resultInfo), outcome transferred. While it is on its way the
+//     call still rings but offers nothing.
+//   - Transfer (blind, from active or held): the call keeps its state but
+//     offers only hang-up while the target rings, for 2 to 6 s; then it ends
+//     "Transferred to <target>" with 0/7015, as Graph ends a completed
+//     transfer, outcome transferred. A person (a user or a phone number)
+//     does not answer one time in NoAnswerOdds (8), drawn from the call's
+//     own stream: after TransferNoAnswer (10 s) the call is back as it was,
+//     and the transfer's error says "no answer from <target> within 10s
+//     (500/7700, the transfer failed); the call is still yours, active"
+//     (500/7700 is Graph's failed transfer). Queues and applications always
+//     answer. Hanging up while the target rings calls the transfer off.
+//     While Run is going, Transfer and Redirect return once the outcome is
+//     known, or when their context ends (the move goes on); with no Run,
+//     once under way.
+//   - Hold and Resume act at once. A caller the agent holds waits 45 s to
+//     4 min and then hangs up; Resume, whoever put the call on hold, picks
+//     the conversation up where it was. The script's own holds go on beside
+//     the agent's: one still to come still comes.
+//
+// The agent has a state (providers.AgentControl), Ready at start: Ready,
+// Not Ready without a reason or with one (codes break, lunch, meeting,
+// training, in any case), or After call work. Each change is a live status
+// whose Agent text the header shows ("Ready", "Not Ready · Lunch", "After
+// call work"). Unless the agent is Ready, queues offer their calls to
+// colleagues and none rings here; calls dialled directly ring as ever, and
+// they are the same calls a ready agent would have had. After call work
+// turns back into Ready on its own after AfterCallWork (30 s).
+//
 // Actions are checked with providers.CheckAction, as in every provider.
 // Refused ones return errors that wrap providers.ErrNotFound (no such call),
 // providers.ErrEnded (it has already ended; also an ErrNotFound) or
-// providers.ErrNotAllowed (the call's state or capabilities forbid it), with
-// the reason in words.
+// providers.ErrNotAllowed (the call's state or capabilities forbid it), or
+// providers.ErrBadTarget (a transfer or redirect target that is not one),
+// with the reason in words.
 //
 // # Reproducible runs
 //
@@ -61,7 +99,8 @@
 //	})
 //
 // Run then sends a connecting status, the ringing call (AnswerBy =
-// clock.Now() at New + AnswerWindow, capabilities answer and reject), and a
+// clock.Now() at New + AnswerWindow, capabilities answer, reject and
+// redirect), and a
 // live status. Reject(ctx, id, providers.ReasonBusy) ends it at once; the
 // next event is the call ended with the end reason RejectEnd(busy) (486,
 // "Rejected from the console: busy") and outcome rejected. With a frozen
@@ -88,6 +127,8 @@
 //
 // As in every provider: config.go reads the flags, provider.go is the
 // Provider, mapping.go is what a simulated call is and how it becomes the
-// contract's Call. sim.go is the scheduler and the actions, cast.go the
-// callers and queues, reasons.go the end reasons with their codes.
+// contract's Call. sim.go is the scheduler and the actions, controls.go the
+// console's redirect, transfer, hold and resume, agent.go the agent's state,
+// cast.go the callers and queues, reasons.go the end reasons with their
+// codes.
 package demo

@@ -15,6 +15,8 @@ type simCall struct {
 	id         string
 	state      providers.State
 	rejectable bool
+	moving     bool  // a transfer or redirect is under way (sim.moves holds it)
+	acts       uint8 // draws made for the console's actions so far (actionStream)
 
 	// Fate of the call while it rings, if nobody at the console acts.
 	fate    eventKind     // evTimeout, evGiveUp or evElsewhere
@@ -208,12 +210,43 @@ func giveUpEnd(phone, direct bool) *providers.EndReason {
 	return &endGaveUp
 }
 
-// ringingCaps is what may be done to a ringing call.
-func (c *simCall) ringingCaps() providers.Capabilities {
-	if c.rejectable {
-		return providers.Caps(providers.ActionAnswer, providers.ActionReject)
+// What may be done to a call, by state. A call on its way elsewhere takes
+// nothing while it rings (the redirect has gone out) and only a hang-up
+// once connected (which calls the transfer off).
+var (
+	connectingCaps = providers.Caps(providers.ActionHangup)
+	activeCaps     = providers.Caps(providers.ActionHangup, providers.ActionTransfer, providers.ActionHold)
+	heldCaps       = providers.Caps(providers.ActionHangup, providers.ActionTransfer, providers.ActionResume)
+	movingCaps     = providers.Caps(providers.ActionHangup)
+)
+
+// caps is what may be done to c now, in its state.
+func (c *simCall) caps() providers.Capabilities {
+	switch c.state {
+	case providers.StateRinging:
+		if c.moving {
+			return 0
+		}
+		return c.ringingCaps()
+	case providers.StateConnecting:
+		return connectingCaps
+	case providers.StateActive, providers.StateHeld:
+		switch {
+		case c.moving:
+			return movingCaps
+		case c.state == providers.StateActive:
+			return activeCaps
+		}
+		return heldCaps
 	}
-	return providers.Caps(providers.ActionAnswer)
+	return 0
 }
 
-var connectedCaps = providers.Caps(providers.ActionHangup)
+// ringingCaps is what may be done to a ringing call: answer it, send it on,
+// and reject it where a queue offered it.
+func (c *simCall) ringingCaps() providers.Capabilities {
+	if c.rejectable {
+		return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionRedirect)
+	}
+	return providers.Caps(providers.ActionAnswer, providers.ActionRedirect)
+}

@@ -121,10 +121,11 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		return errors.New("demo: the simulation is already running")
 	}
 	p.running = true
+	p.sim.detail = p.Detail() // for the agent's statuses
 	p.sim.advance(p.opts.Now())
 	p.sim.flush() // the snapshot carries the result
 	snap := p.sim.snapshot()
-	now := p.sim.now
+	now, agent, detail := p.sim.now, p.sim.agent.Label, p.sim.detail
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
@@ -135,7 +136,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 
 	p.opts.Log.Info("demo simulation starting", "seed", p.seed, "rate_per_min", p.rate, "calls", len(snap))
 	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
-		Link: providers.LinkConnecting, Detail: "starting the simulation",
+		Link: providers.LinkConnecting, Detail: "starting the simulation", Agent: agent,
 	})) {
 		return nil
 	}
@@ -145,7 +146,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		}
 	}
 	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
-		Link: providers.LinkLive, Detail: p.Detail(),
+		Link: providers.LinkLive, Detail: detail, Agent: agent,
 	})) {
 		return nil
 	}
@@ -216,8 +217,21 @@ func (p *Provider) Hangup(ctx context.Context, id string) error {
 }
 
 func (p *Provider) act(action, id string, apply func(now time.Time) error) error {
+	err := p.apply(apply)
+	if err != nil {
+		p.opts.Log.Info("demo action refused", "action", action, "call", id, "error", err)
+	} else {
+		p.opts.Log.Debug("demo action", "action", action, "call", id)
+	}
+	return err
+}
+
+// apply runs change on the simulation at the clock's time and lets Run
+// know there is something to send.
+func (p *Provider) apply(change func(now time.Time) error) error {
 	p.mu.Lock()
-	err := apply(p.opts.Now())
+	defer p.mu.Unlock()
+	err := change(p.opts.Now())
 	if p.running {
 		select {
 		case p.wake <- struct{}{}:
@@ -227,33 +241,79 @@ func (p *Provider) act(action, id string, apply func(now time.Time) error) error
 		// Nobody to tell; the next Run starts from a snapshot.
 		p.sim.flush()
 	}
-	p.mu.Unlock()
-	if err != nil {
-		p.opts.Log.Info("demo action refused", "action", action, "call", id, "error", err)
-	} else {
-		p.opts.Log.Debug("demo action", "action", action, "call", id)
-	}
 	return err
 }
 
-// Offers is every action this provider may offer on a call.
+// Offers is every action: the simulator has them all.
 func (p *Provider) Offers() providers.Capabilities {
-	return providers.Caps(providers.ActionAnswer, providers.ActionReject, providers.ActionHangup)
+	return providers.Caps(providers.Actions...)
 }
 
-// Transfer, Redirect, Hold and Resume are not built yet for this provider.
-func (p *Provider) Transfer(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("transfer %s: %w", id, errors.ErrUnsupported)
+// Transfer hands a connected call (active or held) to to, blind. The call
+// stays as it is, taking nothing but a hang-up, while the target rings (2
+// to 6 s); then it ends "Transferred to …" (0/7015), outcome transferred.
+// A person (a user or a phone number) does not answer one time in
+// NoAnswerOdds: after TransferNoAnswer the call stays connected and
+// Transfer says so. While Run is going, Transfer returns once the outcome
+// is known (or ctx ends, and the transfer goes on); otherwise once it is
+// under way.
+func (p *Provider) Transfer(ctx context.Context, id string, to providers.Target) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("transfer call %s: %w", id, err)
+	}
+	return p.send(ctx, "transfer", id, func(now time.Time) (<-chan error, error) { return p.sim.transfer(now, id, to) })
 }
 
-func (p *Provider) Redirect(_ context.Context, id string, _ providers.Target) error {
-	return fmt.Errorf("redirect %s: %w", id, errors.ErrUnsupported)
+// Redirect sends a ringing call to to before it is answered: it stops
+// ringing here a fraction of a second later and ends "Redirected to …",
+// outcome transferred. It waits for that as Transfer does.
+func (p *Provider) Redirect(ctx context.Context, id string, to providers.Target) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redirect call %s: %w", id, err)
+	}
+	return p.send(ctx, "redirect", id, func(now time.Time) (<-chan error, error) { return p.sim.redirect(now, id, to) })
 }
 
-func (p *Provider) Hold(_ context.Context, id string) error {
-	return fmt.Errorf("hold %s: %w", id, errors.ErrUnsupported)
+// send starts a transfer or redirect and, while Run is going to play it
+// out, waits for how it went.
+func (p *Provider) send(ctx context.Context, action, id string, start func(now time.Time) (<-chan error, error)) error {
+	var done <-chan error
+	var running bool
+	err := p.act(action, id, func(now time.Time) error {
+		var err error
+		done, err = start(now)
+		running = p.running
+		return err
+	})
+	if err != nil || !running {
+		return err
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			p.opts.Log.Info("demo "+action+" failed", "call", id, "error", err)
+			return fmt.Errorf("%s call %s: %w", action, id, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s call %s: %w (it goes on; the call's row shows how it ends)", action, id, ctx.Err())
+	}
 }
 
-func (p *Provider) Resume(_ context.Context, id string) error {
-	return fmt.Errorf("resume %s: %w", id, errors.ErrUnsupported)
+// Hold puts an active call on hold at once. Its caller waits 45 s to 4 min
+// for the agent to come back, then hangs up.
+func (p *Provider) Hold(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("hold call %s: %w", id, err)
+	}
+	return p.act("hold", id, func(now time.Time) error { return p.sim.holdCall(now, id) })
+}
+
+// Resume takes a held call back at once, whoever put it on hold; it talks
+// on for what is left of its conversation.
+func (p *Provider) Resume(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("resume call %s: %w", id, err)
+	}
+	return p.act("resume", id, func(now time.Time) error { return p.sim.resumeCall(now, id) })
 }

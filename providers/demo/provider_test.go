@@ -376,15 +376,32 @@ func TestConcurrentActions(t *testing.T) {
 					return
 				case id := <-ids:
 					var err error
-					switch r.IntN(4) {
+					// Transfers and redirects wait for their outcome: a
+					// short deadline keeps the goroutine acting.
+					short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+					switch r.IntN(9) {
 					case 0:
 						err = p.Answer(ctx, id)
 					case 1:
 						err = p.Reject(ctx, id, providers.RejectReasons[r.IntN(3)])
+					case 2:
+						err = p.Transfer(short, id, []providers.Target{anaSilva, salesDesk}[r.IntN(2)])
+					case 3:
+						err = p.Redirect(short, id, salesDesk)
+					case 4:
+						err = p.Hold(ctx, id)
+					case 5:
+						err = p.Resume(ctx, id)
+					case 6:
+						choices, _ := p.AgentChoices(ctx)
+						err = p.SetAgentState(ctx, choices[r.IntN(len(choices))])
 					default:
 						err = p.Hangup(ctx, id)
 					}
-					if err != nil && !errors.Is(err, providers.ErrNotAllowed) && !errors.Is(err, providers.ErrEnded) && !errors.Is(err, context.Canceled) {
+					cancelShort()
+					if err != nil && !errors.Is(err, providers.ErrNotAllowed) && !errors.Is(err, providers.ErrEnded) &&
+						!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+						!errors.Is(err, errNoAnswer) && !errors.Is(err, errCalledOff) {
 						t.Errorf("unexpected error: %v", err)
 					}
 				}
@@ -485,5 +502,212 @@ func TestSeedZeroPicksAReproducibleSeed(t *testing.T) {
 	}
 	if d := mustNew(t, Config{Rate: 2.5, Seed: 3}, opts).Detail(); d != "simulated calls, seed 3, 2.5/min" {
 		t.Fatalf("detail %q", d)
+	}
+}
+
+// waitFor returns the first event from events that match accepts, skipping
+// the others.
+func waitFor(t *testing.T, events <-chan providers.Event, match func(providers.Event) bool) providers.Event {
+	t.Helper()
+	for {
+		if ev := recv(t, events); match(ev) {
+			return ev
+		}
+	}
+}
+
+// callIs matches an event for call id that ok accepts.
+func callIs(id string, ok func(providers.Call) bool) func(providers.Event) bool {
+	return func(ev providers.Event) bool { return ev.Call != nil && ev.Call.ID == id && ok(*ev.Call) }
+}
+
+func isLive(ev providers.Event) bool { return ev.Status != nil && ev.Status.Link == providers.LinkLive }
+
+// moving matches a call on its way elsewhere: ringing with nothing to do,
+// or connected with only a hang-up.
+func moving(c providers.Call) bool {
+	return c.Caps == 0 && c.State == providers.StateRinging || c.Caps == providers.Caps(providers.ActionHangup) && c.State != providers.StateConnecting
+}
+
+// connectedCall is a call of p in state whose script has nothing due in
+// the next minute; with unanswered, one whose transfer to anaSilva a twin
+// of p (the same seed and clock) finds unanswered, or answered without.
+func connectedCall(t *testing.T, p, twin *Provider, state providers.State, unanswered bool) string {
+	t.Helper()
+	for _, call := range p.sim.snapshot() {
+		c := twin.sim.calls[call.ID]
+		if c.state != state || !c.ev.at.After(t0.Add(time.Minute)) {
+			continue
+		}
+		if _, err := twin.sim.transfer(t0, c.id, anaSilva); err != nil {
+			t.Fatal(err)
+		}
+		if (c.ev.kind == evTransferFailed) == unanswered {
+			return c.id
+		}
+	}
+	t.Fatalf("no %s call whose transfer goes unanswered=%v", state, unanswered)
+	return ""
+}
+
+// TestRunTransfer: while Run plays the simulation, Transfer returns once
+// the target has the call (or did not answer), and the row's pending
+// state is the call's own: connected, taking only a hang-up.
+func TestRunTransfer(t *testing.T) {
+	for _, unanswered := range []bool{false, true} {
+		clock := &fakeClock{now: t0}
+		cfg, opts := Config{Calls: 400, Seed: 21}, providers.Options{Now: clock.Now}
+		p := mustNew(t, cfg, opts)
+		id := connectedCall(t, p, mustNew(t, cfg, opts), providers.StateActive, unanswered)
+		events, _ := start(t, p, 1024)
+		waitFor(t, events, isLive)
+
+		res := make(chan error, 1)
+		go func() { res <- p.Transfer(context.Background(), id, anaSilva) }()
+		waitFor(t, events, callIs(id, moving))
+		select {
+		case err := <-res:
+			t.Fatalf("unanswered %v: Transfer returned %v while the target still rang (the clock stood still)", unanswered, err)
+		default:
+		}
+		clock.Set(t0.Add(TransferNoAnswer))
+		ev := waitFor(t, events, callIs(id, func(providers.Call) bool { return true }))
+		var err error
+		select {
+		case err = <-res:
+		case <-time.After(guard):
+			t.Fatalf("unanswered %v: Transfer did not return", unanswered)
+		}
+		c := *ev.Call
+		if !unanswered {
+			if err != nil || c.State != providers.StateEnded || c.End != TransferEnd(anaSilva) || c.Result() != providers.OutcomeTransferred {
+				t.Fatalf("transfer: %v, call %+v", err, c)
+			}
+			continue
+		}
+		words := "transfer call " + id + ": no answer from Ana Silva within 10s (500/7700, the transfer failed); the call is still yours, active"
+		if err == nil || err.Error() != words || !errors.Is(err, errNoAnswer) || errors.Is(err, providers.ErrNotAllowed) {
+			t.Fatalf("unanswered transfer: %v, want %q", err, words)
+		}
+		if c.State != providers.StateActive || c.Caps != activeCaps || !ev.Time.Equal(t0.Add(TransferNoAnswer)) {
+			t.Fatalf("after an unanswered transfer: %+v", c)
+		}
+	}
+}
+
+func TestRunRedirect(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	p := mustNew(t, Config{Calls: 1, Seed: 1}, providers.Options{Now: clock.Now, AnswerWindow: time.Minute})
+	events, _ := start(t, p, 16)
+	recv(t, events)
+	id := recv(t, events).Call.ID
+	recv(t, events)
+	res := make(chan error, 1)
+	go func() { res <- p.Redirect(context.Background(), id, salesDesk) }()
+	if c := recv(t, events).Call; c == nil || c.ID != id || !moving(*c) {
+		t.Fatalf("redirecting: %+v", c)
+	}
+	clock.Set(t0.Add(time.Second))
+	c := recv(t, events).Call
+	if c == nil || c.State != providers.StateEnded || c.End.String() != "Redirected to Sales desk" || c.Result() != providers.OutcomeTransferred {
+		t.Fatalf("after the redirect: %+v", c)
+	}
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(guard):
+		t.Fatal("Redirect did not return")
+	}
+}
+
+// TestRunTransferOutlivesItsContext: the console stops waiting when its
+// request times out, and says so; the transfer goes on.
+func TestRunTransferOutlivesItsContext(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	p := mustNew(t, Config{Calls: 400, Seed: 21}, providers.Options{Now: clock.Now})
+	id := findCall(t, p.sim, providers.StateHeld, t0, nil) // before Run, which owns the simulation
+	events, _ := start(t, p, 1024)
+	waitFor(t, events, isLive)
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error, 1)
+	go func() { res <- p.Transfer(ctx, id, salesDesk) }()
+	waitFor(t, events, callIs(id, moving))
+	cancel()
+	select {
+	case err := <-res:
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "it goes on") {
+			t.Fatalf("Transfer after its context ended: %v", err)
+		}
+	case <-time.After(guard):
+		t.Fatal("Transfer did not return when its context ended")
+	}
+	clock.Set(t0.Add(time.Minute))
+	ev := waitFor(t, events, callIs(id, func(c providers.Call) bool { return c.State == providers.StateEnded }))
+	if ev.Call.End != TransferEnd(salesDesk) {
+		t.Fatalf("the transfer should have gone on: %+v", ev.Call)
+	}
+}
+
+func TestRunHoldAndResume(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	p := mustNew(t, Config{Calls: 400, Seed: 21}, providers.Options{Now: clock.Now})
+	id := findCall(t, p.sim, providers.StateActive, t0.Add(time.Minute), nil)
+	events, _ := start(t, p, 1024)
+	waitFor(t, events, isLive)
+	ctx := context.Background()
+	if err := p.Hold(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, events, callIs(id, func(c providers.Call) bool { return c.State == providers.StateHeld && c.Can(providers.ActionResume) }))
+	if err := p.Hold(ctx, id); !errors.Is(err, providers.ErrNotAllowed) || !strings.Contains(err.Error(), "hold call "+id+": the call is already on hold") {
+		t.Fatalf("hold twice: %v", err)
+	}
+	if err := p.Resume(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, events, callIs(id, func(c providers.Call) bool { return c.State == providers.StateActive && c.Can(providers.ActionHold) }))
+}
+
+func TestControlsOfferedAndChecked(t *testing.T) {
+	p := mustNew(t, Config{Calls: 400, Seed: 21}, providers.Options{Now: (&fakeClock{now: t0}).Now})
+	if got, want := p.Offers(), providers.Caps(providers.Actions...); got != want || len(got.Names()) != len(providers.Actions) {
+		t.Fatalf("Offers %v, want every action", got.Names())
+	}
+	ctx := context.Background()
+	active := findCall(t, p.sim, providers.StateActive, t0, nil)
+	ringing := findRinging(t, p.sim, false)
+	if err := p.Transfer(ctx, active, badPhone); !errors.Is(err, providers.ErrBadTarget) || !strings.HasPrefix(err.Error(), "transfer call "+active+": not a valid target") {
+		t.Fatalf("transfer to a bad number: %v", err)
+	}
+	if err := p.Redirect(ctx, ringing, providers.Target{Name: "Sales", Kind: "room", Phone: "+442079460000"}); !errors.Is(err, providers.ErrBadTarget) {
+		t.Fatalf("redirect to a bad kind: %v", err)
+	}
+	if err := p.Redirect(ctx, "nope", salesDesk); !errors.Is(err, providers.ErrNotFound) {
+		t.Fatalf("redirect an unknown call: %v", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	for name, err := range map[string]error{
+		"transfer": p.Transfer(canceled, active, salesDesk),
+		"redirect": p.Redirect(canceled, ringing, salesDesk),
+		"hold":     p.Hold(canceled, active),
+		"resume":   p.Resume(canceled, active),
+	} {
+		if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), name+" call ") {
+			t.Errorf("%s with an ended context: %v", name, err)
+		}
+	}
+	if evs := p.sim.out; len(evs) != 0 {
+		t.Fatalf("refused actions changed %d calls", len(evs))
+	}
+	// With no Run going, nothing plays the transfer out: Transfer returns
+	// once it is under way, and the next Run starts with it so.
+	if err := p.Transfer(ctx, active, salesDesk); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := p.sim.ledger.Get(active); !moving(c) {
+		t.Fatalf("after a transfer without Run: %+v", c)
 	}
 }

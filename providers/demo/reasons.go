@@ -82,3 +82,16 @@ var (
 func pick(u float64, table []weighted) *providers.EndReason {
 	return table[weightedIndex(table, int(u*float64(totalWeight(table))))].end
 }
+
+// RedirectEnd is how a call redirected to to ends (outcome transferred).
+// Graph ends a redirected call with a deleted notification that carries no
+// resultInfo, so there are no codes.
+func RedirectEnd(to providers.Target) providers.EndReason {
+	return providers.EndReason{Text: "Redirected to " + to.String()}
+}
+
+// TransferEnd is how a call transferred to to ends (outcome transferred):
+// with Graph's completed transfer, code 0, subcode 7015.
+func TransferEnd(to providers.Target) providers.EndReason {
+	return providers.EndReason{Code: 0, Subcode: 7015, Text: "Transferred to " + to.String()}
+}

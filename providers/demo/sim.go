@@ -21,17 +21,21 @@ import (
 type eventKind uint8
 
 const (
-	evArrival   eventKind = iota // a new call starts ringing
-	evTimeout                    // a ringing call reaches its answer deadline
-	evGiveUp                     // the caller hangs up while it rings
-	evElsewhere                  // another agent in the queue takes it
-	evMediaUp                    // an answered call's media is up: talking
-	evMediaFail                  // an answered call's media never comes up
-	evHold                       // the call is put on hold
-	evRetrieve                   // the call is taken off hold
-	evRemoteEnd                  // the far end ends the conversation
-	evHoldQuit                   // the caller hangs up while on hold
-	evTornDown                   // our hang-up has gone through
+	evArrival        eventKind = iota // a new call starts ringing
+	evTimeout                         // a ringing call reaches its answer deadline
+	evGiveUp                          // the caller hangs up while it rings
+	evElsewhere                       // another agent in the queue takes it
+	evMediaUp                         // an answered call's media is up: talking
+	evMediaFail                       // an answered call's media never comes up
+	evHold                            // the call is put on hold
+	evRetrieve                        // the call is taken off hold
+	evRemoteEnd                       // the far end ends the conversation
+	evHoldQuit                        // the caller hangs up while on hold
+	evTornDown                        // our hang-up has gone through
+	evRedirected                      // our redirect has gone through: the call is gone
+	evTransferred                     // the transfer target took the call
+	evTransferFailed                  // the transfer target did not answer: the call stays
+	evAgentReady                      // after-call work is over: the agent is ready again
 )
 
 type event struct {
@@ -96,6 +100,19 @@ type sim struct {
 	entering    providers.Call
 	putEntering func(*providers.Call)
 
+	// The agent at the console (agent.go): Ready at start; while not
+	// ready, queues offer their calls to colleagues. agentBack is the
+	// pending end of after-call work, nil when none is due. detail is the
+	// live status's detail, repeated in every agent status.
+	agent     providers.AgentChoice
+	agentBack *event
+	detail    string
+
+	// moves are the transfers and redirects under way, by call id (a
+	// call's moving flag says it has one); kept aside so that a simCall
+	// stays small for a population of a million. Made on first use.
+	moves map[string]*move
+
 	quiet bool              // building the start-up population: record no events
 	stamp time.Time         // the time of the change being recorded
 	out   []providers.Event // changes since the last flush, in order
@@ -125,6 +142,7 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
 		now:      start,
 		pcg:      rand.NewPCG(0, 0),
+		agent:    agentReady,
 	}
 	s.rnd = rand.New(s.pcg)
 	// The ledger stamps what it evicts with the simulation's time of the
@@ -153,7 +171,7 @@ func (s *sim) interArrival() time.Duration {
 	return max(time.Duration(gap).Round(time.Millisecond), time.Millisecond)
 }
 
-func (s *sim) push(at time.Time, kind eventKind, c *simCall) {
+func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
 	s.seq++
 	var e *event
 	if c != nil {
@@ -173,6 +191,7 @@ func (s *sim) push(at time.Time, kind eventKind, c *simCall) {
 	if c != nil {
 		c.ev = e
 	}
+	return e
 }
 
 // schedule makes kind at at the one pending event of c.
@@ -259,14 +278,12 @@ func (s *sim) fire(e *event, now time.Time) {
 	case evTimeout, evGiveUp, evElsewhere:
 		s.end(c, t, *c.fateEnd, providers.OutcomeMissed)
 	case evMediaUp, evRetrieve:
-		c.state = providers.StateActive
-		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateActive })
+		s.setState(c, t, providers.StateActive)
 		s.talk(c, t)
 	case evMediaFail:
 		s.end(c, t, EndMediaFailure, providers.OutcomeHandled)
 	case evHold:
-		c.state = providers.StateHeld
-		s.record(t, c.id, func(x *providers.Call) { x.State = providers.StateHeld })
+		s.setState(c, t, providers.StateHeld)
 		s.hold(c, t)
 	case evRemoteEnd:
 		s.end(c, t, *c.plan.remoteEnd, providers.OutcomeHandled)
@@ -274,13 +291,36 @@ func (s *sim) fire(e *event, now time.Time) {
 		s.end(c, t, *c.plan.holdQuitEnd, providers.OutcomeHandled)
 	case evTornDown:
 		s.end(c, t, EndHungUp, providers.OutcomeHandled)
+	case evRedirected, evTransferred:
+		s.moveDone(c, t)
+	case evTransferFailed:
+		s.moveFailed(c, t)
+	case evAgentReady:
+		s.agentBack = nil
+		s.setAgent(t, agentReady)
 	}
+}
+
+// setState moves c to state at t, with what that state allows.
+func (s *sim) setState(c *simCall, t time.Time, state providers.State) {
+	c.state = state
+	caps := c.caps()
+	s.record(t, c.id, func(x *providers.Call) {
+		x.State = state
+		x.Caps = caps
+	})
 }
 
 // arrive starts a new ringing call at t.
 func (s *sim) arrive(t time.Time) {
 	s.serial++
 	c, call := s.drawCall(s.callStream(s.serial), false)
+	if call.Queue != "" && s.agent.State != providers.AgentReady {
+		// A queue offers its calls only to agents who are ready: this one
+		// goes to a colleague, unseen. It was drawn all the same, so the
+		// calls after it are the ones they would have been.
+		return
+	}
 	s.ring(c, call, t, t)
 }
 
@@ -291,7 +331,7 @@ func (s *sim) ring(c *simCall, call providers.Call, arrived, now time.Time) {
 	call.State = providers.StateRinging
 	call.Arrived = arrived
 	call.AnswerBy = arrived.Add(s.window)
-	call.Caps = c.ringingCaps()
+	call.Caps = c.caps()
 	s.calls[c.id] = c
 	call.ID = c.id
 	s.enter(now, call)
@@ -338,8 +378,14 @@ func (s *sim) end(c *simCall, t time.Time, why providers.EndReason, outcome prov
 	})
 }
 
-// retire takes c out of the simulation: nothing more happens to it.
+// retire takes c out of the simulation: nothing more happens to it. A
+// transfer or redirect still under way comes to nothing (only a call
+// dropped for the live-call limit ends so: while a call moves, its move is
+// the only event it has).
 func (s *sim) retire(c *simCall) {
+	if c.moving {
+		s.settle(c, fmt.Errorf("the call was dropped before it reached %s: %w", s.moves[c.id].to, providers.ErrEnded))
+	}
 	s.unschedule(c)
 	c.state = providers.StateEnded
 	delete(s.calls, c.id)
@@ -419,7 +465,7 @@ func (s *sim) populate(n int) {
 		call.Arrived = answered.Add(-ring)
 		call.AnswerBy = call.Arrived.Add(s.window)
 		call.Answered = answered
-		call.Caps = connectedCaps
+		call.Caps = c.caps()
 		s.calls[c.id] = c
 		s.order = append(s.order, c)
 		call.ID = c.id
@@ -460,7 +506,7 @@ func (s *sim) answer(now time.Time, id string) error {
 	s.record(t, id, func(x *providers.Call) {
 		x.State = providers.StateConnecting
 		x.Answered = t
-		x.Caps = connectedCaps
+		x.Caps = connectingCaps
 	})
 	kind := evMediaUp
 	if c.plan.mediaFails {
@@ -491,11 +537,11 @@ func (s *sim) hangup(now time.Time, id string) error {
 		return err
 	}
 	t := s.now
-	c.state = providers.StateEnding
-	s.record(t, id, func(x *providers.Call) {
-		x.State = providers.StateEnding
-		x.Caps = 0
-	})
+	if c.moving {
+		// Hanging up while the target rings: the transfer is called off.
+		s.settle(c, fmt.Errorf("%w: you hung up before %s took the call", errCalledOff, s.moves[c.id].to))
+	}
+	s.setState(c, t, providers.StateEnding)
 	s.schedule(c, evTornDown, t.Add(c.plan.teardown))
 	return nil
 }
@@ -509,16 +555,24 @@ func (s *sim) live(verb string, a providers.Action, id string) (*simCall, error)
 	if !known || (c == nil && call.State != providers.StateEnded) {
 		return nil, fmt.Errorf("%s call %s: %w", verb, id, providers.ErrNotFound)
 	}
-	if err := providers.CheckAction(call, a, notOffered(a)); err != nil {
+	if err := providers.CheckAction(call, a, s.notOffered(c, a)); err != nil {
 		return nil, fmt.Errorf("%s call %s: %w", verb, id, err)
 	}
 	return c, nil
 }
 
 // notOffered says why the simulator leaves an action out of a call's
-// capabilities while its state would allow it: like Genesys, it offers
-// reject only on calls a queue delivered.
-func notOffered(a providers.Action) string {
+// capabilities while its state would allow it: a call on its way elsewhere
+// takes nothing but a hang-up, and, like Genesys, it offers reject only on
+// calls a queue delivered.
+func (s *sim) notOffered(c *simCall, a providers.Action) string {
+	if c != nil && c.moving {
+		m := s.moves[c.id]
+		if m.redirect {
+			return "the call is being redirected to " + m.to.String()
+		}
+		return "the call is being transferred to " + m.to.String() + "; hang up to call it off"
+	}
 	if a == providers.ActionReject {
 		return "the call was dialled to you directly, not offered by a queue, so it cannot be rejected; answer it or let it ring out"
 	}

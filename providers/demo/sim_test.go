@@ -39,10 +39,11 @@ type checker struct {
 	window time.Duration
 	last   map[string]providers.Call
 	when   time.Time
+	agent  string // the agent's state, as the last status said
 }
 
 func newChecker(t testing.TB, window time.Duration) *checker {
-	return &checker{t: t, window: window, last: make(map[string]providers.Call)}
+	return &checker{t: t, window: window, last: make(map[string]providers.Call), agent: "Ready"}
 }
 
 func (k *checker) seeAll(evs []providers.Event) {
@@ -54,14 +55,18 @@ func (k *checker) seeAll(evs []providers.Event) {
 func (k *checker) see(ev providers.Event) {
 	t := k.t
 	t.Helper()
-	if ev.Call == nil {
-		t.Fatalf("the simulation core only sends call events, got %+v", ev)
-	}
-	c := *ev.Call
 	if ev.Time.Before(k.when) {
 		t.Fatalf("event times went backwards: %v after %v", ev.Time, k.when)
 	}
 	k.when = ev.Time
+	if ev.Status != nil {
+		k.seeStatus(ev)
+		return
+	}
+	if ev.Call == nil {
+		t.Fatalf("an event with neither a call nor a status: %+v", ev)
+	}
+	c := *ev.Call
 	prev, seen := k.last[c.ID]
 	switch {
 	case !seen && c.Arrived.After(t0) && c.Version != 1:
@@ -79,29 +84,10 @@ func (k *checker) see(ev providers.Event) {
 	if !c.AnswerBy.Equal(c.Arrived.Add(k.window)) {
 		t.Fatalf("%s: answer-by %v is not arrival %v + window %v", c.ID, c.AnswerBy, c.Arrived, k.window)
 	}
-	wantCaps := map[providers.State]providers.Capabilities{
-		providers.StateConnecting: providers.Caps(providers.ActionHangup),
-		providers.StateActive:     providers.Caps(providers.ActionHangup),
-		providers.StateHeld:       providers.Caps(providers.ActionHangup),
-		providers.StateEnding:     0,
-		providers.StateEnded:      0,
+	if !seen && c.State == providers.StateRinging && c.Arrived.Equal(ev.Time) && c.Queue != "" && k.agent != "Ready" {
+		t.Fatalf("queue %s offered %s while the agent is %q", c.Queue, c.ID, k.agent)
 	}
-	switch c.State {
-	case providers.StateRinging:
-		if !c.Can(providers.ActionAnswer) || c.Can(providers.ActionHangup) {
-			t.Fatalf("ringing call with capabilities %v", c.Caps.Names())
-		}
-		if c.Can(providers.ActionReject) != (c.Queue != "") {
-			t.Fatalf("reject must be offered exactly for queue calls: queue %q caps %v", c.Queue, c.Caps.Names())
-		}
-		if ev.Time.After(c.AnswerBy) {
-			t.Fatalf("%s still ringing at %v, past its deadline %v", c.ID, ev.Time, c.AnswerBy)
-		}
-	default:
-		if c.Caps != wantCaps[c.State] {
-			t.Fatalf("%s call with capabilities %v", c.State, c.Caps.Names())
-		}
-	}
+	k.checkCaps(ev, prev, seen)
 	if c.State.Connected() && c.Answered.IsZero() {
 		t.Fatalf("%s call without an answer time: %+v", c.State, c)
 	}
@@ -115,8 +101,16 @@ func (k *checker) see(ev providers.Event) {
 			t.Fatalf("ended without an outcome: %+v", c)
 		case c.Outcome == providers.OutcomeHandled && c.Answered.IsZero():
 			t.Fatalf("handled but never answered: %+v", c)
-		case c.Outcome != providers.OutcomeHandled && !c.Answered.IsZero():
+		case c.Outcome != providers.OutcomeHandled && c.Outcome != providers.OutcomeTransferred && !c.Answered.IsZero():
 			t.Fatalf("answered but %s: %+v", c.Outcome, c)
+		case c.Outcome == providers.OutcomeTransferred && c.Answered.IsZero() &&
+			(!strings.HasPrefix(c.End.Text, "Redirected to ") || c.End.Code != 0 || c.End.Subcode != 0):
+			t.Fatalf("sent on before it was answered, but not as a redirect: %+v", c)
+		case c.Outcome == providers.OutcomeTransferred && !c.Answered.IsZero() &&
+			(!strings.HasPrefix(c.End.Text, "Transferred to ") || c.End.Code != 0 || c.End.Subcode != 7015):
+			t.Fatalf("sent on once answered, but not as a transfer: %+v", c)
+		case c.Outcome == providers.OutcomeTransferred && !seen:
+			t.Fatalf("transferred without being seen first: %+v", c)
 		case c.End == EndTimedOut && !c.Ended.Equal(c.AnswerBy):
 			t.Fatalf("timed out at %v, not at the deadline %v", c.Ended, c.AnswerBy)
 		case c.Outcome == providers.OutcomeMissed && c.Ended.After(c.AnswerBy):
@@ -126,6 +120,83 @@ func (k *checker) see(ev providers.Event) {
 		t.Fatalf("live call with an end: %+v", c)
 	}
 	k.last[c.ID] = c
+}
+
+// checkCaps checks what a call allows in its state. A call being sent on
+// takes nothing while it rings (a redirect) and only a hang-up once
+// connected (a transfer); from there it either goes (ended, transferred),
+// is hung up, or comes back as it was (a transfer nobody answered).
+func (k *checker) checkCaps(ev providers.Event, prev providers.Call, seen bool) {
+	t, c := k.t, *ev.Call
+	t.Helper()
+	hangup := providers.Caps(providers.ActionHangup)
+	full := map[providers.State]providers.Capabilities{
+		providers.StateConnecting: hangup,
+		providers.StateActive:     providers.Caps(providers.ActionHangup, providers.ActionTransfer, providers.ActionHold),
+		providers.StateHeld:       providers.Caps(providers.ActionHangup, providers.ActionTransfer, providers.ActionResume),
+		providers.StateEnding:     0,
+		providers.StateEnded:      0,
+	}
+	wasMoving := seen && ((prev.State == providers.StateRinging && prev.Caps == 0) ||
+		(prev.State == providers.StateActive || prev.State == providers.StateHeld) && prev.Caps == hangup)
+	switch c.State {
+	case providers.StateRinging:
+		if c.Caps == 0 {
+			// A redirect under way.
+			if wasMoving || !seen {
+				t.Fatalf("%s: a redirect started twice, or on a call never seen ringing", c.ID)
+			}
+			break
+		}
+		if wasMoving {
+			t.Fatalf("%s: a redirect came back: %v", c.ID, c.Caps.Names())
+		}
+		if !c.Can(providers.ActionAnswer) || !c.Can(providers.ActionRedirect) || c.Can(providers.ActionHangup) {
+			t.Fatalf("ringing call with capabilities %v", c.Caps.Names())
+		}
+		if c.Can(providers.ActionReject) != (c.Queue != "") {
+			t.Fatalf("reject must be offered exactly for queue calls: queue %q caps %v", c.Queue, c.Caps.Names())
+		}
+		if ev.Time.After(c.AnswerBy) {
+			t.Fatalf("%s still ringing at %v, past its deadline %v", c.ID, ev.Time, c.AnswerBy)
+		}
+	case providers.StateActive, providers.StateHeld:
+		switch {
+		case c.Caps == hangup && wasMoving:
+			t.Fatalf("%s: a transfer started twice", c.ID)
+		case c.Caps == hangup && (prev.State != c.State || prev.Caps != full[c.State]):
+			t.Fatalf("%s: a transfer started from %s %v, not from %s as it was", c.ID, prev.State, prev.Caps.Names(), c.State)
+		case c.Caps != hangup && c.Caps != full[c.State]:
+			t.Fatalf("%s call with capabilities %v", c.State, c.Caps.Names())
+		case c.Caps != hangup && wasMoving && prev.State != c.State:
+			t.Fatalf("%s: a failed transfer left it %s, not %s as it was", c.ID, c.State, prev.State)
+		}
+	default:
+		if c.Caps != full[c.State] {
+			t.Fatalf("%s call with capabilities %v", c.State, c.Caps.Names())
+		}
+		if wasMoving && c.State == providers.StateEnded && c.Outcome != providers.OutcomeTransferred && !strings.HasPrefix(c.End.Text, "Dropped") {
+			t.Fatalf("%s: sent on, then ended as %s (%v)", c.ID, c.Outcome, c.End)
+		}
+	}
+	if c.Outcome == providers.OutcomeTransferred && !wasMoving {
+		t.Fatalf("%s: transferred without a transfer or redirect under way", c.ID)
+	}
+}
+
+// seeStatus checks an agent status: live, with the demo's detail and a
+// state the menu offers.
+func (k *checker) seeStatus(ev providers.Event) {
+	t, st := k.t, ev.Status
+	t.Helper()
+	labels := map[string]bool{}
+	for _, ch := range agentChoices() {
+		labels[ch.Label] = true
+	}
+	if st.Link != providers.LinkLive || !labels[st.Agent] || !strings.HasPrefix(st.Detail, "simulated calls") && st.Detail != "" {
+		t.Fatalf("agent status %+v", *st)
+	}
+	k.agent = st.Agent
 }
 
 func TestSameSeedSameCalls(t *testing.T) {
