@@ -101,7 +101,29 @@ func firstRune(s string) rune {
 // Line returns s as one line a person can read: Clean, with every run of
 // white space folded into one space, trimmed, and cut to MaxLine characters
 // with an ellipsis.
-func Line(s string) string { return Cut(fold(Clean(s)), MaxLine) }
+func Line(s string) string {
+	if isPlainLine(s) {
+		return s // the common case, a name or an id: one pass, no copy
+	}
+	return Cut(fold(Clean(s)), MaxLine)
+}
+
+// isPlainLine reports whether Line would return s as it is: printable ASCII,
+// no run of spaces, none at either end, at most MaxLine long.
+func isPlainLine(s string) bool {
+	if len(s) > MaxLine || (s != "" && (s[0] == ' ' || s[len(s)-1] == ' ')) {
+		return false
+	}
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || (c == ' ' && prevSpace) {
+			return false
+		}
+		prevSpace = c == ' '
+	}
+	return true
+}
 
 // Cut returns s cut to at most n characters (runes), the last one an ellipsis
 // when anything was cut. It does not clean s.

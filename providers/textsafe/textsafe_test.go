@@ -117,6 +117,9 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean is not stable: %q → %q → %q", s, c, again)
 		}
 		l := Line(s)
+		if slow := Cut(fold(Clean(s)), MaxLine); l != slow {
+			t.Fatalf("Line(%q) = %q, but the full path gives %q", s, l, slow)
+		}
 		if n := utf8.RuneCountInString(l); n > MaxLine {
 			t.Fatalf("Line(%q) has %d runes, more than %d", s, n, MaxLine)
 		}
@@ -180,5 +183,16 @@ func TestWriter(t *testing.T) {
 	w.Write([]byte(strings.Repeat("x", MaxWriterLine+10) + "\n"))
 	if n := utf8.RuneCountInString(strings.TrimSuffix(out.String(), "\n")); n != MaxWriterLine {
 		t.Errorf("a long line kept %d characters, want %d", n, MaxWriterLine)
+	}
+}
+
+func TestLinePlainDoesNotAllocate(t *testing.T) {
+	for _, s := range []string{"Adele Vance", "57dab8b1-894c-409a-b240-bd8beae78896", ""} {
+		if n := testing.AllocsPerRun(100, func() { _ = Line(s) }); n != 0 {
+			t.Errorf("Line(%q) allocates %v times", s, n)
+		}
+		if Line(s) != s {
+			t.Errorf("Line(%q) changed it", s)
+		}
 	}
 }
