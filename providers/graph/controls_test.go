@@ -100,6 +100,15 @@ func TestTalkingCallOffersTransferAndEndsTransferred(t *testing.T) {
 	if err := h.p.Transfer(context.Background(), c.ID, heidi); err != nil {
 		t.Fatal(err)
 	}
+	// Graph's "transferring" keeps the call established: it offers no
+	// second transfer while the first is under way, hang-up still.
+	moving := h.callWhere(func(x providers.Call) bool { return x.ID == c.ID && x.Version > c.Version })
+	if moving.State == providers.StateActive && (moving.Can(providers.ActionTransfer) || !moving.Can(providers.ActionHangup)) {
+		t.Fatalf("a call being transferred offers %v", moving.Caps.Names())
+	}
+	if err := h.p.Transfer(context.Background(), c.ID, desk); !errors.Is(err, providers.ErrNotAllowed) && !errors.Is(err, providers.ErrEnded) {
+		t.Fatalf("a second transfer while the first is under way: %v", err)
+	}
 	ended := h.callWhere(func(x providers.Call) bool { return x.ID == c.ID && x.State == providers.StateEnded })
 	want := providers.EndReason{Code: 0, Subcode: 7015, Text: "Transferred to Heidi Steen"}
 	if ended.End != want || ended.Result() != providers.OutcomeTransferred {

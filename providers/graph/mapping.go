@@ -146,6 +146,12 @@ func (ch change) apply(c *providers.Call) {
 	}
 
 	c.Caps = ch.caps & capsIn(c.State, c.Direction)
+	// While our transfer is under way Graph keeps the call established
+	// (its transferring state ranks below it): no second transfer until
+	// Graph ends the call or gives it back with a failure.
+	if ch.asked.transfer != "" && transferFailure(ch.n, ch.asked) == nil {
+		c.Caps &^= providers.Caps(providers.ActionTransfer)
+	}
 }
 
 // RecordingWindow is how long Graph lets a bot answer a policy-based
