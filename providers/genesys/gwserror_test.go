@@ -109,25 +109,7 @@ func TestDeviceErrorDuringTheListReadIsNotUndone(t *testing.T) {
 			h.feed.settle(t)
 		})
 	})
-	h.mu.Lock()
-	mark := len(h.events)
-	h.mu.Unlock()
-	h.resync()
-	var st providers.Status
-	h.waitFor("live again after reading the lists", func() bool {
-		down := false
-		for _, ev := range h.events[mark:] {
-			switch {
-			case ev.Status == nil:
-			case ev.Status.Link != providers.LinkLive:
-				down = true
-			case down:
-				st = *ev.Status
-				return true
-			}
-		}
-		return false
-	})
+	st := h.resyncUntilLive()
 	if !strings.Contains(st.Warning, deviceFailure) {
 		t.Fatalf("after the lists the warning is %q, want the device's failure", st.Warning)
 	}

@@ -358,3 +358,29 @@ func posts(gws *gwstest.Server, path string) []gwstest.Request {
 	}
 	return out
 }
+
+// resyncUntilLive makes the provider read the lists afresh and returns the
+// status it reports once it is live again after going down for the read.
+func (h *harness) resyncUntilLive() providers.Status {
+	h.t.Helper()
+	h.mu.Lock()
+	mark := len(h.events)
+	h.mu.Unlock()
+	h.resync()
+	var st providers.Status
+	h.waitFor("live again after reading the lists", func() bool {
+		down := false
+		for _, ev := range h.events[mark:] {
+			switch {
+			case ev.Status == nil:
+			case ev.Status.Link != providers.LinkLive:
+				down = true
+			case down:
+				st = *ev.Status
+				return true
+			}
+		}
+		return false
+	})
+	return st
+}

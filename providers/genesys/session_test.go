@@ -250,25 +250,7 @@ func TestAgentStateChangeDuringTheSnapshotIsNotLost(t *testing.T) {
 			h.feed.settle(t)
 		})
 	})
-	h.mu.Lock()
-	mark := len(h.events)
-	h.mu.Unlock()
-	h.resync()
-	var st providers.Status
-	h.waitFor("live again after reading the lists", func() bool {
-		down := false
-		for _, ev := range h.events[mark:] {
-			switch {
-			case ev.Status == nil:
-			case ev.Status.Link != providers.LinkLive:
-				down = true
-			case down:
-				st = *ev.Status
-				return true
-			}
-		}
-		return false
-	})
+	st := h.resyncUntilLive()
 	if st.Agent != "Ready" {
 		t.Fatalf("after the lists the agent shows as %q, want Ready (the newer message)", st.Agent)
 	}
