@@ -393,8 +393,11 @@ func TestConcurrentActions(t *testing.T) {
 					case 5:
 						err = p.Resume(ctx, id)
 					case 6:
-						choices, _ := p.AgentChoices(ctx)
-						err = p.SetAgentState(ctx, choices[r.IntN(len(choices))])
+						var choices []providers.AgentChoice
+						// It fails only once the test is over (ctx ended).
+						if choices, err = p.AgentChoices(ctx); err == nil {
+							err = p.SetAgentState(ctx, choices[r.IntN(len(choices))])
+						}
 					default:
 						err = p.Hangup(ctx, id)
 					}
