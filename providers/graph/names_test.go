@@ -332,8 +332,11 @@ func TestCallerNameFloodDoesNotBlockIngest(t *testing.T) {
 			t.Fatalf("while the directory is held: %+v, want each new call ringing with its label", c)
 		}
 	}
-	if d := h.p.names.dropped.Load(); d < calls-queue-workers {
-		t.Fatalf("%d lookups dropped, want at least %d", d, calls-queue-workers)
+	// At most the queue and one lookup per worker are taken while the
+	// directory is held; a worker whose lookup ended early (a refused
+	// token under load) may have taken one more.
+	if d := h.p.names.dropped.Load(); d < calls-queue-2*workers {
+		t.Fatalf("%d lookups dropped, want at least %d:\n%s", d, calls-queue-2*workers, h.logs)
 	}
 	if !h.logContains("too many callers' names to look up at once") {
 		t.Fatalf("dropping is not logged:\n%s", h.logs)
