@@ -332,9 +332,9 @@ func TestCallerNameFloodDoesNotBlockIngest(t *testing.T) {
 			t.Fatalf("while the directory is held: %+v, want each new call ringing with its label", c)
 		}
 	}
-	// At most the queue and one lookup per worker are taken while the
-	// directory is held; a worker whose lookup ended early (a refused
-	// token under load) may have taken one more.
+	// The queue and one lookup per worker are taken while the directory
+	// is held; once in a few hundred full-suite runs a worker took one
+	// more, so each may have one in hand and one just taken.
 	if d := h.p.names.dropped.Load(); d < calls-queue-2*workers {
 		t.Fatalf("%d lookups dropped, want at least %d:\n%s", d, calls-queue-2*workers, h.logs)
 	}
