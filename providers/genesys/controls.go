@@ -46,42 +46,6 @@ type destination struct {
 	PhoneNumber string `json:"phoneNumber"`
 }
 
-// hold puts an established call on hold ({"operationName":"Hold"}). GWS
-// answers statusCode 0 before the switch acts; the call then reports Held.
-func (c *restClient) hold(ctx context.Context, id string) error {
-	if err := c.operate(ctx, id, opHold); err != nil {
-		return fmt.Errorf("hold %s: %w", id, err)
-	}
-	return nil
-}
-
-// retrieve takes a held call back ({"operationName":"Retrieve"}); the call
-// then reports Established.
-func (c *restClient) retrieve(ctx context.Context, id string) error {
-	if err := c.operate(ctx, id, opRetrieve); err != nil {
-		return fmt.Errorf("resume %s: %w", id, err)
-	}
-	return nil
-}
-
-// singleStepTransfer hands a call over to target without consulting it
-// ({"operationName":"SingleStepTransfer","destination":{"phoneNumber":…}}).
-// On success the call reports Released with no capabilities, exactly like a
-// hang-up: the caller must remember that it asked for a transfer.
-func (c *restClient) singleStepTransfer(ctx context.Context, id string, to providers.Target) error {
-	number, err := genesysDestination(to)
-	if err != nil {
-		return fmt.Errorf("transfer %s: %w", id, err)
-	}
-	if err := c.transferTo(ctx, id, number); err != nil {
-		if errors.Is(err, providers.ErrBadCallID) {
-			return fmt.Errorf("transfer: %w", err)
-		}
-		return fmt.Errorf("transfer %s to %s: %w", id, to, err)
-	}
-	return nil
-}
-
 // transferTo posts SingleStepTransfer to number, a destination already
 // checked (genesysDestination), and says nothing of its own on failure.
 func (c *restClient) transferTo(ctx context.Context, id, number string) error {

@@ -80,12 +80,7 @@ func newProvider(s settings, opts providers.Options) *Provider {
 func (p *Provider) Name() string { return Name }
 
 // Address is the number the switch is asked to dial for t.
-func (p *Provider) Address(t providers.Target) (string, error) {
-	if d := t.GenesysDestination(); d != "" {
-		return d, nil
-	}
-	return "", fmt.Errorf("%w: %s has no number the Genesys switch can dial (a genesys number or an E.164 number)", providers.ErrBadTarget, t)
-}
+func (p *Provider) Address(t providers.Target) (string, error) { return genesysDestination(t) }
 
 // RejectReasons is empty: GWS's Reject takes no reason (it sends the call back
 // to the queue it came from), so the console skips the reason picker.
