@@ -202,34 +202,10 @@ func TestBadProviderConfigIsAUsageError(t *testing.T) {
 // TestJSONStream runs the demo provider through --json for a moment, stops
 // it the way SIGINT would, and checks every line against the schema.
 func TestJSONStream(t *testing.T) {
-	te := newTestEnv(nil)
-	done := make(chan int, 1)
-	out := &lockedBuffer{}
-	e := te.env()
-	e.stdout = out
-	go func() {
-		done <- run([]string{"--json", "--demo-seed", "7", "--demo-calls", "5", "--demo-rate", "0"}, e)
-	}()
+	out := streamUntil(t, "no events", func(out string) bool { return strings.Count(out, "\n") >= 6 },
+		"--json", "--demo-seed", "7", "--demo-calls", "5", "--demo-rate", "0")
 
-	deadline := time.After(10 * time.Second)
-	for strings.Count(out.String(), "\n") < 6 {
-		select {
-		case <-deadline:
-			t.Fatalf("no events: %q", out.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	te.interrupt()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d: %s", code, te.stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the stream did not end on interrupt")
-	}
-
-	sc := bufio.NewScanner(strings.NewReader(out.String()))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	var calls, statuses int
 	for sc.Scan() {
 		var ev struct {
@@ -263,7 +239,7 @@ func TestJSONStream(t *testing.T) {
 		}
 	}
 	if calls < 5 || statuses < 1 {
-		t.Fatalf("%d calls and %d statuses:\n%s", calls, statuses, out.String())
+		t.Fatalf("%d calls and %d statuses:\n%s", calls, statuses, out)
 	}
 }
 
@@ -675,20 +651,27 @@ func TestOneShotRefusesUnsafeCallIDs(t *testing.T) {
 // demo's start, a thousand calls a second soon drop calls, and the stream
 // says why.
 func TestMaxCallsReachesTheProvider(t *testing.T) {
+	const why = `"Dropped: more than 1 live calls (--max-calls)."`
+	streamUntil(t, "no call dropped for --max-calls 1", func(out string) bool { return strings.Contains(out, why) },
+		"--json", "--demo-seed", "3", "--demo-calls", "0", "--demo-rate", "60000", "--max-calls", "1")
+}
+
+// streamUntil runs the program with args (a --json stream) until its output
+// satisfies enough (failing with what after 10 s), stops it the way SIGINT
+// would, checks that it ended with exit 0, and returns the output.
+func streamUntil(t *testing.T, what string, enough func(out string) bool, args ...string) string {
+	t.Helper()
 	te := newTestEnv(nil)
 	done := make(chan int, 1)
 	out := &lockedBuffer{}
 	e := te.env()
 	e.stdout = out
-	go func() {
-		done <- run([]string{"--json", "--demo-seed", "3", "--demo-calls", "0", "--demo-rate", "60000", "--max-calls", "1"}, e)
-	}()
-	const why = `"Dropped: more than 1 live calls (--max-calls)."`
+	go func() { done <- run(args, e) }()
 	deadline := time.After(10 * time.Second)
-	for !strings.Contains(out.String(), why) {
+	for !enough(out.String()) {
 		select {
 		case <-deadline:
-			t.Fatalf("no call dropped for --max-calls 1:\n%s", out.String())
+			t.Fatalf("%s:\n%s", what, out.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -701,6 +684,7 @@ func TestMaxCallsReachesTheProvider(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream did not end on interrupt")
 	}
+	return out.String()
 }
 
 // controlProvider is a provider for the one-shot commands: it records each
@@ -827,7 +811,7 @@ func TestOneShotAgentControls(t *testing.T) {
 		{name: "unreachable on graph", provider: "graph", args: []string{"--directory", dir, "transfer", "C1", "--to", "Salvador Costa"},
 			code: exitUsage, stderr: "Salvador Costa has no Teams id or E.164 number"},
 		{name: "unreachable on genesys", args: []string{"redirect", "R1", "--to", "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f"},
-			code: exitUsage, stderr: "has no number the Genesys switch can dial"},
+			code: exitUsage, stderr: "it has no Genesys number and no phone number"},
 		{name: "bad call id", args: []string{"hold", ".."}, code: exitUsage, stderr: "not a valid call id"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
