@@ -153,6 +153,28 @@ func (w *watcher) until(d time.Duration, what string, f func(Event) bool) Event 
 	}
 }
 
+// within reads events until one satisfies f and returns it, or reports
+// false after d without failing the test.
+func (w *watcher) within(d time.Duration, f func(Event) bool) (Event, bool) {
+	w.t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-w.events:
+			if !ok {
+				w.t.Fatalf("event stream closed; events so far: %s", w.history())
+			}
+			w.seen = append(w.seen, ev)
+			if f(ev) {
+				return ev, true
+			}
+		case <-timer.C:
+			return Event{}, false
+		}
+	}
+}
+
 // ready waits for a session's resync (subscriptions in place) and the Live
 // state that comes right after it, and returns the Live event.
 func (w *watcher) ready() Event {

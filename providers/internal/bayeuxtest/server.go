@@ -318,8 +318,10 @@ func (s *Server) ForgetSessions() (int, error) {
 }
 
 // DropConnections cuts every TCP connection to the Bayeux endpoint, held
-// connects and websockets included; sessions survive. It returns how many
-// connections were cut.
+// connects and websockets included; sessions survive. It first waits (up to
+// 5 s) until a request is held or a websocket open, because a cut that
+// finds only idle keep-alive connections is rightly invisible to a client.
+// It returns how many connections were cut.
 func (s *Server) DropConnections() (int, error) {
 	var out struct {
 		Dropped int `json:"dropped"`

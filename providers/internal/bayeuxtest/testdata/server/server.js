@@ -23,7 +23,8 @@
 //             in one synchronous loop
 //   /forget   drop every session without telling the client; a held connect
 //             is answered at once, the next request finds the session unknown
-//   /drop     cut every TCP connection (sessions survive)
+//   /drop     wait (up to 5 s) until a request is held or a websocket open,
+//             then cut every TCP connection (sessions survive)
 //   /restart  {"downMs"}  close the Bayeux listener and every connection,
 //             throw the server's state away, wait downMs, listen again on the
 //             same port with a fresh server
@@ -413,6 +414,7 @@ let impl = null;
 let bayeuxServer = null;
 let bayeuxPort = 0;
 const sockets = new Set();
+const busy = new Map(); // socket -> requests in flight on it
 
 function makeImpl() {
     return opts.kind === 'faye' ? makeFaye(opts) : makeCometD(opts);
@@ -421,13 +423,33 @@ function makeImpl() {
 function listenBayeux(port) {
     return new Promise((resolve, reject) => {
         impl = makeImpl();
-        const server = http.createServer((req, res) => impl.handleRequest(req, res));
+        const server = http.createServer((req, res) => {
+            // A socket is busy while a request on it is unanswered (a held
+            // connect, say): cutting it is what a client must notice.
+            busy.set(req.socket, (busy.get(req.socket) || 0) + 1);
+            let done = false;
+            const answered = () => {
+                if (done) return;
+                done = true;
+                const n = (busy.get(req.socket) || 1) - 1;
+                if (n > 0) busy.set(req.socket, n); else busy.delete(req.socket);
+            };
+            res.on('finish', answered);
+            res.on('close', answered);
+            impl.handleRequest(req, res);
+        });
         if (impl.handleUpgrade) {
-            server.on('upgrade', (req, socket, head) => impl.handleUpgrade(req, socket, head));
+            server.on('upgrade', (req, socket, head) => {
+                busy.set(socket, 1);
+                impl.handleUpgrade(req, socket, head);
+            });
         }
         server.on('connection', socket => {
             sockets.add(socket);
-            socket.on('close', () => sockets.delete(socket));
+            socket.on('close', () => {
+                sockets.delete(socket);
+                busy.delete(socket);
+            });
         });
         server.once('error', reject);
         server.listen(port, '127.0.0.1', () => {
@@ -444,6 +466,18 @@ function dropConnections() {
     for (const socket of sockets) socket.destroy();
     sockets.clear();
     return n;
+}
+
+// dropBusyConnections waits (up to waitMs) until some connection is busy,
+// then cuts every connection. A cut that finds only idle keep-alive
+// connections goes unnoticed by a client (its next request simply opens a
+// new one), which would make a test of the cut prove nothing.
+async function dropBusyConnections(waitMs) {
+    const until = Date.now() + waitMs;
+    while (busy.size === 0 && Date.now() < until) {
+        await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    return dropConnections();
 }
 
 async function restart(downMs) {
@@ -530,7 +564,7 @@ const routes = {
         return {published: count, ms: ms};
     },
     'POST /forget': async () => ({forgotten: impl.forget()}),
-    'POST /drop': async () => ({dropped: dropConnections()}),
+    'POST /drop': async () => ({dropped: await dropBusyConnections(5000)}),
     'POST /restart': async body => {
         const downMs = body.downMs === undefined ? 0 : body.downMs;
         if (!Number.isInteger(downMs) || downMs < 0 || downMs > 60000) {
