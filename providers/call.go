@@ -436,6 +436,16 @@ func (a Action) String() string {
 	return "action(" + strconv.Itoa(int(a)) + ")"
 }
 
+// ParseAction reads an action by its name ("answer", "transfer"…).
+func ParseAction(name string) (Action, bool) {
+	for a, n := range actionNames {
+		if n == name {
+			return Action(a), true
+		}
+	}
+	return 0, false
+}
+
 // Capabilities is the set of actions a provider offers on a call right now.
 type Capabilities uint8
 
