@@ -24,7 +24,11 @@ var ErrLoose = errors.New("readable by group or others")
 // a file that group or others can read (chmod 600 fixes that), anything but
 // a regular file, a file larger than MaxSize and an empty one, and says
 // which in its error.
-func Read(path string) (string, error) {
+func Read(path string) (string, error) { return ReadUpTo(path, MaxSize) }
+
+// ReadUpTo is Read for a secret that may be larger than MaxSize, up to most
+// bytes: a NATS credentials file holds a signed token and a key.
+func ReadUpTo(path string, most int64) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -41,15 +45,15 @@ func Read(path string) (string, error) {
 	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
 		return "", fmt.Errorf("%s is %w (mode %04o): run chmod 600 %s", path, ErrLoose, perm, path)
 	}
-	if info.Size() > MaxSize {
-		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, MaxSize)
+	if info.Size() > most {
+		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, most)
 	}
-	buf, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	buf, err := io.ReadAll(io.LimitReader(f, most+1))
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	if len(buf) > MaxSize {
-		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, MaxSize)
+	if int64(len(buf)) > most {
+		return "", fmt.Errorf("%s is larger than %d bytes; is it the right file?", path, most)
 	}
 	secret := strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
 	if secret == "" {
