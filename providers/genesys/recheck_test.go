@@ -152,9 +152,11 @@ func TestRecheckWaitsForTheCallList(t *testing.T) {
 
 func TestRecheckGivesUpWithItsContextBeforeTheList(t *testing.T) {
 	gws, srv := newGWS(t, gwstest.Options{})
-	open := make(chan struct{})
+	listing, open := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	gws.SetListGate(func(list string) {
 		if list == gwstest.ListCalls {
+			once.Do(func() { close(listing) })
 			<-open
 		}
 	})
@@ -165,6 +167,11 @@ func TestRecheckGivesUpWithItsContextBeforeTheList(t *testing.T) {
 	h.p = newTestProvider(t, srv.URL, Config{})
 	h.p.newFeed = func() feed { return h.feed }
 	h.run()
+	select {
+	case <-listing: // Run is going
+	case <-time.After(testWait):
+		t.Fatal("the call list was never read")
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
