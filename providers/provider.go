@@ -112,6 +112,23 @@ type Provider interface {
 	RejectReasons() []RejectReason
 }
 
+// Rechecker is implemented by providers that can find out what became of
+// calls an earlier run reported live (a relay that restarts hands over the
+// live calls of its board). Recheck is called while Run is going, after Run
+// has reported LinkLive. For each call the provider does not already know,
+// it asks its source and reports the answer through Run's sink as a
+// CallEvent: the call's current snapshot if it is still live, or the given
+// call ended (State ended, Ended set, End.Text saying it ended while nobody
+// was watching; see EndedUnwatched) if the source no longer has it. Calls it
+// already knows are left alone. Either snapshot has a Version above the given
+// call's, so that it replaces what the earlier run sent. It returns when every
+// call has been reported or ctx ends; an error (a *RecheckError where single
+// calls failed) says which calls could not be checked and why (they are left
+// as they were, so the caller can try again).
+type Rechecker interface {
+	Recheck(ctx context.Context, calls []Call) error
+}
+
 var (
 	// ErrNotFound: the call does not exist (any more) at the provider.
 	// ErrEnded (action.go) is the case of a call known to have ended.

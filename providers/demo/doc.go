@@ -123,6 +123,11 @@
 // out at once when the clock is read again; new calls that would have
 // arrived more than a minute before are skipped, not replayed in a burst.
 //
+// A simulation knows no call of an earlier run: as a providers.Rechecker
+// (recheck.go) it ends every call an earlier run reported that it does not
+// know. (With the same --demo-seed it knows the calls it starts with: they
+// are the same calls again.)
+//
 // # Files
 //
 // As in every provider: config.go reads the flags, provider.go is the
@@ -130,5 +135,5 @@
 // contract's Call. sim.go is the scheduler and the actions, controls.go the
 // console's redirect, transfer, hold and resume, agent.go the agent's state,
 // cast.go the callers and queues, reasons.go the end reasons with their
-// codes.
+// codes, recheck.go the calls of an earlier run.
 package demo

@@ -34,6 +34,9 @@ type Provider struct {
 	// wake tells Run that an action changed something: there are events to
 	// send and the next event may be sooner than the one it sleeps for.
 	wake chan struct{}
+	// rechecked hears, for each Recheck waiting, whether Run sent the
+	// events recorded so far (nil) or stopped first (recheck.go).
+	rechecked []chan<- error
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -131,6 +134,8 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		p.mu.Lock()
 		p.running = false
 		p.sim.flush()
+		settleRechecks(p.rechecked, errRunStopped)
+		p.rechecked = nil
 		p.mu.Unlock()
 	}()
 
@@ -158,14 +163,18 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		p.mu.Lock()
 		p.sim.advance(p.opts.Now())
 		batch := p.sim.flush()
+		rechecked := p.rechecked
+		p.rechecked = nil
 		at, scheduled := p.sim.next()
 		p.mu.Unlock()
 
 		for _, ev := range batch {
 			if !providers.Emit(ctx, sink, ev) {
+				settleRechecks(rechecked, errRunStopped)
 				return nil
 			}
 		}
+		settleRechecks(rechecked, nil)
 		var due <-chan time.Time
 		if scheduled {
 			// Measured once the batch is out: a console slow to take it

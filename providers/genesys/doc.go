@@ -94,6 +94,14 @@
 // in the header's warning until a device message (or the device list) shows
 // that device again.
 //
+// # Calls an earlier run reported
+//
+// The provider is a providers.Rechecker (recheck.go). GWS's list of the
+// agent's calls, read before Run reports live, holds every call the agent
+// has: a call an earlier run reported that this run has not heard of by
+// then has ended, and is reported so without asking GWS again. A Recheck
+// that comes before the list is in waits for it.
+//
 // # Plain http
 //
 // http:// to a host that is not loopback is refused (the Basic credentials
@@ -107,5 +115,6 @@
 // contract's Call. wire.go holds GWS's message types, rest.go, api.go and
 // controls.go the REST client and its operations, agent.go the agent's state, feed.go and cometd.go the notification
 // session, session.go the running view of calls and devices, confirm.go and
-// status.go what an operation's reply means.
+// status.go what an operation's reply means, recheck.go the calls of an
+// earlier run.
 package genesys

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ringside/providers"
@@ -38,10 +39,14 @@ type session struct {
 	log     *slog.Logger
 	waiters waiters
 
-	inbox  chan rereadResult // re-read calls, from actions and the loop's own checks
-	synced chan syncResult   // call list reads
-	done   chan struct{}     // closed when the loop has ended
-	wg     sync.WaitGroup    // background reads
+	inbox    chan rereadResult // re-read calls, from actions and the loop's own checks
+	synced   chan syncResult   // call list reads
+	rechecks chan *recheckReq  // Recheck's calls (recheck.go)
+	done     chan struct{}     // closed when the loop has ended
+	wg       sync.WaitGroup    // background reads
+	// rechecksWaiting counts the Rechecks held until the first call list
+	// is in, for the log and the tests.
+	rechecksWaiting atomic.Int32
 
 	// loop-owned
 	ctx           context.Context // the Run's context
@@ -71,6 +76,8 @@ type session struct {
 	// deviceErrs are devices GWS reported failing; the header warns of
 	// them until a device message shows them again.
 	deviceErrs []deviceErr
+	// heldRechecks wait for the first call list (recheck.go).
+	heldRechecks []*recheckReq
 }
 
 // deviceErr is a device GWS reported failing.
@@ -120,6 +127,7 @@ func newSession(p *Provider, sink providers.Sink) *session {
 		log:      p.opts.Log,
 		inbox:    make(chan rereadResult),
 		synced:   make(chan syncResult),
+		rechecks: make(chan *recheckReq),
 		done:     make(chan struct{}),
 		devices:  make(map[string]wireDevice),
 		agentDNs: make(map[string]bool),
@@ -182,6 +190,8 @@ run:
 			}
 		case r := <-s.inbox:
 			s.handleReread(r)
+		case r := <-s.rechecks:
+			s.handleRecheck(r)
 		case <-retryC:
 			s.retry = nil
 			s.startSync()
@@ -542,6 +552,7 @@ func (s *session) handleSync(r syncResult) error {
 		s.applyDevices(r.devices, true)
 	}
 	s.applySnapshot(r.snap)
+	s.releaseRechecks()
 	s.publishStatus()
 	return nil
 }

@@ -15,10 +15,15 @@
 // transfer) is remembered from the moment it is sent until the call ends,
 // because Graph's end of the call does not say who asked for it (asked.go).
 //
+// It is a providers.Rechecker (recheck.go): the calls an earlier run
+// reported live are read back from Graph as silent calls are (stale.go),
+// and filed by the worker as if a notification had brought them, or ended
+// when Graph no longer knows them.
+//
 // Files, as in every provider: config.go reads the flags and secrets,
 // provider.go is the Provider (Run, its worker and status), mapping.go turns
 // a notification into the contract's Call; actions.go sends answer, reject,
 // hang-up, redirect and transfer. The rest is one concern a file (asked,
-// webhook, endreason, ringwatch, stale, names, legacy, ids). The wire types live in notification, the REST
+// webhook, endreason, ringwatch, stale, recheck, names, legacy, ids). The wire types live in notification, the REST
 // client in callapi, the token check in webhookauth.
 package graph

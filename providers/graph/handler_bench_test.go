@@ -32,7 +32,7 @@ func BenchmarkHandlerDirect(b *testing.B) {
 	}
 	queue := make(chan batch, 1024)
 	events := make(chan providers.Event, 1024)
-	go p.work(ctx, events, queue)
+	go p.work(ctx, events, queue, nil)
 	go func() {
 		for {
 			select {

@@ -76,6 +76,8 @@ type runState struct {
 	ctx  context.Context
 	sink providers.Sink
 	addr string
+	// rechecks takes Recheck's answers to the worker (recheck.go).
+	rechecks chan<- recheckWork
 }
 
 // New checks cfg and builds the provider. It does no network I/O.
@@ -192,12 +194,13 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	queue := make(chan batch, p.queueSize)
-	p.run.Store(&runState{ctx: runCtx, sink: sink, addr: addr})
+	rechecks := make(chan recheckWork)
+	p.run.Store(&runState{ctx: runCtx, sink: sink, addr: addr, rechecks: rechecks})
 	defer p.run.Store(nil)
 
 	var wg sync.WaitGroup
 	p.names.start(runCtx, &wg)
-	wg.Go(func() { p.work(runCtx, sink, queue) })
+	wg.Go(func() { p.work(runCtx, sink, queue, rechecks) })
 	if p.api != nil {
 		// Without credentials nothing can be read back; the cap alone
 		// bounds calls whose end never arrives.
@@ -340,9 +343,9 @@ type batch struct {
 	items []notification.Notification
 }
 
-// work applies batches in arrival order and ends calls that rang out with no
-// word from Graph.
-func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan batch) {
+// work applies batches in arrival order, and Recheck's answers, and ends
+// calls that rang out with no word from Graph.
+func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan batch, rechecks <-chan recheckWork) {
 	rings := newRingWatch()
 	defer rings.stop()
 	defer p.clearNotice(ctx, sink)
@@ -352,8 +355,10 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 			return
 		case b := <-queue:
 			for _, n := range b.items {
-				p.handle(ctx, sink, rings, b.at, n)
+				p.handle(ctx, sink, rings, b.at, n, nil)
 			}
+		case r := <-rechecks:
+			p.applyRecheck(ctx, sink, rings, r)
 		case <-rings.fired():
 			p.sweep(ctx, sink, rings)
 		case f := <-p.names.results():
@@ -364,14 +369,17 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 	}
 }
 
-func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringWatch, at time.Time, n notification.Notification) {
+// handle applies one notification. adopt, when set, is the call an earlier
+// run reported and n Graph's answer about it read back (Recheck): the call
+// is filed only if this run has not heard of it.
+func (p *Provider) handle(ctx context.Context, sink providers.Sink, rings *ringWatch, at time.Time, n notification.Notification, adopt *providers.Call) {
 	if n.Kind != notification.KindCall {
 		p.opts.Log.DebugContext(ctx, "graph: notification about something the console does not show", "resource", n.Resource, "change", n.ChangeType)
 		return
 	}
 	id := p.ids.resolve(n.CallID)
 	ch := change{n: n, at: at, window: p.opts.AnswerWindow, caps: p.caps, asked: p.askedOf(id)}
-	call, changed := p.ledger.Update(id, p.names.keep(ch.apply))
+	call, changed := p.file(id, ch, adopt)
 	if ri := transferFailure(n, ch.asked); ri != nil && call.State.Live() {
 		p.transferFailed(ctx, sink, call, ch.asked.transfer, ri)
 	}

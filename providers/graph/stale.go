@@ -157,7 +157,7 @@ func (p *Provider) readCalls(ctx context.Context, ids []string) []read {
 		case turns <- struct{}{}:
 		case <-ctx.Done():
 			for j := i; j < len(ids); j++ {
-				out[j].err = ctx.Err()
+				out[j].err = fmt.Errorf("read %s: not sent: %w", ids[j], ctx.Err())
 			}
 			wg.Wait()
 			return out

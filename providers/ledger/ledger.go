@@ -163,7 +163,7 @@ func New(provider string, cfg Config) *Ledger {
 // not call the ledger.
 func (l *Ledger) Update(id string, change func(c *providers.Call)) (providers.Call, bool) {
 	l.mu.Lock()
-	call, changed, victim := l.update(id, change)
+	call, changed, victim := l.update(id, change, 0)
 	l.mu.Unlock()
 	if victim != nil {
 		l.logEviction(victim)
@@ -171,7 +171,31 @@ func (l *Ledger) Update(id string, change func(c *providers.Call)) (providers.Ca
 	return call, changed
 }
 
-func (l *Ledger) update(id string, change func(c *providers.Call)) (providers.Call, bool, *eviction) {
+// Adopt files the call id, as change makes it, when the ledger does not know
+// it: a call an earlier run reported (see providers.Rechecker), whose
+// snapshot must replace the one that run sent, so its Version starts above
+// after, the Version that run gave it. It is Update for a new call
+// otherwise: change starts from a bare call, an ended one is remembered, a
+// live one beyond MaxLive ends another (see Evicted). When the ledger knows
+// id already, Adopt changes nothing and returns the call as recorded and
+// false: what this run heard of the call is newer than the earlier run's.
+func (l *Ledger) Adopt(id string, after uint64, change func(c *providers.Call)) (providers.Call, bool) {
+	l.mu.Lock()
+	if cur, known := l.calls[id]; known {
+		call := cur.call.Clone()
+		l.mu.Unlock()
+		return call, false
+	}
+	call, changed, victim := l.update(id, change, after)
+	l.mu.Unlock()
+	if victim != nil {
+		l.logEviction(victim)
+	}
+	return call, changed
+}
+
+// update applies change to call id; a new call's Version starts at after+1.
+func (l *Ledger) update(id string, change func(c *providers.Call), after uint64) (providers.Call, bool, *eviction) {
 	cur, known := l.calls[id]
 	if known && cur.call.State == providers.StateEnded {
 		return cur.call.Clone(), false, nil
@@ -208,7 +232,7 @@ func (l *Ledger) update(id string, change func(c *providers.Call)) (providers.Ca
 		next.Version = cur.call.Version + 1
 		cur.call = *next
 	} else {
-		next.Version = 1
+		next.Version = max(after, after+1) // at the very top it cannot grow; it must not wrap to 0
 		if next.State.Live() && l.ringing.n+l.connected.n >= l.maxLive {
 			// Make room before filing the new call, so that the call
 			// being filed is never the one that goes.

@@ -413,3 +413,48 @@ func BenchmarkLedgerNewCallAtTheCap(b *testing.B) {
 		})
 	}
 }
+
+// A call an earlier run reported is filed with a version above the one that
+// run gave it, and only when this run has not heard of it itself.
+func TestLedgerAdoptContinuesTheEarlierRunsVersion(t *testing.T) {
+	l := New("test", Config{MaxLive: 2})
+	talking := func(c *providers.Call) { c.State = providers.StateActive }
+
+	c, filed := l.Adopt("a", 7, talking)
+	if !filed || c.Version != 8 || c.ID != "a" || c.Provider != "test" || c.State != providers.StateActive {
+		t.Fatalf("adopted: filed=%v %+v", filed, c)
+	}
+	if c, _ = l.Update("a", func(c *providers.Call) { c.State = providers.StateHeld }); c.Version != 9 {
+		t.Fatalf("the next change must go on from the adopted version: %+v", c)
+	}
+
+	// Known already: left as this run has it.
+	l.Update("b", func(c *providers.Call) { c.State = providers.StateRinging })
+	c, filed = l.Adopt("b", 40, func(c *providers.Call) { c.State = providers.StateEnded })
+	if filed || c.State != providers.StateRinging || c.Version != 1 {
+		t.Fatalf("a call this run knows must be left alone: filed=%v %+v", filed, c)
+	}
+
+	// Adopted ended: remembered, so a late report cannot bring it back,
+	// and it takes no room from live calls.
+	c, filed = l.Adopt("c", 3, func(c *providers.Call) { c.State = providers.StateEnded })
+	if !filed || c.Version != 4 || l.LiveCount() != 2 {
+		t.Fatalf("adopted ended: filed=%v %+v, %d live", filed, c, l.LiveCount())
+	}
+	if _, changed := l.Update("c", talking); changed {
+		t.Fatal("an ended adopted call must not come back")
+	}
+
+	// Adopted live beyond the cap: the cap's rule, one call goes.
+	if _, filed = l.Adopt("d", 1, talking); !filed {
+		t.Fatal("d not adopted")
+	}
+	if gone := l.Evicted(); len(gone) != 1 || gone[0].ID != "a" || l.LiveCount() != 2 {
+		t.Fatalf("evicted %+v, %d live; want a, the call silent longest, and 2 live", gone, l.LiveCount())
+	}
+
+	// The top version cannot grow, and must not wrap to 0.
+	if c, _ = l.Adopt("e", ^uint64(0), talking); c.Version != ^uint64(0) {
+		t.Fatalf("version %d", c.Version)
+	}
+}

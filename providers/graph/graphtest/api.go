@@ -72,6 +72,41 @@ type API struct {
 	gone      map[string]bool
 	calls     map[string][]byte // call resources GET answers with, by lower-case id
 	changed   chan struct{}
+	// While readHold is set, reads wait until it is closed; each read that
+	// starts waiting is announced on readWaiting.
+	readHold    chan struct{}
+	readWaiting chan string
+}
+
+// HoldReads makes reads (GET …/communications/calls/{id}) wait, unanswered,
+// until release is called or the client gives up (the read is then recorded
+// with Status 0). The id of each read that starts waiting is sent on
+// waiting, which holds up to 64 of them. Release is safe to call more than
+// once; tests register it with t.Cleanup so the server can shut down.
+func (a *API) HoldReads() (waiting <-chan string, release func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	hold, ids := make(chan struct{}), make(chan string, 64)
+	a.readHold, a.readWaiting = hold, ids
+	var once sync.Once
+	return ids, func() {
+		once.Do(func() {
+			a.mu.Lock()
+			if a.readHold == hold {
+				a.readHold, a.readWaiting = nil, nil
+			}
+			a.mu.Unlock()
+			close(hold)
+		})
+	}
+}
+
+// readHeld returns the hold reads wait on, and where to announce them;
+// nil when reads are answered at once.
+func (a *API) readHeld() (chan struct{}, chan string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.readHold, a.readWaiting
 }
 
 // SetHooks installs callbacks: onRequest sees every request once it has been
@@ -249,6 +284,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(Response{Status: http.StatusUnsupportedMediaType, Code: "UnsupportedMediaType",
 			Message: "The content type is not supported."})
 		return
+	}
+	if hold, waiting := a.readHeld(); hold != nil && action == ActionGet {
+		select {
+		case waiting <- id:
+		default: // nobody is counting that many
+		}
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			a.record(req) // Status 0: the client gave up before an answer
+			return
+		}
 	}
 	resp, scripted := a.next(id, action)
 	if !scripted && action == ActionGet {
