@@ -22,6 +22,9 @@ import (
 // Name is the provider's name on the command line and in the stream.
 const Name = "nats"
 
+// defaultJoinWait bounds a Join whose context has no deadline.
+const defaultJoinWait = 10 * time.Second
+
 // Provider is a console's view of one or more boards on NATS. Build it
 // with New, then Join before anything else.
 type Provider struct {
@@ -116,6 +119,11 @@ func (p *Provider) Address(t providers.Target) (string, error) {
 func (p *Provider) Join(ctx context.Context) (providers.Provider, error) {
 	if p.nc != nil {
 		return nil, errors.New("nats: already joined")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultJoinWait)
+		defer cancel()
 	}
 	nc, err := p.connect()
 	if err != nil {

@@ -119,6 +119,29 @@ func (b *Board) Call(c providers.Call) uint64 {
 	return b.Put(wire.CallKey(c.ID), body)
 }
 
+// Calls writes many live calls at once, as a relay catching up does
+// (asynchronous publishes, then all their acknowledgements).
+func (b *Board) Calls(calls []providers.Call) {
+	b.t.Helper()
+	for _, c := range calls {
+		body, err := jsonstream.MarshalCall(c)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		m := nats.NewMsg("$KV." + wire.Bucket(b.Name) + "." + wire.CallKey(c.ID))
+		m.Data = body
+		m.Header.Set(jetstream.MsgTTLHeader, "never")
+		if _, err := b.js.PublishMsgAsync(m); err != nil {
+			b.t.Fatalf("write %s: %v", c.ID, err)
+		}
+	}
+	select {
+	case <-b.js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		b.t.Fatal("calls not acknowledged within a minute")
+	}
+}
+
 // Put writes value under key as it is (what a careless or hostile writer
 // could).
 func (b *Board) Put(key string, value []byte) uint64 {
