@@ -70,7 +70,8 @@ func (p *Provider) startWatch(ctx context.Context, b *board, fresh bool) (jetstr
 }
 
 // follow takes w's entries until w must be replaced, and says whether the
-// next watch starts from scratch.
+// next watch starts from scratch: after NATS reconnected, or when this one
+// was from scratch and stopped before all its values were in.
 func (p *Provider) follow(ctx context.Context, b *board, w jetstream.KeyWatcher, fresh bool, sink providers.Sink) (nextFresh bool) {
 	check := time.NewTicker(max(p.watchdog/3, time.Millisecond))
 	defer check.Stop()
@@ -84,7 +85,7 @@ func (p *Provider) follow(ctx context.Context, b *board, w jetstream.KeyWatcher,
 		case e, ok := <-w.Updates():
 			if !ok {
 				p.log.Warn("nats: the board's watch ended; watching again", "board", b.name, "revision", b.last)
-				return false
+				return fresh
 			}
 			heard = time.Now()
 			if e == nil {
@@ -108,8 +109,14 @@ func (p *Provider) follow(ctx context.Context, b *board, w jetstream.KeyWatcher,
 				if !p.relayHolds(b) {
 					level = p.log.Debug // nothing renews the lease: quiet is normal
 				}
-				level("nats: the board's watch heard nothing; watching again from the next revision", "board", b.name, "revision", b.last+1)
-				return false
+				if fresh {
+					level("nats: the board's watch heard nothing before it had every value; watching again from scratch", "board", b.name)
+				} else {
+					level("nats: the board's watch heard nothing; watching again from the next revision", "board", b.name, "revision", b.last+1)
+				}
+				// A watch from scratch cut short is done again from
+				// scratch: only its end finds the calls that are gone.
+				return fresh
 			}
 		}
 	}
