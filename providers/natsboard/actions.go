@@ -164,7 +164,8 @@ func (p *Provider) request(ctx context.Context, b *board, endpoint string, req w
 	reply, err := p.nc.RequestMsgWithContext(ctx, msg)
 	switch {
 	case context.Cause(ctx) == errDenied || (err != nil && deniedSubject(p.nc.LastError()) == subject):
-		return nil, readOnly(b)
+		return nil, &boardError{words: "the NATS user may not send " + endpoint + " on board " + b.name,
+			kinds: []error{ErrReadOnly, providers.ErrNotAllowed}}
 	case errors.Is(err, nats.ErrNoResponders):
 		return nil, noRelay(b)
 	case err != nil:

@@ -243,7 +243,7 @@ func TestReadOnlyUser(t *testing.T) {
 	trainee := join(t, srv.URL, setup{user: "trainee", password: "trainee-secret"}, "demo")
 	trainee.waitCall("c2", providers.StateActive)
 	err = trainee.joined.Hangup(ctx, "c2")
-	if !errors.Is(err, ErrReadOnly) || ctx.Err() != nil {
+	if !errors.Is(err, ErrReadOnly) || err.Error() != "the NATS user may not send hangup on board demo" || ctx.Err() != nil {
 		t.Fatalf("hang up as the trainee: %v (waited out: %v)", err, ctx.Err())
 	}
 	if err := trainee.joined.Hold(ctx, "c2"); err != nil {
