@@ -28,6 +28,7 @@ import (
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
+	"ringside/providers/natsboard"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -42,6 +43,9 @@ const (
 	// stopGrace bounds how long a provider may take to shut down after quit
 	// (close its listener, disconnect from CometD, log the agent out).
 	stopGrace = 5 * time.Second
+	// joinTimeout bounds joining the boards of --provider nats: connecting,
+	// reading each board's record, learning what the user may do.
+	joinTimeout = 10 * time.Second
 )
 
 // cli is the whole command line. Every flag also reads RINGSIDE_ + its name in
@@ -51,26 +55,27 @@ const (
 // from an environment, and the graph provider refuses to start when
 // RINGSIDE_GRAPH_SKIP_AUTH is set.
 type cli struct {
-	Provider     string        `enum:"demo,graph,genesys" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot) or genesys (Genesys Web Services)."`
+	Provider     string        `enum:"demo,graph,genesys,nats" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot), genesys (Genesys Web Services) or nats (a board a relay publishes, --board)."`
 	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
 	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
 	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
 	MaxCalls     int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
 	Directory    string        `type:"path" placeholder:"FILE" help:"Transfer and redirect targets (CSV: name,kind,graph,genesys; see the README), offered by the console's target picker (t) and taken by --to. A malformed file is refused at start with its line number."`
 
-	Demo    demo.Config    `embed:"" group:"Demo provider"`
-	Graph   graph.Config   `embed:"" group:"Microsoft Graph"`
-	Genesys genesys.Config `embed:"" group:"Genesys"`
+	Demo    demo.Config      `embed:"" group:"Demo provider"`
+	Graph   graph.Config     `embed:"" group:"Microsoft Graph"`
+	Genesys genesys.Config   `embed:"" group:"Genesys"`
+	NATS    natsboard.Config `embed:"" group:"NATS board"`
 
 	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
-	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys)."`
-	Reject   rejectCmd   `cmd:"" help:"Reject a ringing call, then exit (graph, genesys)."`
-	Hangup   hangupCmd   `cmd:"" help:"Hang up a call, then exit (graph, genesys)."`
-	Transfer transferCmd `cmd:"" help:"Transfer a connected call to a target (--to), then exit (graph, genesys)."`
-	Redirect redirectCmd `cmd:"" help:"Redirect a ringing call to a target (--to), then exit (graph)."`
-	Hold     holdCmd     `cmd:"" help:"Put an active call on hold, then exit (genesys)."`
-	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys)."`
-	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys)."`
+	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys, nats)."`
+	Reject   rejectCmd   `cmd:"" help:"Reject a ringing call, then exit (graph, genesys, nats)."`
+	Hangup   hangupCmd   `cmd:"" help:"Hang up a call, then exit (graph, genesys, nats)."`
+	Transfer transferCmd `cmd:"" help:"Transfer a connected call to a target (--to), then exit (graph, genesys, nats)."`
+	Redirect redirectCmd `cmd:"" help:"Redirect a ringing call to a target (--to), then exit (graph, nats)."`
+	Hold     holdCmd     `cmd:"" help:"Put an active call on hold, then exit (genesys, nats)."`
+	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys, nats)."`
+	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys, nats)."`
 }
 
 type consoleCmd struct {
@@ -191,6 +196,13 @@ func run(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
+	if nb, ok := p.(*natsboard.Provider); ok {
+		defer nb.Close()
+		if p = joinBoards(e, nb); p == nil {
+			return exitFailed
+		}
+		c.Console.ReadOnly = c.Console.ReadOnly || nb.ReadOnly()
+	}
 	log.Info("starting", "command", command, "provider", p.Name())
 
 	switch command {
@@ -255,9 +267,27 @@ func newProvider(c *cli, opts providers.Options) (providers.Provider, error) {
 		return graph.New(c.Graph, opts)
 	case "genesys":
 		return genesys.New(c.Genesys, opts)
+	case "nats":
+		return natsboard.New(c.NATS, opts)
 	default:
 		return demo.New(c.Demo, opts)
 	}
+}
+
+// joinBoards joins the boards of --provider nats before anything is built
+// on them, and returns the provider to use (nil, with the words on stderr,
+// when the boards cannot be joined).
+func joinBoards(e env, nb *natsboard.Provider) providers.Provider {
+	// Bounded by its own time, not by a signal: until a handler is
+	// installed, Ctrl+C ends the program at once, as it should here.
+	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
+	defer cancel()
+	p, err := nb.Join(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return nil
+	}
+	return p
 }
 
 // openLog returns the program's logger: JSON lines into path, or nothing at
@@ -352,7 +382,7 @@ func oneShot(e env, a callArg, p providers.Provider, action providers.Action, ar
 // not: the demo's calls exist only inside a running console.
 func oneShotProvider(e env, p providers.Provider) bool {
 	if p.Name() == "demo" {
-		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph or --provider genesys")
+		fmt.Fprintln(e.stderr, "ringside: the demo provider's calls live inside a running console; one-shot commands need --provider graph, genesys or nats")
 		return false
 	}
 	return true
@@ -591,6 +621,15 @@ func (r *running) report(e env, log *slog.Logger, err error) int {
 	return exitFailed
 }
 
+// sourceColumn is the title of the console's column for where each call
+// came from: a board, when several are watched.
+func sourceColumn(p providers.Provider) string {
+	if b, ok := p.(interface{ Boards() []string }); ok && len(b.Boards()) > 1 {
+		return "BOARD"
+	}
+	return ""
+}
+
 // console runs the Bubble Tea program over the provider.
 func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Directory, log *slog.Logger) int {
 	name, err := theme.Choose(cc.Theme, e.getenv)
@@ -611,6 +650,7 @@ func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Director
 		ActionTimeout: cc.ActionTimeout,
 		Inline:        cc.Inline,
 		Directory:     dir,
+		SourceColumn:  sourceColumn(p),
 	})
 	var opts []tea.ProgramOption
 	if name == theme.Mono {

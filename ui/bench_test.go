@@ -73,7 +73,7 @@ func BenchmarkFrame(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("bubbles-table/calls=%d", n), func(b *testing.B) {
-			lay := liveLayout(120)
+			lay := liveLayout(120, false)
 			cols := []table.Column{
 				{Title: "STATE", Width: lay.state}, {Title: "CALLER", Width: lay.caller},
 				{Title: "CALLEE / QUEUE", Width: lay.callee}, {Title: "TIMER", Width: lay.timer},

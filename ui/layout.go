@@ -8,6 +8,9 @@ type layout struct {
 	gap    int
 	cursor int
 
+	// Both tabs: where the call came from (Config.SourceColumn).
+	source int
+
 	// Live tab.
 	state, caller, callee, timer, bar, media int
 
@@ -24,9 +27,13 @@ const (
 	// word is not cut, since the outcome is never told by colour alone.
 	wideOutcome = 13 // "⇢ transferred"
 	talkWidth   = 7  // "1:02:03"
+	// sourceWidth is the source column's (a board name is cut beyond it);
+	// it is left out below sourceFrom columns, where the parties need the room.
+	sourceWidth = 12
+	sourceFrom  = 80
 )
 
-func liveLayout(w int) layout {
+func liveLayout(w int, source bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, state: stateWidth}
 	if w >= 100 {
 		l.gap = 2
@@ -47,7 +54,11 @@ func liveLayout(w int) layout {
 	if l.media > 0 {
 		cols++
 	}
-	fixed := l.cursor + l.state + l.timer + l.media + l.gap*(cols-1)
+	if source && w >= sourceFrom {
+		l.source = sourceWidth
+		cols++
+	}
+	fixed := l.cursor + l.state + l.source + l.timer + l.media + l.gap*(cols-1)
 	flex := w - fixed
 	if flex < 30 {
 		// Too narrow for both parties: the caller matters most.
@@ -61,8 +72,8 @@ func liveLayout(w int) layout {
 }
 
 // historyLayout is the history's columns; transferred widens the outcome
-// column for the longest outcome word.
-func historyLayout(w int, transferred bool) layout {
+// column for the longest outcome word; source adds the source column.
+func historyLayout(w int, transferred, source bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
 	if transferred && w >= 50 {
 		// Below 50 columns the caller and the reason need the cells more;
@@ -73,7 +84,11 @@ func historyLayout(w int, transferred bool) layout {
 		l.gap = 2
 	}
 	cols := 6 // ended, outcome, caller, callee, talk, why
-	fixed := l.cursor + l.ended + l.outcome + l.talk + l.gap*(cols-1)
+	if source && w >= sourceFrom {
+		l.source = sourceWidth
+		cols++
+	}
+	fixed := l.cursor + l.ended + l.outcome + l.source + l.talk + l.gap*(cols-1)
 	flex := w - fixed
 	// Why a call ended matters more here than whom it was for: the callee
 	// goes first when space is short.

@@ -89,6 +89,12 @@ type Config struct {
 	// transferred or redirected to; nil means none, and a number typed as
 	// it is still goes.
 	Directory *directory.Directory
+
+	// SourceColumn, when not empty, is the title of a column that shows
+	// where each call came from (Call.Provider), for a console fed by
+	// several sources at once (several boards: "BOARD"). Empty leaves it
+	// out, as a console of one source needs no such column.
+	SourceColumn string
 }
 
 // Defaults.

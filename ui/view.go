@@ -212,10 +212,11 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 	t := &m.styles.Table
 	hist := m.tab == tabHistory
 	var lay layout
+	source := m.cfg.SourceColumn != ""
 	if hist {
-		lay = historyLayout(m.width, m.store.n.transferred > 0)
+		lay = historyLayout(m.width, m.store.n.transferred > 0, source)
 	} else {
-		lay = liveLayout(m.width)
+		lay = liveLayout(m.width, source)
 	}
 	b.WriteString(m.columnTitles(&lay, hist))
 	nl()
@@ -278,12 +279,14 @@ func (m *Model) columnTitles(lay *layout, hist bool) string {
 	if hist {
 		col("ENDED", lay.ended, true, false)
 		col("OUTCOME", lay.outcome, false, false)
+		col(m.cfg.SourceColumn, lay.source, false, false)
 		col("CALLER", lay.caller, false, false)
 		col("CALLEE / QUEUE", lay.callee, false, false)
 		col("TALK", lay.talk, false, true)
 		col("WHY IT ENDED", lay.why, false, false)
 	} else {
 		col("STATE", lay.state, true, false)
+		col(m.cfg.SourceColumn, lay.source, false, false)
 		col("CALLER", lay.caller, false, false)
 		col("CALLEE / QUEUE", lay.callee, false, false)
 		col("TIMER", lay.timer, false, false)
@@ -331,6 +334,7 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 		stateCell(t, c.State).Get(sel).Write(b, fit(stateGlyph(c.State)+" "+stateWord(c.State), lay.state))
 	}
 	gap := spaces(lay.gap)
+	writeSource(b, t, c, sel, lay)
 	text.Write(b, gap+fit(callerText(c), lay.caller))
 	if lay.callee > 0 {
 		text.Write(b, gap+fit(calleeText(c), lay.callee))
@@ -350,6 +354,13 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	}
 	r.line, r.lineKey = b.String(), k
 	return r.line
+}
+
+// writeSource is the source column's cell, where the layout has one.
+func writeSource(b *strings.Builder, t *theme.Table, c *providers.Call, sel bool, lay *layout) {
+	if lay.source > 0 {
+		t.Muted.Get(sel).Write(b, spaces(lay.gap)+fit(c.Provider, lay.source))
+	}
 }
 
 // startLine begins a table line with the selection cursor, or blanks in its
@@ -395,6 +406,7 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	muted.Write(b, fit(ended, lay.ended))
 	o := c.Result()
 	outcomeCell(t, o).Get(sel).Write(b, gap+fit(outcomeGlyph(o)+" "+string(o), lay.outcome))
+	writeSource(b, t, c, sel, lay)
 	text.Write(b, gap+fit(callerText(c), lay.caller))
 	if lay.callee > 0 {
 		text.Write(b, gap+fit(calleeText(c), lay.callee))

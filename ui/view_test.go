@@ -171,6 +171,57 @@ func TestViewGolden(t *testing.T) {
 	})
 }
 
+// boardScene is scene with each call on one of two boards, as a console
+// watching two boards gets them.
+func boardScene(hs *harness) {
+	hs.status(providers.Status{Link: providers.LinkLive, Detail: "front: simulated | back: simulated"})
+	var calls []providers.Call
+	for i, c := range []providers.Call{
+		ringing("front.c-alice", "Alice Smith", t0.Add(-6*time.Second)),
+		ringing("back.c-bob", "Bob Stone", t0.Add(-9*time.Second)),
+		answered(ringing("back.c-carol", "Carol Díaz", t0.Add(-200*time.Second)), t0.Add(-190*time.Second)),
+		ended(ringing("front.c-erin", "Erin", t0.Add(-100*time.Second)), t0.Add(-85*time.Second),
+			providers.EndReason{Code: 408, Subcode: 8506, Text: "not answered in time"}, providers.OutcomeMissed),
+		ended(ringing("support-emea-west.c-fay", "Fay", t0.Add(-60*time.Second)), t0.Add(-30*time.Second),
+			providers.EndReason{Text: "hung up by the caller"}, providers.OutcomeMissed),
+	} {
+		c.Provider = []string{"front", "back", "back", "front", "support-emea-west"}[i]
+		calls = append(calls, c)
+	}
+	hs.events(calls...)
+}
+
+// TestViewGoldenSources: with calls from several boards, each row shows
+// its board in a column of its own, on both tabs; a console of one source
+// has no such column.
+func TestViewGoldenSources(t *testing.T) {
+	withSources := func(c *Config) { c.SourceColumn = "BOARD" }
+	t.Run("live", func(t *testing.T) {
+		hs := newHarness(t, 100, 16, withSources)
+		boardScene(hs)
+		goldenView(t, hs.m)
+	})
+	t.Run("history", func(t *testing.T) {
+		hs := newHarness(t, 100, 16, withSources)
+		boardScene(hs)
+		hs.key("tab")
+		goldenView(t, hs.m)
+	})
+	t.Run("narrow", func(t *testing.T) {
+		// Below 80 columns the parties keep the room.
+		hs := newHarness(t, 70, 16, withSources)
+		boardScene(hs)
+		if strings.Contains(hs.screen(), "BOARD") {
+			t.Fatalf("a board column at 70 columns:\n%s", hs.screen())
+		}
+	})
+	hs := newHarness(t, 100, 16)
+	boardScene(hs)
+	if scr := hs.screen(); strings.Contains(scr, "BOARD") || strings.Contains(scr, "front ") {
+		t.Fatalf("a source column with no SourceColumn:\n%s", scr)
+	}
+}
+
 // Every screen size from tiny to wide, every view, fills the frame exactly:
 // no line wraps, none is short.
 func TestViewFillsFrameAtEverySize(t *testing.T) {
