@@ -7,7 +7,6 @@ import (
 
 	"ringside/providers/natsboard/natsconn"
 	"ringside/providers/natsboard/wire"
-	"ringside/providers/textsafe"
 )
 
 // MaxBoards bounds how many boards one console watches.
@@ -45,20 +44,5 @@ func (c Config) boards() ([]string, error) {
 	return names, nil
 }
 
-// shownURLs is the server list as words may show it: without any user or
-// password written into a URL.
-func shownURLs(urls string) string {
-	parts := strings.Split(urls, ",")
-	for i, part := range parts {
-		part = strings.TrimSpace(part)
-		scheme := ""
-		if j := strings.Index(part, "://"); j >= 0 {
-			scheme, part = part[:j+3], part[j+3:]
-		}
-		if at := strings.LastIndex(part, "@"); at >= 0 {
-			part = part[at+1:]
-		}
-		parts[i] = scheme + part
-	}
-	return textsafe.Line(textsafe.Cut(strings.Join(parts, ","), 200))
-}
+// shownURLs is the server list as words may show it (natsconn.ShownURLs).
+func shownURLs(urls string) string { return natsconn.ShownURLs(urls) }

@@ -205,7 +205,25 @@ func (c Config) Connect(def, name string, getenv func(string) string, log *slog.
 	}
 	nc, err := nats.Connect(c.URLs(def), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("nats: connect to %s: %w", textsafe.Line(c.URLs(def)), err)
+		return nil, fmt.Errorf("nats: connect to %s: %w", ShownURLs(c.URLs(def)), err)
 	}
 	return nc, nil
+}
+
+// ShownURLs is a server list as words may show it: without any user or
+// password written into a URL, cleaned and bounded.
+func ShownURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		scheme := ""
+		if j := strings.Index(part, "://"); j >= 0 {
+			scheme, part = part[:j+3], part[j+3:]
+		}
+		if at := strings.LastIndex(part, "@"); at >= 0 {
+			part = part[at+1:]
+		}
+		parts[i] = scheme + part
+	}
+	return textsafe.Line(textsafe.Cut(strings.Join(parts, ","), 200))
 }

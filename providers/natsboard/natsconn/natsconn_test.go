@@ -145,3 +145,13 @@ func TestDefaultStore(t *testing.T) {
 		t.Fatalf("a relative XDG_STATE_HOME is ignored, as the spec says: %q %v", got, err)
 	}
 }
+
+func TestConnectErrorShowsNoPassword(t *testing.T) {
+	_, err := Config{URL: "nats://ann:s3cret@127.0.0.1:1,tls://bob:pw2@[::1]:1"}.Connect(DefaultURL, "t", env(nil), quiet, Handlers{})
+	if err != nil && (strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "pw2")) {
+		t.Fatalf("the error shows a password: %v", err)
+	}
+	if got := ShownURLs("nats://ann:s3cret@nats1:4222, tls://bob:pw@nats2:4222,carl:pw@nats3"); got != "nats://nats1:4222,tls://nats2:4222,nats3" {
+		t.Fatalf("ShownURLs = %q", got)
+	}
+}
