@@ -28,6 +28,7 @@ import (
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
+	"ringside/providers/natsboard/natsconn"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -61,6 +62,9 @@ type cli struct {
 	Demo    demo.Config    `embed:"" group:"Demo provider"`
 	Graph   graph.Config   `embed:"" group:"Microsoft Graph"`
 	Genesys genesys.Config `embed:"" group:"Genesys"`
+	// NATS is the connection to NATS, shared by the relay and a console on
+	// a board.
+	NATS natsconn.Config `embed:"" group:"NATS"`
 
 	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
 	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys)."`
@@ -71,6 +75,7 @@ type cli struct {
 	Hold     holdCmd     `cmd:"" help:"Put an active call on hold, then exit (genesys)."`
 	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys)."`
 	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys)."`
+	Relay    relayCmd    `cmd:"" help:"Run the provider headless and publish its board to NATS for consoles elsewhere (--provider demo, graph or genesys)."`
 }
 
 type consoleCmd struct {
@@ -211,6 +216,8 @@ func run(args []string, e env) int {
 		return oneShot(e, c.Resume.callArg, p, providers.ActionResume, ui.Arg{})
 	case "state <state>":
 		return setAgentState(e, c.State, p)
+	case "relay":
+		return runRelay(e, c, p, log)
 	}
 	if c.Console.JSON {
 		return streamJSON(e, p, log)
