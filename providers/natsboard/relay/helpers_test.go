@@ -316,6 +316,9 @@ type scripted struct {
 	deadlines []time.Time
 	actErr    error
 	block     bool
+	// hold, when set, keeps each action until it is closed (or its
+	// context ends).
+	hold chan struct{}
 }
 
 func newScripted(script ...providers.Event) *scripted {
@@ -355,8 +358,15 @@ func (p *scripted) act(ctx context.Context, what string) error {
 	if d, ok := ctx.Deadline(); ok {
 		p.deadlines = append(p.deadlines, d)
 	}
-	block, err := p.block, p.actErr
+	block, err, hold := p.block, p.actErr, p.hold
 	p.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+	}
 	if block {
 		<-ctx.Done()
 		return fmt.Errorf("%s: %w", what, ctx.Err())

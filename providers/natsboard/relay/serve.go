@@ -232,6 +232,9 @@ func decodeRequest(b []byte) (wire.Request, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&rq); err != nil {
 		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return rq, bad("request is a JSON %s, not a JSON object", typeErr.Value)
+		}
 		if errors.As(err, &typeErr) {
 			return rq, bad("request: field %q is a JSON %s, want %s", textsafe.Cut(typeErr.Field, 40), typeErr.Value, typeErr.Type)
 		}
