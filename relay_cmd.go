@@ -54,6 +54,8 @@ func (rc relayCmd) check() error {
 // wrong command line, 1 when the board cannot be published or is lost.
 func runRelay(e env, c *cli, p providers.Provider, log *slog.Logger) int {
 	rc := c.Relay
+	// The relay, the NATS handlers and this function all write to stderr.
+	e.stderr = &lockedWriter{w: e.stderr}
 	if c.Provider == "nats" {
 		fmt.Fprintf(e.stderr, "ringside relay: --provider %s: a relay runs demo, graph or genesys\n", c.Provider)
 		return exitUsage
@@ -115,13 +117,21 @@ func runRelay(e env, c *cli, p providers.Provider, log *slog.Logger) int {
 }
 
 // sayer writes one line per notable event to w (stderr, already cleaned
-// by textsafe.NewWriter), with the time; the relay and the NATS handlers
-// say things from several goroutines.
+// by textsafe.NewWriter), with the time.
 func sayer(w io.Writer) func(string) {
-	var mu sync.Mutex
 	return func(line string) {
-		mu.Lock()
-		defer mu.Unlock()
 		fmt.Fprintf(w, "%s ringside relay: %s\n", time.Now().Format("15:04:05"), line)
 	}
+}
+
+// lockedWriter lets several goroutines write whole lines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

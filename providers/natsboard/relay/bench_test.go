@@ -6,7 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"ringside/providers"
+	"ringside/providers/jsonstream"
+	"ringside/providers/natsboard/wire"
 )
 
 // BenchmarkEventsToBoard measures the writer: provider events in, KV
@@ -16,7 +20,9 @@ import (
 //   - new-call: every event a call not seen before (one write each);
 //   - lifecycle: calls ringing, answered, ended, a few hundred under way at
 //     once (a call's next snapshot waits for the ack of the one before, so
-//     some are folded into the latest; writes/event says how many).
+//     some are folded into the latest; writes/event says how many);
+//   - put-baseline: the new-call events written one at a time with kv.Put,
+//     each waiting for its ack, as a writer without the pipeline would.
 func BenchmarkEventsToBoard(b *testing.B) {
 	b.Run("new-call", func(b *testing.B) {
 		benchEvents(b, func(i int) providers.Event { return ringing(fmt.Sprintf("c%d", i), 1) })
@@ -36,6 +42,29 @@ func BenchmarkEventsToBoard(b *testing.B) {
 			}
 			return ended(id, 3, "The caller hung up.")
 		})
+	})
+	b.Run("put-baseline", func(b *testing.B) {
+		ns := startNATS(b)
+		js, err := jetstream.New(connect(b, ns.ClientURL()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		kv, err := openBucket(b.Context(), js, Config{Board: "bench"}.withDefaults())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			ev := ringing(fmt.Sprintf("c%d", i), 1)
+			data, err := jsonstream.MarshalCall(*ev.Call)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := kv.Put(b.Context(), wire.CallKey(ev.Call.ID), data); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -232,5 +233,79 @@ func TestConfigRefusals(t *testing.T) {
 		if _, err := New(newScripted(), nil, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v", c.cfg, err)
 		}
+	}
+}
+
+// TestWritesWaitOutANATSRestart: while NATS is away the relay keeps the
+// latest snapshot of each call and writes it once NATS is back, still the
+// board's owner.
+func TestWritesWaitOutANATSRestart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	opts := &server.Options{ServerName: "restarting", Host: "127.0.0.1", Port: port, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
+	start := func() *server.Server {
+		ns, err := server.NewServer(opts.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("nats server did not start")
+		}
+		return ns
+	}
+	ns := start()
+	nc := connect(t, ns.ClientURL())
+	p := newScripted(live(providers.LinkLive), ringing("c1", 1))
+	rr := startRelay(t, p, nc, Config{Board: "away"})
+	b := watchBoard(t, connect(t, ns.ClientURL()), "away")
+	b.waitCall("c1", "ringing", isRinging)
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	eventually(t, "the relay to lose NATS", func() bool { return !nc.IsConnected() })
+	answered := ringing("c1", 2)
+	answered.Call.State, answered.Call.Answered, answered.Call.Caps = providers.StateActive, t0, providers.Caps(providers.ActionHangup)
+	p.emit(answered, ended("c1", 3, "The caller hung up."), ringing("c2", 1))
+	eventually(t, "the writes to fail", func() bool { return rr.said.count("board writes failing") > 0 })
+
+	ns = start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	js, err := jetstream.New(connect(t, ns.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), wire.Bucket("away"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(id string) providers.Call {
+		e, err := kv.Get(context.Background(), wire.CallKey(id))
+		if err != nil {
+			return providers.Call{}
+		}
+		c, _ := jsonstream.UnmarshalCall(e.Value())
+		return c
+	}
+	eventually(t, "the latest snapshots written", func() bool {
+		return read("c1").Version == 3 && read("c2").State == providers.StateRinging
+	})
+	if c := read("c1"); c.State != providers.StateEnded || c.End.Text != "The caller hung up." {
+		t.Fatalf("%+v", c)
+	}
+	eventually(t, "the lease held again", func() bool {
+		e, err := kv.Get(context.Background(), wire.KeyLease)
+		return err == nil && strings.Contains(string(e.Value()), rr.r.ID())
+	})
+	if !rr.r.Owner() || rr.said.count("board writes resumed") == 0 {
+		t.Fatalf("owner %v; said:\n%s", rr.r.Owner(), rr.said.String())
+	}
+	if err := rr.stop(t); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -66,6 +66,7 @@ type ack struct {
 // writer turns the provider's events into KV writes. Only the relay's loop
 // goroutine calls its methods; JetStream's callbacks reach it through acks.
 type writer struct {
+	nc       *nats.Conn
 	js       jetstream.JetStream
 	prefix   string
 	provider string
@@ -97,7 +98,7 @@ type writer struct {
 
 func newWriter(nc *nats.Conn, cfg Config, provider string, owner *atomic.Bool, log *slog.Logger, say func(string)) (*writer, error) {
 	w := &writer{
-		prefix: "$KV." + wire.Bucket(cfg.Board) + ".", provider: provider, owner: owner, log: log, say: say,
+		nc: nc, prefix: "$KV." + wire.Bucket(cfg.Board) + ".", provider: provider, owner: owner, log: log, say: say,
 		now: cfg.Now, history: cfg.History, slots: map[string]*slot{}, onBoard: map[string]bool{},
 		ended: newEndedKeys(cfg.HistoryMax), acks: make(chan ack, maxWrites), delay: retryFirst,
 	}
@@ -338,15 +339,25 @@ func (w *writer) failed(key string, s *slot, err error) {
 	s.paused = true
 	w.paused = append(w.paused, key)
 	if w.retryC == nil {
-		w.timer = time.NewTimer(w.delay)
-		w.retryC = w.timer.C
-		w.delay = min(2*w.delay, retryMax)
+		w.arm()
 	}
 }
 
-// retry puts the parked keys back in the queue.
+// arm sets the retry timer, each pause twice the one before up to retryMax.
+func (w *writer) arm() {
+	w.timer = time.NewTimer(w.delay)
+	w.retryC = w.timer.C
+	w.delay = min(2*w.delay, retryMax)
+}
+
+// retry puts the parked keys back in the queue, once NATS is there to
+// take them (until then each retry would only fill the reconnect buffer).
 func (w *writer) retry() {
 	w.retryC = nil
+	if !w.nc.IsConnected() && !w.nc.IsClosed() {
+		w.arm()
+		return
+	}
 	parked := w.paused
 	w.paused = nil
 	for _, key := range parked {

@@ -201,6 +201,9 @@ func (r *Relay) say(format string, args ...any) {
 func (r *Relay) Run(ctx context.Context) error {
 	s, err := r.start(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // asked to stop before the board was ours
+		}
 		return err
 	}
 	r.owner.Store(true)
@@ -263,6 +266,7 @@ func (r *Relay) stop(s *session, srv *actionService, end ending, events <-chan p
 	if !end.returned {
 		s.settle(events, provDone, r.cfg.StopGrace)
 	}
+	s.drain(events)
 	s.rec.stop()
 	if !lost {
 		s.flush(r.cfg.StopGrace)
@@ -353,6 +357,19 @@ func (s *session) settle(events <-chan providers.Event, provDone <-chan error, g
 	}
 }
 
+// drain takes the events still queued once the provider has stopped (its
+// last status among them).
+func (s *session) drain(events <-chan providers.Event) {
+	for {
+		select {
+		case ev := <-events:
+			s.take(ev)
+		default:
+			return
+		}
+	}
+}
+
 // flush waits until every write has landed, or grace has passed.
 func (s *session) flush(grace time.Duration) {
 	t := time.NewTimer(grace)
@@ -417,6 +434,10 @@ func (r *Relay) start(ctx context.Context) (*session, error) {
 // startError says a start that ran out of time in the words of an
 // unreachable server, which is what it almost always is.
 func (r *Relay) startError(sctx context.Context, err error) error {
+	var held *LeaseHeldError
+	if errors.As(err, &held) {
+		return err
+	}
 	if errors.Is(sctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: NATS at %s did not answer within %s (%v)", ErrUnreachable, servers(r.nc), r.cfg.StartTimeout, err)
 	}
