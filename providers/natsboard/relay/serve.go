@@ -28,6 +28,7 @@ const maxChoices = 64
 // endpoint's handler on one goroutine, so every request is handed to a
 // goroutine of its own, at most cap(sem) at once.
 type actionService struct {
+	nc      *nats.Conn
 	p       providers.Provider
 	agent   providers.AgentControl
 	board   string
@@ -62,7 +63,7 @@ func bad(format string, args ...any) error { return &badRequest{fmt.Errorf(forma
 // startServer serves one endpoint per action p offers, and the agent's
 // endpoints when p has an agent state.
 func startServer(nc *nats.Conn, p providers.Provider, cfg Config, owner *atomic.Bool, log *slog.Logger) (*actionService, error) {
-	s := &actionService{p: p, board: cfg.Board, timeout: cfg.ActionTimeout, owner: owner, log: log,
+	s := &actionService{nc: nc, p: p, board: cfg.Board, timeout: cfg.ActionTimeout, owner: owner, log: log,
 		sem: make(chan struct{}, cfg.MaxInFlight)}
 	s.agent, _ = p.(providers.AgentControl)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -112,7 +113,11 @@ func (s *actionService) addEndpoints() error {
 // handler hands each request to a goroutine of its own, or refuses it
 // as busy when MaxInFlight are under way.
 func (s *actionService) handler(name string, do action) micro.Handler {
-	return micro.HandlerFunc(func(req micro.Request) {
+	return micro.HandlerFunc(func(mr micro.Request) {
+		// The reply goes out from another goroutine, so it is sent on the
+		// connection, not through mr: micro reads mr's outcome for its
+		// statistics once this handler returns.
+		req := incoming{nc: s.nc, reply: mr.Reply(), data: mr.Data(), headers: mr.Headers()}
 		if !s.begin() {
 			s.respondError(req, wire.CodeNotOwner, fmt.Sprintf("the relay of board %s is stopping; nothing was sent", s.board), nil)
 			return
@@ -132,6 +137,37 @@ func (s *actionService) handler(name string, do action) micro.Handler {
 	})
 }
 
+// incoming is one request, as much of it as the reply needs.
+type incoming struct {
+	nc      *nats.Conn
+	reply   string
+	data    []byte
+	headers micro.Headers
+}
+
+// respond sends a successful reply.
+func (in incoming) respond(v wire.Reply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return in.send(&nats.Msg{Data: b})
+}
+
+// fail sends an error reply as micro's Request.Error does: the code and
+// the words in headers, data as the body.
+func (in incoming) fail(code, words string, data []byte) error {
+	return in.send(&nats.Msg{Data: data, Header: nats.Header{micro.ErrorCodeHeader: {code}, micro.ErrorHeader: {words}}})
+}
+
+func (in incoming) send(m *nats.Msg) error {
+	if in.reply == "" {
+		return errors.New("the request has no reply subject")
+	}
+	m.Subject = in.reply
+	return in.nc.PublishMsg(m)
+}
+
 // begin counts a request in, unless the server is stopping. (micro's
 // Stop drains: a request already delivered may still reach a handler.)
 func (s *actionService) begin() bool {
@@ -145,21 +181,21 @@ func (s *actionService) begin() bool {
 }
 
 // serve reads a request, checks it, does it within the deadline, replies.
-func (s *actionService) serve(req micro.Request, name string, do action) {
+func (s *actionService) serve(req incoming, name string, do action) {
 	if !s.owner.Load() {
 		s.respondError(req, wire.CodeNotOwner, fmt.Sprintf("this relay no longer holds board %s; nothing was sent", s.board), nil)
 		return
 	}
-	wait, err := s.deadline(req.Headers())
+	wait, err := s.deadline(req.headers)
 	if err == nil {
 		var rq wire.Request
-		if rq, err = decodeRequest(req.Data()); err == nil {
+		if rq, err = decodeRequest(req.data); err == nil {
 			ctx, cancel := context.WithTimeout(s.ctx, wait)
 			defer cancel()
 			var reply wire.Reply
 			if reply, err = do(ctx, rq); err == nil {
 				s.log.Info("action done", "endpoint", name, "call", rq.ID)
-				if rerr := req.RespondJSON(reply); rerr != nil {
+				if rerr := req.respond(reply); rerr != nil {
 					s.log.Warn("action reply not sent", "endpoint", name, "call", rq.ID, "err", rerr)
 				}
 				return
@@ -172,7 +208,7 @@ func (s *actionService) serve(req micro.Request, name string, do action) {
 }
 
 // refused replies with err's code and words (the provider's own).
-func (s *actionService) refused(req micro.Request, name, id string, err error) {
+func (s *actionService) refused(req incoming, name, id string, err error) {
 	var b *badRequest
 	if errors.As(err, &b) {
 		s.log.Warn("action request refused", "endpoint", name, "call", id, "err", err)
@@ -188,12 +224,12 @@ func (s *actionService) refused(req micro.Request, name, id string, err error) {
 	s.respondError(req, code, err.Error(), data)
 }
 
-func (s *actionService) respondError(req micro.Request, code, words string, data []byte) {
+func (s *actionService) respondError(req incoming, code, words string, data []byte) {
 	words = textsafe.Line(textsafe.Cut(words, wire.MaxWords))
 	if words == "" {
 		words = "the action failed"
 	}
-	if err := req.Error(code, words, data); err != nil {
+	if err := req.fail(code, words, data); err != nil {
 		s.log.Warn("action reply not sent", "err", err)
 	}
 }
