@@ -186,25 +186,32 @@ func (s *actionService) serve(req incoming, name string, do action) {
 		s.respondError(req, wire.CodeNotOwner, fmt.Sprintf("this relay no longer holds board %s; nothing was sent", s.board), nil)
 		return
 	}
-	wait, err := s.deadline(req.headers)
-	if err == nil {
-		var rq wire.Request
-		if rq, err = decodeRequest(req.data); err == nil {
-			ctx, cancel := context.WithTimeout(s.ctx, wait)
-			defer cancel()
-			var reply wire.Reply
-			if reply, err = do(ctx, rq); err == nil {
-				s.log.Info("action done", "endpoint", name, "call", rq.ID)
-				if rerr := req.respond(reply); rerr != nil {
-					s.log.Warn("action reply not sent", "endpoint", name, "call", rq.ID, "err", rerr)
-				}
-				return
-			}
-			s.refused(req, name, rq.ID, err)
-			return
-		}
+	rq, wait, err := s.read(req)
+	if err != nil {
+		s.refused(req, name, "", err)
+		return
 	}
-	s.refused(req, name, "", err)
+	ctx, cancel := context.WithTimeout(s.ctx, wait)
+	defer cancel()
+	reply, err := do(ctx, rq)
+	if err != nil {
+		s.refused(req, name, rq.ID, err)
+		return
+	}
+	s.log.Info("action done", "endpoint", name, "call", rq.ID)
+	if err := req.respond(reply); err != nil {
+		s.log.Warn("action reply not sent", "endpoint", name, "call", rq.ID, "err", err)
+	}
+}
+
+// read is the request's body and how long it may take.
+func (s *actionService) read(req incoming) (wire.Request, time.Duration, error) {
+	wait, err := s.deadline(req.headers)
+	if err != nil {
+		return wire.Request{}, 0, err
+	}
+	rq, err := decodeRequest(req.data)
+	return rq, wait, err
 }
 
 // refused replies with err's code and words (the provider's own).
