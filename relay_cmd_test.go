@@ -7,7 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,29 +20,44 @@ import (
 	"ringside/providers/natsboard/wire"
 )
 
-// freePort is a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // relayRun is `ringside relay …` running in the test's process.
 type relayRun struct {
-	te   *testEnv
-	code chan int
+	te     *testEnv
+	stderr *lockedBuffer
+	code   chan int
 }
 
 func startRelayCmd(t *testing.T, args ...string) *relayRun {
 	t.Helper()
-	rr := &relayRun{te: newTestEnv(nil), code: make(chan int, 1)}
-	go func() { rr.code <- run(append([]string{"relay"}, args...), rr.te.env()) }()
+	rr := &relayRun{te: newTestEnv(nil), stderr: &lockedBuffer{}, code: make(chan int, 1)}
+	e := rr.te.env()
+	e.stderr = rr.stderr
+	go func() { rr.code <- run(append([]string{"relay"}, args...), e) }()
 	t.Cleanup(func() { rr.interrupt(t) })
 	return rr
+}
+
+var listening = regexp.MustCompile(`embedded NATS server listening on (nats://127\.0\.0\.1:[0-9]+)`)
+
+// url is where the relay's embedded server listens, as it says on stderr.
+func (rr *relayRun) url(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(rr.stderr.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-rr.code:
+			rr.code <- code
+			t.Fatalf("the relay exited %d:\n%s", code, rr.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay never said where it listens:\n%s", rr.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // interrupt stops the relay as SIGINT would; its exit code.
@@ -119,11 +134,10 @@ func liveCalls(t *testing.T, kv jetstream.KeyValue) int {
 // the demo's calls, and on SIGINT stops with the lease deleted.
 func TestRelayCommandPublishesTheDemo(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	store := filepath.Join(dir, "store")
 	rr := startRelayCmd(t, "--board", "front", "--demo-seed", "5", "--demo-calls", "3", "--demo-rate", "0",
-		"--nats-listen", "127.0.0.1:"+strconv.Itoa(port), "--nats-store", store, "--log", filepath.Join(dir, "relay.log"))
+		"--nats-listen", "127.0.0.1:0", "--nats-store", store, "--log", filepath.Join(dir, "relay.log"))
+	url := rr.url(t)
 	kv := boardKV(t, url, "front")
 	deadline := time.Now().Add(30 * time.Second)
 	for liveCalls(t, kv) < 3 {
@@ -133,9 +147,9 @@ func TestRelayCommandPublishesTheDemo(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if code := rr.interrupt(t); code != exitOK {
-		t.Fatalf("exit %d; stderr:\n%s", code, rr.te.stderr.String())
+		t.Fatalf("exit %d; stderr:\n%s", code, rr.stderr.String())
 	}
-	said := rr.te.stderr.String()
+	said := rr.stderr.String()
 	for _, want := range []string{"embedded NATS server listening on " + url, "store " + store, "demo: live", "lease released"} {
 		if !strings.Contains(said, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, said)
@@ -190,16 +204,21 @@ func TestRelayCommandRefusals(t *testing.T) {
 		t.Errorf("no board: exit %d, stderr %q", code, te.stderr.String())
 	}
 
-	dead := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	// A port that takes connections and never speaks NATS.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dead := "nats://" + l.Addr().String()
 	te = newTestEnv(nil)
 	if code := run([]string{"relay", "--board", "x", "--nats", dead, "--nats-wait", "300ms"}, te.env()); code != exitFailed ||
 		!strings.Contains(te.stderr.String(), "no NATS server answered at "+dead+" within 300ms") || !strings.Contains(te.stderr.String(), "--nats-wait") {
 		t.Errorf("unreachable: exit %d, stderr %q", code, te.stderr.String())
 	}
 
-	port := freePort(t)
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	first := startRelayCmd(t, "--board", "held", "--demo-rate", "0", "--nats-listen", "127.0.0.1:"+strconv.Itoa(port), "--nats-store", t.TempDir())
+	first := startRelayCmd(t, "--board", "held", "--demo-rate", "0", "--nats-listen", "127.0.0.1:0", "--nats-store", t.TempDir())
+	url := first.url(t)
 	kv := boardKV(t, url, "held")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -218,6 +237,6 @@ func TestRelayCommandRefusals(t *testing.T) {
 		t.Errorf("held: exit %d, stderr %q, want %q", code, te.stderr.String(), want)
 	}
 	if code := first.interrupt(t); code != exitOK {
-		t.Fatalf("the first relay: exit %d\n%s", code, first.te.stderr.String())
+		t.Fatalf("the first relay: exit %d\n%s", code, first.stderr.String())
 	}
 }

@@ -199,13 +199,15 @@ func TestHistoryMaxPurgesTheOldestEnded(t *testing.T) {
 // TestUnreachableNATSAtStart: a relay whose NATS does not answer gives up
 // after StartTimeout and says where it looked.
 func TestUnreachableNATSAtStart(t *testing.T) {
+	// A port that takes connections and never speaks NATS (and that no
+	// other server can take meanwhile).
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Close()
 	url := "nats://" + l.Addr().String()
-	l.Close()
-	nc := connect(t, url, nats.RetryOnFailedConnect(true))
+	nc := connect(t, url, nats.RetryOnFailedConnect(true), nats.Timeout(100*time.Millisecond))
 	r, err := New(newScripted(), nc, Config{Board: "away", StartTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
