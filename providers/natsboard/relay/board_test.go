@@ -270,12 +270,18 @@ func TestWritesWaitOutANATSRestart(t *testing.T) {
 
 	ns.Shutdown()
 	ns.WaitForShutdown()
+	// Keep the port from other servers while this one is down.
+	hold, err := net.Listen("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "the relay to lose NATS", func() bool { return !nc.IsConnected() })
 	answered := ringing("c1", 2)
 	answered.Call.State, answered.Call.Answered, answered.Call.Caps = providers.StateActive, t0, providers.Caps(providers.ActionHangup)
 	p.emit(answered, ended("c1", 3, "The caller hung up."), ringing("c2", 1))
 	eventually(t, "the writes to fail", func() bool { return rr.said.count("board writes failing") > 0 })
 
+	hold.Close()
 	ns = start()
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	js, err := jetstream.New(connect(t, ns.ClientURL()))
