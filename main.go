@@ -76,6 +76,7 @@ type cli struct {
 	Hold     holdCmd     `cmd:"" help:"Put an active call on hold, then exit (genesys, nats)."`
 	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys, nats)."`
 	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys, nats)."`
+	Relay    relayCmd    `cmd:"" help:"Run the provider headless and publish its board to NATS for consoles elsewhere (--provider demo, graph or genesys; one --board)."`
 }
 
 type consoleCmd struct {
@@ -223,6 +224,8 @@ func run(args []string, e env) int {
 		return oneShot(e, c.Resume.callArg, p, providers.ActionResume, ui.Arg{})
 	case "state <state>":
 		return setAgentState(e, c.State, p)
+	case "relay":
+		return runRelay(e, c, p, log)
 	}
 	if c.Console.JSON {
 		return streamJSON(e, p, log)
