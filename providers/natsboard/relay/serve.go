@@ -131,8 +131,12 @@ func (s *actionService) handler(name string, do action) micro.Handler {
 			return
 		}
 		go func() {
-			defer func() { <-s.sem; s.wg.Done() }()
-			s.serve(req, name, do)
+			var once sync.Once
+			// The slot is the provider's work: it is free again before the
+			// reply goes out, so a console that got its reply finds room.
+			release := func() { once.Do(func() { <-s.sem }) }
+			defer func() { release(); s.wg.Done() }()
+			s.serve(req, name, do, release)
 		}()
 	})
 }
@@ -181,7 +185,7 @@ func (s *actionService) begin() bool {
 }
 
 // serve reads a request, checks it, does it within the deadline, replies.
-func (s *actionService) serve(req incoming, name string, do action) {
+func (s *actionService) serve(req incoming, name string, do action, release func()) {
 	if !s.owner.Load() {
 		s.respondError(req, wire.CodeNotOwner, fmt.Sprintf("this relay no longer holds board %s; nothing was sent", s.board), nil)
 		return
@@ -194,6 +198,7 @@ func (s *actionService) serve(req incoming, name string, do action) {
 	ctx, cancel := context.WithTimeout(s.ctx, wait)
 	defer cancel()
 	reply, err := do(ctx, rq)
+	release()
 	if err != nil {
 		s.refused(req, name, rq.ID, err)
 		return
