@@ -13,14 +13,6 @@ import (
 	"ringside/providers"
 )
 
-// rechecker is the method set of providers.Rechecker: a provider that can
-// find out what became of calls an earlier run reported live. It is held
-// here under its own name so the relay uses any provider that has the
-// method, whichever version of the contract it was built against.
-type rechecker interface {
-	Recheck(ctx context.Context, calls []providers.Call) error
-}
-
 // recheckWaits are the pauses before asking again about calls a Recheck
 // could not check; after the last, they are left as they are.
 var recheckWaits = []time.Duration{5 * time.Second, 30 * time.Second}
@@ -35,7 +27,7 @@ const AwayText = "Ended while the relay was away."
 // its own.
 type reconciler struct {
 	left     map[string]providers.Call
-	checker  rechecker
+	checker  providers.Rechecker
 	provider string
 	live     bool
 	tries    int
@@ -53,7 +45,7 @@ type reconciler struct {
 func newReconciler(p providers.Provider, left map[string]providers.Call, cfg Config, log *slog.Logger, w *writer) *reconciler {
 	r := &reconciler{left: left, provider: p.Name(), results: make(chan error, 1), ctx: context.Background(),
 		w: w, log: log, say: cfg.Say, now: cfg.Now}
-	r.checker, _ = p.(rechecker)
+	r.checker, _ = p.(providers.Rechecker)
 	return r
 }
 
@@ -87,7 +79,7 @@ func (r *reconciler) endAll() {
 	now := r.now()
 	calls := r.sorted()
 	for _, c := range calls {
-		r.w.call(*providers.CallEvent(now, endedAway(c, now)).Call)
+		r.w.call(*providers.CallEvent(now, providers.EndedUnwatched(c, now, AwayText)).Call)
 	}
 	r.left = nil
 	r.log.Info("calls an earlier run left live ended: the provider does not report them", "calls", len(calls))
@@ -153,26 +145,13 @@ func (r *reconciler) stop() {
 	r.retryC = nil
 }
 
-// failedIDs are the calls a Recheck error names as not checked (a
-// providers.RecheckError lists them); ok is false for an error that names
-// none, which leaves every call to be asked about again.
+// failedIDs are the calls a providers.RecheckError names as not checked;
+// ok is false for an error that names none, which leaves every call to be
+// asked about again.
 func failedIDs(err error) ([]string, bool) {
-	var named interface{ IDs() []string }
+	var named *providers.RecheckError
 	if errors.As(err, &named) {
 		return named.IDs(), true
 	}
 	return nil, false
-}
-
-// endedAway is c ended at now, while nobody watched: parties and times
-// kept, nothing left to do to it, its outcome by the contract's rule, and
-// a version above c's.
-func endedAway(c providers.Call, now time.Time) providers.Call {
-	c = c.Clone()
-	c.State, c.Ended, c.Caps, c.AnswerBy = providers.StateEnded, now, 0, time.Time{}
-	c.End = providers.EndReason{Text: AwayText}
-	c.Outcome = providers.OutcomeNone
-	c.Outcome = c.Result()
-	c.Version = max(c.Version, c.Version+1)
-	return c
 }

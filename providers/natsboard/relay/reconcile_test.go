@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -57,13 +58,6 @@ func TestRestartEndsWhatEndedMeanwhile(t *testing.T) {
 	}
 }
 
-// idsError is a Recheck error that names the calls it could not check, as
-// providers.RecheckError does.
-type idsError struct{ ids []string }
-
-func (e *idsError) Error() string { return "could not check " + strings.Join(e.ids, ", ") }
-func (e *idsError) IDs() []string { return e.ids }
-
 // TestRestartAsksAProviderThatCanRecheck: a provider that can look calls
 // up is asked about those it does not report (and asked again about those
 // it could not check); what it finds is what the board shows.
@@ -86,7 +80,11 @@ func TestRestartAsksAProviderThatCanRecheck(t *testing.T) {
 		n := len(asked)
 		mu.Unlock()
 		if n == 1 {
-			return &idsError{ids: ids}
+			failed := &providers.RecheckError{Provider: "scripted"}
+			for _, id := range ids {
+				failed.Failed = append(failed.Failed, providers.RecheckFailure{ID: id, Err: errors.New("the source did not answer")})
+			}
+			return failed
 		}
 		p.emit(ended("gone", 2, "Graph no longer knows this call."))
 		return nil
