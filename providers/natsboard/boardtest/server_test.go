@@ -1,4 +1,4 @@
-package natstest
+package boardtest
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func TestClusterSurvivesANode(t *testing.T) {
 		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "b", Replicas: 3})
 		return err
 	})
-	c.Nodes[0].Shutdown()
+	c.Nodes[0].Stop()
 	retry(t, 20*time.Second, "write with a node gone", func() error {
 		_, err := kv.Put(ctx, "k", []byte("after"))
 		return err
