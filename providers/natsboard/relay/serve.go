@@ -187,11 +187,13 @@ func (s *actionService) begin() bool {
 // serve reads a request, checks it, does it within the deadline, replies.
 func (s *actionService) serve(req incoming, name string, do action, release func()) {
 	if !s.owner.Load() {
+		release()
 		s.respondError(req, wire.CodeNotOwner, fmt.Sprintf("this relay no longer holds board %s; nothing was sent", s.board), nil)
 		return
 	}
 	rq, wait, err := s.read(req)
 	if err != nil {
+		release()
 		s.refused(req, name, "", err)
 		return
 	}
