@@ -1,0 +1,253 @@
+package relay
+
+// These tests run the parts of a team together: a real relay over a real
+// provider (Graph against its fake, Genesys against its fake and a real
+// Bayeux server, the demo) and several real consoles (natsboard) on one
+// NATS server or cluster, and check what the people at the consoles see and
+// what reaches the provider.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"ringside/providers"
+	"ringside/providers/genesys"
+	"ringside/providers/genesys/gwstest"
+	"ringside/providers/graph/graphtest"
+	"ringside/providers/internal/bayeuxtest"
+)
+
+// react makes the fake Graph follow each accepted action with the
+// notifications Graph sends next (answer: establishing, established;
+// reject: deleted; …), posted to this relay's webhook.
+func (g *graphRelay) react(t *testing.T) {
+	t.Helper()
+	d := graphtest.NewDriver(g.srv.Fake, g.poster.URL, g.srv.Options.ClientID, nil)
+	d.Pause = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d.React(ctx)
+}
+
+// ring posts a new incoming call to the relay's webhook, in the shape of
+// the documented incoming-call notification.
+func (g *graphRelay) ring(t *testing.T, id string) {
+	t.Helper()
+	g.post(t, graphtest.WithCallID(graphtest.Notification("doc-incoming-current.json"), id))
+}
+
+// consoles starts n consoles on board at url.
+func consoles(t *testing.T, n int, url, board string) []*console {
+	t.Helper()
+	cs := make([]*console, n)
+	for i := range cs {
+		cs[i] = startConsole(t, url, consoleSetup{}, board)
+	}
+	return cs
+}
+
+// agree waits until every console shows call id in a state ok accepts, at
+// the same version, and returns that call: the consoles agree on it.
+func agree(t *testing.T, cs []*console, id, what string, ok func(providers.Call) bool) providers.Call {
+	t.Helper()
+	var newest uint64
+	for _, c := range cs {
+		newest = max(newest, c.waitCall(id, what, ok).Version)
+	}
+	// A console may have seen an earlier version that ok accepts too:
+	// each one catches up with the newest any has.
+	got := make([]providers.Call, len(cs))
+	for i, c := range cs {
+		got[i] = c.waitCall(id, fmt.Sprintf("%s at version %d", what, newest), func(call providers.Call) bool {
+			return ok(call) && call.Version >= newest
+		})
+	}
+	for i := 1; i < len(got); i++ {
+		if !reflect.DeepEqual(got[i], got[0]) {
+			t.Fatalf("consoles 1 and %d disagree on %s:\n%+v\n%+v", i+1, id, got[0], got[i])
+		}
+	}
+	return got[0]
+}
+
+// requestID is the id Graph gives each request, which two requests do not
+// share.
+var requestID = regexp.MustCompile(`\[request-id [0-9a-f-]+\]`)
+
+func withoutRequestID(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return requestID.ReplaceAllString(err.Error(), "[request-id]")
+}
+
+func canDo(a providers.Action) func(providers.Call) bool {
+	return func(c providers.Call) bool { return c.Can(a) }
+}
+
+// TestConsolesShareAGraphBoard: three consoles on a Graph relay's board see
+// a call the webhook brings; an answer from one and a reject from another
+// reach Graph as its documented requests, and what Graph reports next
+// shows the same in every console; an action on a call Graph does not know
+// fails at a console as it fails at the provider itself.
+func TestConsolesShareAGraphBoard(t *testing.T) {
+	ns := startNATS(t)
+	g := runGraphRelay(t, graphtest.Start(t, graphtest.Options{}), connect(t, ns.ClientURL()), Config{Board: "teams"})
+	g.react(t)
+	cs := consoles(t, 3, ns.ClientURL(), "teams")
+	answered, rejected := graphtest.NewCallID(), graphtest.NewCallID()
+	g.ring(t, answered)
+	g.ring(t, rejected)
+	agree(t, cs, answered, "ringing, to answer", canDo(providers.ActionAnswer))
+	agree(t, cs, rejected, "ringing, to reject", canDo(providers.ActionReject))
+	ctx := context.Background()
+
+	if err := cs[1].joined.Answer(ctx, answered); err != nil {
+		t.Fatalf("answer from console 2: %v", err)
+	}
+	r := g.asked(t, answered, graphtest.ActionAnswer)
+	if r.Method != http.MethodPost || r.Path != "/v1.0/communications/calls/"+answered+"/answer" {
+		t.Fatalf("answer went to %s %s", r.Method, r.Path)
+	}
+	jsonEqual(t, r.Body, `{"acceptedModalities":["audio"],"mediaConfig":{"@odata.type":"#microsoft.graph.serviceHostedMediaConfig"}}`)
+	agree(t, cs, answered, "active", inState(providers.StateActive))
+
+	if err := cs[2].joined.Reject(ctx, rejected, providers.ReasonBusy); err != nil {
+		t.Fatalf("reject from console 3: %v", err)
+	}
+	r = g.asked(t, rejected, graphtest.ActionReject)
+	if r.Method != http.MethodPost || r.Path != "/v1.0/communications/calls/"+rejected+"/reject" {
+		t.Fatalf("reject went to %s %s", r.Method, r.Path)
+	}
+	jsonEqual(t, r.Body, `{"reason":"busy"}`)
+	if c := agree(t, cs, rejected, "ended", inState(providers.StateEnded)); c.Result() != providers.OutcomeRejected || c.Caps != 0 {
+		t.Fatalf("rejected: outcome %s, caps %v", c.Result(), c.Caps.Names())
+	}
+
+	// A call Graph does not know: the console's refusal is the provider's,
+	// in its words and of its kind.
+	unknown := graphtest.NewCallID()
+	g.srv.API.Gone(unknown)
+	atConsole := cs[0].joined.Answer(ctx, unknown)
+	direct := g.p.Answer(ctx, unknown)
+	if !errors.Is(direct, providers.ErrNotFound) {
+		t.Fatalf("the provider itself: %v", direct)
+	}
+	if !errors.Is(atConsole, providers.ErrNotFound) || withoutRequestID(atConsole) != withoutRequestID(direct) {
+		t.Fatalf("at a console: %v\nwant the kind and words of: %v", atConsole, direct)
+	}
+}
+
+// genesysRelay is a genesys provider behind a relay, against the fake GWS
+// publishing its notifications through a real Bayeux server.
+type genesysRelay struct {
+	gws *gwstest.Server
+	p   *genesys.Provider
+	rr  *running
+}
+
+// startGenesysRelay starts the fake GWS holding calls, a CometD server it
+// publishes to, and a relay of the genesys provider on board over nc.
+func startGenesysRelay(t *testing.T, nc *nats.Conn, board string, calls ...gwstest.Call) *genesysRelay {
+	t.Helper()
+	const user, password = "ksippo", "s3cret-pass"
+	bx := bayeuxtest.Start(t, bayeuxtest.CometD, bayeuxtest.Options{Timeout: 5 * time.Second})
+	gws := gwstest.New(gwstest.Options{User: user, Password: password, FirstName: "Kristi", LastName: "Sippola"})
+	srv := httptest.NewServer(gws)
+	t.Cleanup(srv.Close)
+	gws.SetBaseURL(srv.URL)
+	for _, c := range calls {
+		gws.Put(c)
+	}
+	gws.SetPublish(func(channel string, data []byte) error { return bx.Publish(channel, json.RawMessage(data)) })
+	p, err := genesys.New(genesys.Config{URL: srv.URL, User: user, CometdURL: bx.URL()}, providers.Options{
+		Log: slog.New(slog.DiscardHandler),
+		Getenv: func(k string) string {
+			if k == genesys.PasswordEnv {
+				return password
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &genesysRelay{gws: gws, p: p, rr: startRelay(t, p, nc, Config{Board: board})}
+}
+
+// posted are the bodies of the POSTs GWS received on path, in order.
+func (g *genesysRelay) posted(path string) []string {
+	var bodies []string
+	for _, r := range g.gws.Requests() {
+		if r.Method == http.MethodPost && r.Path == path {
+			bodies = append(bodies, string(r.Body))
+		}
+	}
+	return bodies
+}
+
+// TestConsoleActsThroughAGenesysRelay: a console on a Genesys relay's board
+// answers and holds a call and sets the agent's state; GWS receives the
+// documented operations, and the console shows their effect.
+func TestConsoleActsThroughAGenesysRelay(t *testing.T) {
+	ns := startNATS(t)
+	g := startGenesysRelay(t, connect(t, ns.ClientURL()), "desk", gwstest.QueueCall("Q1", "+14255550100", "9000"))
+	c := startConsole(t, ns.ClientURL(), consoleSetup{}, "desk")
+	agent, ok := c.joined.(providers.AgentControl)
+	if !ok {
+		t.Fatalf("the console of a Genesys board has no agent state: %T", c.joined)
+	}
+	c.waitStatus("live", func(st providers.Status) bool { return st.Link == providers.LinkLive })
+	c.waitCall("Q1", "ringing, to answer", canDo(providers.ActionAnswer))
+	ctx := context.Background()
+
+	if err := c.joined.Answer(ctx, "Q1"); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	c.waitCall("Q1", "active, to hold", func(call providers.Call) bool {
+		return call.State == providers.StateActive && call.Can(providers.ActionHold)
+	})
+	if err := c.joined.Hold(ctx, "Q1"); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	c.waitCall("Q1", "held", inState(providers.StateHeld))
+	if got, want := g.posted("/api/v2/me/calls/Q1"), []string{`{"operationName":"Answer"}`, `{"operationName":"Hold"}`}; !slices.Equal(got, want) {
+		t.Fatalf("GWS got %q on the call, want %q", got, want)
+	}
+
+	choices, err := agent.AgentChoices(ctx)
+	if err != nil {
+		t.Fatalf("agent choices: %v", err)
+	}
+	direct, err := g.p.AgentChoices(ctx)
+	if err != nil || !reflect.DeepEqual(choices, direct) {
+		t.Fatalf("agent choices through the relay %+v, from the provider %+v (%v)", choices, direct, err)
+	}
+	for _, step := range []struct {
+		choice providers.AgentChoice
+		shown  string
+	}{
+		{providers.AgentChoice{State: providers.AgentReady}, "Ready"},
+		{providers.AgentChoice{State: providers.AgentNotReady}, "Not Ready"},
+	} {
+		if err := agent.SetAgentState(ctx, step.choice); err != nil {
+			t.Fatalf("agent state %s: %v", step.choice.State, err)
+		}
+		c.waitStatus("agent "+step.shown, func(st providers.Status) bool { return st.Agent == step.shown })
+	}
+	if got, want := g.posted("/api/v2/me/channels/voice"), []string{`{"operationName":"Ready"}`, `{"operationName":"NotReady"}`}; !slices.Equal(got, want) {
+		t.Fatalf("GWS got %q on the voice channel, want %q", got, want)
+	}
+}
