@@ -17,16 +17,23 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"ringside/providers"
+	"ringside/providers/demo"
 	"ringside/providers/genesys"
 	"ringside/providers/genesys/gwstest"
 	"ringside/providers/graph/graphtest"
 	"ringside/providers/internal/bayeuxtest"
+	"ringside/providers/natsboard"
+	"ringside/providers/natsboard/boardtest"
+	"ringside/providers/natsboard/wire"
 )
 
 // react makes the fake Graph follow each accepted action with the
@@ -249,5 +256,167 @@ func TestConsoleActsThroughAGenesysRelay(t *testing.T) {
 	}
 	if got, want := g.posted("/api/v2/me/channels/voice"), []string{`{"operationName":"Ready"}`, `{"operationName":"NotReady"}`}; !slices.Equal(got, want) {
 		t.Fatalf("GWS got %q on the voice channel, want %q", got, want)
+	}
+}
+
+// violations collects the permission violations NATS reports to a
+// connection, which arrive on the side.
+type violations struct {
+	mu   sync.Mutex
+	seen []string
+	news chan struct{}
+}
+
+func newViolations() *violations { return &violations{news: make(chan struct{}, 1)} }
+
+func (v *violations) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
+	if !errors.Is(err, nats.ErrPermissionViolation) {
+		return
+	}
+	v.mu.Lock()
+	v.seen = append(v.seen, err.Error())
+	v.mu.Unlock()
+	select {
+	case v.news <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits until NATS has refused a publish to subject, and says whether
+// it did within waitLimit.
+func (v *violations) wait(subject string) bool {
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	want := `Publish to "` + subject + `"`
+	for {
+		v.mu.Lock()
+		found := slices.ContainsFunc(v.seen, func(s string) bool { return strings.Contains(s, want) })
+		v.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-v.news:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+// teamConfig is the example configuration the README shows, run as it is
+// written: boardtest takes only its listen address and store.
+const teamConfig = "../testdata/team-example.conf"
+
+// TestTeamExampleConfiguration: on a NATS server run from the example
+// team configuration, the relay user publishes board sales, the agent's
+// console answers a call, and the supervisor's console only watches: no
+// action keys, its attempts refused in words, and a request it sends by
+// hand never reaches the relay. Neither may write the board's bucket.
+func TestTeamExampleConfiguration(t *testing.T) {
+	srv := boardtest.StartConfig(t, teamConfig)
+	p, err := demo.New(demo.Config{Seed: 7, Calls: 6}, providers.Options{AnswerWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := startRelay(t, p, connect(t, srv.URL, nats.UserInfo("relay", "relay-secret")), Config{Board: "sales"})
+	agent := startConsole(t, srv.URL, consoleSetup{user: "agent", password: "agent-secret"}, "sales")
+	super := startConsole(t, srv.URL, consoleSetup{user: "supervisor", password: "supervisor-secret"}, "sales")
+	if agent.p.ReadOnly() || !super.p.ReadOnly() {
+		t.Fatalf("read-only: agent %v, supervisor %v", agent.p.ReadOnly(), super.p.ReadOnly())
+	}
+	var id string
+	agent.until("a ringing call the agent may answer", func(calls map[string]providers.Call, _ providers.Status) bool {
+		for _, c := range calls {
+			if c.State == providers.StateRinging && c.Can(providers.ActionAnswer) {
+				id = c.ID
+				return true
+			}
+		}
+		return false
+	})
+	if c := super.waitCall(id, "ringing", inState(providers.StateRinging)); c.Caps != 0 {
+		t.Fatalf("the supervisor is offered %v", c.Caps.Names())
+	}
+	super.waitStatus("the read-only warning", func(st providers.Status) bool {
+		return st.Link == providers.LinkLive && st.Warning == "read-only: the NATS user may not send actions on board sales"
+	})
+
+	// The supervisor's console refuses at once, in words.
+	ctx := context.Background()
+	err = super.joined.Answer(ctx, id)
+	if !errors.Is(err, natsboard.ErrReadOnly) || !errors.Is(err, providers.ErrNotAllowed) ||
+		err.Error() != "the NATS user may not send actions on board sales" {
+		t.Fatalf("answer at the supervisor's console: %v", err)
+	}
+
+	// A request the supervisor sends by hand: NATS refuses it, and it
+	// reaches no one. A spy listening where the relay does would get it
+	// before anything sent after it.
+	spyNC := connect(t, srv.URL, nats.UserInfo("relay", "relay-secret"))
+	spy, err := spyNC.SubscribeSync("ringside.sales.act.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spyNC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	denied := newViolations()
+	superNC := connect(t, srv.URL, nats.UserInfo("supervisor", "supervisor-secret"), nats.ErrorHandler(denied.handler))
+	subject := "ringside.sales.act.answer"
+	if err := superNC.PublishRequest(subject, superNC.NewRespInbox(), fmt.Appendf(nil, `{"id":%q}`, id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := superNC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !denied.wait(subject) {
+		t.Fatalf("NATS did not refuse the supervisor's request on %s", subject)
+	}
+
+	// The call still rings: the agent answers it.
+	if err := agent.joined.Answer(ctx, id); err != nil {
+		t.Fatalf("the agent's answer: %v", err)
+	}
+	first, err := spy.NextMsg(waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Header.Get(wire.DeadlineHeader) == "" {
+		t.Fatalf("the relay's subject carried the supervisor's request: %q %s", first.Subject, first.Data)
+	}
+	answered := func(c providers.Call) bool { return c.State.Live() && c.State != providers.StateRinging }
+	agent.waitCall(id, "answered", answered)
+	if c := super.waitCall(id, "answered", answered); c.Caps != 0 {
+		t.Fatalf("the supervisor is offered %v", c.Caps.Names())
+	}
+
+	// Neither the agent nor the supervisor may write the board: not a
+	// call, not the relay's lease.
+	for _, who := range []struct{ user, password string }{{"agent", "agent-secret"}, {"supervisor", "supervisor-secret"}} {
+		v := newViolations()
+		js, err := jetstream.New(connect(t, srv.URL, nats.UserInfo(who.user, who.password), nats.ErrorHandler(v.handler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv, err := js.KeyValue(ctx, wire.Bucket("sales"))
+		if err != nil {
+			t.Fatalf("%s binds the board: %v", who.user, err)
+		}
+		for _, key := range []string{wire.CallKey(id), wire.KeyLease} {
+			putCtx, cancel := context.WithTimeout(ctx, waitLimit)
+			refused := make(chan bool, 1)
+			go func() { refused <- v.wait("$KV." + wire.Bucket("sales") + "." + key); cancel() }()
+			_, err := kv.Put(putCtx, key, []byte(`{"id":"forged"}`))
+			if !<-refused || err == nil {
+				t.Fatalf("%s wrote %s: %v", who.user, key, err)
+			}
+			cancel()
+		}
+	}
+	if !rr.r.Owner() {
+		t.Fatal("the relay lost its board")
+	}
+	if c := agent.waitCall(id, "still answered", answered); c.ID != id {
+		t.Fatalf("%+v", c)
 	}
 }
