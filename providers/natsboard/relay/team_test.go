@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -419,4 +421,236 @@ func TestTeamExampleConfiguration(t *testing.T) {
 	if c := agent.waitCall(id, "still answered", answered); c.ID != id {
 		t.Fatalf("%+v", c)
 	}
+}
+
+// offline says that a console shows its board as it was, its relay gone.
+func offline(st providers.Status) bool {
+	return st.Link == providers.LinkReconnecting && strings.Contains(st.Detail, "relay offline since ") &&
+		strings.Contains(st.Detail, "showing the board as it was")
+}
+
+func isLive(st providers.Status) bool { return st.Link == providers.LinkLive }
+
+// TestConsolesKeepTheBoardAcrossARelayRestart: consoles keep a board whose
+// relay stopped (cleanly, or killed so that only its lease's expiry tells)
+// and say it is stale; a new relay on the board brings them up to date
+// with no restart of theirs: the call that ended meanwhile ends, the one
+// that began shows, the one still under way stays.
+func TestConsolesKeepTheBoardAcrossARelayRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(t *testing.T, g *graphRelay)
+	}{
+		{"clean stop", func(t *testing.T, g *graphRelay) {
+			if err := g.rr.stop(t); err != nil {
+				t.Fatalf("the first relay's stop: %v", err)
+			}
+		}},
+		{"killed", func(t *testing.T, g *graphRelay) {
+			// Its connection gone, the relay neither renews nor deletes
+			// its lease: the board is free once the lease expires.
+			g.nc.Close()
+			if err := g.rr.wait(t); !errors.Is(err, nats.ErrConnectionClosed) {
+				t.Fatalf("the killed relay: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := startNATS(t)
+			srv := graphtest.Start(t, graphtest.Options{})
+			first := runGraphRelay(t, srv, connect(t, ns.ClientURL()), Config{Board: "rs"})
+			first.react(t)
+			cs := consoles(t, 2, ns.ClientURL(), "rs")
+			stays, ends := graphtest.NewCallID(), graphtest.NewCallID()
+			first.ring(t, stays)
+			first.ring(t, ends)
+			agree(t, cs, stays, "ringing", canDo(providers.ActionAnswer))
+			agree(t, cs, ends, "ringing", inState(providers.StateRinging))
+			if err := cs[0].joined.Answer(context.Background(), stays); err != nil {
+				t.Fatal(err)
+			}
+			agree(t, cs, stays, "active", inState(providers.StateActive))
+
+			tc.stop(t, first)
+			for _, c := range cs {
+				c.waitStatus("relay offline", offline)
+				c.mu.Lock()
+				kept := c.calls[stays].State == providers.StateActive && c.calls[ends].State == providers.StateRinging
+				c.mu.Unlock()
+				if !kept {
+					t.Fatalf("the board was not kept while its relay is away:\n%s", c.dump())
+				}
+			}
+
+			// Meanwhile one call ends at Graph, and the new relay's webhook
+			// brings a new one.
+			srv.API.Gone(ends)
+			second := runGraphRelay(t, srv, connect(t, ns.ClientURL()), Config{Board: "rs"})
+			second.react(t)
+			begins := graphtest.NewCallID()
+			second.ring(t, begins)
+			for _, c := range cs {
+				c.waitStatus("live again", isLive)
+			}
+			agree(t, cs, ends, "ended", inState(providers.StateEnded))
+			agree(t, cs, begins, "ringing", canDo(providers.ActionAnswer))
+			if c := agree(t, cs, stays, "still active", inState(providers.StateActive)); !c.Can(providers.ActionHangup) {
+				t.Fatalf("the call still under way offers %v", c.Caps.Names())
+			}
+			// And the new relay acts for them.
+			if err := cs[1].joined.Hangup(context.Background(), stays); err != nil {
+				t.Fatalf("hang up through the new relay: %v", err)
+			}
+			agree(t, cs, stays, "hung up", inState(providers.StateEnded))
+		})
+	}
+}
+
+// cutProxy is a loopback TCP proxy in front of a NATS server whose line
+// the test cuts and restores: while cut, every connection through it is
+// closed and new ones are closed as they come.
+type cutProxy struct {
+	t        *testing.T
+	ln       net.Listener
+	upstream string
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// startProxy proxies to the host:port of upstream (a nats:// URL) until the
+// test ends.
+func startProxy(t *testing.T, upstream string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{t: t, ln: ln, upstream: strings.TrimPrefix(upstream, "nats://"), conns: map[net.Conn]struct{}{}}
+	p.wg.Go(p.accept)
+	t.Cleanup(func() {
+		ln.Close()
+		p.Cut()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// URL is where clients reach the server through the proxy.
+func (p *cutProxy) URL() string { return "nats://" + p.ln.Addr().String() }
+
+func (p *cutProxy) accept() {
+	for {
+		down, err := p.ln.Accept()
+		if err != nil {
+			return // the listener is closed: the test is over
+		}
+		p.wg.Go(func() { p.pipe(down) })
+	}
+}
+
+// pipe joins one client connection to the server until either side ends
+// or the line is cut.
+func (p *cutProxy) pipe(down net.Conn) {
+	up, err := net.Dial("tcp", p.upstream)
+	if err != nil {
+		down.Close()
+		return
+	}
+	if !p.track(down, up) {
+		down.Close()
+		up.Close()
+		return
+	}
+	var both sync.WaitGroup
+	both.Go(func() { _, _ = io.Copy(up, down); up.Close(); down.Close() })
+	both.Go(func() { _, _ = io.Copy(down, up); up.Close(); down.Close() })
+	both.Wait()
+	p.mu.Lock()
+	delete(p.conns, down)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+// track files a new pair, unless the line is cut.
+func (p *cutProxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		return false
+	}
+	for _, c := range conns {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+// Cut closes every connection through the proxy and refuses new ones.
+func (p *cutProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// Restore lets connections through again.
+func (p *cutProxy) Restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+}
+
+// TestConsoleCatchesUpAfterItsLineIsCut: a console whose connection to NATS
+// is cut while the relay changes the board (a call ends and leaves the
+// board entirely, another begins) shows the board as it is once it is
+// back: no ghost, no gap, live.
+func TestConsoleCatchesUpAfterItsLineIsCut(t *testing.T) {
+	ns := startNATS(t)
+	nc := connect(t, ns.ClientURL())
+	// Ended calls leave the board a second after they end: the ended call
+	// is not on the board at all when the console is back.
+	g := runGraphRelay(t, graphtest.Start(t, graphtest.Options{}), nc, Config{Board: "cut", History: time.Second})
+	proxy := startProxy(t, ns.ClientURL())
+	c := startConsole(t, proxy.URL(), consoleSetup{}, "cut")
+	stays, ends := graphtest.NewCallID(), graphtest.NewCallID()
+	g.ring(t, stays)
+	g.ring(t, ends)
+	c.waitCall(stays, "ringing", inState(providers.StateRinging))
+	c.waitCall(ends, "ringing", inState(providers.StateRinging))
+
+	proxy.Cut()
+	c.waitStatus("NATS unreachable", func(st providers.Status) bool {
+		return st.Link == providers.LinkReconnecting && strings.Contains(st.Detail, "NATS unreachable since")
+	})
+	g.post(t, graphtest.StateChange(ends, "deleted", "terminated", &graphtest.ResultInfo{Code: 0, Subcode: 5001, Message: "Call ended by the caller."}))
+	g.board.waitCall(ends, "ended", inState(providers.StateEnded))
+	begins := graphtest.NewCallID()
+	g.ring(t, begins)
+	g.board.waitCall(begins, "ringing", inState(providers.StateRinging))
+	// The ended call expires, and then its expiry marker: nothing on the
+	// board says it was ever there.
+	st, err := g.board.js.Stream(context.Background(), "KV_"+wire.Bucket("cut"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the ended call gone from the board", func() bool {
+		_, err := st.GetLastMsgForSubject(context.Background(), "$KV."+wire.Bucket("cut")+"."+wire.CallKey(ends))
+		return errors.Is(err, jetstream.ErrMsgNotFound)
+	})
+	c.mu.Lock()
+	unseen := c.calls[ends].State == providers.StateRinging && c.calls[begins].ID == ""
+	c.mu.Unlock()
+	if !unseen {
+		t.Fatalf("the console heard of the changes while cut off:\n%s", c.dump())
+	}
+
+	proxy.Restore()
+	c.waitStatus("live again", isLive)
+	c.waitCall(ends, "ended", inState(providers.StateEnded))
+	c.waitCall(begins, "ringing", inState(providers.StateRinging))
+	c.waitCall(stays, "still ringing", canDo(providers.ActionAnswer))
 }
