@@ -481,6 +481,11 @@ func TestConsolesKeepTheBoardAcrossARelayRestart(t *testing.T) {
 					t.Fatalf("the board was not kept while its relay is away:\n%s", c.dump())
 				}
 			}
+			// An action meanwhile finds no relay, says so, and sends nothing.
+			err := cs[1].joined.Hangup(context.Background(), stays)
+			if !errors.Is(err, natsboard.ErrNoRelay) || err.Error() != "board rs has no relay running; nothing was sent" {
+				t.Fatalf("hang up while the relay is away: %v", err)
+			}
 
 			// Meanwhile one call ends at Graph, and the new relay's webhook
 			// brings a new one.
@@ -490,16 +495,27 @@ func TestConsolesKeepTheBoardAcrossARelayRestart(t *testing.T) {
 			begins := graphtest.NewCallID()
 			second.ring(t, begins)
 			for _, c := range cs {
-				c.waitStatus("live again", isLive)
+				c.waitStatus("the new relay's webhook live", func(st providers.Status) bool {
+					return st.Link == providers.LinkLive && st.Detail == second.p.Addr()
+				})
 			}
 			agree(t, cs, ends, "ended", inState(providers.StateEnded))
 			agree(t, cs, begins, "ringing", canDo(providers.ActionAnswer))
 			if c := agree(t, cs, stays, "still active", inState(providers.StateActive)); !c.Can(providers.ActionHangup) {
 				t.Fatalf("the call still under way offers %v", c.Caps.Names())
 			}
-			// And the new relay acts for them.
+			// And the new relay acts for them: the one hang-up Graph gets.
 			if err := cs[1].joined.Hangup(context.Background(), stays); err != nil {
 				t.Fatalf("hang up through the new relay: %v", err)
+			}
+			var deletes int
+			for _, r := range srv.API.Requests() {
+				if r.CallID == stays && r.Action == graphtest.ActionDelete {
+					deletes++
+				}
+			}
+			if deletes != 1 {
+				t.Fatalf("Graph was asked %d times to hang up, want once", deletes)
 			}
 			agree(t, cs, stays, "hung up", inState(providers.StateEnded))
 		})
@@ -653,4 +669,132 @@ func TestConsoleCatchesUpAfterItsLineIsCut(t *testing.T) {
 	c.waitCall(ends, "ended", inState(providers.StateEnded))
 	c.waitCall(begins, "ringing", inState(providers.StateRinging))
 	c.waitCall(stays, "still ringing", canDo(providers.ActionAnswer))
+}
+
+// nodeNamed is the index of the cluster's node whose server name is name.
+func nodeNamed(t *testing.T, cl *boardtest.Cluster, name string) int {
+	t.Helper()
+	for i, n := range cl.Nodes {
+		nc := connect(t, n.URL)
+		got := nc.ConnectedServerName()
+		nc.Close()
+		if got == name {
+			return i
+		}
+	}
+	t.Fatalf("no node of the cluster is named %q", name)
+	return -1
+}
+
+// leaseNow reads the board's lease through js: who holds it, at which
+// revision.
+func leaseNow(js jetstream.JetStream, board string) (wire.Lease, uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, wire.Bucket(board))
+	if err != nil {
+		return wire.Lease{}, 0, err
+	}
+	e, err := kv.Get(ctx, wire.KeyLease)
+	if err != nil {
+		return wire.Lease{}, 0, err
+	}
+	var l wire.Lease
+	if err := json.Unmarshal(e.Value(), &l); err != nil {
+		return wire.Lease{}, 0, err
+	}
+	return l, e.Revision(), nil
+}
+
+// leadOn makes the node named name the leader of stream (a stepdown with a
+// preferred placement) and waits until it is.
+func leadOn(t *testing.T, nc *nats.Conn, stream jetstream.Stream, name string) {
+	t.Helper()
+	ctx := context.Background()
+	subject := "$JS.API.STREAM.LEADER.STEPDOWN." + stream.CachedInfo().Config.Name
+	eventually(t, "the stream's leader on "+name, func() bool {
+		info, err := stream.Info(ctx)
+		if err != nil || info.Cluster == nil {
+			return false
+		}
+		if info.Cluster.Leader == name {
+			return true
+		}
+		// The reply says little while the group changes: the next look
+		// at the stream tells.
+		_, _ = nc.Request(subject, fmt.Appendf(nil, `{"placement":{"preferred":%q}}`, name), 2*time.Second)
+		return false
+	})
+}
+
+// TestBoardSurvivesTheLossOfItsStreamLeader: on a three-node cluster, with
+// the board's bucket on three replicas, the node that leads the bucket's
+// stream, and that the relay and a console are connected to, shuts down.
+// New calls still reach both consoles, actions from both still reach
+// Graph, and the relay keeps renewing its lease.
+func TestBoardSurvivesTheLossOfItsStreamLeader(t *testing.T) {
+	cl := boardtest.StartCluster(t, 3)
+	nc := connect(t, cl.URLs())
+	g := runGraphRelay(t, graphtest.Start(t, graphtest.Options{}), nc, Config{Board: "ha", Replicas: 3})
+	g.react(t)
+	ctx := context.Background()
+	stream, err := g.board.js.Stream(ctx, "KV_"+wire.Bucket("ha"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := stream.CachedInfo().Cluster; c == nil || len(c.Replicas) != 2 {
+		t.Fatalf("the board's bucket is not on three nodes: %+v", c)
+	}
+	// The hardest node to lose: it leads the bucket's stream, and the
+	// relay and a console are connected to it.
+	lost := nodeNamed(t, cl, nc.ConnectedServerName())
+	leadOn(t, nc, stream, nc.ConnectedServerName())
+	other := (lost + 1) % len(cl.Nodes)
+	cs := []*console{
+		startConsole(t, cl.Nodes[lost].URL, consoleSetup{}, "ha"),
+		startConsole(t, cl.Nodes[other].URL, consoleSetup{}, "ha"),
+	}
+	before := graphtest.NewCallID()
+	g.ring(t, before)
+	agree(t, cs, before, "ringing", canDo(providers.ActionReject))
+
+	cl.Nodes[lost].Stop()
+	survivor, err := jetstream.New(connect(t, cl.Nodes[other].URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held uint64
+	eventually(t, "the lease readable after the loss", func() bool {
+		l, rev, err := leaseNow(survivor, "ha")
+		held = rev
+		return err == nil && l.Relay == g.rr.r.ID()
+	})
+
+	after := graphtest.NewCallID()
+	g.ring(t, after)
+	agree(t, cs, after, "ringing", canDo(providers.ActionAnswer))
+	if err := cs[1].joined.Answer(ctx, after); err != nil {
+		t.Fatalf("answer from the console on a surviving node: %v", err)
+	}
+	g.asked(t, after, graphtest.ActionAnswer)
+	agree(t, cs, after, "active", inState(providers.StateActive))
+	if err := cs[0].joined.Reject(ctx, before, providers.ReasonBusy); err != nil {
+		t.Fatalf("reject from the console whose node went: %v", err)
+	}
+	jsonEqual(t, g.asked(t, before, graphtest.ActionReject).Body, `{"reason":"busy"}`)
+	agree(t, cs, before, "rejected", inState(providers.StateEnded))
+
+	eventually(t, "a renewal of the lease after the loss", func() bool {
+		l, rev, err := leaseNow(survivor, "ha")
+		return err == nil && l.Relay == g.rr.r.ID() && rev > held
+	})
+	select {
+	case err := <-g.rr.done:
+		g.rr.done <- err
+		t.Fatalf("the relay stopped: %v\nlog:\n%s", err, g.rr.log.String())
+	default:
+	}
+	if !g.rr.r.Owner() {
+		t.Fatalf("the relay let its board go\nlog:\n%s", g.rr.log.String())
+	}
 }
