@@ -157,6 +157,13 @@ func TestConsolesShareAGraphBoard(t *testing.T) {
 	if !errors.Is(atConsole, providers.ErrNotFound) || withoutRequestID(atConsole) != withoutRequestID(direct) {
 		t.Fatalf("at a console: %v\nwant the kind and words of: %v", atConsole, direct)
 	}
+	// Graph's own refusal behind it, as the provider's error has it (each
+	// request has its own id).
+	var fromGraph, fromBoard *providers.RefusedError
+	if !errors.As(direct, &fromGraph) || !errors.As(atConsole, &fromBoard) ||
+		fromBoard.Status != fromGraph.Status || fromBoard.Code != fromGraph.Code || fromBoard.Message != fromGraph.Message || fromBoard.RequestID == "" {
+		t.Fatalf("Graph's refusal at a console %+v, from the provider %+v", fromBoard, fromGraph)
+	}
 }
 
 // genesysRelay is a genesys provider behind a relay, against the fake GWS
