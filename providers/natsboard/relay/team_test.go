@@ -718,19 +718,27 @@ func leaseNow(js jetstream.JetStream, board string) (wire.Lease, uint64, error) 
 func leadOn(t *testing.T, nc *nats.Conn, stream jetstream.Stream, name string) {
 	t.Helper()
 	ctx := context.Background()
-	subject := "$JS.API.STREAM.LEADER.STEPDOWN." + stream.CachedInfo().Config.Name
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cluster.Leader == name {
+		return
+	}
+	reply, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+info.Config.Name,
+		fmt.Appendf(nil, `{"placement":{"preferred":%q}}`, name), waitLimit)
+	if err != nil {
+		t.Fatalf("stream leader stepdown: %v", err)
+	}
+	var answer struct {
+		Success bool `json:"success"`
+	}
+	if err := json.Unmarshal(reply.Data, &answer); err != nil || !answer.Success {
+		t.Fatalf("stream leader stepdown: %s", reply.Data)
+	}
 	eventually(t, "the stream's leader on "+name, func() bool {
 		info, err := stream.Info(ctx)
-		if err != nil || info.Cluster == nil {
-			return false
-		}
-		if info.Cluster.Leader == name {
-			return true
-		}
-		// The reply says little while the group changes: the next look
-		// at the stream tells.
-		_, _ = nc.Request(subject, fmt.Appendf(nil, `{"placement":{"preferred":%q}}`, name), 2*time.Second)
-		return false
+		return err == nil && info.Cluster != nil && info.Cluster.Leader == name
 	})
 }
 
