@@ -181,12 +181,12 @@ func decodeReply(b *board, m *nats.Msg) (*wire.Reply, error) {
 		return nil, fmt.Errorf("board %s: a reply of %d bytes, over the %d allowed", b.name, len(m.Data), wire.MaxRequest)
 	}
 	if code := m.Header.Get(micro.ErrorCodeHeader); code != "" {
+		// Any error reply may carry the server's refusal behind it; an
+		// empty one says nothing but for a 502.
 		var refusal *wire.Refusal
-		if code == wire.CodeRefused {
-			var r wire.Refusal
-			if json.Unmarshal(m.Data, &r) == nil {
-				refusal = &r
-			}
+		var r wire.Refusal
+		if len(m.Data) > 0 && json.Unmarshal(m.Data, &r) == nil && (code == wire.CodeRefused || r != (wire.Refusal{})) {
+			refusal = &r
 		}
 		return nil, wire.ErrorFrom(code, m.Header.Get(micro.ErrorHeader), refusal)
 	}

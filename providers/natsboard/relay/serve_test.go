@@ -18,6 +18,7 @@ import (
 	"ringside/providers/demo"
 	"ringside/providers/graph"
 	"ringside/providers/graph/graphtest"
+	"ringside/providers/jsonstream"
 	"ringside/providers/natsboard/wire"
 )
 
@@ -30,11 +31,18 @@ type graphRelay struct {
 	poster *graphtest.Poster
 	board  *board
 	nc     *nats.Conn
+	rr     *running
 }
 
 func startGraphRelay(t *testing.T, name string) *graphRelay {
 	t.Helper()
-	srv := graphtest.Start(t, graphtest.Options{})
+	ns := startNATS(t)
+	return runGraphRelay(t, graphtest.Start(t, graphtest.Options{}), connect(t, ns.ClientURL()), Config{Board: name})
+}
+
+// newGraphProvider is a graph provider that acts through the fake srv.
+func newGraphProvider(t *testing.T, srv *graphtest.Server) *graph.Provider {
+	t.Helper()
 	cfg := graph.Config{
 		Listen: "127.0.0.1:0", CallbackPath: "/api/calls",
 		ClientID: srv.Options.ClientID, Tenant: srv.Options.Tenant,
@@ -52,16 +60,27 @@ func startGraphRelay(t *testing.T, name string) *graphRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := startNATS(t)
-	nc := connect(t, ns.ClientURL())
-	startRelay(t, p, nc, Config{Board: name})
-	b := watchBoard(t, nc, name)
+	return p
+}
+
+// runGraphRelay runs a relay of a new graph provider on srv over nc, and
+// waits until this run's webhook is live on the board (an earlier run's
+// status may still be there: the webhook's address tells them apart).
+func runGraphRelay(t *testing.T, srv *graphtest.Server, nc *nats.Conn, cfg Config) *graphRelay {
+	t.Helper()
+	p := newGraphProvider(t, srv)
+	rr := startRelay(t, p, nc, cfg)
+	b := watchBoard(t, nc, cfg.Board)
 	b.until("graph live", func(m map[string]jetstream.KeyValueEntry) bool {
-		st, ok := m[wire.KeyStatus]
-		return ok && strings.Contains(string(st.Value()), `"status":"live"`)
+		e, ok := m[wire.KeyStatus]
+		if !ok || e.Operation() != jetstream.KeyValuePut {
+			return false
+		}
+		_, _, st, err := jsonstream.UnmarshalStatus(e.Value())
+		return err == nil && st.Link == providers.LinkLive && st.Detail != "" && st.Detail == p.Addr()
 	})
 	poster := &graphtest.Poster{URL: "http://" + p.Addr() + "/api/calls", Signer: srv.Signer, Audience: srv.Options.ClientID}
-	return &graphRelay{srv: srv, p: p, poster: poster, board: b, nc: nc}
+	return &graphRelay{srv: srv, p: p, poster: poster, board: b, nc: nc, rr: rr}
 }
 
 // post delivers a notification as the calling platform would.

@@ -265,7 +265,8 @@ const (
 	CodeFailed     = "500" // anything else
 )
 
-// Refusal is a *providers.RefusedError on the wire (the body of a 502).
+// Refusal is a *providers.RefusedError on the wire: the body of a 502, or
+// of another error reply whose kind a server's refusal said.
 type Refusal struct {
 	Status    int    `json:"status,omitempty"`
 	Code      string `json:"code,omitempty"`
@@ -273,20 +274,26 @@ type Refusal struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// Classify is the code for err, and the refusal it carries if any.
+// Classify is the code for err, and the refusal it carries if any. A
+// server's refusal travels with the code of its kind too (Graph's "call
+// not found" is a 404 from its server): the console then matches both, as
+// the provider's own error does.
 func Classify(err error) (code string, refusal *Refusal) {
 	var refused *providers.RefusedError
+	if errors.As(err, &refused) {
+		refusal = &Refusal{Status: refused.Status, Code: refused.Code, Message: refused.Message, RequestID: refused.RequestID}
+	}
 	switch {
 	case errors.Is(err, providers.ErrEnded):
-		return CodeEnded, nil
+		return CodeEnded, refusal
 	case errors.Is(err, providers.ErrNotFound):
-		return CodeNotFound, nil
+		return CodeNotFound, refusal
 	case errors.Is(err, providers.ErrNotAllowed):
-		return CodeNotAllowed, nil
+		return CodeNotAllowed, refusal
 	case errors.Is(err, providers.ErrBadTarget):
-		return CodeBadTarget, nil
-	case errors.As(err, &refused):
-		return CodeRefused, &Refusal{Status: refused.Status, Code: refused.Code, Message: refused.Message, RequestID: refused.RequestID}
+		return CodeBadTarget, refusal
+	case refusal != nil:
+		return CodeRefused, refusal
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout, nil
 	}
@@ -303,11 +310,11 @@ const MaxWords = 1024
 type RelayError struct {
 	Code  string
 	Words string
-	kind  error
+	kinds []error
 }
 
-func (e *RelayError) Error() string { return e.Words }
-func (e *RelayError) Unwrap() error { return e.kind }
+func (e *RelayError) Error() string   { return e.Words }
+func (e *RelayError) Unwrap() []error { return e.kinds }
 
 // ErrorFrom rebuilds the error of an error reply. Its words are cleaned and
 // bounded: they came over the network.
@@ -315,21 +322,22 @@ func ErrorFrom(code, words string, refusal *Refusal) *RelayError {
 	e := &RelayError{Code: code, Words: textsafe.Line(textsafe.Cut(words, MaxWords))}
 	switch code {
 	case CodeEnded:
-		e.kind = providers.ErrEnded
+		e.kinds = append(e.kinds, providers.ErrEnded)
 	case CodeNotFound:
-		e.kind = providers.ErrNotFound
+		e.kinds = append(e.kinds, providers.ErrNotFound)
 	case CodeNotAllowed:
-		e.kind = providers.ErrNotAllowed
+		e.kinds = append(e.kinds, providers.ErrNotAllowed)
 	case CodeBadTarget:
-		e.kind = providers.ErrBadTarget
+		e.kinds = append(e.kinds, providers.ErrBadTarget)
 	case CodeTimeout:
-		e.kind = context.DeadlineExceeded
+		e.kinds = append(e.kinds, context.DeadlineExceeded)
 	case CodeRefused:
-		r := &providers.RefusedError{}
-		if refusal != nil {
-			*r = providers.RefusedError{Status: refusal.Status, Code: refusal.Code, Message: refusal.Message, RequestID: refusal.RequestID}
+		if refusal == nil {
+			refusal = &Refusal{}
 		}
-		e.kind = r
+	}
+	if refusal != nil {
+		e.kinds = append(e.kinds, &providers.RefusedError{Status: refusal.Status, Code: refusal.Code, Message: refusal.Message, RequestID: refusal.RequestID})
 	}
 	if e.Words == "" {
 		e.Words = "the relay refused the action (code " + textsafe.Line(textsafe.Cut(code, 8)) + ")"

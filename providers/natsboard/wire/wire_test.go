@@ -65,6 +65,8 @@ func TestErrorsCrossTheWire(t *testing.T) {
 		"timeout":     {fmt.Errorf("answer c1: %w", context.DeadlineExceeded), CodeTimeout, context.DeadlineExceeded},
 		"other":       {errors.New("disk on fire"), CodeFailed, nil},
 		"refused":     {fmt.Errorf("reject c1: %w", refused), CodeRefused, nil},
+		// Graph's "call not found" is its server's 404: both kinds hold.
+		"not found, refused": {fmt.Errorf("answer c1: the call no longer exists: %w", &goneError{refused}), CodeNotFound, providers.ErrNotFound},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, refusal := Classify(tc.err)
@@ -81,7 +83,7 @@ func TestErrorsCrossTheWire(t *testing.T) {
 			if name == "ended" && !errors.Is(got, providers.ErrNotFound) {
 				t.Fatal("an ended call is also not found, as in the contract")
 			}
-			if name == "refused" {
+			if name == "refused" || name == "not found, refused" {
 				var r *providers.RefusedError
 				if !errors.As(got, &r) || *r != *refused {
 					t.Fatalf("refusal %+v, want %+v", r, refused)
@@ -90,6 +92,12 @@ func TestErrorsCrossTheWire(t *testing.T) {
 		})
 	}
 }
+
+// goneError is a not-found that a server's refusal said, as Graph's is.
+type goneError struct{ refused *providers.RefusedError }
+
+func (e *goneError) Error() string   { return e.refused.Error() }
+func (e *goneError) Unwrap() []error { return []error{providers.ErrNotFound, e.refused} }
 
 func TestErrorFromCleansAndBounds(t *testing.T) {
 	e := ErrorFrom(CodeFailed, "boom\x1b]0;owned\x07"+strings.Repeat("x", 5000), nil)
