@@ -1,0 +1,555 @@
+package stats
+
+import (
+	"math"
+	"time"
+
+	"ringside/providers"
+	"ringside/providers/textsafe"
+)
+
+// Counter keeps the figures per queue, fed call snapshots by Apply. See the
+// package documentation for what each figure counts.
+type Counter struct {
+	cfg       Config
+	minutes   int64 // buckets in the window
+	since     int64 // Config.Since as nanoseconds since 1970; math.MinInt64 when zero
+	threshold int64
+	grace     time.Duration
+
+	index map[string]int32 // call id → its slot in recs
+	recs  []record
+	free  []int32 // slots of recs to reuse
+	// The calls remembered, longest first (for the cap), and the ended ones
+	// in the order they ended (to forget once out of the window).
+	oldest, newest       int32
+	endOldest, endNewest int32
+
+	queues []queue
+	byName map[string]int32 // queue name → its index in queues
+	sorted []int32          // queue indexes by name
+
+	head      int64 // the latest minute seen (an arrival, or a snapshot's time)
+	forgotten int   // calls forgotten past Config.MaxCalls
+}
+
+// nowKind is where a call counts in the figures of now.
+type nowKind uint8
+
+const (
+	nowNone nowKind = iota
+	nowWaiting
+	nowTalking
+	nowHeld
+)
+
+// tally is what one call adds to the bucket of the minute it arrived.
+type tally struct {
+	offered, answered, within, abandoned, short, rejected, transferred, slStatic, handled int32
+	speed, handle                                                                         time.Duration
+}
+
+// facts is everything one snapshot of a call adds to the figures.
+type facts struct {
+	queue     int32 // -1: it counts nowhere (not an incoming call)
+	now       nowKind
+	known     bool // its arrival is known
+	window    bool // in the window's figures: arrival known and not before Since
+	ringingSL bool // in the window, ringing and never answered: it may pass the threshold
+	ended     bool
+	arrived   int64 // nanoseconds since 1970
+	minute    int64 // the minute it arrived in
+	t         tally
+}
+
+// record is what a Counter remembers of one call.
+type record struct {
+	id      string
+	version uint64
+	f       facts // what its latest snapshot added
+	// Positions in the queue's heaps, -1 when not in them: ringPos in the
+	// heap of ringing calls (the longest wait), slPos in the young or the
+	// overdue heap (overdue says which).
+	ringPos, slPos   int32
+	overdue          bool
+	inEnded          bool
+	prev, next       int32 // remembered order
+	endPrev, endNext int32 // ended order
+}
+
+// bucket is one minute of one queue: the calls that arrived in it.
+type bucket struct {
+	minute                                                                                int64
+	offered, answered, within, abandoned, short, rejected, transferred, slStatic, handled int32
+	overdue                                                                               int32 // ringing, never answered, past the threshold at the last snapshot
+	speed, handle                                                                         wide
+}
+
+func (b *bucket) add(t *tally, sign int32) {
+	b.offered += sign * t.offered
+	b.answered += sign * t.answered
+	b.within += sign * t.within
+	b.abandoned += sign * t.abandoned
+	b.short += sign * t.short
+	b.rejected += sign * t.rejected
+	b.transferred += sign * t.transferred
+	b.slStatic += sign * t.slStatic
+	b.handled += sign * t.handled
+	if sign > 0 {
+		b.speed.add(t.speed)
+		b.handle.add(t.handle)
+	} else {
+		b.speed.sub(t.speed)
+		b.handle.sub(t.handle)
+	}
+}
+
+// queue is one queue's figures: the buckets of the window in a ring, the
+// counts of now, and its ringing calls by arrival.
+type queue struct {
+	name                   string
+	buckets                []bucket // minute m is in buckets[m mod len]
+	waiting, talking, held int
+	ringing                arrivalHeap // every ringing call with a known arrival, earliest on top
+	young                  arrivalHeap // window calls ringing, under the threshold at the last snapshot, earliest on top
+	overdue                arrivalHeap // window calls ringing past the threshold at the last snapshot, latest on top
+}
+
+// bucketAt is the bucket of minute m, or nil when it has dropped off.
+func (q *queue) bucketAt(m int64) *bucket {
+	b := &q.buckets[floorMod(m, int64(len(q.buckets)))]
+	if b.minute != m {
+		return nil
+	}
+	return b
+}
+
+// bucketFor is the bucket of minute m, which replaces an older minute in
+// its place; nil when a later minute holds the place (m has dropped off).
+func (q *queue) bucketFor(m int64) *bucket {
+	b := &q.buckets[floorMod(m, int64(len(q.buckets)))]
+	if b.minute < m {
+		*b = bucket{minute: m}
+	}
+	if b.minute != m {
+		return nil
+	}
+	return b
+}
+
+// slack is how many minutes the ring of buckets holds beyond the window: a
+// call stamped by a provider whose clock runs a little ahead does not push
+// the window's oldest minute out early.
+const slack = 2
+
+// New returns a Counter with cfg's unset fields at their defaults.
+func New(cfg Config) *Counter {
+	cfg = cfg.withDefaults()
+	c := &Counter{
+		cfg:       cfg,
+		minutes:   int64(cfg.Window / Bucket),
+		since:     math.MinInt64,
+		threshold: int64(cfg.Threshold),
+		grace:     cfg.Grace,
+		index:     make(map[string]int32),
+		byName:    make(map[string]int32),
+		oldest:    -1, newest: -1, endOldest: -1, endNewest: -1,
+		head: math.MinInt64,
+	}
+	if !cfg.Since.IsZero() {
+		c.since = nanos(cfg.Since)
+	}
+	return c
+}
+
+// Config is the configuration in use, defaults filled in.
+func (c *Counter) Config() Config { return c.cfg }
+
+// Apply counts one snapshot of a call, in any state. A snapshot whose
+// Version is not above the last one applied for the same call is ignored.
+func (c *Counter) Apply(call providers.Call) {
+	slot, known := c.index[call.ID]
+	if !known {
+		if call.Direction == providers.Incoming {
+			c.add(&call)
+		}
+		return
+	}
+	r := &c.recs[slot]
+	if call.Version <= r.version {
+		return
+	}
+	f := c.factsOf(&call, r.f.queue)
+	c.update(slot, call.Version, f)
+}
+
+// add remembers a call seen for the first time and counts it.
+func (c *Counter) add(call *providers.Call) {
+	f := c.factsOf(call, -1)
+	slot := c.alloc()
+	c.recs[slot] = record{
+		id: call.ID, version: call.Version, f: f,
+		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
+	}
+	if c.newest >= 0 {
+		c.recs[c.newest].next = slot
+	} else {
+		c.oldest = slot
+	}
+	c.newest = slot
+	c.index[call.ID] = slot
+	c.contribute(slot, true)
+	if f.ended {
+		c.linkEnded(slot)
+	}
+	c.prune()
+	if len(c.index) > c.cfg.MaxCalls {
+		c.evict()
+	}
+}
+
+// update replaces what the call at slot adds with f.
+func (c *Counter) update(slot int32, version uint64, f facts) {
+	r := &c.recs[slot]
+	old := &r.f
+	// A call that keeps its place in the heaps (most changes: answered to
+	// active, on hold and back) is not taken out and put back.
+	heaps := old.queue != f.queue || old.arrived != f.arrived || old.known != f.known ||
+		(old.now == nowWaiting) != (f.now == nowWaiting) || old.ringingSL != f.ringingSL || old.window != f.window
+	c.retract(slot, heaps)
+	r.version, r.f = version, f
+	c.contribute(slot, heaps)
+	switch {
+	case f.ended && !r.inEnded:
+		c.linkEnded(slot)
+	case !f.ended && r.inEnded:
+		c.unlinkEnded(slot)
+	}
+}
+
+// factsOf is what call adds to the figures. prev is the queue its last
+// snapshot counted in (-1 if none), which saves looking the name up again.
+func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
+	f := facts{queue: -1}
+	if call.Direction != providers.Incoming {
+		return f
+	}
+	if prev >= 0 && sameQueue(c.queues[prev].name, call.Queue) {
+		f.queue = prev
+	} else {
+		f.queue = c.queueOf(call.Queue)
+	}
+	switch call.State {
+	case providers.StateRinging:
+		f.now = nowWaiting
+	case providers.StateConnecting, providers.StateActive:
+		f.now = nowTalking
+	case providers.StateHeld:
+		f.now = nowHeld
+	case providers.StateEnded:
+		f.ended = true
+	}
+	f.minute = math.MinInt64
+	if !call.Arrived.IsZero() {
+		f.known = true
+		f.arrived = nanos(call.Arrived)
+		f.minute = minuteOf(call.Arrived)
+	}
+	f.window = f.known && f.arrived >= c.since
+	if !f.window {
+		return f
+	}
+	t := &f.t
+	t.offered = 1
+	answered := !call.Answered.IsZero()
+	result := call.Result()
+	switch {
+	case answered:
+		t.answered, t.slStatic = 1, 1
+		t.speed = max(call.Answered.Sub(call.Arrived), 0)
+		if t.speed <= c.cfg.Threshold {
+			t.within = 1
+		}
+		if f.ended && !call.Ended.IsZero() {
+			t.handled = 1
+			t.handle = max(call.Ended.Sub(call.Answered), 0)
+		}
+	case result == providers.OutcomeMissed:
+		t.abandoned = 1
+		if !call.Ended.IsZero() && call.Ended.Sub(call.Arrived) <= c.grace {
+			t.short = 1
+		} else {
+			t.slStatic = 1
+		}
+	case result == providers.OutcomeRejected:
+		t.rejected, t.slStatic = 1, 1
+	}
+	if result == providers.OutcomeTransferred {
+		t.transferred = 1
+	}
+	f.ringingSL = !answered && call.State == providers.StateRinging
+	return f
+}
+
+// sameQueue reports whether a call's Queue field names the queue called name.
+func sameQueue(name, field string) bool {
+	return name == field || (field == "" && name == Direct)
+}
+
+// queueOf is the index of the queue a call's Queue field names, made if new.
+func (c *Counter) queueOf(field string) int32 {
+	name := field
+	if name == "" {
+		name = Direct
+	}
+	if i, ok := c.byName[name]; ok {
+		return i
+	}
+	if len(name) > maxQueueName {
+		name = textsafe.Cut(name, maxQueueName)
+		if i, ok := c.byName[name]; ok {
+			return i
+		}
+	}
+	if len(c.queues) >= MaxQueues {
+		name = Overflow
+		if i, ok := c.byName[name]; ok {
+			return i
+		}
+	}
+	i := int32(len(c.queues))
+	buckets := make([]bucket, c.minutes+slack)
+	for j := range buckets {
+		buckets[j].minute = math.MinInt64
+	}
+	c.queues = append(c.queues, queue{
+		name: name, buckets: buckets,
+		ringing: arrivalHeap{}, young: arrivalHeap{sl: true}, overdue: arrivalHeap{sl: true, latest: true},
+	})
+	c.byName[name] = i
+	c.insertSorted(i)
+	return i
+}
+
+// insertSorted puts queue i in its place in the sorted order.
+func (c *Counter) insertSorted(i int32) {
+	name := c.queues[i].name
+	at := len(c.sorted)
+	for at > 0 && c.queues[c.sorted[at-1]].name > name {
+		at--
+	}
+	c.sorted = append(c.sorted, 0)
+	copy(c.sorted[at+1:], c.sorted[at:])
+	c.sorted[at] = i
+}
+
+// contribute adds what the call at slot adds to the figures; heaps says
+// whether to put it in its queue's heaps too.
+func (c *Counter) contribute(slot int32, heaps bool) {
+	r := &c.recs[slot]
+	f := &r.f
+	if f.queue < 0 {
+		return
+	}
+	q := &c.queues[f.queue]
+	switch f.now {
+	case nowWaiting:
+		q.waiting++
+	case nowTalking:
+		q.talking++
+	case nowHeld:
+		q.held++
+	}
+	if f.window {
+		if b := q.bucketFor(f.minute); b != nil {
+			b.add(&f.t, 1)
+		}
+		c.head = max(c.head, f.minute)
+	}
+	if !heaps {
+		return
+	}
+	if f.now == nowWaiting && f.known {
+		q.ringing.push(c.recs, slot)
+	}
+	if f.ringingSL {
+		// Young until a snapshot finds it past the threshold (settle).
+		q.young.push(c.recs, slot)
+	}
+}
+
+// retract takes back what the call at slot added; heaps says whether to
+// take it out of its queue's heaps too.
+func (c *Counter) retract(slot int32, heaps bool) {
+	r := &c.recs[slot]
+	f := &r.f
+	if f.queue < 0 {
+		return
+	}
+	q := &c.queues[f.queue]
+	switch f.now {
+	case nowWaiting:
+		q.waiting--
+	case nowTalking:
+		q.talking--
+	case nowHeld:
+		q.held--
+	}
+	if f.window {
+		if b := q.bucketAt(f.minute); b != nil {
+			b.add(&f.t, -1)
+		}
+	}
+	if !heaps {
+		return
+	}
+	if r.ringPos >= 0 {
+		q.ringing.remove(c.recs, slot)
+	}
+	if r.slPos >= 0 {
+		if r.overdue {
+			q.overdue.remove(c.recs, slot)
+			r.overdue = false
+			if b := q.bucketAt(f.minute); b != nil {
+				b.overdue--
+			}
+		} else {
+			q.young.remove(c.recs, slot)
+		}
+	}
+}
+
+// settle moves the window's ringing calls of q across the threshold for a
+// snapshot whose threshold cut is cut: a call that arrived before cut has
+// waited longer than the threshold. Each call crosses once as time goes
+// on (back again only if a snapshot is asked for an earlier time), so the
+// work is that of the calls crossing, not of all the calls.
+func (c *Counter) settle(q *queue, cut int64) {
+	for q.young.len() > 0 {
+		slot := q.young.top()
+		r := &c.recs[slot]
+		if r.f.arrived >= cut {
+			break
+		}
+		q.young.remove(c.recs, slot)
+		r.overdue = true
+		q.overdue.push(c.recs, slot)
+		if b := q.bucketAt(r.f.minute); b != nil {
+			b.overdue++
+		}
+	}
+	for q.overdue.len() > 0 {
+		slot := q.overdue.top()
+		r := &c.recs[slot]
+		if r.f.arrived < cut {
+			break
+		}
+		q.overdue.remove(c.recs, slot)
+		r.overdue = false
+		q.young.push(c.recs, slot)
+		if b := q.bucketAt(r.f.minute); b != nil {
+			b.overdue--
+		}
+	}
+}
+
+// alloc is a free slot in recs.
+func (c *Counter) alloc() int32 {
+	if n := len(c.free); n > 0 {
+		slot := c.free[n-1]
+		c.free = c.free[:n-1]
+		return slot
+	}
+	c.recs = append(c.recs, record{})
+	return int32(len(c.recs) - 1)
+}
+
+func (c *Counter) linkEnded(slot int32) {
+	r := &c.recs[slot]
+	r.inEnded, r.endPrev, r.endNext = true, c.endNewest, -1
+	if c.endNewest >= 0 {
+		c.recs[c.endNewest].endNext = slot
+	} else {
+		c.endOldest = slot
+	}
+	c.endNewest = slot
+}
+
+func (c *Counter) unlinkEnded(slot int32) {
+	r := &c.recs[slot]
+	if r.endPrev >= 0 {
+		c.recs[r.endPrev].endNext = r.endNext
+	} else {
+		c.endOldest = r.endNext
+	}
+	if r.endNext >= 0 {
+		c.recs[r.endNext].endPrev = r.endPrev
+	} else {
+		c.endNewest = r.endPrev
+	}
+	r.inEnded, r.endPrev, r.endNext = false, -1, -1
+}
+
+// forget drops the call at slot from memory. Its figures stay as they are:
+// callers retract first what should go.
+func (c *Counter) forget(slot int32) {
+	r := &c.recs[slot]
+	if r.inEnded {
+		c.unlinkEnded(slot)
+	}
+	if r.prev >= 0 {
+		c.recs[r.prev].next = r.next
+	} else {
+		c.oldest = r.next
+	}
+	if r.next >= 0 {
+		c.recs[r.next].prev = r.prev
+	} else {
+		c.newest = r.prev
+	}
+	delete(c.index, r.id)
+	*r = record{}
+	c.free = append(c.free, slot)
+}
+
+// prune forgets the ended calls whose minute has left the window: their
+// figures are done with. The ended calls are taken in the order they
+// ended, and each within the window's length after it ended.
+func (c *Counter) prune() {
+	if c.head == math.MinInt64 {
+		return // no minute seen yet
+	}
+	first := c.head - c.minutes + 1
+	for c.endOldest >= 0 && c.recs[c.endOldest].f.minute < first {
+		c.forget(c.endOldest)
+	}
+}
+
+// evict forgets the call remembered longest, taking it out of every figure.
+func (c *Counter) evict() {
+	slot := c.oldest
+	c.retract(slot, true)
+	c.forget(slot)
+	c.forgotten++
+}
+
+// Remembered is how many calls the Counter remembers now.
+func (c *Counter) Remembered() int { return len(c.index) }
+
+var unixEpoch = time.Unix(0, 0)
+
+// nanos is t as nanoseconds since 1970, saturated at the ends of int64.
+func nanos(t time.Time) int64 { return int64(t.Sub(unixEpoch)) }
+
+// minuteOf is the number of the minute t falls in, counted from 1970.
+func minuteOf(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
