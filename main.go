@@ -29,6 +29,7 @@ import (
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
 	"ringside/providers/natsboard"
+	"ringside/providers/stats"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -86,6 +87,43 @@ type consoleCmd struct {
 	NoConfirm     bool          `help:"Hang up on x without asking first."`
 	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an action request (answer, reject, hang up, transfer, hold, agent state) may take before the console gives up on it."`
 	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
+	View          string        `enum:"live,history,queues" default:"live" help:"The view the console opens on: live (ringing and connected calls), history (ended calls) or queues (each queue's figures); tab goes round them."`
+
+	StatsWindow        time.Duration `default:"1h" placeholder:"DURATION" help:"The Queues view's figures (offered, answered, service level, averages) cover the calls that arrived in this window, in whole minutes (1m to 24h)."`
+	ServiceLevel       time.Duration `default:"20s" placeholder:"DURATION" help:"A call answered within this long counts as answered in time for the service level."`
+	ServiceLevelTarget string        `default:"80%" placeholder:"SHARE" help:"The service level below which the Queues view raises its alarm: a percentage (80%) or a fraction (0.8)."`
+}
+
+// statsConfig is the Queue view's figures as the command line asks for
+// them, checked. They count from start, the console's start, so that calls
+// already under way are not taken for calls that arrived; a board on NATS
+// (--provider nats) has its own past, which its relay saw, so there they
+// cover the whole window.
+//
+// Fields left at zero (a consoleCmd built without the flags) take the
+// flags' defaults.
+func statsConfig(cc consoleCmd, provider string, start time.Time) (stats.Config, error) {
+	cfg := stats.Config{Window: cc.StatsWindow, Threshold: cc.ServiceLevel, Target: stats.DefaultTarget, Since: start}
+	if cfg.Window == 0 {
+		cfg.Window = stats.DefaultWindow
+	}
+	if cfg.Threshold == 0 {
+		cfg.Threshold = stats.DefaultThreshold
+	}
+	if cc.ServiceLevelTarget != "" {
+		target, err := stats.ParseTarget(cc.ServiceLevelTarget)
+		if err != nil {
+			return stats.Config{}, fmt.Errorf("--service-level-target: %w", err)
+		}
+		cfg.Target = target
+	}
+	if provider == natsboard.Name {
+		cfg.Since = time.Time{}
+	}
+	if err := cfg.Check(); err != nil {
+		return stats.Config{}, err
+	}
+	return cfg, nil
 }
 
 type callArg struct {
@@ -166,6 +204,13 @@ func run(args []string, e env) int {
 	}
 	if c.MaxCalls < 1 || c.MaxCalls > providers.MaxCallsLimit {
 		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
+		return exitUsage
+	}
+
+	// The figures' flags are checked before anything starts; the console
+	// takes them again with its own start.
+	if _, err := statsConfig(c.Console, c.Provider, time.Now()); err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
 
@@ -640,6 +685,11 @@ func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Director
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
+	figures, err := statsConfig(cc, p.Name(), time.Now())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
 	run := startProvider(context.Background(), p, e.stopGrace, nil)
 	defer run.stop()
 
@@ -654,6 +704,8 @@ func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Director
 		Inline:        cc.Inline,
 		Directory:     dir,
 		SourceColumn:  sourceColumn(p),
+		View:          ui.ViewName(cc.View),
+		Stats:         figures,
 	})
 	var opts []tea.ProgramOption
 	if name == theme.Mono {
