@@ -37,12 +37,16 @@ func queues(p Palette, mono bool) Queues {
 	if mono {
 		muted = st().Faint(true)
 	}
+	digits := fg(st().Bold(true), p.Text)
+	if mono {
+		digits = st() // bold is the alarm's there, beside its glyph and word
+	}
 	return Queues{
 		Alarm:       cell(fg(st().Bold(true), p.Danger)),
 		Total:       cell(fg(st().Bold(true), p.Text)),
 		Spark:       cell(fg(st(), p.Accent)),
 		Caption:     PaintOf(muted),
-		Digits:      PaintOf(fg(st().Bold(true), p.Text)),
+		Digits:      PaintOf(digits),
 		DigitsAlarm: PaintOf(fg(st().Bold(true), p.Danger)),
 		DigitsLabel: PaintOf(muted.Bold(true)),
 	}

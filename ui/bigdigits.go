@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The large digits of the Queues view's totals, read from across a room: a
@@ -114,7 +115,7 @@ func (m *Model) bigTotals() []string {
 		big := bigText(bt.figure)
 		for r := range bigRows {
 			lines[1+r].WriteString("  ")
-			digits.Write(&lines[1+r], fit(big[r], w-2))
+			digits.Write(&lines[1+r], bigFit(big[r], w-2))
 		}
 		lines[boardLines-1].WriteString(spaces(w))
 	}
@@ -123,4 +124,14 @@ func (m *Model) bigTotals() []string {
 		out[i] = lines[i].String()
 	}
 	return out
+}
+
+// bigFit pads (or cuts) a row of large digits to w cells. Every rune of it
+// is one cell wide, so it is counted rather than measured.
+func bigFit(row string, w int) string {
+	n := utf8.RuneCountInString(row)
+	if n <= w {
+		return row + spaces(w-n)
+	}
+	return string([]rune(row)[:max(w, 0)])
 }

@@ -33,7 +33,7 @@ func (m *Model) writeQueues(b *strings.Builder, nl func()) {
 	out = append(out, m.styles.Queues.Caption.Render(fit(m.queuesCaption(), m.width)), m.queuesTitles())
 	shown := v.order[v.offset:min(v.offset+lay.rows, len(v.order))]
 	if len(shown) == 0 {
-		out = append(out, m.styles.Table.Empty.Render(fit("  No calls yet: each queue gets a row with its first call.", m.width)))
+		out = append(out, m.styles.Table.Empty.Render(fit("  No calls over the last "+shortDur(v.snap.Window)+": each queue gets a row with its first call.", m.width)))
 	}
 	spark := make([][]float64, len(shown))
 	peak := 0.0
@@ -52,8 +52,14 @@ func (m *Model) writeQueues(b *strings.Builder, nl func()) {
 		totalPeak = max(totalPeak, x) // its own scale: it is the sum of the others
 	}
 	out = append(out, m.queueLine(&v.snap.Total, true, v.idx == len(v.order), totalSpark, totalPeak))
-	for _, l := range fitLines(out, 1+m.tableH, m.width) {
-		b.WriteString(l)
+	// Every line above is m.width cells already: measuring them again
+	// would cost more than drawing them.
+	for i := range 1 + m.tableH {
+		if i < len(out) {
+			b.WriteString(out[i])
+		} else {
+			b.WriteString(spaces(m.width))
+		}
 		nl()
 	}
 }
@@ -159,10 +165,14 @@ func (m *Model) queueLine(q *stats.Queue, total, sel bool, spark []float64, peak
 		default:
 			p = plain
 		}
-		if c == qQueue {
+		switch {
+		case c == qQueue:
 			p.Write(&b, fit(text, w))
-		} else {
-			p.Write(&b, fitRight(text, w))
+		case kind == qSpark:
+			// A char a cell: no need to measure it.
+			p.Write(&b, spaces(w-len(spark))+text)
+		default:
+			p.Write(&b, padLeft(text, w))
 		}
 		used += w
 	}
@@ -232,6 +242,14 @@ func queueCell(q *stats.Queue, c qcol, total bool, spark []float64, peak float64
 		return sparkText(spark, peak), qSpark
 	}
 	return "", qPlain
+}
+
+// padLeft puts s against the right edge of w cells, or cuts it to them.
+func padLeft(s string, w int) string {
+	if sw := width(s); sw <= w {
+		return spaces(w-sw) + s
+	}
+	return fit(s, w)
 }
 
 // slPercent is the service level in whole percent, rounded down from the
