@@ -352,9 +352,15 @@ func TestQueuesEnterListsTheQueuesCalls(t *testing.T) {
 		t.Fatalf("after esc, rows %v: want the queue still applied", got)
 	}
 
+	// Details left open on the Live view are not what esc closes here.
+	hs.key("enter")
+	hs.key("tab")
+	hs.key("tab")
+	if l := lastLine(hs); strings.Contains(l, "close details") || !strings.Contains(l, "esc all queues") {
+		t.Errorf("help line on the Queues view with the details open behind it: %q", l)
+	}
+
 	// TOTAL: every call.
-	hs.key("tab")
-	hs.key("tab")
 	hs.key("G")
 	if hs.m.queues.sel != totalRow || !strings.HasPrefix(queueRow(hs, "TOTAL"), "› ") {
 		t.Fatalf("G selected %q", hs.m.queues.sel)
