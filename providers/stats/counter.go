@@ -75,6 +75,7 @@ type record struct {
 	inEnded          bool
 	prev, next       int32 // remembered order
 	endPrev, endNext int32 // ended order
+	endedAt          int64 // the latest minute seen when it ended
 }
 
 // bucket is one minute of one queue: the calls that arrived in it.
@@ -466,7 +467,7 @@ func (c *Counter) alloc() int32 {
 
 func (c *Counter) linkEnded(slot int32) {
 	r := &c.recs[slot]
-	r.inEnded, r.endPrev, r.endNext = true, c.endNewest, -1
+	r.inEnded, r.endPrev, r.endNext, r.endedAt = true, c.endNewest, -1, c.head
 	if c.endNewest >= 0 {
 		c.recs[c.endNewest].endNext = slot
 	} else {
@@ -512,15 +513,17 @@ func (c *Counter) forget(slot int32) {
 	c.free = append(c.free, slot)
 }
 
-// prune forgets the ended calls whose minute has left the window: their
-// figures are done with. The ended calls are taken in the order they
-// ended, and each within the window's length after it ended.
+// prune forgets the calls that ended a window's length ago. Their figures
+// stay where they were counted (their minute has left the window by then,
+// or it was before Since); what is forgotten is only that the call was seen,
+// which a late duplicate of one of its snapshots would need. The ended
+// calls are kept in the order they ended, so the oldest is first.
 func (c *Counter) prune() {
 	if c.head == math.MinInt64 {
 		return // no minute seen yet
 	}
 	first := c.head - c.minutes + 1
-	for c.endOldest >= 0 && c.recs[c.endOldest].f.minute < first {
+	for c.endOldest >= 0 && c.recs[c.endOldest].endedAt < first {
 		c.forget(c.endOldest)
 	}
 }

@@ -77,8 +77,9 @@
 // counted once, by its latest snapshot. Per call the Counter keeps only what
 // its figures need (about 150 bytes and its id).
 //
-// Memory is bounded. An ended call is forgotten once its minute has left the
-// window (its figures stay where they were counted). At most Config.MaxCalls
+// Memory is bounded. An ended call is forgotten a window's length after it
+// ended (its figures stay where they were counted; by then its minute has
+// left the window). At most Config.MaxCalls
 // calls are remembered; past that, the call remembered longest is forgotten
 // first, and it leaves every figure, now and window alike (the figures then
 // describe the calls remembered, and never count a call twice: a later
