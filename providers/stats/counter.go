@@ -29,8 +29,9 @@ type Counter struct {
 	byName map[string]int32 // queue name → its index in queues
 	sorted []int32          // queue indexes by name
 
-	head      int64 // the latest minute seen (an arrival, or a snapshot's time)
-	forgotten int   // calls forgotten past Config.MaxCalls
+	head      int64 // the latest minute seen (an arrival, or a snapshot's time); math.MinInt64 before any
+	forgotten int   // calls forgotten early, past Config.MaxCalls
+	asked     int64 // the latest minute a snapshot was asked for
 }
 
 // nowKind is where a call counts in the figures of now.
@@ -155,7 +156,7 @@ func New(cfg Config) *Counter {
 		index:     make(map[string]int32),
 		byName:    make(map[string]int32),
 		oldest:    -1, newest: -1, endOldest: -1, endNewest: -1,
-		head: math.MinInt64,
+		head: math.MinInt64, asked: math.MinInt64,
 	}
 	if !cfg.Since.IsZero() {
 		c.since = nanos(cfg.Since)
@@ -361,11 +362,13 @@ func (c *Counter) contribute(slot int32, heaps bool) {
 	case nowHeld:
 		q.held++
 	}
+	if f.known {
+		c.see(f.minute)
+	}
 	if f.window {
 		if b := q.bucketFor(f.minute); b != nil {
 			b.add(&f.t, 1)
 		}
-		c.head = max(c.head, f.minute)
 	}
 	if !heaps {
 		return
@@ -454,6 +457,20 @@ func (c *Counter) settle(q *queue, cut int64) {
 	}
 }
 
+// see moves the latest minute seen on to m. Calls that ended before any
+// minute was seen count as ended in the first one.
+func (c *Counter) see(m int64) {
+	if m <= c.head {
+		return
+	}
+	if c.head == math.MinInt64 {
+		for slot := c.endOldest; slot >= 0; slot = c.recs[slot].endNext {
+			c.recs[slot].endedAt = m
+		}
+	}
+	c.head = m
+}
+
 // alloc is a free slot in recs.
 func (c *Counter) alloc() int32 {
 	if n := len(c.free); n > 0 {
@@ -523,17 +540,30 @@ func (c *Counter) prune() {
 		return // no minute seen yet
 	}
 	first := c.head - c.minutes + 1
-	for c.endOldest >= 0 && c.recs[c.endOldest].endedAt < first {
+	for c.endOldest >= 0 {
+		// An end stamped far ahead of the latest minute was stamped by a
+		// made-up arrival time (see Snapshot): not worth keeping.
+		if at := c.recs[c.endOldest].endedAt; at >= first && at <= c.head+slack {
+			break
+		}
 		c.forget(c.endOldest)
 	}
 }
 
-// evict forgets the call remembered longest, taking it out of every figure.
+// evict makes room past Config.MaxCalls: it forgets the call that ended
+// first, its figures kept (only a late duplicate of one of its snapshots
+// needed it); with none ended, the call remembered longest, which leaves
+// every figure (it would stay waiting or talking for ever otherwise, and a
+// later snapshot counts it afresh, once).
 func (c *Counter) evict() {
+	c.forgotten++
+	if c.endOldest >= 0 {
+		c.forget(c.endOldest)
+		return
+	}
 	slot := c.oldest
 	c.retract(slot, true)
 	c.forget(slot)
-	c.forgotten++
 }
 
 // Remembered is how many calls the Counter remembers now.

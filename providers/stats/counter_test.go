@@ -321,7 +321,7 @@ func TestUnknownArrivalCountsNowOnly(t *testing.T) {
 	}
 }
 
-func TestMemoryIsBounded(t *testing.T) {
+func TestMemoryIsBoundedLiveCalls(t *testing.T) {
 	c := stats.New(stats.Config{MaxCalls: 3})
 	var calls []*call
 	for i := range 5 {
@@ -331,7 +331,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	}
 	s := c.Snapshot(t0.Add(10 * time.Second))
 	if c.Remembered() != 3 || s.Forgotten != 2 || s.Total.Offered != 3 || s.Total.Waiting != 3 || s.Total.LongestWait != 8*time.Second {
-		t.Fatalf("remembered %d forgotten %d offered %d waiting %d longest %v; want 3 2 3 3 8s (the two oldest forgotten)",
+		t.Fatalf("remembered %d forgotten %d offered %d waiting %d longest %v; want 3 2 3 3 8s (the two oldest forgotten, out of every figure)",
 			c.Remembered(), s.Forgotten, s.Total.Offered, s.Total.Waiting, s.Total.LongestWait)
 	}
 	// A later snapshot of a forgotten call counts it afresh, once.
@@ -339,6 +339,22 @@ func TestMemoryIsBounded(t *testing.T) {
 	s = c.Snapshot(t0.Add(12 * time.Second))
 	if s.Total.Offered != 3 || s.Total.Answered != 1 || s.Forgotten != 3 {
 		t.Fatalf("offered %d answered %d forgotten %d; want 3 1 3", s.Total.Offered, s.Total.Answered, s.Forgotten)
+	}
+}
+
+func TestMemoryIsBoundedEndedCallsGoFirstAndKeepTheirFigures(t *testing.T) {
+	c := stats.New(stats.Config{MaxCalls: 3})
+	live := ring("live", "Sales", t0) // remembered longest, but live
+	c.Apply(live.c)
+	for i := range 4 {
+		k := ring("e"+itoa(i), "Sales", t0.Add(time.Second))
+		c.Apply(k.c)
+		c.Apply(k.end(t0.Add(30*time.Second), providers.OutcomeMissed))
+	}
+	s := c.Snapshot(t0.Add(40 * time.Second))
+	if c.Remembered() != 3 || s.Forgotten != 2 || s.Total.Offered != 5 || s.Total.Abandoned != 4 || s.Total.Waiting != 1 {
+		t.Fatalf("remembered %d forgotten %d offered %d abandoned %d waiting %d; want 3 2 5 4 1 (ended calls forgotten, their figures kept)",
+			c.Remembered(), s.Forgotten, s.Total.Offered, s.Total.Abandoned, s.Total.Waiting)
 	}
 }
 
@@ -418,5 +434,64 @@ func TestMadeUpTimesNeverPanic(t *testing.T) {
 	s := c.Snapshot(t0.Add(time.Minute))
 	if q := queueOf(t, s, "Sales"); q.Answered != 3 || q.ASA <= 0 || q.AHT != 0 {
 		t.Fatalf("%+v: want three answered, an ASA above 0 (one answered in 9999), AHT 0 (ends before answers)", q)
+	}
+}
+
+// TestAFarFutureArrivalHoldsNoBucket: a made-up arrival years ahead takes a
+// bucket's place; the next snapshot gives it back, so the real minute that
+// shares the place is counted.
+func TestAFarFutureArrivalHoldsNoBucket(t *testing.T) {
+	c := stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
+	// 12 × 100 000 minutes ahead: the same place as t0's minute.
+	c.Apply(ring("bogus", "Sales", t0.Add(1_200_000*time.Minute)).c)
+	c.Snapshot(t0)
+	c.Apply(ring("real", "Sales", t0).c)
+	if q := queueOf(t, c.Snapshot(t0.Add(time.Second)), "Sales"); q.Offered != 1 || q.Waiting != 2 {
+		t.Fatalf("%+v: the real call must be offered, both waiting", q)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	good := stats.Config{Window: time.Hour, Threshold: 20 * time.Second, Target: 0.8}
+	if err := good.Check(); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		cfg  stats.Config
+		want string
+	}{
+		"window of seconds":  {stats.Config{Window: 90 * time.Second, Threshold: 20 * time.Second, Target: 0.8}, "whole minutes"},
+		"window too short":   {stats.Config{Window: 30 * time.Second, Threshold: 20 * time.Second, Target: 0.8}, "want 1m to 24h"},
+		"window too long":    {stats.Config{Window: 25 * time.Hour, Threshold: 20 * time.Second, Target: 0.8}, "want 1m to 24h"},
+		"no threshold":       {stats.Config{Window: time.Hour, Target: 0.8}, "--service-level 0s"},
+		"threshold too long": {stats.Config{Window: time.Minute, Threshold: time.Minute, Target: 0.8}, "less than the window"},
+		"target above 100%":  {stats.Config{Window: time.Hour, Threshold: 20 * time.Second, Target: 1.5}, "--service-level-target"},
+		"target zero":        {stats.Config{Window: time.Hour, Threshold: 20 * time.Second}, "--service-level-target"},
+	} {
+		if err := tc.cfg.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error about %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]float64{"80%": 0.8, "0.8": 0.8, " 92.5 % ": 0.925, "100%": 1, "1": 1, "0.05": 0.05} {
+		if got, err := stats.ParseTarget(in); err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"80":   "write a percentage with its sign (80%) or a fraction (0.8)",
+		"abc":  "not a service-level target",
+		"":     "not a service-level target",
+		"0":    "out of range",
+		"120%": "out of range",
+		"-5%":  "out of range",
+		"NaN":  "not a service-level target",
+		"%":    "not a service-level target",
+	} {
+		if _, err := stats.ParseTarget(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTarget(%q): %v, want an error saying %q", in, err, want)
+		}
 	}
 }

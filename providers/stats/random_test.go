@@ -134,15 +134,22 @@ func newScenario(seed uint64) scenario {
 	}
 	sort.SliceStable(s.sent, func(i, j int) bool { return s.sent[i].at.Before(s.sent[j].at) })
 
-	// The network: some snapshots twice, some a few places late.
+	// The network: some snapshots twice, some a few places late, within
+	// lateness of when they were sent (a Counter remembers an ended call
+	// for a window after its end: a duplicate later than that would count
+	// it again, as documented).
+	const lateness = 30 * time.Second
 	s.delivered = append([]delivery(nil), s.sent...)
 	for i := 0; i < len(s.delivered); i++ {
+		d := s.delivered[i]
+		j := min(i+1+r.IntN(5), len(s.delivered)-1)
+		if j <= i || s.delivered[j].at.Sub(d.at) > lateness {
+			continue
+		}
 		switch r.IntN(10) {
 		case 0: // again, a few places later
-			at := min(i+1+r.IntN(5), len(s.delivered))
-			s.delivered = append(s.delivered[:at], append([]delivery{s.delivered[i]}, s.delivered[at:]...)...)
+			s.delivered = append(s.delivered[:j], append([]delivery{d}, s.delivered[j:]...)...)
 		case 1: // late: swapped with one of the next few
-			j := min(i+1+r.IntN(3), len(s.delivered)-1)
 			s.delivered[i], s.delivered[j] = s.delivered[j], s.delivered[i]
 		}
 	}
@@ -213,7 +220,7 @@ func TestRandomSequencesMatchRecount(t *testing.T) {
 		}
 		return true
 	}
-	if err := quick.Check(property, &quick.Config{MaxCount: 150}); err != nil {
+	if err := quick.Check(property, &quick.Config{MaxCount: 80}); err != nil {
 		t.Fatal(err)
 	}
 	if checks < 1000 {

@@ -124,7 +124,14 @@ func (s *sums) queue(name string, cfg *Config) Queue {
 // snapshot, not that of the calls remembered.
 func (c *Counter) Snapshot(now time.Time) Snapshot {
 	cur := minuteOf(now)
-	c.head = max(c.head, cur)
+	forward := cur >= c.asked
+	c.asked = max(c.asked, cur)
+	if forward && c.head > cur+c.minutes+slack {
+		// A made-up arrival far ahead moved the latest minute there;
+		// the snapshot's time is the better word on what time it is.
+		c.head = cur
+	}
+	c.see(cur)
 	c.prune()
 	first := cur - c.minutes + 1
 	nowNs := nanos(now)
@@ -145,6 +152,9 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 	for _, qi := range c.sorted {
 		q := &c.queues[qi]
 		c.settle(q, cut)
+		if forward {
+			q.dropAhead(cur + int64(len(q.buckets)))
+		}
 		qs := sums{waiting: q.waiting, talking: q.talking, held: q.held, arrivals: make([]int, c.minutes)}
 		for m := first; m <= cur; m++ {
 			if b := q.bucketAt(m); b != nil {
@@ -163,6 +173,18 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 	}
 	s.Total = total.queue("", &c.cfg)
 	return s
+}
+
+// dropAhead empties the buckets of minutes after last. Such a minute comes
+// from a made-up arrival time (a provider's clock a little ahead stays
+// within the ring's slack); left in place, it would hold its bucket until
+// its minute came round and keep the real minutes there out.
+func (q *queue) dropAhead(last int64) {
+	for i := range q.buckets {
+		if q.buckets[i].minute > last {
+			q.buckets[i] = bucket{minute: math.MinInt64}
+		}
+	}
 }
 
 // subSat is a − b, saturated at the ends of int64.
