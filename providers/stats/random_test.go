@@ -168,8 +168,8 @@ func itoa(i int) string {
 // end, compares its figures at a time at or after the latest snapshot with
 // a recount of the calls as delivered so far. It returns the first
 // difference ("" if none) and how many times it compared.
-func (s scenario) run(r *rand.Rand) (string, int) {
-	c := stats.New(s.cfg)
+func (s scenario) run(r *rand.Rand, newCounter func(stats.Config) *stats.Counter) (string, int) {
+	c := newCounter(s.cfg)
 	seen := latest{}
 	var now time.Time
 	checks := 0
@@ -208,10 +208,20 @@ func (s scenario) run(r *rand.Rand) (string, int) {
 // duplicated, late or with versions skipped, the figures equal a recount
 // from the latest snapshot of each call, at every check.
 func TestRandomSequencesMatchRecount(t *testing.T) {
+	randomSequences(t, stats.New, 80)
+}
+
+// TestRandomSequencesThroughTheIndexSpill: the same, with every call's id
+// hashing alike, so all but one go through the index's spill by id.
+func TestRandomSequencesThroughTheIndexSpill(t *testing.T) {
+	randomSequences(t, stats.NewCollidingForTest, 20)
+}
+
+func randomSequences(t *testing.T, newCounter func(stats.Config) *stats.Counter, scenarios int) {
 	checks := 0
 	property := func(seed uint64) bool {
 		s := newScenario(seed)
-		msg, n := s.run(rand.New(rand.NewPCG(seed, 1)))
+		msg, n := s.run(rand.New(rand.NewPCG(seed, 1)), newCounter)
 		checks += n
 		if msg != "" {
 			t.Errorf("seed %d (window %s, threshold %s, since %v, %d snapshots): %s",
@@ -220,10 +230,10 @@ func TestRandomSequencesMatchRecount(t *testing.T) {
 		}
 		return true
 	}
-	if err := quick.Check(property, &quick.Config{MaxCount: 80}); err != nil {
+	if err := quick.Check(property, &quick.Config{MaxCount: scenarios}); err != nil {
 		t.Fatal(err)
 	}
-	if checks < 1000 {
+	if checks < 10*scenarios {
 		t.Fatalf("only %d comparisons made; the scenarios are too small to prove much", checks)
 	}
 }
