@@ -66,6 +66,7 @@ type cli struct {
 	Graph   graph.Config     `embed:"" group:"Microsoft Graph"`
 	Genesys genesys.Config   `embed:"" group:"Genesys"`
 	NATS    natsboard.Config `embed:"" group:"NATS board"`
+	Figures figuresFlags     `embed:"" group:"Queue figures"`
 
 	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
 	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys, nats)."`
@@ -81,6 +82,8 @@ type cli struct {
 
 type consoleCmd struct {
 	JSON          bool          `name:"json" help:"No console: write every call change and status change as one JSON object per line to stdout, until interrupted."`
+	Stats         bool          `help:"With --json: also write a line of per-queue figures (type stats) every --stats-every."`
+	StatsEvery    time.Duration `default:"10s" placeholder:"DURATION" help:"How often --json --stats writes its figures."`
 	Theme         string        `enum:"auto,dark,light,mono" default:"auto" help:"Colours: auto (follows the terminal background), dark, light or mono. Any non-empty NO_COLOR means mono."`
 	ReadOnly      bool          `help:"Watch only: no action keys at all, agent state included (supervisors, wallboards)."`
 	NoConfirm     bool          `help:"Hang up on x without asking first."`
@@ -168,6 +171,10 @@ func run(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
 		return exitUsage
 	}
+	if err := checkFigures(c); err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
 
 	log, closeLog, err := openLog(c.Log, c.LogLevel)
 	if err != nil {
@@ -228,7 +235,7 @@ func run(args []string, e env) int {
 		return runRelay(e, c, p, log)
 	}
 	if c.Console.JSON {
-		return streamJSON(e, p, log)
+		return streamJSON(e, p, log, newStatsLine(c))
 	}
 	return console(e, c.Console, p, dir, log)
 }
@@ -496,8 +503,9 @@ func knownReasons(choices []providers.AgentChoice, st providers.AgentState) stri
 
 // streamJSON runs the provider without the console and writes each event as a
 // line of JSON until a signal arrives, the reader goes away or the provider
-// gives up.
-func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
+// gives up. With figures (--stats), the events it writes also feed the queue
+// figures, written as a line of their own every --stats-every.
+func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLine) int {
 	ctx, stop := e.signals(context.Background())
 	defer stop()
 
@@ -509,6 +517,8 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
+	figures.start(time.Now())
+	defer figures.stop()
 	// Once the provider is asked to stop (a signal, or the reader went
 	// away), the stream stops catching signals: a second Ctrl+C ends the
 	// program at once instead of waiting for the provider.
@@ -522,6 +532,12 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 		log.Warn("json stream stopped", "err", err)
 		run.stop()
 	}
+	writeLine := func(line []byte) {
+		out.Write(line)
+		if err := out.WriteByte('\n'); err != nil {
+			gone(err)
+		}
+	}
 	write := func(ev providers.Event) {
 		if broken {
 			return
@@ -531,10 +547,8 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 			log.Error("encode event", "err", err)
 			return
 		}
-		out.Write(line)
-		if err := out.WriteByte('\n'); err != nil {
-			gone(err)
-		}
+		writeLine(line)
+		figures.apply(ev)
 	}
 	// drain writes what is already queued, then flushes once: a burst costs
 	// one write system call, and a quiet stream is never held back.
@@ -558,6 +572,15 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 		case ev := <-run.events:
 			write(ev)
 			drain()
+		case <-figures.ticks():
+			// What is queued first, so that the figures count it.
+			drain()
+			if line, err := figures.line(time.Now()); err != nil {
+				log.Error("encode stats", "err", err)
+			} else if !broken {
+				writeLine(line)
+				drain()
+			}
 		case err := <-run.done:
 			drain()
 			return run.report(e, log, err)

@@ -252,7 +252,7 @@ func TestJSONStreamProviderFailure(t *testing.T) {
 		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
 		providers.StatusEvent(time.Unix(3, 0), providers.Status{Link: providers.LinkFailed, Detail: "listen tcp: address already in use"}),
 	}, err: errors.New("listen tcp: address already in use")}
-	code := streamJSON(te.env(), p, discardLog())
+	code := streamJSON(te.env(), p, discardLog(), nil)
 	if code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
@@ -274,7 +274,7 @@ func TestJSONStreamClosedPipe(t *testing.T) {
 		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
 	}, waitForCancel: true}
 	done := make(chan int, 1)
-	go func() { done <- streamJSON(e, p, discardLog()) }()
+	go func() { done <- streamJSON(e, p, discardLog(), nil) }()
 	select {
 	case code := <-done:
 		if code != exitOK {
@@ -298,7 +298,7 @@ func TestJSONStreamGivesUpOnAStuckProvider(t *testing.T) {
 		e.stopGrace = grace
 		p := &stuckProvider{release: make(chan struct{})}
 		done := make(chan int, 1)
-		go func() { done <- streamJSON(e, p, discardLog()) }()
+		go func() { done <- streamJSON(e, p, discardLog(), nil) }()
 		te.interrupt()
 		return te, p, done
 	}
