@@ -59,30 +59,11 @@ func TestConsoleOpensOnTheQueuesView(t *testing.T) {
 	}
 }
 
-// The figures' flags are checked before anything starts, and a wrong one
-// is said in words with exit 2.
-func TestFigureFlagsAreChecked(t *testing.T) {
-	for _, tt := range []struct {
-		args []string
-		says string
-	}{
-		{[]string{"--service-level-target", "80"}, "write a percentage with its sign (80%) or a fraction (0.8)"},
-		{[]string{"--service-level-target", "0%"}, "out of range"},
-		{[]string{"--stats-window", "90s"}, "--stats-window 1m30s: want whole minutes"},
-		{[]string{"--stats-window", "48h"}, "want 1m to 24h"},
-		{[]string{"--service-level", "2h"}, "want less than the window"},
-		{[]string{"--view", "board"}, "--view"},
-	} {
-		te := newTestEnv(nil)
-		e := te.env()
-		started := false
-		e.newProvider = func(*cli, providers.Options) (providers.Provider, error) {
-			started = true
-			return &scriptedProvider{}, nil
-		}
-		if code := run(tt.args, e); code != exitUsage || !strings.Contains(te.stderr.String(), tt.says) || started {
-			t.Errorf("%v: exit %d, provider built %v, stderr %q; want exit 2 saying %q", tt.args, code, started, te.stderr.String(), tt.says)
-		}
+// --view takes only the console's views.
+func TestViewFlagIsChecked(t *testing.T) {
+	te := newTestEnv(nil)
+	if code := run([]string{"--view", "board"}, te.env()); code != exitUsage || !strings.Contains(te.stderr.String(), "--view") {
+		t.Errorf("--view board: exit %d, stderr %q", code, te.stderr.String())
 	}
 }
 
@@ -90,11 +71,10 @@ func TestFigureFlagsAreChecked(t *testing.T) {
 // relay saw its past: there they cover the whole window.
 func TestFiguresCountFromTheStartExceptOnABoard(t *testing.T) {
 	start := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
-	cc := consoleCmd{StatsWindow: time.Hour, ServiceLevel: 20 * time.Second, ServiceLevelTarget: "80%"}
+	f := figuresFlags{StatsWindow: time.Hour, ServiceLevel: 20 * time.Second, ServiceLevelTarget: 0.8}
 	for provider, want := range map[string]time.Time{"demo": start, "graph": start, "genesys": start, natsboard.Name: {}} {
-		cfg, err := statsConfig(cc, provider, start)
-		if err != nil || !cfg.Since.Equal(want) {
-			t.Errorf("%s: since %v (%v), want %v", provider, cfg.Since, err, want)
+		if cfg := consoleFigures(f, provider, start); !cfg.Since.Equal(want) || cfg.Window != time.Hour || cfg.Target != 0.8 {
+			t.Errorf("%s: %+v, want since %v", provider, cfg, want)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package stats
 
 import (
 	"math"
+	mathbits "math/bits"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 	"ringside/providers/textsafe"
@@ -17,7 +19,7 @@ type Counter struct {
 	threshold int64
 	grace     time.Duration
 
-	index map[string]int32 // call id → its slot in recs
+	index index // call id → its slot in recs
 	recs  []record
 	free  []int32 // slots of recs to reuse
 	// The calls remembered, longest first (for the cap), and the ended ones
@@ -29,8 +31,9 @@ type Counter struct {
 	byName map[string]int32 // queue name → its index in queues
 	sorted []int32          // queue indexes by name
 
-	head      int64 // the latest minute seen (an arrival, or a snapshot's time)
-	forgotten int   // calls forgotten past Config.MaxCalls
+	head      int64 // the latest minute seen (an arrival, or a snapshot's time); math.MinInt64 before any
+	forgotten int   // calls forgotten early, past Config.MaxCalls
+	asked     int64 // the latest minute a snapshot was asked for
 }
 
 // nowKind is where a call counts in the figures of now.
@@ -43,64 +46,89 @@ const (
 	nowHeld
 )
 
-// tally is what one call adds to the bucket of the minute it arrived.
-type tally struct {
-	offered, answered, within, abandoned, short, rejected, transferred, slStatic, handled int32
-	speed, handle                                                                         time.Duration
-}
+// The counts one call adds to the bucket of the minute it arrived, one
+// each: bit i of facts.counts adds 1 to bucket.n[i].
+const (
+	nOffered = iota
+	nAnswered
+	nWithin
+	nAbandoned
+	nShort
+	nRejected
+	nTransferred
+	nSLStatic // answered, rejected or abandoned (not short): counted for SL whatever the time
+	nHandled  // answered and ended: in the AHT
+	nOverdue  // buckets only: ringing, never answered, past the threshold at the last snapshot
+	nCounts
+)
 
-// facts is everything one snapshot of a call adds to the figures.
+// facts is everything one snapshot of a call adds to the figures. It is
+// 40 bytes, so that a record's first cache line holds it (see record).
 type facts struct {
 	queue     int32 // -1: it counts nowhere (not an incoming call)
 	now       nowKind
-	known     bool // its arrival is known
-	window    bool // in the window's figures: arrival known and not before Since
-	ringingSL bool // in the window, ringing and never answered: it may pass the threshold
-	ended     bool
-	arrived   int64 // nanoseconds since 1970
-	minute    int64 // the minute it arrived in
-	t         tally
+	known     bool   // its arrival is known
+	window    bool   // in the window's figures: arrival known and not before Since
+	ringingSL bool   // in the window, ringing and never answered: it may pass the threshold
+	ended     bool   // its state is ended
+	counts    uint16 // what it adds to its minute's counts (nOffered…)
+	arrived   int64  // nanoseconds since 1970
+	speed     time.Duration
+	handle    time.Duration
 }
 
-// record is what a Counter remembers of one call.
+// minute is the minute the call arrived in (when known).
+func (f *facts) minute() int64 { return floorDiv(f.arrived, int64(time.Minute)) }
+
+func (f *facts) count(i int) { f.counts |= 1 << i }
+
+// record is what a Counter remembers of one call: 128 bytes, the first 64
+// all that most snapshots of the call read or write (a lookup, the version
+// check, what it adds), the rest its places in heaps and lists, touched when
+// it starts or stops ringing, ends, or is forgotten.
 type record struct {
-	id      string
+	key     key // what the index knows it by
 	version uint64
 	f       facts // what its latest snapshot added
+
 	// Positions in the queue's heaps, -1 when not in them: ringPos in the
 	// heap of ringing calls (the longest wait), slPos in the young or the
 	// overdue heap (overdue says which).
 	ringPos, slPos   int32
-	overdue          bool
-	inEnded          bool
 	prev, next       int32 // remembered order
 	endPrev, endNext int32 // ended order
+	endedAt          int64 // the latest minute seen when it ended
+	overdue          bool
+	inEnded          bool
+	spilled          bool // filed in the index by its id (see index)
+	_                [29]byte
 }
+
+// The record is two cache lines exactly.
+var (
+	_ [128 - unsafe.Sizeof(record{})]byte
+	_ [unsafe.Sizeof(record{}) - 128]byte
+	_ [64 - unsafe.Offsetof(record{}.ringPos)]byte
+)
 
 // bucket is one minute of one queue: the calls that arrived in it.
 type bucket struct {
-	minute                                                                                int64
-	offered, answered, within, abandoned, short, rejected, transferred, slStatic, handled int32
-	overdue                                                                               int32 // ringing, never answered, past the threshold at the last snapshot
-	speed, handle                                                                         wide
+	minute        int64
+	n             [nCounts]int32
+	speed, handle wide
 }
 
-func (b *bucket) add(t *tally, sign int32) {
-	b.offered += sign * t.offered
-	b.answered += sign * t.answered
-	b.within += sign * t.within
-	b.abandoned += sign * t.abandoned
-	b.short += sign * t.short
-	b.rejected += sign * t.rejected
-	b.transferred += sign * t.transferred
-	b.slStatic += sign * t.slStatic
-	b.handled += sign * t.handled
+// add adds what f adds (sign 1), or takes it back (sign -1).
+func (b *bucket) add(f *facts, sign int32) {
+	for bits := f.counts; bits != 0; bits &= bits - 1 {
+		b.n[mathbits.TrailingZeros16(bits)] += sign
+	}
 	if sign > 0 {
-		b.speed.add(t.speed)
-		b.handle.add(t.handle)
+		b.speed.add(f.speed)
+		b.handle.add(f.handle)
 	} else {
-		b.speed.sub(t.speed)
-		b.handle.sub(t.handle)
+		b.speed.sub(f.speed)
+		b.handle.sub(f.handle)
 	}
 }
 
@@ -151,10 +179,10 @@ func New(cfg Config) *Counter {
 		since:     math.MinInt64,
 		threshold: int64(cfg.Threshold),
 		grace:     cfg.Grace,
-		index:     make(map[string]int32),
+		index:     newIndex(),
 		byName:    make(map[string]int32),
 		oldest:    -1, newest: -1, endOldest: -1, endNewest: -1,
-		head: math.MinInt64,
+		head: math.MinInt64, asked: math.MinInt64,
 	}
 	if !cfg.Since.IsZero() {
 		c.since = nanos(cfg.Since)
@@ -168,10 +196,11 @@ func (c *Counter) Config() Config { return c.cfg }
 // Apply counts one snapshot of a call, in any state. A snapshot whose
 // Version is not above the last one applied for the same call is ignored.
 func (c *Counter) Apply(call providers.Call) {
-	slot, known := c.index[call.ID]
+	k := c.index.keyOf(call.ID)
+	slot, known := c.index.find(c.recs, call.ID, k)
 	if !known {
 		if call.Direction == providers.Incoming {
-			c.add(&call)
+			c.add(&call, k)
 		}
 		return
 	}
@@ -184,11 +213,11 @@ func (c *Counter) Apply(call providers.Call) {
 }
 
 // add remembers a call seen for the first time and counts it.
-func (c *Counter) add(call *providers.Call) {
+func (c *Counter) add(call *providers.Call, k key) {
 	f := c.factsOf(call, -1)
 	slot := c.alloc()
 	c.recs[slot] = record{
-		id: call.ID, version: call.Version, f: f,
+		version: call.Version, f: f,
 		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
 	}
 	if c.newest >= 0 {
@@ -197,13 +226,13 @@ func (c *Counter) add(call *providers.Call) {
 		c.oldest = slot
 	}
 	c.newest = slot
-	c.index[call.ID] = slot
+	c.index.insert(c.recs, call.ID, k, slot)
 	c.contribute(slot, true)
 	if f.ended {
 		c.linkEnded(slot)
 	}
 	c.prune()
-	if len(c.index) > c.cfg.MaxCalls {
+	if c.index.len() > c.cfg.MaxCalls {
 		c.evict()
 	}
 }
@@ -249,43 +278,42 @@ func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
 	case providers.StateEnded:
 		f.ended = true
 	}
-	f.minute = math.MinInt64
 	if !call.Arrived.IsZero() {
 		f.known = true
 		f.arrived = nanos(call.Arrived)
-		f.minute = minuteOf(call.Arrived)
 	}
 	f.window = f.known && f.arrived >= c.since
 	if !f.window {
 		return f
 	}
-	t := &f.t
-	t.offered = 1
+	f.count(nOffered)
 	answered := !call.Answered.IsZero()
 	result := call.Result()
 	switch {
 	case answered:
-		t.answered, t.slStatic = 1, 1
-		t.speed = max(call.Answered.Sub(call.Arrived), 0)
-		if t.speed <= c.cfg.Threshold {
-			t.within = 1
+		f.count(nAnswered)
+		f.count(nSLStatic)
+		f.speed = max(between(call.Arrived, call.Answered), 0)
+		if f.speed <= c.cfg.Threshold {
+			f.count(nWithin)
 		}
 		if f.ended && !call.Ended.IsZero() {
-			t.handled = 1
-			t.handle = max(call.Ended.Sub(call.Answered), 0)
+			f.count(nHandled)
+			f.handle = max(between(call.Answered, call.Ended), 0)
 		}
 	case result == providers.OutcomeMissed:
-		t.abandoned = 1
-		if !call.Ended.IsZero() && call.Ended.Sub(call.Arrived) <= c.grace {
-			t.short = 1
+		f.count(nAbandoned)
+		if !call.Ended.IsZero() && between(call.Arrived, call.Ended) <= c.grace {
+			f.count(nShort)
 		} else {
-			t.slStatic = 1
+			f.count(nSLStatic)
 		}
 	case result == providers.OutcomeRejected:
-		t.rejected, t.slStatic = 1, 1
+		f.count(nRejected)
+		f.count(nSLStatic)
 	}
 	if result == providers.OutcomeTransferred {
-		t.transferred = 1
+		f.count(nTransferred)
 	}
 	f.ringingSL = !answered && call.State == providers.StateRinging
 	return f
@@ -360,11 +388,13 @@ func (c *Counter) contribute(slot int32, heaps bool) {
 	case nowHeld:
 		q.held++
 	}
+	if f.known {
+		c.see(f.minute())
+	}
 	if f.window {
-		if b := q.bucketFor(f.minute); b != nil {
-			b.add(&f.t, 1)
+		if b := q.bucketFor(f.minute()); b != nil {
+			b.add(f, 1)
 		}
-		c.head = max(c.head, f.minute)
 	}
 	if !heaps {
 		return
@@ -396,8 +426,8 @@ func (c *Counter) retract(slot int32, heaps bool) {
 		q.held--
 	}
 	if f.window {
-		if b := q.bucketAt(f.minute); b != nil {
-			b.add(&f.t, -1)
+		if b := q.bucketAt(f.minute()); b != nil {
+			b.add(f, -1)
 		}
 	}
 	if !heaps {
@@ -410,8 +440,8 @@ func (c *Counter) retract(slot int32, heaps bool) {
 		if r.overdue {
 			q.overdue.remove(c.recs, slot)
 			r.overdue = false
-			if b := q.bucketAt(f.minute); b != nil {
-				b.overdue--
+			if b := q.bucketAt(f.minute()); b != nil {
+				b.n[nOverdue]--
 			}
 		} else {
 			q.young.remove(c.recs, slot)
@@ -434,8 +464,8 @@ func (c *Counter) settle(q *queue, cut int64) {
 		q.young.remove(c.recs, slot)
 		r.overdue = true
 		q.overdue.push(c.recs, slot)
-		if b := q.bucketAt(r.f.minute); b != nil {
-			b.overdue++
+		if b := q.bucketAt(r.f.minute()); b != nil {
+			b.n[nOverdue]++
 		}
 	}
 	for q.overdue.len() > 0 {
@@ -447,10 +477,24 @@ func (c *Counter) settle(q *queue, cut int64) {
 		q.overdue.remove(c.recs, slot)
 		r.overdue = false
 		q.young.push(c.recs, slot)
-		if b := q.bucketAt(r.f.minute); b != nil {
-			b.overdue--
+		if b := q.bucketAt(r.f.minute()); b != nil {
+			b.n[nOverdue]--
 		}
 	}
+}
+
+// see moves the latest minute seen on to m. Calls that ended before any
+// minute was seen count as ended in the first one.
+func (c *Counter) see(m int64) {
+	if m <= c.head {
+		return
+	}
+	if c.head == math.MinInt64 {
+		for slot := c.endOldest; slot >= 0; slot = c.recs[slot].endNext {
+			c.recs[slot].endedAt = m
+		}
+	}
+	c.head = m
 }
 
 // alloc is a free slot in recs.
@@ -466,7 +510,7 @@ func (c *Counter) alloc() int32 {
 
 func (c *Counter) linkEnded(slot int32) {
 	r := &c.recs[slot]
-	r.inEnded, r.endPrev, r.endNext = true, c.endNewest, -1
+	r.inEnded, r.endPrev, r.endNext, r.endedAt = true, c.endNewest, -1, c.head
 	if c.endNewest >= 0 {
 		c.recs[c.endNewest].endNext = slot
 	} else {
@@ -507,42 +551,79 @@ func (c *Counter) forget(slot int32) {
 	} else {
 		c.newest = r.prev
 	}
-	delete(c.index, r.id)
+	c.index.remove(c.recs, slot)
 	*r = record{}
 	c.free = append(c.free, slot)
 }
 
-// prune forgets the ended calls whose minute has left the window: their
-// figures are done with. The ended calls are taken in the order they
-// ended, and each within the window's length after it ended.
+// prune forgets the calls that ended a window's length ago. Their figures
+// stay where they were counted (their minute has left the window by then,
+// or it was before Since); what is forgotten is only that the call was seen,
+// which a late duplicate of one of its snapshots would need. The ended
+// calls are kept in the order they ended, so the oldest is first.
 func (c *Counter) prune() {
 	if c.head == math.MinInt64 {
 		return // no minute seen yet
 	}
 	first := c.head - c.minutes + 1
-	for c.endOldest >= 0 && c.recs[c.endOldest].f.minute < first {
+	for c.endOldest >= 0 {
+		// An end stamped far ahead of the latest minute was stamped by a
+		// made-up arrival time (see Snapshot): not worth keeping.
+		if at := c.recs[c.endOldest].endedAt; at >= first && at <= c.head+slack {
+			break
+		}
 		c.forget(c.endOldest)
 	}
 }
 
-// evict forgets the call remembered longest, taking it out of every figure.
+// evict makes room past Config.MaxCalls: it forgets the call that ended
+// first, its figures kept (only a late duplicate of one of its snapshots
+// needed it); with none ended, the call remembered longest, which leaves
+// every figure (it would stay waiting or talking for ever otherwise, and a
+// later snapshot counts it afresh, once).
 func (c *Counter) evict() {
+	c.forgotten++
+	if c.endOldest >= 0 {
+		c.forget(c.endOldest)
+		return
+	}
 	slot := c.oldest
 	c.retract(slot, true)
 	c.forget(slot)
-	c.forgotten++
 }
 
 // Remembered is how many calls the Counter remembers now.
-func (c *Counter) Remembered() int { return len(c.index) }
+func (c *Counter) Remembered() int { return c.index.len() }
 
 var unixEpoch = time.Unix(0, 0)
 
-// nanos is t as nanoseconds since 1970, saturated at the ends of int64.
-func nanos(t time.Time) int64 { return int64(t.Sub(unixEpoch)) }
+// plainSeconds bounds the times taken by plain arithmetic (146 years either
+// side of 1970): two of them are apart by less than int64 nanoseconds hold.
+// Times outside (made up) go the slow, saturating way of time.Sub.
+const plainSeconds = 1 << 62 / int64(time.Second)
+
+// nanos is t as nanoseconds since 1970 by its wall clock, saturated at the
+// ends of int64.
+func nanos(t time.Time) int64 {
+	if s := t.Unix(); s > -plainSeconds && s < plainSeconds {
+		return s*int64(time.Second) + int64(t.Nanosecond())
+	}
+	return int64(t.Sub(unixEpoch))
+}
+
+// between is to − from by their wall clocks, saturated (time.Sub without
+// the monotonic readings, which calls decoded from a wire never have:
+// every figure reads the wall clock, as the minutes do).
+func between(from, to time.Time) time.Duration {
+	a, b := from.Unix(), to.Unix()
+	if a > -plainSeconds && a < plainSeconds && b > -plainSeconds && b < plainSeconds {
+		return time.Duration((b-a)*int64(time.Second) + int64(to.Nanosecond()-from.Nanosecond()))
+	}
+	return to.Round(0).Sub(from.Round(0))
+}
 
 // minuteOf is the number of the minute t falls in, counted from 1970.
-func minuteOf(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
+func minuteOf(t time.Time) int64 { return floorDiv(nanos(t), int64(time.Minute)) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

@@ -75,14 +75,18 @@
 // Call.Version decides, as in the console's store. A snapshot whose version
 // is not above the last one applied for its call is ignored, and a call is
 // counted once, by its latest snapshot. Per call the Counter keeps only what
-// its figures need (about 150 bytes and its id).
+// its figures need: 128 bytes, and not its id (see index.go).
 //
-// Memory is bounded. An ended call is forgotten once its minute has left the
-// window (its figures stay where they were counted). At most Config.MaxCalls
-// calls are remembered; past that, the call remembered longest is forgotten
-// first, and it leaves every figure, now and window alike (the figures then
-// describe the calls remembered, and never count a call twice: a later
-// snapshot of a forgotten call counts it afresh). Snapshot.Forgotten says how
-// many calls were forgotten that way. At most MaxQueues queue names are kept;
-// the calls of any further queue are counted under Overflow.
+// Memory is bounded. An ended call is forgotten a window's length after it
+// ended: its figures stay where they were counted (by then its minute has
+// left the window), and what is forgotten is only that it was seen, which a
+// late duplicate of one of its snapshots, or a provider reading its calls
+// afresh, needs so as not to count it again. At most Config.MaxCalls calls
+// are remembered. Past that, the call that ended first is forgotten early,
+// its figures kept; when every call remembered is live, the one remembered
+// longest is forgotten and leaves every figure, now and window alike (it
+// would otherwise stay waiting or talking for ever; a later snapshot of it
+// counts it afresh, once). Snapshot.Forgotten says how many calls were
+// forgotten early. At most MaxQueues queue names are kept, each cut to 128
+// characters; the calls of any further queue count under Overflow.
 package stats

@@ -50,24 +50,17 @@ type Queue struct {
 
 // sums is a queue's figures added up before the ratios are taken.
 type sums struct {
-	waiting, talking, held                                                                         int
-	longest                                                                                        time.Duration
-	offered, answered, within, abandoned, short, rejected, transferred, slStatic, handled, overdue int
-	speed, handle                                                                                  wide
-	arrivals                                                                                       []int
+	waiting, talking, held int
+	longest                time.Duration
+	n                      [nCounts]int
+	speed, handle          wide
+	arrivals               []int
 }
 
 func (s *sums) addBucket(b *bucket) {
-	s.offered += int(b.offered)
-	s.answered += int(b.answered)
-	s.within += int(b.within)
-	s.abandoned += int(b.abandoned)
-	s.short += int(b.short)
-	s.rejected += int(b.rejected)
-	s.transferred += int(b.transferred)
-	s.slStatic += int(b.slStatic)
-	s.handled += int(b.handled)
-	s.overdue += int(b.overdue)
+	for i, n := range b.n {
+		s.n[i] += int(n)
+	}
 	s.speed.plus(b.speed)
 	s.handle.plus(b.handle)
 }
@@ -77,16 +70,9 @@ func (s *sums) addSums(o *sums) {
 	s.talking += o.talking
 	s.held += o.held
 	s.longest = max(s.longest, o.longest)
-	s.offered += o.offered
-	s.answered += o.answered
-	s.within += o.within
-	s.abandoned += o.abandoned
-	s.short += o.short
-	s.rejected += o.rejected
-	s.transferred += o.transferred
-	s.slStatic += o.slStatic
-	s.handled += o.handled
-	s.overdue += o.overdue
+	for i, n := range o.n {
+		s.n[i] += n
+	}
 	s.speed.plus(o.speed)
 	s.handle.plus(o.handle)
 	for i, n := range o.arrivals {
@@ -99,19 +85,19 @@ func (s *sums) queue(name string, cfg *Config) Queue {
 	q := Queue{
 		Name:    name,
 		Waiting: s.waiting, Talking: s.talking, Held: s.held, LongestWait: s.longest,
-		Offered: s.offered, Answered: s.answered, WithinSL: s.within, Abandoned: s.abandoned,
-		ShortAbandoned: s.short, Rejected: s.rejected, Transferred: s.transferred,
-		SLCounted: s.slStatic + s.overdue,
+		Offered: s.n[nOffered], Answered: s.n[nAnswered], WithinSL: s.n[nWithin], Abandoned: s.n[nAbandoned],
+		ShortAbandoned: s.n[nShort], Rejected: s.n[nRejected], Transferred: s.n[nTransferred],
+		SLCounted: s.n[nSLStatic] + s.n[nOverdue],
 		Arrivals:  s.arrivals,
 	}
 	if q.SLCounted > 0 {
 		q.SL, q.HasSL = float64(q.WithinSL)/float64(q.SLCounted), true
 	}
-	if s.answered > 0 {
-		q.ASA, q.HasASA = s.speed.mean(s.answered), true
+	if q.Answered > 0 {
+		q.ASA, q.HasASA = s.speed.mean(q.Answered), true
 	}
-	if s.handled > 0 {
-		q.AHT, q.HasAHT = s.handle.mean(s.handled), true
+	if n := s.n[nHandled]; n > 0 {
+		q.AHT, q.HasAHT = s.handle.mean(n), true
 	}
 	q.SLBelowTarget = q.HasSL && q.SL < cfg.Target
 	q.WaitBeyondThreshold = q.LongestWait > cfg.Threshold
@@ -124,7 +110,14 @@ func (s *sums) queue(name string, cfg *Config) Queue {
 // snapshot, not that of the calls remembered.
 func (c *Counter) Snapshot(now time.Time) Snapshot {
 	cur := minuteOf(now)
-	c.head = max(c.head, cur)
+	forward := cur >= c.asked
+	c.asked = max(c.asked, cur)
+	if forward && c.head > cur+c.minutes+slack {
+		// A made-up arrival far ahead moved the latest minute there;
+		// the snapshot's time is the better word on what time it is.
+		c.head = cur
+	}
+	c.see(cur)
 	c.prune()
 	first := cur - c.minutes + 1
 	nowNs := nanos(now)
@@ -145,17 +138,20 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 	for _, qi := range c.sorted {
 		q := &c.queues[qi]
 		c.settle(q, cut)
+		if forward {
+			q.dropAhead(cur + int64(len(q.buckets)))
+		}
 		qs := sums{waiting: q.waiting, talking: q.talking, held: q.held, arrivals: make([]int, c.minutes)}
 		for m := first; m <= cur; m++ {
 			if b := q.bucketAt(m); b != nil {
 				qs.addBucket(b)
-				qs.arrivals[m-first] = int(b.offered)
+				qs.arrivals[m-first] = int(b.n[nOffered])
 			}
 		}
 		if q.ringing.len() > 0 {
 			qs.longest = time.Duration(max(subSat(nowNs, c.recs[q.ringing.top()].f.arrived), 0))
 		}
-		if qs.offered == 0 && qs.waiting == 0 && qs.talking == 0 && qs.held == 0 {
+		if qs.n[nOffered] == 0 && qs.waiting == 0 && qs.talking == 0 && qs.held == 0 {
 			continue // nothing now, nothing in the window
 		}
 		s.Queues = append(s.Queues, qs.queue(q.name, &c.cfg))
@@ -163,6 +159,18 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 	}
 	s.Total = total.queue("", &c.cfg)
 	return s
+}
+
+// dropAhead empties the buckets of minutes after last. Such a minute comes
+// from a made-up arrival time (a provider's clock a little ahead stays
+// within the ring's slack); left in place, it would hold its bucket until
+// its minute came round and keep the real minutes there out.
+func (q *queue) dropAhead(last int64) {
+	for i := range q.buckets {
+		if q.buckets[i].minute > last {
+			q.buckets[i] = bucket{minute: math.MinInt64}
+		}
+	}
 }
 
 // subSat is a − b, saturated at the ends of int64.
