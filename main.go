@@ -29,6 +29,7 @@ import (
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
 	"ringside/providers/natsboard"
+	"ringside/providers/stats"
 	"ringside/providers/textsafe"
 	"ringside/theme"
 	"ringside/ui"
@@ -66,6 +67,7 @@ type cli struct {
 	Graph   graph.Config     `embed:"" group:"Microsoft Graph"`
 	Genesys genesys.Config   `embed:"" group:"Genesys"`
 	NATS    natsboard.Config `embed:"" group:"NATS board"`
+	Figures figuresFlags     `embed:"" group:"Queue figures"`
 
 	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
 	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys, nats)."`
@@ -81,11 +83,14 @@ type cli struct {
 
 type consoleCmd struct {
 	JSON          bool          `name:"json" help:"No console: write every call change and status change as one JSON object per line to stdout, until interrupted."`
+	Stats         bool          `help:"With --json: also write a line of per-queue figures (type stats) every --stats-every."`
+	StatsEvery    time.Duration `default:"10s" placeholder:"DURATION" help:"How often --json --stats writes its figures."`
 	Theme         string        `enum:"auto,dark,light,mono" default:"auto" help:"Colours: auto (follows the terminal background), dark, light or mono. Any non-empty NO_COLOR means mono."`
 	ReadOnly      bool          `help:"Watch only: no action keys at all, agent state included (supervisors, wallboards)."`
 	NoConfirm     bool          `help:"Hang up on x without asking first."`
 	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an action request (answer, reject, hang up, transfer, hold, agent state) may take before the console gives up on it."`
 	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
+	View          string        `enum:"live,history,queues" default:"live" help:"The view the console opens on: live (ringing and connected calls), history (ended calls) or queues (each queue's figures); tab goes round them."`
 }
 
 type callArg struct {
@@ -168,6 +173,10 @@ func run(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
 		return exitUsage
 	}
+	if err := checkFigures(c); err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
 
 	log, closeLog, err := openLog(c.Log, c.LogLevel)
 	if err != nil {
@@ -228,9 +237,9 @@ func run(args []string, e env) int {
 		return runRelay(e, c, p, log)
 	}
 	if c.Console.JSON {
-		return streamJSON(e, p, log)
+		return streamJSON(e, p, log, newStatsLine(c))
 	}
-	return console(e, c.Console, p, dir, log)
+	return console(e, c.Console, c.Figures, p, dir, log)
 }
 
 // parseArgs reads the command line and the RINGSIDE_* environment. When it
@@ -496,8 +505,9 @@ func knownReasons(choices []providers.AgentChoice, st providers.AgentState) stri
 
 // streamJSON runs the provider without the console and writes each event as a
 // line of JSON until a signal arrives, the reader goes away or the provider
-// gives up.
-func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
+// gives up. With figures (--stats), the events it writes also feed the queue
+// figures, written as a line of their own every --stats-every.
+func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLine) int {
 	ctx, stop := e.signals(context.Background())
 	defer stop()
 
@@ -509,6 +519,8 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 	signal.Notify(pipe, syscall.SIGPIPE)
 	defer signal.Stop(pipe)
 
+	figures.start(time.Now())
+	defer figures.stop()
 	// Once the provider is asked to stop (a signal, or the reader went
 	// away), the stream stops catching signals: a second Ctrl+C ends the
 	// program at once instead of waiting for the provider.
@@ -522,6 +534,12 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 		log.Warn("json stream stopped", "err", err)
 		run.stop()
 	}
+	writeLine := func(line []byte) {
+		out.Write(line)
+		if err := out.WriteByte('\n'); err != nil {
+			gone(err)
+		}
+	}
 	write := func(ev providers.Event) {
 		if broken {
 			return
@@ -531,10 +549,8 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 			log.Error("encode event", "err", err)
 			return
 		}
-		out.Write(line)
-		if err := out.WriteByte('\n'); err != nil {
-			gone(err)
-		}
+		writeLine(line)
+		figures.apply(ev)
 	}
 	// drain writes what is already queued, then flushes once: a burst costs
 	// one write system call, and a quiet stream is never held back.
@@ -558,6 +574,15 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger) int {
 		case ev := <-run.events:
 			write(ev)
 			drain()
+		case <-figures.ticks():
+			// What is queued first, so that the figures count it.
+			drain()
+			if line, err := figures.line(time.Now()); err != nil {
+				log.Error("encode stats", "err", err)
+			} else if !broken {
+				writeLine(line)
+				drain()
+			}
 		case err := <-run.done:
 			drain()
 			return run.report(e, log, err)
@@ -633,8 +658,19 @@ func sourceColumn(p providers.Provider) string {
 	return ""
 }
 
+// consoleFigures is what the console's Queues view counts over. Its
+// figures start with the console, so that calls already under way are not
+// taken for calls that arrived; a board on NATS (--provider nats) has a
+// past its relay saw, so there they cover the whole window.
+func consoleFigures(f figuresFlags, provider string, start time.Time) stats.Config {
+	if provider == natsboard.Name {
+		start = time.Time{}
+	}
+	return f.config(start)
+}
+
 // console runs the Bubble Tea program over the provider.
-func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Directory, log *slog.Logger) int {
+func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, dir *directory.Directory, log *slog.Logger) int {
 	name, err := theme.Choose(cc.Theme, e.getenv)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
@@ -654,6 +690,8 @@ func console(e env, cc consoleCmd, p providers.Provider, dir *directory.Director
 		Inline:        cc.Inline,
 		Directory:     dir,
 		SourceColumn:  sourceColumn(p),
+		View:          ui.ViewName(cc.View),
+		Stats:         consoleFigures(figures, p.Name(), time.Now()),
 	})
 	var opts []tea.ProgramOption
 	if name == theme.Mono {

@@ -252,7 +252,7 @@ func TestJSONStreamProviderFailure(t *testing.T) {
 		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
 		providers.StatusEvent(time.Unix(3, 0), providers.Status{Link: providers.LinkFailed, Detail: "listen tcp: address already in use"}),
 	}, err: errors.New("listen tcp: address already in use")}
-	code := streamJSON(te.env(), p, discardLog())
+	code := streamJSON(te.env(), p, discardLog(), nil)
 	if code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
@@ -274,7 +274,7 @@ func TestJSONStreamClosedPipe(t *testing.T) {
 		providers.CallEvent(time.Unix(2, 0), providers.Call{ID: "c1", State: providers.StateRinging}),
 	}, waitForCancel: true}
 	done := make(chan int, 1)
-	go func() { done <- streamJSON(e, p, discardLog()) }()
+	go func() { done <- streamJSON(e, p, discardLog(), nil) }()
 	select {
 	case code := <-done:
 		if code != exitOK {
@@ -298,7 +298,7 @@ func TestJSONStreamGivesUpOnAStuckProvider(t *testing.T) {
 		e.stopGrace = grace
 		p := &stuckProvider{release: make(chan struct{})}
 		done := make(chan int, 1)
-		go func() { done <- streamJSON(e, p, discardLog()) }()
+		go func() { done <- streamJSON(e, p, discardLog(), nil) }()
 		te.interrupt()
 		return te, p, done
 	}
@@ -408,7 +408,7 @@ func TestConsoleStopsProvider(t *testing.T) {
 		}
 		return ""
 	}
-	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, p, nil, discardLog()); code != exitOK {
+	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, figuresFlags{}, p, nil, discardLog()); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	if !p.cancelled() {
@@ -421,13 +421,13 @@ func TestConsoleStopsProvider(t *testing.T) {
 	// SIGINT from outside the terminal stops the console like SIGTERM.
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return tea.ErrInterrupted }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitOK || te.stderr.Len() != 0 {
+	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, nil, discardLog()); code != exitOK || te.stderr.Len() != 0 {
 		t.Fatalf("interrupted console: exit %d, stderr %q", code, te.stderr.String())
 	}
 
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, p, nil, discardLog()); code != exitFailed {
+	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, nil, discardLog()); code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(te.stderr.String(), "could not open a TTY") {

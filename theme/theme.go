@@ -133,6 +133,9 @@ type Styles struct {
 	// Chrome is the header, status and filter styles reduced to paints.
 	Chrome Chrome
 
+	// Queues is the Queues view's paints (queues.go).
+	Queues Queues
+
 	// Status line.
 	StatusInfo    lipgloss.Style
 	StatusSuccess lipgloss.Style
@@ -403,6 +406,7 @@ func build(name Name, dark bool, p Palette) Styles {
 	t.ColumnHeader = PaintOf(s.ColumnHeader)
 	t.Empty = PaintOf(muted)
 	s.Chrome = chrome(&s)
+	s.Queues = queues(p, mono)
 	return s
 }
 

@@ -330,6 +330,8 @@ func (m *Model) explain(a *boundAction) {
 		m.say(statusInfo, m.providerName()+" cannot "+a.verb)
 	case m.tab == tabHistory:
 		m.say(statusInfo, "ended calls cannot be acted on · tab goes back to live calls")
+	case m.tab == tabQueues:
+		m.say(statusInfo, "the queues view acts on no call · enter lists the selected queue's calls")
 	case r == nil:
 		m.say(statusInfo, "no call selected")
 	default:

@@ -42,8 +42,9 @@ func (d *detailsPane) toggle(m *Model) tea.Cmd {
 	return nil
 }
 
-func (d *detailsPane) backLabel(*Model) string {
-	if d.shown {
+// backLabel: nothing on the Queues view, where no call's details show.
+func (d *detailsPane) backLabel(m *Model) string {
+	if d.shown && m.tab != tabQueues {
 		return "close details"
 	}
 	return ""

@@ -51,11 +51,18 @@ func inputStyles(st *theme.Styles) textinput.Styles {
 	return is
 }
 
-// open: the line shows while typing, and while a filter is kept.
-func (f *filterPane) open(m *Model) bool { return f.editing || m.store.query.active() }
+// open: the line shows while typing, and while a filter is kept. (A queue
+// chosen on the Queues view limits the lists too; the header says that one.)
+func (f *filterPane) open(m *Model) bool { return f.editing || m.store.query.hasText() }
 func (f *filterPane) modal(*Model) bool  { return f.editing }
 func (f *filterPane) line(m *Model) bool { return f.open(m) }
-func (f *filterPane) sync(m *Model)      { f.input.SetWidth(filterRoom(m.width) - 1) }
+
+// sync sizes the field; on the Queues view, which lists no calls, there is
+// nothing to filter and / is off.
+func (f *filterPane) sync(m *Model) {
+	f.input.SetWidth(filterRoom(m.width) - 1)
+	f.key.SetEnabled(m.tab != tabQueues)
+}
 func (f *filterPane) helpKeys(*Model) []key.Binding {
 	return []key.Binding{f.keep, f.clear, f.move}
 }
@@ -81,7 +88,7 @@ func (f *filterPane) toggle(m *Model) tea.Cmd {
 }
 
 func (f *filterPane) backLabel(m *Model) string {
-	if m.store.query.active() {
+	if m.store.query.hasText() {
 		return "clear filter"
 	}
 	return ""

@@ -14,7 +14,10 @@ import (
 // from the help and makes them do nothing.
 type keyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Tab, Back, Quit, ForceQuit              key.Binding
+	Tab, BackTab, Back, Quit, ForceQuit     key.Binding
+
+	// The Queues view's: the sort column left and right, a queue's calls.
+	SortLeft, SortRight, OpenQueue key.Binding
 
 	placed []placedKey
 }
@@ -56,9 +59,15 @@ func newKeyMap() keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b", "ctrl+u"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "ctrl+d"), key.WithHelp("pgdn", "page down")),
 
-		Tab:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
-		Back: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Quit: key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Tab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "history")),
+		BackTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("⇧tab", "previous view")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Quit:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+
+		// One entry in the help says both sort keys.
+		SortLeft:  key.NewBinding(key.WithKeys("<"), key.WithHelp("</>", "sort column")),
+		SortRight: key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "sort column right")),
+		OpenQueue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "queue's calls")),
 
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 	}
@@ -73,9 +82,18 @@ func (k *keyMap) placeRoot() {
 		k.place(b, helpPlace{col: colMove, order: i, fullOnly: true})
 	}
 	k.place(&k.Tab, helpPlace{col: colView, order: 20})
+	k.place(&k.BackTab, helpPlace{col: colView, order: 21, fullOnly: true})
 	k.place(&k.Back, helpPlace{col: colView, order: 40})
 	k.place(&k.Quit, helpPlace{col: colProgram, order: 20})
 	k.place(&k.ForceQuit, helpPlace{col: colProgram, order: 30, fullOnly: true})
+}
+
+// placeQueues lists the Queues view's keys in the help: a queue's calls
+// where the details' enter goes, the sort keys after tab. They are enabled
+// only on the Queues tab, so the help shows them only there.
+func (k *keyMap) placeQueues() {
+	k.place(&k.OpenQueue, helpPlace{col: colView, order: 11})
+	k.place(&k.SortLeft, helpPlace{col: colView, order: 25})
 }
 
 // shortHelp is the one-line help: what can be done to the selected call

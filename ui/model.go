@@ -18,6 +18,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/directory"
+	"ringside/providers/stats"
 	"ringside/theme"
 )
 
@@ -95,7 +96,25 @@ type Config struct {
 	// several sources at once (several boards: "BOARD"). Empty leaves it
 	// out, as a console of one source needs no such column.
 	SourceColumn string
+
+	// View is the view the console opens on: ViewLive ("" too),
+	// ViewHistory or ViewQueues.
+	View ViewName
+
+	// Stats is what the Queues view's figures are over (window, service
+	// level, target, since when). The console feeds one stats.Counter
+	// from the same batches as its table.
+	Stats stats.Config
 }
+
+// ViewName names one of the console's views, as --view takes it.
+type ViewName string
+
+const (
+	ViewLive    ViewName = "live"    // ringing and connected calls
+	ViewHistory ViewName = "history" // ended calls and why
+	ViewQueues  ViewName = "queues"  // the figures of each queue
+)
 
 // Defaults.
 const (
@@ -109,7 +128,20 @@ type tab int
 const (
 	tabLive tab = iota
 	tabHistory
+	tabQueues
+	tabCount
 )
+
+// tabOf is the tab a view name opens.
+func tabOf(v ViewName) tab {
+	switch v {
+	case ViewHistory:
+		return tabHistory
+	case ViewQueues:
+		return tabQueues
+	}
+	return tabLive
+}
 
 // selection is the selected call of a tab and the screen line it sits on, so
 // that it stays put while rows are inserted or removed around it.
@@ -140,8 +172,8 @@ type Model struct {
 	store         *store
 	width, height int
 	tab           tab
-	sel           [2]selection
-	offset        [2]int
+	sel           [tabCount]selection // the Queues tab keeps its own in queues
+	offset        [tabCount]int
 	tableH        int
 	panel         panelSlot
 	moved         movedSelection
@@ -157,6 +189,9 @@ type Model struct {
 	help    helpPane
 	details detailsPane
 	filter  filterPane
+	byQueue queueFilterPane
+
+	queues queuesView
 
 	tick     ticker
 	status   statusLine
@@ -201,6 +236,8 @@ func New(cfg Config) *Model {
 		help:    newHelpPane(),
 		details: newDetailsPane(),
 		filter:  newFilterPane(),
+		queues:  newQueuesView(cfg.Stats),
+		tab:     tabOf(cfg.View),
 	}
 	m.ctx, m.cancel = context.WithCancel(cfg.Context)
 	m.now = m.clock()
@@ -218,6 +255,7 @@ func New(cfg Config) *Model {
 	m.bgSettled = !cfg.Theme.NeedsBackground()
 
 	m.keys.placeRoot()
+	m.keys.placeQueues()
 	// The panes, in order of precedence: the first open one that wants
 	// the panel has it, and esc closes the first one it can.
 	m.addPane(&m.picker)
@@ -227,6 +265,7 @@ func New(cfg Config) *Model {
 	m.addPane(&m.help)
 	m.addPane(&m.details)
 	m.addPane(&m.filter)
+	m.addPane(&m.byQueue)
 	for i := range actionTable {
 		m.addAction(&actionTable[i])
 	}
@@ -309,7 +348,7 @@ func (m *Model) ensureTick() tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	return m.tick.ensure(m.now, m.store.n.ringing, m.store.n.active)
+	return m.tick.ensure(m.now, m.store.n.ringing, m.store.n.active, m.queues.wake(m.now, m.tab == tabQueues))
 }
 
 // Update applies one message. It never blocks and never does I/O: provider
@@ -364,6 +403,7 @@ func (m *Model) afterUpdate() {
 	m.relayout()
 	m.normalize(tabLive)
 	m.normalize(tabHistory)
+	m.queues.settle(m.now, m.tab == tabQueues)
 	m.updateKeys()
 }
 
@@ -377,6 +417,7 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		switch {
 		case ev.Call != nil:
 			calls = append(calls, ev.Call)
+			m.queues.apply(ev.Call)
 		case ev.Status != nil:
 			m.link.set(*ev.Status)
 		}
@@ -427,8 +468,12 @@ func (m *Model) inTab(r *row, t tab) bool {
 
 func (m *Model) list(t tab) *orderedList { return m.store.list(t == tabHistory) }
 
-// selected is the selected row of the current tab, or nil.
+// selected is the selected call of the current tab, or nil (the Queues
+// tab selects a queue, not a call).
 func (m *Model) selected() *row {
+	if m.tab == tabQueues {
+		return nil
+	}
 	r := m.store.get(m.sel[m.tab].id)
 	if !m.inTab(r, m.tab) {
 		return nil
@@ -507,4 +552,5 @@ func (m *Model) relayout() {
 	avail := m.height - top - bottom
 	m.panel = m.layoutPanel(avail)
 	m.tableH = max(avail-m.panel.h, 1)
+	m.queues.relayout(m.width, m.tableH)
 }

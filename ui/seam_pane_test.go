@@ -79,7 +79,7 @@ func (b *boardPane) counts(m *Model) []string {
 func (b *boardPane) panel(m *Model) int { return len(b.counts(m)) + 3 }
 
 func (b *boardPane) drawPanel(m *Model, h int) []string {
-	return m.boxed(append([]string{"Queues"}, b.counts(m)...), h)
+	return m.boxed(append([]string{"Calls by queue"}, b.counts(m)...), h)
 }
 
 func TestSeamAddedPane(t *testing.T) {
@@ -93,7 +93,7 @@ func TestSeamAddedPane(t *testing.T) {
 	}
 	hs.key("b")
 	scr := hs.screen()
-	for _, want := range []string{"Queues", "Sales 1", "Support 1", "no queue 2"} {
+	for _, want := range []string{"Calls by queue", "Sales 1", "Support 1", "no queue 2"} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("board lacks %q:\n%s", want, scr)
 		}
@@ -109,11 +109,11 @@ func TestSeamAddedPane(t *testing.T) {
 	// The full help takes the panel and lists the key; closing it brings
 	// the board back.
 	hs.key("?")
-	if scr := hs.screen(); strings.Contains(scr, "Queues") || !strings.Contains(scr, "b hide board") {
+	if scr := hs.screen(); strings.Contains(scr, "Calls by queue") || !strings.Contains(scr, "b hide board") {
 		t.Errorf("full help:\n%s", scr)
 	}
 	hs.key("?")
-	if !strings.Contains(hs.screen(), "Queues") {
+	if !strings.Contains(hs.screen(), "Calls by queue") {
 		t.Errorf("board gone after the help closed:\n%s", hs.screen())
 	}
 
@@ -125,7 +125,7 @@ func TestSeamAddedPane(t *testing.T) {
 	}
 
 	hs.key("esc")
-	if strings.Contains(hs.screen(), "Queues") || hs.m.tableH != tableRows {
+	if strings.Contains(hs.screen(), "Calls by queue") || hs.m.tableH != tableRows {
 		t.Errorf("esc did not close the board (table %d rows):\n%s", hs.m.tableH, hs.screen())
 	}
 
@@ -134,7 +134,7 @@ func TestSeamAddedPane(t *testing.T) {
 	hs.key("g")
 	hs.key("r")
 	hs.key("b")
-	if hs.m.modalPane() != nil || strings.Contains(hs.screen(), "Queues") {
+	if hs.m.modalPane() != nil || strings.Contains(hs.screen(), "Calls by queue") {
 		t.Errorf("b inside the picker opened the board:\n%s", hs.screen())
 	}
 	if got := hs.p.requests(); len(got) != 1 || got[0].Reason != providers.ReasonBusy {

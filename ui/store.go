@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/stats"
 )
 
 // row is one call as the console holds it: the provider's latest snapshot
@@ -488,15 +489,33 @@ func (s *store) trimHistory() {
 	s.fHist.CutTail(inView)
 }
 
-// setFilter changes the filter. When the new query only narrows the old one
-// (more typed at the end), only the rows that matched before are scanned;
-// otherwise every row's cached search text is. Rows are never re-rendered.
+// setFilter changes the filter's text; the queue it is limited to stays.
+// When the new query only narrows the old one (more typed at the end), only
+// the rows that matched before are scanned; otherwise every row's cached
+// search text is. Rows are never re-rendered.
 func (s *store) setFilter(text string) {
 	q := parseQuery(text)
 	if q.text == s.query.text {
 		return
 	}
-	narrowing := s.query.active() && q.narrows(s.query)
+	q.queue = s.query.queue
+	s.requery(q, s.query.active() && q.narrows(s.query))
+}
+
+// setQueue limits the lists to the calls of one queue of the figures
+// (stats.QueueName), or to every call with "". The filter's text stays.
+func (s *store) setQueue(name string) {
+	if name == s.query.queue {
+		return
+	}
+	q := s.query
+	q.queue = name
+	// From every call to one queue's, only the rows shown now can match.
+	s.requery(q, s.query.active() && s.query.queue == "")
+}
+
+// requery makes q the query and fills the filtered lists for it.
+func (s *store) requery(q query, narrowing bool) {
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
@@ -531,19 +550,28 @@ func (s *store) rebuildFilter(narrowing bool) {
 	rebuild(&s.hist, &s.fHist)
 }
 
-// query is a parsed filter: every word must appear in the call's text.
+// query is a parsed filter: every word must appear in the call's text, and
+// when queue is set, the call must count under that queue in the figures.
 type query struct {
 	text  string
 	terms []string
+	queue string // a queue's name as stats.QueueName gives it; "" for any
 }
 
 func parseQuery(text string) query {
 	return query{text: text, terms: strings.Fields(strings.ToLower(text))}
 }
 
-func (q query) active() bool { return len(q.terms) > 0 }
+// active reports whether the lists are filtered at all.
+func (q query) active() bool { return len(q.terms) > 0 || q.queue != "" }
+
+// hasText reports whether there are words to match (the filter line shows).
+func (q query) hasText() bool { return len(q.terms) > 0 }
 
 func (q query) match(r *row) bool {
+	if q.queue != "" && stats.QueueName(r.call.Queue) != q.queue {
+		return false
+	}
 	s := r.searchText()
 	for _, t := range q.terms {
 		if !strings.Contains(s, t) {
@@ -554,10 +582,10 @@ func (q query) match(r *row) bool {
 }
 
 // narrows reports whether q can only match a subset of what old matched:
-// every old term is contained in the term at the same place in q, and q
-// has no fewer terms.
+// the same queue, every old term is contained in the term at the same place
+// in q, and q has no fewer terms.
 func (q query) narrows(old query) bool {
-	if len(q.terms) < len(old.terms) {
+	if q.queue != old.queue || len(q.terms) < len(old.terms) {
 		return false
 	}
 	for i, t := range old.terms {

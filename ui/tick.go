@@ -16,9 +16,10 @@ const (
 type tickMsg struct{ gen uint32 }
 
 // ticker is the console's one tick. It runs only while something on screen
-// moves with time: 10 Hz while a call rings (its countdown), 1 Hz while a
-// call is connected (its duration), nothing otherwise. An idle console does
-// no periodic work at all.
+// moves with time: 10 Hz while a call rings (its countdown, the Queues
+// view's longest wait), 1 Hz while a call is connected (its duration), once
+// a minute on the Queues view while its window holds calls, nothing
+// otherwise. An idle console does no periodic work at all.
 type ticker struct {
 	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd // tea.Tick; tests replace it
 	armed bool
@@ -31,8 +32,10 @@ func newTicker() ticker { return ticker{after: tea.Tick} }
 // ensure arms the tick that ringing and active calls need at now, unless one
 // that fires soon enough is armed already. A call that starts ringing while
 // the slow tick is armed gets a fast one at once; the slow one is then
-// ignored when it fires.
-func (t *ticker) ensure(now time.Time, ringing, active int) tea.Cmd {
+// ignored when it fires. wake, when not 0, is how soon the view on screen
+// changes by itself with nothing live (the Queues view's window sliding on
+// at the next minute); live calls' ticks come sooner.
+func (t *ticker) ensure(now time.Time, ringing, active int, wake time.Duration) tea.Cmd {
 	var d time.Duration
 	switch {
 	case ringing > 0:
@@ -41,6 +44,8 @@ func (t *ticker) ensure(now time.Time, ringing, active int) tea.Cmd {
 		// Wake when the shown durations next change: at the next whole
 		// second of the clock.
 		d = connectedTick - time.Duration(now.Nanosecond())
+	case wake > 0:
+		d = wake
 	default:
 		return nil
 	}

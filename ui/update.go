@@ -17,8 +17,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return p.update(m, msg)
 	}
 	k := &m.keys
-	if key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Tab) {
+	if key.Matches(msg, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Tab, k.BackTab) {
 		m.moved = movedSelection{} // the user chose where the cursor is
+	}
+	if m.tab == tabQueues {
+		if cmd, ok := m.onQueuesKey(msg); ok {
+			return cmd
+		}
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -36,7 +41,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.PageDown):
 		m.move(m.sel[m.tab].idx+m.tableH, m.sel[m.tab].line)
 	case key.Matches(msg, k.Tab):
-		m.tab = 1 - m.tab
+		m.tab = (m.tab + 1) % tabCount
+	case key.Matches(msg, k.BackTab):
+		m.tab = (m.tab + tabCount - 1) % tabCount
 	case key.Matches(msg, k.Back):
 		if p, _ := m.backPane(); p != nil {
 			p.close(m)
@@ -88,14 +95,21 @@ func (m *Model) updateKeys() {
 		a.key.SetEnabled(live && ok)
 	}
 	n := m.list(m.tab).Len()
+	if m.tab == tabQueues {
+		n = m.queues.rowCount()
+	}
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
 		b.SetEnabled(n > 1)
 	}
-	if live {
+	switch m.tab {
+	case tabLive:
 		k.Tab.SetHelp("tab", "history")
-	} else {
+	case tabHistory:
+		k.Tab.SetHelp("tab", "queues")
+	default:
 		k.Tab.SetHelp("tab", "live calls")
 	}
+	m.syncQueuesKeys()
 	if _, label := m.backPane(); label != "" {
 		k.Back.SetEnabled(true)
 		k.Back.SetHelp("esc", label)

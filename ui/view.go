@@ -132,21 +132,33 @@ func (m *Model) writeTitle(b *strings.Builder) {
 	composeLine(b, m.width, c.Bar, left, []seg{{clock + " ", c.Clock}})
 }
 
-// writeTabs: the two tabs, the visible rows, and the counts.
+// writeTabs: the tabs, the queue the lists are limited to, the visible
+// rows, and the counts.
 func (m *Model) writeTabs(b *strings.Builder) {
 	c := &m.styles.Chrome
 	n := &m.store.n
-	liveP, histP := c.TabOn, c.TabOff
-	liveT, histT := "[Live "+strconv.Itoa(n.live)+"]", " History "+strconv.Itoa(n.ended)+" "
-	if m.tab == tabHistory {
-		liveP, histP = c.TabOff, c.TabOn
-		liveT, histT = " Live "+strconv.Itoa(n.live)+" ", "[History "+strconv.Itoa(n.ended)+"]"
+	tabs := [tabCount]struct {
+		name  string
+		count int
+	}{{"Live", n.live}, {"History", n.ended}, {"Queues", len(m.queues.snap.Queues)}}
+	var left []seg
+	for i, t := range tabs {
+		text, p := " "+t.name+" "+strconv.Itoa(t.count)+" ", c.TabOff
+		if tab(i) == m.tab {
+			text, p = "["+t.name+" "+strconv.Itoa(t.count)+"]", c.TabOn
+		}
+		left = append(left, seg{" ", c.Dim}, seg{text, p})
 	}
-	left := []seg{{" ", c.Dim}, {liveT, liveP}, {" ", c.Dim}, {histT, histP}}
+	if q := m.store.query.queue; q != "" {
+		left = append(left, seg{"  queue: ", c.Dim}, seg{fit(q, min(width(q), 24)), c.FilterPrompt})
+	}
 	scroll := []string{""}
-	if l := m.list(m.tab); l.Len() > m.tableH {
-		off := m.offset[m.tab]
-		from, to, n := strconv.Itoa(off+1), strconv.Itoa(min(off+m.tableH, l.Len())), strconv.Itoa(l.Len())
+	total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
+	if m.tab == tabQueues {
+		total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
+	}
+	if total > rows {
+		from, to, n := strconv.Itoa(off+1), strconv.Itoa(min(off+rows, total)), strconv.Itoa(total)
 		// A shorter form for narrow screens rather than a cut "rows 1–19 o…".
 		scroll = []string{"  rows " + from + "–" + to + " of " + n, "  " + from + "–" + to + "/" + n, ""}
 	}
@@ -209,6 +221,10 @@ pick:
 // writeTable draws the column titles and the visible rows, padding with
 // blank lines so the frame keeps its height.
 func (m *Model) writeTable(b *strings.Builder, nl func()) {
+	if m.tab == tabQueues {
+		m.writeQueues(b, nl)
+		return
+	}
 	t := &m.styles.Table
 	hist := m.tab == tabHistory
 	var lay layout
@@ -249,9 +265,16 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 }
 
 func (m *Model) emptyText(hist bool) string {
+	q := &m.store.query
 	switch {
-	case m.store.query.active():
-		return "No calls match “" + m.store.query.text + "” · esc clears the filter"
+	case q.hasText() && q.queue != "":
+		return "No calls of " + q.queue + " match “" + q.text + "” · esc clears the filter"
+	case q.hasText():
+		return "No calls match “" + q.text + "” · esc clears the filter"
+	case q.queue != "" && hist:
+		return "No ended calls of " + q.queue + " · esc shows every queue"
+	case q.queue != "":
+		return "No calls of " + q.queue + " right now · esc shows every queue"
 	case hist:
 		return "No ended calls yet."
 	case m.link.stopped:

@@ -1,0 +1,636 @@
+package stats
+
+import (
+	"math"
+	mathbits "math/bits"
+	"time"
+	"unsafe"
+
+	"ringside/providers"
+	"ringside/providers/textsafe"
+)
+
+// Counter keeps the figures per queue, fed call snapshots by Apply. See the
+// package documentation for what each figure counts.
+type Counter struct {
+	cfg       Config
+	minutes   int64 // buckets in the window
+	since     int64 // Config.Since as nanoseconds since 1970; math.MinInt64 when zero
+	threshold int64
+	grace     time.Duration
+
+	index index // call id → its slot in recs
+	recs  []record
+	free  []int32 // slots of recs to reuse
+	// The calls remembered, longest first (for the cap), and the ended ones
+	// in the order they ended (to forget once out of the window).
+	oldest, newest       int32
+	endOldest, endNewest int32
+
+	queues []queue
+	byName map[string]int32 // queue name → its index in queues
+	sorted []int32          // queue indexes by name
+
+	head      int64 // the latest minute seen (an arrival, or a snapshot's time); math.MinInt64 before any
+	forgotten int   // calls forgotten early, past Config.MaxCalls
+	asked     int64 // the latest minute a snapshot was asked for
+}
+
+// nowKind is where a call counts in the figures of now.
+type nowKind uint8
+
+const (
+	nowNone nowKind = iota
+	nowWaiting
+	nowTalking
+	nowHeld
+)
+
+// The counts one call adds to the bucket of the minute it arrived, one
+// each: bit i of facts.counts adds 1 to bucket.n[i].
+const (
+	nOffered = iota
+	nAnswered
+	nWithin
+	nAbandoned
+	nShort
+	nRejected
+	nTransferred
+	nSLStatic // answered, rejected or abandoned (not short): counted for SL whatever the time
+	nHandled  // answered and ended: in the AHT
+	nOverdue  // buckets only: ringing, never answered, past the threshold at the last snapshot
+	nCounts
+)
+
+// facts is everything one snapshot of a call adds to the figures. It is
+// 40 bytes, so that a record's first cache line holds it (see record).
+type facts struct {
+	queue     int32 // -1: it counts nowhere (not an incoming call)
+	now       nowKind
+	known     bool   // its arrival is known
+	window    bool   // in the window's figures: arrival known and not before Since
+	ringingSL bool   // in the window, ringing and never answered: it may pass the threshold
+	ended     bool   // its state is ended
+	counts    uint16 // what it adds to its minute's counts (nOffered…)
+	arrived   int64  // nanoseconds since 1970
+	speed     time.Duration
+	handle    time.Duration
+}
+
+// minute is the minute the call arrived in (when known).
+func (f *facts) minute() int64 { return floorDiv(f.arrived, int64(time.Minute)) }
+
+func (f *facts) count(i int) { f.counts |= 1 << i }
+
+// record is what a Counter remembers of one call: 128 bytes, the first 64
+// all that most snapshots of the call read or write (a lookup, the version
+// check, what it adds), the rest its places in heaps and lists, touched when
+// it starts or stops ringing, ends, or is forgotten.
+type record struct {
+	key     key // what the index knows it by
+	version uint64
+	f       facts // what its latest snapshot added
+
+	// Positions in the queue's heaps, -1 when not in them: ringPos in the
+	// heap of ringing calls (the longest wait), slPos in the young or the
+	// overdue heap (overdue says which).
+	ringPos, slPos   int32
+	prev, next       int32 // remembered order
+	endPrev, endNext int32 // ended order
+	endedAt          int64 // the latest minute seen when it ended
+	overdue          bool
+	inEnded          bool
+	spilled          bool // filed in the index by its id (see index)
+	_                [29]byte
+}
+
+// The record is two cache lines exactly.
+var (
+	_ [128 - unsafe.Sizeof(record{})]byte
+	_ [unsafe.Sizeof(record{}) - 128]byte
+	_ [64 - unsafe.Offsetof(record{}.ringPos)]byte
+)
+
+// bucket is one minute of one queue: the calls that arrived in it.
+type bucket struct {
+	minute        int64
+	n             [nCounts]int32
+	speed, handle wide
+}
+
+// add adds what f adds (sign 1), or takes it back (sign -1).
+func (b *bucket) add(f *facts, sign int32) {
+	for bits := f.counts; bits != 0; bits &= bits - 1 {
+		b.n[mathbits.TrailingZeros16(bits)] += sign
+	}
+	if sign > 0 {
+		b.speed.add(f.speed)
+		b.handle.add(f.handle)
+	} else {
+		b.speed.sub(f.speed)
+		b.handle.sub(f.handle)
+	}
+}
+
+// queue is one queue's figures: the buckets of the window in a ring, the
+// counts of now, and its ringing calls by arrival.
+type queue struct {
+	name                   string
+	buckets                []bucket // minute m is in buckets[m mod len]
+	waiting, talking, held int
+	ringing                arrivalHeap // every ringing call with a known arrival, earliest on top
+	young                  arrivalHeap // window calls ringing, under the threshold at the last snapshot, earliest on top
+	overdue                arrivalHeap // window calls ringing past the threshold at the last snapshot, latest on top
+}
+
+// bucketAt is the bucket of minute m, or nil when it has dropped off.
+func (q *queue) bucketAt(m int64) *bucket {
+	b := &q.buckets[floorMod(m, int64(len(q.buckets)))]
+	if b.minute != m {
+		return nil
+	}
+	return b
+}
+
+// bucketFor is the bucket of minute m, which replaces an older minute in
+// its place; nil when a later minute holds the place (m has dropped off).
+func (q *queue) bucketFor(m int64) *bucket {
+	b := &q.buckets[floorMod(m, int64(len(q.buckets)))]
+	if b.minute < m {
+		*b = bucket{minute: m}
+	}
+	if b.minute != m {
+		return nil
+	}
+	return b
+}
+
+// slack is how many minutes the ring of buckets holds beyond the window: a
+// call stamped by a provider whose clock runs a little ahead does not push
+// the window's oldest minute out early.
+const slack = 2
+
+// New returns a Counter with cfg's unset fields at their defaults.
+func New(cfg Config) *Counter {
+	cfg = cfg.withDefaults()
+	c := &Counter{
+		cfg:       cfg,
+		minutes:   int64(cfg.Window / Bucket),
+		since:     math.MinInt64,
+		threshold: int64(cfg.Threshold),
+		grace:     cfg.Grace,
+		index:     newIndex(),
+		byName:    make(map[string]int32),
+		oldest:    -1, newest: -1, endOldest: -1, endNewest: -1,
+		head: math.MinInt64, asked: math.MinInt64,
+	}
+	if !cfg.Since.IsZero() {
+		c.since = nanos(cfg.Since)
+	}
+	return c
+}
+
+// Config is the configuration in use, defaults filled in.
+func (c *Counter) Config() Config { return c.cfg }
+
+// Apply counts one snapshot of a call, in any state. A snapshot whose
+// Version is not above the last one applied for the same call is ignored.
+func (c *Counter) Apply(call providers.Call) {
+	k := c.index.keyOf(call.ID)
+	slot, known := c.index.find(c.recs, call.ID, k)
+	if !known {
+		if call.Direction == providers.Incoming {
+			c.add(&call, k)
+		}
+		return
+	}
+	r := &c.recs[slot]
+	if call.Version <= r.version {
+		return
+	}
+	f := c.factsOf(&call, r.f.queue)
+	c.update(slot, call.Version, f)
+}
+
+// add remembers a call seen for the first time and counts it.
+func (c *Counter) add(call *providers.Call, k key) {
+	f := c.factsOf(call, -1)
+	slot := c.alloc()
+	c.recs[slot] = record{
+		version: call.Version, f: f,
+		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
+	}
+	if c.newest >= 0 {
+		c.recs[c.newest].next = slot
+	} else {
+		c.oldest = slot
+	}
+	c.newest = slot
+	c.index.insert(c.recs, call.ID, k, slot)
+	c.contribute(slot, true)
+	if f.ended {
+		c.linkEnded(slot)
+	}
+	c.prune()
+	if c.index.len() > c.cfg.MaxCalls {
+		c.evict()
+	}
+}
+
+// update replaces what the call at slot adds with f.
+func (c *Counter) update(slot int32, version uint64, f facts) {
+	r := &c.recs[slot]
+	old := &r.f
+	// A call that keeps its place in the heaps (most changes: answered to
+	// active, on hold and back) is not taken out and put back.
+	heaps := old.queue != f.queue || old.arrived != f.arrived || old.known != f.known ||
+		(old.now == nowWaiting) != (f.now == nowWaiting) || old.ringingSL != f.ringingSL || old.window != f.window
+	c.retract(slot, heaps)
+	r.version, r.f = version, f
+	c.contribute(slot, heaps)
+	switch {
+	case f.ended && !r.inEnded:
+		c.linkEnded(slot)
+	case !f.ended && r.inEnded:
+		c.unlinkEnded(slot)
+	}
+}
+
+// factsOf is what call adds to the figures. prev is the queue its last
+// snapshot counted in (-1 if none), which saves looking the name up again.
+func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
+	f := facts{queue: -1}
+	if call.Direction != providers.Incoming {
+		return f
+	}
+	if prev >= 0 && sameQueue(c.queues[prev].name, call.Queue) {
+		f.queue = prev
+	} else {
+		f.queue = c.queueOf(call.Queue)
+	}
+	switch call.State {
+	case providers.StateRinging:
+		f.now = nowWaiting
+	case providers.StateConnecting, providers.StateActive:
+		f.now = nowTalking
+	case providers.StateHeld:
+		f.now = nowHeld
+	case providers.StateEnded:
+		f.ended = true
+	}
+	if !call.Arrived.IsZero() {
+		f.known = true
+		f.arrived = nanos(call.Arrived)
+	}
+	f.window = f.known && f.arrived >= c.since
+	if !f.window {
+		return f
+	}
+	f.count(nOffered)
+	answered := !call.Answered.IsZero()
+	result := call.Result()
+	switch {
+	case answered:
+		f.count(nAnswered)
+		f.count(nSLStatic)
+		f.speed = max(between(call.Arrived, call.Answered), 0)
+		if f.speed <= c.cfg.Threshold {
+			f.count(nWithin)
+		}
+		if f.ended && !call.Ended.IsZero() {
+			f.count(nHandled)
+			f.handle = max(between(call.Answered, call.Ended), 0)
+		}
+	case result == providers.OutcomeMissed:
+		f.count(nAbandoned)
+		if !call.Ended.IsZero() && between(call.Arrived, call.Ended) <= c.grace {
+			f.count(nShort)
+		} else {
+			f.count(nSLStatic)
+		}
+	case result == providers.OutcomeRejected:
+		f.count(nRejected)
+		f.count(nSLStatic)
+	}
+	if result == providers.OutcomeTransferred {
+		f.count(nTransferred)
+	}
+	f.ringingSL = !answered && call.State == providers.StateRinging
+	return f
+}
+
+// sameQueue reports whether a call's Queue field names the queue called name.
+func sameQueue(name, field string) bool {
+	return name == field || (field == "" && name == Direct)
+}
+
+// queueOf is the index of the queue a call's Queue field names, made if new.
+func (c *Counter) queueOf(field string) int32 {
+	name := field
+	if name == "" {
+		name = Direct
+	}
+	if i, ok := c.byName[name]; ok {
+		return i
+	}
+	if len(name) > maxQueueName {
+		name = textsafe.Cut(name, maxQueueName)
+		if i, ok := c.byName[name]; ok {
+			return i
+		}
+	}
+	if len(c.queues) >= MaxQueues {
+		name = Overflow
+		if i, ok := c.byName[name]; ok {
+			return i
+		}
+	}
+	i := int32(len(c.queues))
+	buckets := make([]bucket, c.minutes+slack)
+	for j := range buckets {
+		buckets[j].minute = math.MinInt64
+	}
+	c.queues = append(c.queues, queue{
+		name: name, buckets: buckets,
+		ringing: arrivalHeap{}, young: arrivalHeap{sl: true}, overdue: arrivalHeap{sl: true, latest: true},
+	})
+	c.byName[name] = i
+	c.insertSorted(i)
+	return i
+}
+
+// insertSorted puts queue i in its place in the sorted order.
+func (c *Counter) insertSorted(i int32) {
+	name := c.queues[i].name
+	at := len(c.sorted)
+	for at > 0 && c.queues[c.sorted[at-1]].name > name {
+		at--
+	}
+	c.sorted = append(c.sorted, 0)
+	copy(c.sorted[at+1:], c.sorted[at:])
+	c.sorted[at] = i
+}
+
+// contribute adds what the call at slot adds to the figures; heaps says
+// whether to put it in its queue's heaps too.
+func (c *Counter) contribute(slot int32, heaps bool) {
+	r := &c.recs[slot]
+	f := &r.f
+	if f.queue < 0 {
+		return
+	}
+	q := &c.queues[f.queue]
+	switch f.now {
+	case nowWaiting:
+		q.waiting++
+	case nowTalking:
+		q.talking++
+	case nowHeld:
+		q.held++
+	}
+	if f.known {
+		c.see(f.minute())
+	}
+	if f.window {
+		if b := q.bucketFor(f.minute()); b != nil {
+			b.add(f, 1)
+		}
+	}
+	if !heaps {
+		return
+	}
+	if f.now == nowWaiting && f.known {
+		q.ringing.push(c.recs, slot)
+	}
+	if f.ringingSL {
+		// Young until a snapshot finds it past the threshold (settle).
+		q.young.push(c.recs, slot)
+	}
+}
+
+// retract takes back what the call at slot added; heaps says whether to
+// take it out of its queue's heaps too.
+func (c *Counter) retract(slot int32, heaps bool) {
+	r := &c.recs[slot]
+	f := &r.f
+	if f.queue < 0 {
+		return
+	}
+	q := &c.queues[f.queue]
+	switch f.now {
+	case nowWaiting:
+		q.waiting--
+	case nowTalking:
+		q.talking--
+	case nowHeld:
+		q.held--
+	}
+	if f.window {
+		if b := q.bucketAt(f.minute()); b != nil {
+			b.add(f, -1)
+		}
+	}
+	if !heaps {
+		return
+	}
+	if r.ringPos >= 0 {
+		q.ringing.remove(c.recs, slot)
+	}
+	if r.slPos >= 0 {
+		if r.overdue {
+			q.overdue.remove(c.recs, slot)
+			r.overdue = false
+			if b := q.bucketAt(f.minute()); b != nil {
+				b.n[nOverdue]--
+			}
+		} else {
+			q.young.remove(c.recs, slot)
+		}
+	}
+}
+
+// settle moves the window's ringing calls of q across the threshold for a
+// snapshot whose threshold cut is cut: a call that arrived before cut has
+// waited longer than the threshold. Each call crosses once as time goes
+// on (back again only if a snapshot is asked for an earlier time), so the
+// work is that of the calls crossing, not of all the calls.
+func (c *Counter) settle(q *queue, cut int64) {
+	for q.young.len() > 0 {
+		slot := q.young.top()
+		r := &c.recs[slot]
+		if r.f.arrived >= cut {
+			break
+		}
+		q.young.remove(c.recs, slot)
+		r.overdue = true
+		q.overdue.push(c.recs, slot)
+		if b := q.bucketAt(r.f.minute()); b != nil {
+			b.n[nOverdue]++
+		}
+	}
+	for q.overdue.len() > 0 {
+		slot := q.overdue.top()
+		r := &c.recs[slot]
+		if r.f.arrived < cut {
+			break
+		}
+		q.overdue.remove(c.recs, slot)
+		r.overdue = false
+		q.young.push(c.recs, slot)
+		if b := q.bucketAt(r.f.minute()); b != nil {
+			b.n[nOverdue]--
+		}
+	}
+}
+
+// see moves the latest minute seen on to m. Calls that ended before any
+// minute was seen count as ended in the first one.
+func (c *Counter) see(m int64) {
+	if m <= c.head {
+		return
+	}
+	if c.head == math.MinInt64 {
+		for slot := c.endOldest; slot >= 0; slot = c.recs[slot].endNext {
+			c.recs[slot].endedAt = m
+		}
+	}
+	c.head = m
+}
+
+// alloc is a free slot in recs.
+func (c *Counter) alloc() int32 {
+	if n := len(c.free); n > 0 {
+		slot := c.free[n-1]
+		c.free = c.free[:n-1]
+		return slot
+	}
+	c.recs = append(c.recs, record{})
+	return int32(len(c.recs) - 1)
+}
+
+func (c *Counter) linkEnded(slot int32) {
+	r := &c.recs[slot]
+	r.inEnded, r.endPrev, r.endNext, r.endedAt = true, c.endNewest, -1, c.head
+	if c.endNewest >= 0 {
+		c.recs[c.endNewest].endNext = slot
+	} else {
+		c.endOldest = slot
+	}
+	c.endNewest = slot
+}
+
+func (c *Counter) unlinkEnded(slot int32) {
+	r := &c.recs[slot]
+	if r.endPrev >= 0 {
+		c.recs[r.endPrev].endNext = r.endNext
+	} else {
+		c.endOldest = r.endNext
+	}
+	if r.endNext >= 0 {
+		c.recs[r.endNext].endPrev = r.endPrev
+	} else {
+		c.endNewest = r.endPrev
+	}
+	r.inEnded, r.endPrev, r.endNext = false, -1, -1
+}
+
+// forget drops the call at slot from memory. Its figures stay as they are:
+// callers retract first what should go.
+func (c *Counter) forget(slot int32) {
+	r := &c.recs[slot]
+	if r.inEnded {
+		c.unlinkEnded(slot)
+	}
+	if r.prev >= 0 {
+		c.recs[r.prev].next = r.next
+	} else {
+		c.oldest = r.next
+	}
+	if r.next >= 0 {
+		c.recs[r.next].prev = r.prev
+	} else {
+		c.newest = r.prev
+	}
+	c.index.remove(c.recs, slot)
+	*r = record{}
+	c.free = append(c.free, slot)
+}
+
+// prune forgets the calls that ended a window's length ago. Their figures
+// stay where they were counted (their minute has left the window by then,
+// or it was before Since); what is forgotten is only that the call was seen,
+// which a late duplicate of one of its snapshots would need. The ended
+// calls are kept in the order they ended, so the oldest is first.
+func (c *Counter) prune() {
+	if c.head == math.MinInt64 {
+		return // no minute seen yet
+	}
+	first := c.head - c.minutes + 1
+	for c.endOldest >= 0 {
+		// An end stamped far ahead of the latest minute was stamped by a
+		// made-up arrival time (see Snapshot): not worth keeping.
+		if at := c.recs[c.endOldest].endedAt; at >= first && at <= c.head+slack {
+			break
+		}
+		c.forget(c.endOldest)
+	}
+}
+
+// evict makes room past Config.MaxCalls: it forgets the call that ended
+// first, its figures kept (only a late duplicate of one of its snapshots
+// needed it); with none ended, the call remembered longest, which leaves
+// every figure (it would stay waiting or talking for ever otherwise, and a
+// later snapshot counts it afresh, once).
+func (c *Counter) evict() {
+	c.forgotten++
+	if c.endOldest >= 0 {
+		c.forget(c.endOldest)
+		return
+	}
+	slot := c.oldest
+	c.retract(slot, true)
+	c.forget(slot)
+}
+
+// Remembered is how many calls the Counter remembers now.
+func (c *Counter) Remembered() int { return c.index.len() }
+
+var unixEpoch = time.Unix(0, 0)
+
+// plainSeconds bounds the times taken by plain arithmetic (146 years either
+// side of 1970): two of them are apart by less than int64 nanoseconds hold.
+// Times outside (made up) go the slow, saturating way of time.Sub.
+const plainSeconds = 1 << 62 / int64(time.Second)
+
+// nanos is t as nanoseconds since 1970 by its wall clock, saturated at the
+// ends of int64.
+func nanos(t time.Time) int64 {
+	if s := t.Unix(); s > -plainSeconds && s < plainSeconds {
+		return s*int64(time.Second) + int64(t.Nanosecond())
+	}
+	return int64(t.Sub(unixEpoch))
+}
+
+// between is to − from by their wall clocks, saturated (time.Sub without
+// the monotonic readings, which calls decoded from a wire never have:
+// every figure reads the wall clock, as the minutes do).
+func between(from, to time.Time) time.Duration {
+	a, b := from.Unix(), to.Unix()
+	if a > -plainSeconds && a < plainSeconds && b > -plainSeconds && b < plainSeconds {
+		return time.Duration((b-a)*int64(time.Second) + int64(to.Nanosecond()-from.Nanosecond()))
+	}
+	return to.Round(0).Sub(from.Round(0))
+}
+
+// minuteOf is the number of the minute t falls in, counted from 1970.
+func minuteOf(t time.Time) int64 { return floorDiv(nanos(t), int64(time.Minute)) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }

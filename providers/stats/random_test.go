@@ -1,0 +1,239 @@
+package stats_test
+
+import (
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"testing/quick"
+	"time"
+
+	"ringside/providers"
+	"ringside/providers/stats"
+)
+
+// delivery is a snapshot as it reaches the counter, with the time it was
+// sent.
+type delivery struct {
+	at   time.Time
+	call providers.Call
+}
+
+// scenario is a random run: a configuration and the snapshots of some
+// hundreds of calls over a few hours, as a provider would send them, then
+// duplicated and reordered as a network would deliver them.
+type scenario struct {
+	cfg       stats.Config
+	start     time.Time
+	sent      []delivery
+	delivered []delivery
+}
+
+var testQueues = []string{"Sales", "Support", "", "Billing", "IT Helpdesk"}
+
+// lifecycle draws one call's snapshots.
+func lifecycle(r *rand.Rand, id string, arrived time.Time) []delivery {
+	c := providers.Call{
+		ID: id, Provider: "test", State: providers.StateRinging, Direction: providers.Incoming,
+		Queue: testQueues[r.IntN(len(testQueues))], Arrived: arrived, AnswerBy: arrived.Add(time.Minute),
+		Version: 1,
+	}
+	if r.IntN(20) == 0 {
+		c.Direction = providers.Outgoing
+	}
+	at := arrived
+	if r.IntN(50) == 0 {
+		c.Arrived = time.Time{} // a provider that did not say
+	}
+	var out []delivery
+	emit := func(after time.Duration) {
+		at = at.Add(after)
+		out = append(out, delivery{at: at, call: c})
+		c.Version += uint64(1 + r.IntN(2)) // versions may skip
+	}
+	emit(0)
+	rings := time.Duration(r.Int64N(int64(70 * time.Second)))
+	if r.IntN(10) == 0 {
+		// A change that keeps it ringing: another queue, a new deadline.
+		if r.IntN(2) == 0 {
+			c.Queue = testQueues[r.IntN(len(testQueues))]
+		}
+		c.AnswerBy = c.AnswerBy.Add(time.Second)
+		emit(rings / 2)
+		rings -= rings / 2
+	}
+	end := func(after time.Duration, outcome providers.Outcome) {
+		if r.IntN(4) == 0 {
+			c.State = providers.StateEnding
+			emit(after)
+			after = time.Duration(r.Int64N(int64(time.Second)))
+		}
+		c.State, c.Ended, c.Outcome = providers.StateEnded, at.Add(after), outcome
+		emit(after)
+	}
+	switch k := r.IntN(100); {
+	case k < 45: // answered
+		c.State, c.Answered = providers.StateConnecting, at.Add(rings)
+		if r.IntN(50) == 0 {
+			c.Answered = c.Arrived.Add(-time.Second) // a clock that disagrees
+		}
+		emit(rings)
+		c.State = providers.StateActive
+		emit(time.Duration(r.Int64N(int64(2 * time.Second))))
+		for r.IntN(3) == 0 {
+			c.State = providers.StateHeld
+			emit(time.Duration(r.Int64N(int64(3 * time.Minute))))
+			c.State = providers.StateActive
+			emit(time.Duration(r.Int64N(int64(3 * time.Minute))))
+		}
+		talk := time.Duration(r.Int64N(int64(25 * time.Minute)))
+		switch r.IntN(5) {
+		case 0: // still talking
+		case 1:
+			end(talk, providers.OutcomeTransferred)
+		default:
+			end(talk, providers.OutcomeNone) // handled, derived
+		}
+	case k < 65: // the caller gives up or it rings out
+		outcome := providers.OutcomeNone
+		if r.IntN(2) == 0 {
+			outcome = providers.OutcomeMissed
+		}
+		if r.IntN(3) == 0 {
+			rings = time.Duration(r.Int64N(int64(8 * time.Second))) // near the grace
+		}
+		end(rings, outcome)
+	case k < 77:
+		end(rings, providers.OutcomeRejected)
+	case k < 87: // redirected while ringing
+		end(rings, providers.OutcomeTransferred)
+	default: // still ringing
+	}
+	return out
+}
+
+// newScenario draws a scenario from seed.
+func newScenario(seed uint64) scenario {
+	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).Add(time.Duration(r.Int64N(int64(time.Hour))))
+	s := scenario{start: start, cfg: stats.Config{
+		Window:    time.Duration(3+r.IntN(12)) * time.Minute,
+		Threshold: time.Duration(10+r.IntN(30)) * time.Second,
+		Target:    0.8,
+		Grace:     5 * time.Second,
+		MaxCalls:  1 << 20,
+	}}
+	if r.IntN(2) == 0 {
+		s.cfg.Since = start.Add(time.Duration(r.Int64N(int64(10 * time.Minute))))
+	}
+	calls := 50 + r.IntN(400)
+	gap := time.Duration(1+r.IntN(30)) * time.Second // a quiet day or a busy one
+	arrived := start
+	for i := range calls {
+		arrived = arrived.Add(time.Duration(r.ExpFloat64() * float64(gap)))
+		s.sent = append(s.sent, lifecycle(r, "c"+itoa(i), arrived)...)
+	}
+	sort.SliceStable(s.sent, func(i, j int) bool { return s.sent[i].at.Before(s.sent[j].at) })
+
+	// The network: some snapshots twice, some a few places late, within
+	// lateness of when they were sent (a Counter remembers an ended call
+	// for a window after its end: a duplicate later than that would count
+	// it again, as documented).
+	const lateness = 30 * time.Second
+	s.delivered = append([]delivery(nil), s.sent...)
+	for i := 0; i < len(s.delivered); i++ {
+		d := s.delivered[i]
+		j := min(i+1+r.IntN(5), len(s.delivered)-1)
+		if j <= i || s.delivered[j].at.Sub(d.at) > lateness {
+			continue
+		}
+		switch r.IntN(10) {
+		case 0: // again, a few places later
+			s.delivered = append(s.delivered[:j], append([]delivery{d}, s.delivered[j:]...)...)
+		case 1: // late: swapped with one of the next few
+			s.delivered[i], s.delivered[j] = s.delivered[j], s.delivered[i]
+		}
+	}
+	return s
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// run feeds the scenario to a Counter and, every few snapshots and at the
+// end, compares its figures at a time at or after the latest snapshot with
+// a recount of the calls as delivered so far. It returns the first
+// difference ("" if none) and how many times it compared.
+func (s scenario) run(r *rand.Rand, newCounter func(stats.Config) *stats.Counter) (string, int) {
+	c := newCounter(s.cfg)
+	seen := latest{}
+	var now time.Time
+	checks := 0
+	check := func() string {
+		at := now.Add(time.Duration(r.Int64N(int64(40 * time.Second))))
+		now = at
+		checks++
+		if d := diff(c.Snapshot(at), recount(s.cfg, seen, at)); d != "" {
+			return "at " + at.Format(time.RFC3339Nano) + ", after " + itoa(checks) + " checks:\n" + d
+		}
+		return ""
+	}
+	for _, d := range s.delivered {
+		if d.at.After(now) {
+			now = d.at
+		}
+		c.Apply(d.call)
+		seen.apply(d.call)
+		if r.IntN(8) == 0 {
+			if msg := check(); msg != "" {
+				return msg, checks
+			}
+		}
+	}
+	// And on, past the last call, until the whole window has drained.
+	for range 4 {
+		now = now.Add(s.cfg.Window / 3)
+		if msg := check(); msg != "" {
+			return msg, checks
+		}
+	}
+	return "", checks
+}
+
+// TestRandomSequencesMatchRecount: whatever the order snapshots arrive in,
+// duplicated, late or with versions skipped, the figures equal a recount
+// from the latest snapshot of each call, at every check.
+func TestRandomSequencesMatchRecount(t *testing.T) {
+	randomSequences(t, stats.New, 80)
+}
+
+// TestRandomSequencesThroughTheIndexSpill: the same, with every call's id
+// hashing alike, so all but one go through the index's spill by id.
+func TestRandomSequencesThroughTheIndexSpill(t *testing.T) {
+	randomSequences(t, stats.NewCollidingForTest, 20)
+}
+
+func randomSequences(t *testing.T, newCounter func(stats.Config) *stats.Counter, scenarios int) {
+	checks := 0
+	property := func(seed uint64) bool {
+		s := newScenario(seed)
+		msg, n := s.run(rand.New(rand.NewPCG(seed, 1)), newCounter)
+		checks += n
+		if msg != "" {
+			t.Errorf("seed %d (window %s, threshold %s, since %v, %d snapshots): %s",
+				seed, s.cfg.Window, s.cfg.Threshold, s.cfg.Since, len(s.delivered), msg)
+			return false
+		}
+		return true
+	}
+	if err := quick.Check(property, &quick.Config{MaxCount: scenarios}); err != nil {
+		t.Fatal(err)
+	}
+	if checks < 10*scenarios {
+		t.Fatalf("only %d comparisons made; the scenarios are too small to prove much", checks)
+	}
+}
