@@ -370,7 +370,11 @@ const (
 	OutcomeNone     Outcome = ""         // still live, or not yet classified
 	OutcomeHandled  Outcome = "handled"  // answered, then ended
 	OutcomeRejected Outcome = "rejected" // turned down from the console or by our side
-	OutcomeMissed   Outcome = "missed"   // rang out, the caller gave up, or taken elsewhere
+	OutcomeMissed   Outcome = "missed"   // rang out, or the caller gave up
+	// OutcomeElsewhere: another agent or device answered it first, so the
+	// caller was served, though not from here. Providers set it only when
+	// they know; an unanswered end they cannot tell apart stays missed.
+	OutcomeElsewhere Outcome = "elsewhere"
 	// OutcomeTransferred: sent on from here, a ringing call redirected or a
 	// connected one transferred; End.Text says where to.
 	OutcomeTransferred Outcome = "transferred"

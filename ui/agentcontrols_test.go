@@ -553,3 +553,24 @@ func TestAgentControlsFillFrameAtEverySize(t *testing.T) {
 		}
 	}
 }
+
+// A call another agent answered first shows in the history as answered
+// elsewhere, with its glyph and whole word, and in the header's counts
+// once there is one.
+func TestAnsweredElsewhereInHistoryAndCounts(t *testing.T) {
+	hs := newHarness(t, 140, 30)
+	c := ringing("c1", "Dana", t0.Add(-3*time.Second))
+	hs.events(c)
+	if strings.Contains(lines(hs.screen())[1], "elsewhere") {
+		t.Errorf("counts show elsewhere before any was: %q", lines(hs.screen())[1])
+	}
+	hs.events(ended(c, t0, providers.EndReason{Text: "Answered by another agent in the queue"}, providers.OutcomeElsewhere))
+	if l := lines(hs.screen())[1]; !strings.Contains(l, "⇉ 1 elsewhere") || !strings.Contains(l, "0 missed") {
+		t.Errorf("counts: %q", l)
+	}
+	hs.key("tab")
+	if l := selectedLine(hs); !strings.Contains(l, "⇉ elsewhere") || !strings.Contains(l, "Answered by another agent") {
+		t.Errorf("history row: %q", l)
+	}
+	checkFrame(t, hs.m.View().Content, 140, 30)
+}

@@ -72,6 +72,8 @@ func outcomeGlyph(o providers.Outcome) string {
 		return "↷"
 	case providers.OutcomeTransferred:
 		return "⇢"
+	case providers.OutcomeElsewhere:
+		return "⇉"
 	}
 	return "·"
 }
@@ -84,7 +86,7 @@ func outcomeCell(t *theme.Table, o providers.Outcome) theme.Cell {
 		return t.Rejected
 	case providers.OutcomeMissed:
 		return t.Missed
-	case providers.OutcomeTransferred:
+	case providers.OutcomeTransferred, providers.OutcomeElsewhere:
 		return t.Transferred
 	}
 	return t.Muted

@@ -23,8 +23,9 @@ const (
 	stateWidth   = 13 // "⋯ hanging up…"
 	endedWidth   = 8  // "15:04:05"
 	outcomeWidth = 10 // "✗ rejected"
-	// wideOutcome is the outcome column once a call was transferred: the
-	// word is not cut, since the outcome is never told by colour alone.
+	// wideOutcome is the outcome column once a call was transferred or
+	// answered elsewhere: the word is not cut, since the outcome is never
+	// told by colour alone.
 	wideOutcome = 13 // "⇢ transferred"
 	talkWidth   = 7  // "1:02:03"
 	// sourceWidth is the source column's (a board name is cut beyond it);
@@ -71,11 +72,11 @@ func liveLayout(w int, source bool) layout {
 	return l
 }
 
-// historyLayout is the history's columns; transferred widens the outcome
-// column for the longest outcome word; source adds the source column.
-func historyLayout(w int, transferred, source bool) layout {
+// historyLayout is the history's columns; wide widens the outcome column
+// for the longest outcome words; source adds the source column.
+func historyLayout(w int, wide, source bool) layout {
 	l := layout{width: w, gap: 1, cursor: cursorWidth, ended: endedWidth, outcome: outcomeWidth, talk: talkWidth}
-	if transferred && w >= 50 {
+	if wide && w >= 50 {
 		// Below 50 columns the caller and the reason need the cells more;
 		// the word is cut there, its glyph still says it.
 		l.outcome = wideOutcome

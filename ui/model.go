@@ -422,9 +422,9 @@ func (m *Model) applyEvents(evs []providers.Event) {
 			m.link.set(*ev.Status)
 		}
 	}
-	wasTransferred := m.store.n.transferred
+	wasWide := m.store.n.wideOutcome()
 	m.store.applyAll(calls)
-	if wasTransferred == 0 && m.store.n.transferred > 0 {
+	if !wasWide && m.store.n.wideOutcome() {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}
 	if before == nil || m.inTab(before, tabLive) {

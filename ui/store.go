@@ -110,9 +110,13 @@ func sameText(a, b *providers.Call) bool {
 type counts struct {
 	ringing, active, held     int // live calls by state (active counts connecting, held and ending too)
 	handled, rejected, missed int // ended calls by outcome, since the console started
-	transferred               int
+	transferred, elsewhere    int // shown once there is one
 	live, ended               int // rows on each tab
 }
+
+// wideOutcome reports whether some ended call has an outcome word longer
+// than the history's narrow outcome column holds.
+func (n *counts) wideOutcome() bool { return n.transferred > 0 || n.elsewhere > 0 }
 
 func (n *counts) add(c *providers.Call, sign int) {
 	switch c.State {
@@ -418,6 +422,8 @@ func (s *store) tally(r *row, sign int) {
 				s.n.missed++
 			case providers.OutcomeTransferred:
 				s.n.transferred++
+			case providers.OutcomeElsewhere:
+				s.n.elsewhere++
 			}
 		}
 		return

@@ -171,8 +171,9 @@ func (m *Model) writeTabs(b *strings.Builder) {
 	if n.held > 0 {
 		activeWord = " active (" + num(n.held) + " held) · "
 	}
-	// Transferred calls are counted once there is one: a console that
-	// never sends a call on keeps the counts it always had.
+	// Transferred calls, and calls another agent answered first, are
+	// counted once there is one: a console that never sees either keeps the
+	// counts it always had.
 	xfer := [4][]seg{}
 	if n.transferred > 0 {
 		x := num(n.transferred)
@@ -182,6 +183,13 @@ func (m *Model) writeTabs(b *strings.Builder) {
 			{{" xfer ", c.Label}, {x, c.Transferred}},
 			{{"⇢" + x, c.Transferred}, {" ", c.Label}},
 		}
+	}
+	if n.elsewhere > 0 {
+		x := num(n.elsewhere)
+		xfer[0] = append(xfer[0], seg{"⇉ " + x, c.Transferred}, seg{" elsewhere · ", c.Label})
+		xfer[1] = append(xfer[1], seg{x, c.Transferred}, seg{" elsewhere · ", c.Label})
+		xfer[2] = append(xfer[2], seg{" else ", c.Label}, seg{x, c.Transferred})
+		xfer[3] = append(xfer[3], seg{"⇉" + x, c.Transferred}, seg{" ", c.Label})
 	}
 	variants := [][]seg{
 		slices.Concat([]seg{{"◉ " + num(n.ringing), c.Ringing}, {" ringing · ", c.Label}, {"● " + num(n.active), c.Active}, {activeWord, c.Label},
@@ -230,7 +238,7 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 	var lay layout
 	source := m.cfg.SourceColumn != ""
 	if hist {
-		lay = historyLayout(m.width, m.store.n.transferred > 0, source)
+		lay = historyLayout(m.width, m.store.n.wideOutcome(), source)
 	} else {
 		lay = liveLayout(m.width, source)
 	}

@@ -275,8 +275,10 @@ func (s *sim) fire(e *event, now time.Time) {
 		}
 		s.arrive(t)
 		s.push(t.Add(s.interArrival()), evArrival, nil)
-	case evTimeout, evGiveUp, evElsewhere:
+	case evTimeout, evGiveUp:
 		s.end(c, t, *c.fateEnd, providers.OutcomeMissed)
+	case evElsewhere:
+		s.end(c, t, *c.fateEnd, providers.OutcomeElsewhere)
 	case evMediaUp, evRetrieve:
 		s.setState(c, t, providers.StateActive)
 		s.talk(c, t)

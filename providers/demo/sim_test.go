@@ -309,6 +309,15 @@ func TestEveryTimeoutIsAtItsDeadline(t *testing.T) {
 	for _, ev := range evs {
 		if c := ev.Call; c.State == providers.StateEnded && c.Answered.IsZero() {
 			counts[c.End.Text]++
+			// A supervisor counts a call another agent took as answered,
+			// the ones that rang out or were given up as missed.
+			want := providers.OutcomeMissed
+			if c.End == EndAnsweredElsewhere {
+				want = providers.OutcomeElsewhere
+			}
+			if c.Result() != want {
+				t.Fatalf("%q ended %s, want %s", c.End.Text, c.Result(), want)
+			}
 		}
 	}
 	if counts[EndTimedOut.Text] == 0 || counts[EndAnsweredElsewhere.Text] == 0 ||

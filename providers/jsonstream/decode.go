@@ -109,7 +109,7 @@ func fromJSONCall(j *jsonCall) (providers.Call, error) {
 		Answered:  timeOf(j.Answered),
 		Ended:     timeOf(j.Ended),
 		Outcome: known(j.Outcome, providers.OutcomeHandled, providers.OutcomeRejected,
-			providers.OutcomeMissed, providers.OutcomeTransferred),
+			providers.OutcomeMissed, providers.OutcomeTransferred, providers.OutcomeElsewhere),
 		Version: j.Version,
 	}
 	if len(j.Modalities) > 0 {

@@ -287,17 +287,17 @@ func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
 		return f
 	}
 	f.count(nOffered)
-	answered := !call.Answered.IsZero()
+	answered, pickedUp := answeredAt(call)
 	result := call.Result()
 	switch {
 	case answered:
 		f.count(nAnswered)
 		f.count(nSLStatic)
-		f.speed = max(between(call.Arrived, call.Answered), 0)
+		f.speed = max(between(call.Arrived, pickedUp), 0)
 		if f.speed <= c.cfg.Threshold {
 			f.count(nWithin)
 		}
-		if f.ended && !call.Ended.IsZero() {
+		if f.ended && !call.Ended.IsZero() && !call.Answered.IsZero() {
 			f.count(nHandled)
 			f.handle = max(between(call.Answered, call.Ended), 0)
 		}
@@ -317,6 +317,20 @@ func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
 	}
 	f.ringingSL = !answered && call.State == providers.StateRinging
 	return f
+}
+
+// answeredAt reports whether the queue answered the call, and when: when
+// this console's side answered it, or, for a call another agent answered
+// first (OutcomeElsewhere), when it left here. Such a call's talk time is
+// not known here, so it is in no AHT.
+func answeredAt(call *providers.Call) (bool, time.Time) {
+	switch {
+	case !call.Answered.IsZero():
+		return true, call.Answered
+	case call.Result() == providers.OutcomeElsewhere && !call.Ended.IsZero():
+		return true, call.Ended
+	}
+	return false, time.Time{}
 }
 
 // sameQueue reports whether a call's Queue field names the queue called name.

@@ -83,6 +83,23 @@ func TestOnlyShortAbandonsMeanNoSL(t *testing.T) {
 	}
 }
 
+// TestAnsweredElsewhereIsAnswered: a call another agent answered first was
+// served: answered when it left here, within the service level or not by
+// that time, and in no AHT since its talk is not seen here.
+func TestAnsweredElsewhereIsAnswered(t *testing.T) {
+	c := stats.New(cfg)
+	quick, slow := ring("q", "Sales", t0), ring("s", "Sales", t0)
+	c.Apply(quick.c)
+	c.Apply(slow.c)
+	c.Apply(quick.end(t0.Add(6*time.Second), providers.OutcomeElsewhere))
+	c.Apply(slow.end(t0.Add(30*time.Second), providers.OutcomeElsewhere))
+	q := queueOf(t, c.Snapshot(t0.Add(time.Minute)), "Sales")
+	if q.Offered != 2 || q.Answered != 2 || q.WithinSL != 1 || q.SLCounted != 2 || q.Abandoned != 0 ||
+		!q.HasASA || q.ASA != 18*time.Second || q.HasAHT {
+		t.Fatalf("answered elsewhere: %+v; want both answered (one within 20 s), ASA 18 s, no AHT", q)
+	}
+}
+
 func TestRedirectedWhileRingingIsNeitherAnsweredNorAbandoned(t *testing.T) {
 	c := stats.New(cfg)
 	redirected := ring("r", "Support", t0)

@@ -30,13 +30,17 @@
 //
 //   - Offered: every such call, whatever became of it.
 //   - Answered: those with Call.Answered set, whatever came after (a hang-up,
-//     a transfer). Speed of answer = Answered − Arrived (0 if negative).
-//     WithinSL: answered with a speed of answer at most Threshold.
+//     a transfer), and those another agent answered first (Result()
+//     elsewhere: the caller was served, though not from here; answered when
+//     the call ended here). Speed of answer = Answered (or that end) −
+//     Arrived (0 if negative). WithinSL: answered with a speed of answer at
+//     most Threshold.
 //   - ASA: the mean speed of answer of the answered calls. AHT: the mean of
 //     Ended − Answered (talk and hold) over the answered calls that have
-//     ended.
+//     ended, leaving out the calls answered elsewhere, whose talk is not
+//     seen here.
 //   - Abandoned: ended without being answered, Result() missed (the caller
-//     gave up, it rang out, another agent took it). ShortAbandoned: abandoned
+//     gave up, it rang out). ShortAbandoned: abandoned
 //     within Grace of its arrival (Ended − Arrived <= Grace: a misdial);
 //     counted in Abandoned, left out of the service level.
 //   - Rejected: Result() rejected and never answered (an agent turned it

@@ -46,7 +46,7 @@ func FuzzApply(f *testing.F) {
 				State:     states[(v>>5)%uint64(len(states))],
 				Direction: []providers.Direction{providers.Incoming, providers.Incoming, providers.Outgoing, ""}[(v>>8)%4],
 				Queue:     []string{"", "Sales", "Support", "direct"}[(v>>10)%4],
-				Outcome:   []providers.Outcome{"", providers.OutcomeHandled, providers.OutcomeMissed, providers.OutcomeRejected, providers.OutcomeTransferred}[(v>>12)%5],
+				Outcome:   []providers.Outcome{"", providers.OutcomeHandled, providers.OutcomeMissed, providers.OutcomeRejected, providers.OutcomeTransferred, providers.OutcomeElsewhere}[(v>>12)%6],
 				Version:   v >> 15 % 64,
 				Arrived:   when(read()),
 				Answered:  when(read()),

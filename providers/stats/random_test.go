@@ -104,8 +104,10 @@ func lifecycle(r *rand.Rand, id string, arrived time.Time) []delivery {
 		end(rings, outcome)
 	case k < 77:
 		end(rings, providers.OutcomeRejected)
-	case k < 87: // redirected while ringing
+	case k < 83: // redirected while ringing
 		end(rings, providers.OutcomeTransferred)
+	case k < 90: // another agent answers it first
+		end(rings, providers.OutcomeElsewhere)
 	default: // still ringing
 	}
 	return out

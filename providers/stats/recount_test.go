@@ -71,17 +71,21 @@ func recount(cfg stats.Config, calls latest, now time.Time) stats.Snapshot {
 		}
 		q.Offered++
 		q.Arrivals[m-first]++
-		answered := !c.Answered.IsZero()
 		result := c.Result()
+		answered, pickedUp := !c.Answered.IsZero(), c.Answered
+		if !answered && result == providers.OutcomeElsewhere && !c.Ended.IsZero() {
+			// Another agent answered it first: answered, when it left here.
+			answered, pickedUp = true, c.Ended
+		}
 		if answered {
 			q.Answered++
-			speed := max(c.Answered.Sub(c.Arrived), 0)
+			speed := max(pickedUp.Sub(c.Arrived), 0)
 			p.speed += speed
 			if speed <= cfg.Threshold {
 				q.WithinSL++
 			}
 			q.SLCounted++
-			if c.State == providers.StateEnded && !c.Ended.IsZero() {
+			if c.State == providers.StateEnded && !c.Ended.IsZero() && !c.Answered.IsZero() {
 				p.handled++
 				p.handle += max(c.Ended.Sub(c.Answered), 0)
 			}
