@@ -12,6 +12,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -95,6 +96,17 @@ type Config struct {
 	// several sources at once (several boards: "BOARD"). Empty leaves it
 	// out, as a console of one source needs no such column.
 	SourceColumn string
+
+	// Bell rings the terminal bell when a call starts ringing that this
+	// console may act on; Notify asks the terminal for a desktop
+	// notification naming it as well. Calls that start ringing within a
+	// second of each other share one alert (alert.go).
+	Bell   bool
+	Notify Notify
+
+	// Log gets one debug record per alert; nil logs nothing. It is
+	// written from commands, never from Update.
+	Log *slog.Logger
 }
 
 // Defaults.
@@ -161,6 +173,7 @@ type Model struct {
 	tick     ticker
 	status   statusLine
 	link     linkState
+	alerts   alerter
 	quitting bool
 }
 
@@ -201,6 +214,7 @@ func New(cfg Config) *Model {
 		help:    newHelpPane(),
 		details: newDetailsPane(),
 		filter:  newFilterPane(),
+		alerts:  newAlerter(cfg.Bell, cfg.Notify, cfg.Log),
 	}
 	m.ctx, m.cancel = context.WithCancel(cfg.Context)
 	m.now = m.clock()
@@ -355,7 +369,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, cmd
 	}
-	return m, tea.Batch(cmd, m.ensureTick())
+	return m, tea.Batch(cmd, m.ensureTick(), m.alertCmd())
 }
 
 // afterUpdate brings derived state in line: layout, selection, keys.
@@ -382,7 +396,9 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		}
 	}
 	wasTransferred := m.store.n.transferred
+	fresh := m.newlyRinging(evs)
 	m.store.applyAll(calls)
+	m.noteRinging(fresh)
 	if wasTransferred == 0 && m.store.n.transferred > 0 {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}
