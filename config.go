@@ -491,19 +491,21 @@ func checkValue(f *kong.Flag, v any) error {
 	if err := checkType(f.Target.Type(), v); err != nil {
 		return err
 	}
-	return decodeValue(f, v)
+	_, err := decodeValue(f, v)
+	return err
 }
 
-// decodeValue parses v as the flag would (kong's mapper), into a scratch
-// value, and checks it against the flag's allowed words.
-func decodeValue(f *kong.Flag, v any) error {
+// decodeValue parses v as the flag would (kong's mapper: a path's ~ is
+// expanded, a list split), into a scratch value, and checks it against the
+// flag's allowed words.
+func decodeValue(f *kong.Flag, v any) (reflect.Value, error) {
 	target := reflect.New(f.Target.Type()).Elem()
 	scan := kong.Scan().PushTyped(v, kong.FlagValueToken)
 	if err := f.Mapper.Decode(&kong.DecodeContext{Value: f.Value, Scan: scan}, target); err != nil {
-		return err
+		return target, err
 	}
 	if f.Enum == "" {
-		return nil
+		return target, nil
 	}
 	allowed := f.EnumMap()
 	var words []string
@@ -517,10 +519,10 @@ func decodeValue(f *kong.Flag, v any) error {
 	}
 	for _, w := range words {
 		if !allowed[w] {
-			return fmt.Errorf("%q is not one of %s", textsafe.Cut(textsafe.Line(w), 40), strings.Join(f.EnumSlice(), ", "))
+			return target, fmt.Errorf("%q is not one of %s", textsafe.Cut(textsafe.Line(w), 40), strings.Join(f.EnumSlice(), ", "))
 		}
 	}
-	return nil
+	return target, nil
 }
 
 // checkType compares a TOML value's type with what a flag of type t takes.

@@ -97,7 +97,7 @@ func configCheck(e env, c *cli) int {
 
 	if path := effective["directory"]; path != "" {
 		if _, err := directory.Load(path); err != nil {
-			problems = append(problems, "directory: "+err.Error())
+			problems = append(problems, err.Error())
 		}
 	}
 	if len(problems) > 0 {
@@ -119,14 +119,21 @@ func (s *configSource) effective(f *kong.Flag) (value, from string, err error) {
 	}
 	for _, name := range f.Envs {
 		if v, ok := os.LookupEnv(name); ok {
-			if err := decodeValue(f, v); err != nil {
+			parsed, err := decodeValue(f, v)
+			if err != nil {
 				return v, "env " + name, fmt.Errorf("%s=%q: %v", name, textsafe.Cut(textsafe.Line(v), 40), err)
 			}
-			return v, "env " + name, nil
+			return formatTarget(parsed), "env " + name, nil
 		}
 	}
 	if v, where := s.file.source(f.Name); where != "" {
-		return formatValue(v.value), where, nil
+		// Checked when the file was read, for one flag of the name at
+		// least; this one may refuse it (a name two commands share).
+		parsed, err := decodeValue(f, v.value)
+		if err != nil {
+			return formatValue(v.value), where, fmt.Errorf("%s:%d: %s: %v", s.path, v.line, f.Name, err)
+		}
+		return formatTarget(parsed), where, nil
 	}
 	if f.Default == "" && f.IsBool() {
 		return "false", "default", nil
