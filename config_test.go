@@ -331,3 +331,30 @@ func TestConfigReachesTheConsoleAlerts(t *testing.T) {
 		t.Fatalf("%d notifications, want one: %q", n, out)
 	}
 }
+
+// The README's example file parses, each of its profiles with it.
+func TestReadmeConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	start := strings.Index(s, "## Config file")
+	from := strings.Index(s[start:], "```toml\n")
+	if start < 0 || from < 0 {
+		t.Fatal("no TOML example under ## Config file")
+	}
+	body := s[start+from+len("```toml\n"):]
+	body = body[:strings.Index(body, "```")]
+	path := writeConfig(t, body)
+	for _, profile := range []string{"sales", "agent", "supervisor"} {
+		te := newTestEnv(nil)
+		c, _, _, ok := parseArgs([]string{"--config", path, "--profile", profile}, te.env())
+		if !ok {
+			t.Fatalf("profile %s: %s", profile, te.stderr.String())
+		}
+		if want := map[string]string{"sales": "graph", "agent": "genesys", "supervisor": "nats"}[profile]; c.Provider != want {
+			t.Errorf("profile %s: provider %s, want %s", profile, c.Provider, want)
+		}
+	}
+}
