@@ -306,77 +306,108 @@ var profileName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // parseConfig reads a configuration file and checks all of it: syntax, keys,
 // types and values, secrets, the profile asked for. Every problem is named
-// with its line and key.
+// with its line and key, all of them in the order of the lines.
 func parseConfig(path string, data []byte, profile string, flags map[string][]*kong.Flag) (*configFile, error) {
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			line, _ := de.Position()
-			key := strings.Join(de.Key(), ".")
-			if key == "" {
-				key = keyOnLine(data, line)
-			}
-			return nil, configErrors{{path: path, line: line, key: key, msg: strings.TrimPrefix(de.Error(), "toml: ")}}
-		}
-		return nil, configErrors{{path: path, msg: err.Error()}}
+	doc, err := decodeTOML(path, data)
+	if err != nil {
+		return nil, err
 	}
-	lines := keyLines(data)
+	p := &configParser{path: path, flags: flags, lines: keyLines(data)}
 	f := &configFile{path: path, profile: profile, top: map[string]configValue{}, chosen: map[string]configValue{}, profiles: map[string]int{}}
-	var problems configErrors
-	bad := func(line int, key, format string, args ...any) {
-		problems = append(problems, &configProblem{path: path, line: line, key: key, msg: fmt.Sprintf(format, args...)})
-	}
-	// keys checks one table of flag names: the top level or a profile.
-	keys := func(table map[string]any, prefix []string, into map[string]configValue) {
-		for key, v := range table {
-			at := append(slices.Clone(prefix), key)
-			line := lines[strings.Join(at, "\x00")]
-			if err := checkKey(key, v, flags); err != nil {
-				bad(line, strings.Join(at, "."), "%v", err)
-				continue
-			}
-			into[key] = configValue{value: v, line: line}
-		}
-	}
-	profiles, _ := doc["profile"]
+	profiles, hasProfiles := doc["profile"]
 	delete(doc, "profile")
-	keys(doc, nil, f.top)
-	if profiles != nil {
-		line := lines["profile"]
-		table, ok := profiles.(map[string]any)
-		if !ok {
-			bad(line, "profile", "want [profile.NAME] blocks of flags, chosen with --profile NAME or RINGSIDE_PROFILE")
-		}
-		for name, p := range table {
-			line := lines["profile\x00"+name]
-			block, ok := p.(map[string]any)
-			switch {
-			case !profileName.MatchString(name):
-				bad(line, "profile."+name, "a profile's name is 1 to 64 letters, digits, '-' and '_'")
-				continue
-			case !ok:
-				bad(line, "profile."+name, "want a block of flags ([profile.%s] and the keys below it), not %s", name, tomlType(p))
-				continue
-			}
-			f.profiles[name] = line
-			into := map[string]configValue{}
-			keys(block, []string{"profile", name}, into)
-			if name == profile {
-				f.chosen = into
-			}
-		}
+	p.keys(doc, nil, f.top)
+	if hasProfiles {
+		p.profiles(profiles, f)
 	}
-	if profile != "" && len(problems) == 0 {
+	if profile != "" && len(p.problems) == 0 {
 		if _, ok := f.profiles[profile]; !ok {
-			bad(0, "--profile "+textsafe.Line(profile), "no such profile in the file; %s", f.knownProfiles())
+			p.bad(0, "--profile "+textsafe.Line(profile), "no such profile in the file; %s", f.knownProfiles())
 		}
 	}
-	if len(problems) > 0 {
-		slices.SortStableFunc(problems, func(a, b *configProblem) int { return a.line - b.line })
-		return nil, problems
+	if len(p.problems) > 0 {
+		slices.SortStableFunc(p.problems, func(a, b *configProblem) int {
+			if a.line != b.line {
+				return a.line - b.line
+			}
+			return strings.Compare(a.key, b.key)
+		})
+		return nil, p.problems
 	}
 	return f, nil
+}
+
+// decodeTOML parses the file; a syntax error is named with its line and,
+// where it can be seen, the key of that line.
+func decodeTOML(path string, data []byte) (map[string]any, error) {
+	var doc map[string]any
+	err := toml.Unmarshal(data, &doc)
+	if err == nil {
+		return doc, nil
+	}
+	var de *toml.DecodeError
+	if !errors.As(err, &de) {
+		return nil, configErrors{{path: path, msg: err.Error()}}
+	}
+	line, _ := de.Position()
+	key := strings.Join(de.Key(), ".")
+	if key == "" {
+		key = keyOnLine(data, line)
+	}
+	return nil, configErrors{{path: path, line: line, key: key, msg: strings.TrimPrefix(de.Error(), "toml: ")}}
+}
+
+// configParser checks a decoded file against the flags, gathering problems.
+type configParser struct {
+	path     string
+	flags    map[string][]*kong.Flag
+	lines    map[string]int // keyLines
+	problems configErrors
+}
+
+func (p *configParser) bad(line int, key, format string, args ...any) {
+	p.problems = append(p.problems, &configProblem{path: p.path, line: line, key: key, msg: fmt.Sprintf(format, args...)})
+}
+
+// keys checks one table of flag names (the top level, or a profile under
+// prefix) and files the good ones into into.
+func (p *configParser) keys(table map[string]any, prefix []string, into map[string]configValue) {
+	for key, v := range table {
+		at := append(slices.Clone(prefix), key)
+		line := p.lines[strings.Join(at, "\x00")]
+		if err := checkKey(key, v, p.flags); err != nil {
+			p.bad(line, strings.Join(at, "."), "%v", err)
+			continue
+		}
+		into[key] = configValue{value: v, line: line}
+	}
+}
+
+// profiles checks the [profile.NAME] blocks and keeps the chosen one's keys.
+func (p *configParser) profiles(v any, f *configFile) {
+	table, ok := v.(map[string]any)
+	if !ok {
+		p.bad(p.lines["profile"], "profile", "want [profile.NAME] blocks of flags, chosen with --profile NAME or RINGSIDE_PROFILE")
+		return
+	}
+	for name, b := range table {
+		line := p.lines["profile\x00"+name]
+		block, ok := b.(map[string]any)
+		switch {
+		case !profileName.MatchString(name):
+			p.bad(line, "profile."+name, "a profile's name is 1 to 64 letters, digits, '-' and '_'")
+			continue
+		case !ok:
+			p.bad(line, "profile."+name, "want a block of flags ([profile.%s] and the keys below it), not %s", name, tomlType(b))
+			continue
+		}
+		f.profiles[name] = line
+		into := map[string]configValue{}
+		p.keys(block, []string{"profile", name}, into)
+		if name == f.profile {
+			f.chosen = into
+		}
+	}
 }
 
 // knownProfiles lists the file's profiles with their lines.

@@ -153,6 +153,17 @@ read-only = true
 	}
 	checkLines(t, te.stderr.String(), []string{good + `: --profile salse: no such profile in the file; it has sales (line 3), wall (line 6)`})
 
+	// Profiles are blocks with names a person can type.
+	shapes := writeConfig(t, "demo-rate = 5\nprofile.sales = \"x\"\n\n[profile.\"night shift\"]\nread-only = true\n")
+	te = newTestEnv(nil)
+	if code := run([]string{"--config", shapes}, te.env()); code != exitUsage {
+		t.Fatalf("bad profiles: exit %d", code)
+	}
+	checkLines(t, te.stderr.String(), []string{
+		shapes + `:2: profile.sales: want a block of flags ([profile.sales] and the keys below it), not text ("x")`,
+		shapes + `:4: profile.night shift: a profile's name is 1 to 64 letters, digits, '-' and '_'`,
+	})
+
 	// TOML that does not parse: where it stops.
 	broken := writeConfig(t, "demo-rate = 5\nprovider = \"graph\n")
 	te = newTestEnv(nil)
