@@ -199,6 +199,11 @@ func (m *Model) actionable(r *row) bool {
 // alertCmd is the alert whose window has closed, as a command: its bytes
 // go to the terminal through Bubble Tea (tea.RawMsg), and it is logged from
 // the command's goroutine, so Update does no I/O. Nil when nothing is due.
+//
+// It needs no timer of its own: while a call of the window rings, the
+// countdown's tick runs Update ten times a second, so the window closes on
+// time by the console's clock; once none rings there is nothing to say, and
+// the window is closed empty at the next Update.
 func (m *Model) alertCmd() tea.Cmd {
 	calls, extra, ok := m.alerts.due(m.now, func(id string) *providers.Call {
 		if r := m.store.get(id); r != nil && r.call.State == providers.StateRinging && m.actionable(r) {
