@@ -203,7 +203,8 @@ func (m *Model) actionable(r *row) bool {
 // It needs no timer of its own: while a call of the window rings, the
 // countdown's tick runs Update ten times a second, so the window closes on
 // time by the console's clock; once none rings there is nothing to say, and
-// the window is closed empty at the next Update.
+// the window is closed empty at the next Update, before that Update's calls
+// could join it.
 func (m *Model) alertCmd() tea.Cmd {
 	calls, extra, ok := m.alerts.due(m.now, func(id string) *providers.Call {
 		if r := m.store.get(id); r != nil && r.call.State == providers.StateRinging && m.actionable(r) {

@@ -444,6 +444,33 @@ func TestAlertOnlyForCallsThisConsoleMayTake(t *testing.T) {
 	}
 }
 
+// A window whose call stopped ringing with nothing else moving (no tick to
+// close it) is closed empty before the next call can join it: the next two
+// calls within a second still share one alert.
+func TestAlertAfterAQuietSpell(t *testing.T) {
+	hs := newHarness(t, 110, 24, func(c *Config) { c.Bell = true })
+	a := ringing("c1", "Adele Vance", t0)
+	var got []string
+	got = append(got, hs.update(hs.batch(a))...)
+	hs.clk.advance(500 * time.Millisecond)
+	got = append(got, hs.update(hs.batch(ended(a, hs.clk.t, providers.EndReason{Code: 487, Text: "Caller gave up"}, providers.OutcomeMissed)))...)
+	hs.clk.advance(5 * time.Second)
+	got = append(got, hs.update(hs.batch(ringing("c2", "Brian Okafor", hs.clk.t)))...)
+	hs.clk.advance(300 * time.Millisecond)
+	got = append(got, hs.update(hs.batch(ringing("c3", "Chiara Rossi", hs.clk.t)))...)
+	if len(got) != 0 {
+		t.Fatalf("alerts before the second was over: %q", got)
+	}
+	hs.clk.advance(700 * time.Millisecond)
+	got = hs.update(tickMsg{gen: hs.m.tick.gen})
+	if len(got) != 1 || got[0] != "\a" {
+		t.Fatalf("alerts %q, want one bell for both calls", got)
+	}
+	if calls, _, _ := hs.m.alerts.due(hs.clk.t.Add(time.Hour), func(string) *providers.Call { return nil }); len(calls) != 0 {
+		t.Fatalf("the window was not closed: %v", calls)
+	}
+}
+
 // Each alert is logged at debug level, from the alert's command.
 func TestAlertLoggedAtDebug(t *testing.T) {
 	var buf bytes.Buffer

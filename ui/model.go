@@ -330,6 +330,9 @@ func (m *Model) ensureTick() tea.Cmd {
 // requests are returned as commands.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.now = m.clock()
+	// An alert whose second is over goes first, before this message can
+	// add a call to it.
+	alert := m.alertCmd()
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -369,7 +372,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, cmd
 	}
-	return m, tea.Batch(cmd, m.ensureTick(), m.alertCmd())
+	return m, tea.Batch(cmd, m.ensureTick(), alert)
 }
 
 // afterUpdate brings derived state in line: layout, selection, keys.
