@@ -62,6 +62,7 @@ type cli struct {
 	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
 	MaxCalls     int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
 	Directory    string        `type:"path" placeholder:"FILE" help:"Transfer and redirect targets (CSV: name,kind,graph,genesys; see the README), offered by the console's target picker (t) and taken by --to. A malformed file is refused at start with its line number."`
+	ConfigFile   configFlags   `embed:""` // --config, --profile (config.go)
 
 	Demo    demo.Config      `embed:"" group:"Demo provider"`
 	Graph   graph.Config     `embed:"" group:"Microsoft Graph"`
@@ -79,6 +80,7 @@ type cli struct {
 	Resume   resumeCmd   `cmd:"" help:"Take a held call back, then exit (genesys, nats)."`
 	State    stateCmd    `cmd:"" help:"Set the agent's state (ready, not-ready, after-call-work), then exit (genesys, nats)."`
 	Relay    relayCmd    `cmd:"" help:"Run the provider headless and publish its board to NATS for consoles elsewhere (--provider demo, graph or genesys; one --board)."`
+	Config   configCmd   `cmd:"" help:"The configuration file: config check prints every flag's value and where it comes from."`
 }
 
 type consoleCmd struct {
@@ -91,6 +93,7 @@ type consoleCmd struct {
 	ActionTimeout time.Duration `default:"15s" placeholder:"DURATION" help:"How long an action request (answer, reject, hang up, transfer, hold, agent state) may take before the console gives up on it."`
 	Inline        bool          `help:"Draw in the normal screen instead of the alternate screen."`
 	View          string        `enum:"live,history,queues" default:"live" help:"The view the console opens on: live (ringing and connected calls), history (ended calls) or queues (each queue's figures); tab goes round them."`
+	Alerts        alertFlags    `embed:""` // --bell, --notify (console_alerts.go)
 }
 
 type callArg struct {
@@ -141,6 +144,9 @@ type env struct {
 	// newProvider builds the provider the command line names; nil means
 	// the real ones (tests give a fake).
 	newProvider func(*cli, providers.Options) (providers.Provider, error)
+	// configDir is where the default configuration file lives (its
+	// ringside/config.toml); nil means none (tests).
+	configDir func() (string, error)
 }
 
 func main() { os.Exit(run(os.Args[1:], processEnv())) }
@@ -157,6 +163,7 @@ func processEnv() env {
 			return err
 		},
 		stopGrace: stopGrace,
+		configDir: os.UserConfigDir,
 	}
 }
 
@@ -168,6 +175,9 @@ func run(args []string, e env) int {
 	c, command, code, ok := parseArgs(args, e)
 	if !ok {
 		return code
+	}
+	if command == "config check" {
+		return configCheck(e, c)
 	}
 	if c.MaxCalls < 1 || c.MaxCalls > providers.MaxCallsLimit {
 		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
@@ -247,11 +257,16 @@ func run(args []string, e env) int {
 // the command line is wrong and the error was).
 func parseArgs(args []string, e env) (c *cli, command string, code int, ok bool) {
 	c = new(cli)
+	src := newConfigSource(e.configDir)
 	exited := false
 	parser, err := kong.New(c,
 		kong.Name("ringside"),
 		kong.Description("A terminal call console: live ringing and active calls, answered, rejected with a reason or hung up from the keyboard."),
 		kong.DefaultEnvars("RINGSIDE"),
+		// The file is read by configFlags.BeforeResolve, once --config
+		// and --profile are known.
+		kong.Configuration(src.loader),
+		kong.Bind(src),
 		kong.UsageOnError(),
 		kong.Writers(e.stdout, e.stderr),
 		// --help prints and asks to exit; return from run instead, so the
@@ -267,9 +282,12 @@ func parseArgs(args []string, e env) (c *cli, command string, code int, ok bool)
 		return nil, "", exitOK, false
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ringside: %v\nRun 'ringside --help' for the flags.\n", err)
+		if !reportConfigError(e, err) {
+			fmt.Fprintf(e.stderr, "ringside: %v\nRun 'ringside --help' for the flags.\n", err)
+		}
 		return nil, "", exitUsage, false
 	}
+	c.ConfigFile.source = src
 	return c, kctx.Command(), exitOK, true
 }
 
@@ -676,6 +694,11 @@ func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, d
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 		return exitUsage
 	}
+	notify, err := ui.NotifyFor(cc.Alerts.Notify, e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
+		return exitUsage
+	}
 	run := startProvider(context.Background(), p, e.stopGrace, nil)
 	defer run.stop()
 
@@ -692,6 +715,9 @@ func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, d
 		SourceColumn:  sourceColumn(p),
 		View:          ui.ViewName(cc.View),
 		Stats:         consoleFigures(figures, p.Name(), time.Now()),
+		Bell:          cc.Alerts.Bell,
+		Notify:        notify,
+		Log:           log,
 	})
 	var opts []tea.ProgramOption
 	if name == theme.Mono {

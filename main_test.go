@@ -385,7 +385,9 @@ func TestHelperProcess(t *testing.T) {
 	if args == "" {
 		t.Skip("runs only as a child of another test")
 	}
-	os.Exit(run(strings.Fields(args), processEnv()))
+	e := processEnv()
+	e.configDir = nil // the user's own configuration file must not change the test
+	os.Exit(run(strings.Fields(args), e))
 }
 
 // TestConsoleStopsProvider: when the console ends, the provider's Run is

@@ -12,6 +12,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -105,6 +106,17 @@ type Config struct {
 	// level, target, since when). The console feeds one stats.Counter
 	// from the same batches as its table.
 	Stats stats.Config
+
+	// Bell rings the terminal bell when a call starts ringing that this
+	// console may act on; Notify asks the terminal for a desktop
+	// notification naming it as well. Calls that start ringing within a
+	// second of each other share one alert (alert.go).
+	Bell   bool
+	Notify Notify
+
+	// Log gets one debug record per alert; nil logs nothing. It is
+	// written from commands, never from Update.
+	Log *slog.Logger
 }
 
 // ViewName names one of the console's views, as --view takes it.
@@ -196,6 +208,7 @@ type Model struct {
 	tick     ticker
 	status   statusLine
 	link     linkState
+	alerts   alerter
 	quitting bool
 }
 
@@ -238,6 +251,7 @@ func New(cfg Config) *Model {
 		filter:  newFilterPane(),
 		queues:  newQueuesView(cfg.Stats),
 		tab:     tabOf(cfg.View),
+		alerts:  newAlerter(cfg.Bell, cfg.Notify, cfg.Log),
 	}
 	m.ctx, m.cancel = context.WithCancel(cfg.Context)
 	m.now = m.clock()
@@ -355,6 +369,9 @@ func (m *Model) ensureTick() tea.Cmd {
 // requests are returned as commands.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.now = m.clock()
+	// An alert whose second is over goes first, before this message can
+	// add a call to it.
+	alert := m.alertCmd()
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -394,7 +411,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.quitting {
 		return m, cmd
 	}
-	return m, tea.Batch(cmd, m.ensureTick())
+	return m, tea.Batch(cmd, m.ensureTick(), alert)
 }
 
 // afterUpdate brings derived state in line: layout, selection, keys.
@@ -423,7 +440,9 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		}
 	}
 	wasWide := m.store.n.wideOutcome()
+	fresh := m.newlyRinging(evs)
 	m.store.applyAll(calls)
+	m.noteRinging(fresh)
 	if !wasWide && m.store.n.wideOutcome() {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}

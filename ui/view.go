@@ -108,13 +108,6 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-func (m *Model) windowTitle() string {
-	if n := m.store.n.ringing; n > 0 {
-		return "ringside · " + strconv.Itoa(n) + " ringing"
-	}
-	return "ringside"
-}
-
 // writeTitle: program, provider and link, agent state, read-only; clock.
 func (m *Model) writeTitle(b *strings.Builder) {
 	c := &m.styles.Chrome

@@ -32,13 +32,16 @@ const DefaultURL = "nats://127.0.0.1:4222"
 // Config is a NATS connection's part of the command line. Relay and console
 // embed it.
 type Config struct {
-	URL     string `name:"nats" placeholder:"URL" help:"NATS server(s), comma-separated (nats://, tls://). A console defaults to nats://127.0.0.1:4222; a relay without it starts its own server (see --nats-listen)."`
-	Creds   string `name:"nats-creds" placeholder:"FILE" help:"NATS credentials file (user JWT and nkey seed), readable by its owner only."`
-	User    string `name:"nats-user" help:"NATS user name; the password comes from RINGSIDE_NATS_PASSWORD."`
-	NKey    string `name:"nats-nkey" placeholder:"FILE" help:"File holding the user's nkey seed (SU…), readable by its owner only."`
-	TLSCA   string `name:"nats-tls-ca" placeholder:"FILE" help:"CA certificate(s) that sign the NATS server's certificate (turns TLS on)."`
-	TLSCert string `name:"nats-tls-cert" placeholder:"FILE" help:"Client certificate for NATS (with --nats-tls-key)."`
-	TLSKey  string `name:"nats-tls-key" placeholder:"FILE" help:"Client certificate's private key for NATS."`
+	URL   string `name:"nats" placeholder:"URL" help:"NATS server(s), comma-separated (nats://, tls://). A console defaults to nats://127.0.0.1:4222; a relay without it starts its own server (see --nats-listen)."`
+	Creds string `name:"nats-creds" placeholder:"FILE" help:"NATS credentials file (user JWT and nkey seed), readable by its owner only."`
+	User  string `name:"nats-user" help:"NATS user name; the password comes from --nats-password-file or RINGSIDE_NATS_PASSWORD."`
+	// PasswordFile holds --nats-user's password, so that a configuration
+	// file can name where it is without holding it.
+	PasswordFile string `name:"nats-password-file" placeholder:"FILE" help:"File holding the password for --nats-user, readable by its owner only (wins over RINGSIDE_NATS_PASSWORD)."`
+	NKey         string `name:"nats-nkey" placeholder:"FILE" help:"File holding the user's nkey seed (SU…), readable by its owner only."`
+	TLSCA        string `name:"nats-tls-ca" placeholder:"FILE" help:"CA certificate(s) that sign the NATS server's certificate (turns TLS on)."`
+	TLSCert      string `name:"nats-tls-cert" placeholder:"FILE" help:"Client certificate for NATS (with --nats-tls-key)."`
+	TLSKey       string `name:"nats-tls-key" placeholder:"FILE" help:"Client certificate's private key for NATS."`
 }
 
 // Handlers are told what happens to the connection. nats.go's own
@@ -133,11 +136,14 @@ func (c Config) Options(name string, getenv func(string) string, log *slog.Logge
 		}
 		opts = append(opts, nats.Nkey(pub, kp.Sign))
 	}
+	if c.PasswordFile != "" && c.User == "" {
+		return nil, errors.New("nats: --nats-password-file is the password of --nats-user; give the user too")
+	}
 	if c.User != "" {
 		ways++
-		password := getenv(PasswordEnv)
-		if password == "" {
-			return nil, fmt.Errorf("nats: --nats-user %s needs its password in %s", textsafe.Line(c.User), PasswordEnv)
+		password, err := c.password(getenv)
+		if err != nil {
+			return nil, err
 		}
 		// A password is sent as it is; an nkey or a JWT only signs the
 		// server's nonce, so only a password needs TLS.
@@ -152,6 +158,22 @@ func (c Config) Options(name string, getenv func(string) string, log *slog.Logge
 		return nil, errors.New("nats: give one of --nats-creds, --nats-nkey and --nats-user")
 	}
 	return opts, nil
+}
+
+// password is --nats-user's password: from --nats-password-file when one is
+// named (an explicit choice wins), else from the environment.
+func (c Config) password(getenv func(string) string) (string, error) {
+	if c.PasswordFile != "" {
+		pw, err := secretfile.Read(c.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("nats: --nats-password-file: %w", err)
+		}
+		return pw, nil
+	}
+	if pw := getenv(PasswordEnv); pw != "" {
+		return pw, nil
+	}
+	return "", fmt.Errorf("nats: --nats-user %s needs its password in --nats-password-file or %s", textsafe.Line(c.User), PasswordEnv)
 }
 
 // maxCredsFile bounds a credentials file: a user JWT, its seed and the

@@ -72,6 +72,35 @@ func TestSecretFilesAreChecked(t *testing.T) {
 	}
 }
 
+// The password may come from a file only its owner can read, which wins
+// over the environment; a file others can read is refused.
+func TestPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	tight := filepath.Join(dir, "nats.pw")
+	os.WriteFile(tight, []byte("from-file\n"), 0o600)
+	opts, err := (Config{User: "agent", PasswordFile: tight}).Options("t", env(map[string]string{PasswordEnv: "from-env"}), quiet, Handlers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o nats.Options
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o.User != "agent" || o.Password != "from-file" {
+		t.Fatalf("user %q password %q, want agent and the file's password", o.User, o.Password)
+	}
+	loose := filepath.Join(dir, "loose.pw")
+	os.WriteFile(loose, []byte("x"), 0o644)
+	if _, err := (Config{User: "agent", PasswordFile: loose}).Options("t", env(nil), quiet, Handlers{}); err == nil || !strings.Contains(err.Error(), "chmod 600") || !strings.Contains(err.Error(), "--nats-password-file") {
+		t.Fatalf("a password file others can read: %v", err)
+	}
+	if _, err := (Config{PasswordFile: tight}).Options("t", env(nil), quiet, Handlers{}); err == nil || !strings.Contains(err.Error(), "--nats-user") {
+		t.Fatalf("a password without a user: %v", err)
+	}
+}
+
 func TestEmbeddedServer(t *testing.T) {
 	store := t.TempDir()
 	e, err := StartEmbedded(EmbeddedConfig{Listen: "127.0.0.1:0", Store: store}, env(nil), quiet)
