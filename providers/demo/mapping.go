@@ -154,6 +154,9 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
 	}
 
 	// The ring: who gives up, who is taken by a colleague, who rings out.
+	// This console is one agent of a team, so a colleague picks up about
+	// half of the queue's calls first, as a staffed queue does; the queues'
+	// figures then read like a real wallboard's rather than all misses.
 	fateU, giveUpAt, elsewhereAt := r.Float64(), 0.15+0.75*r.Float64(), 0.2+0.65*r.Float64()
 	switch {
 	case patient:
@@ -161,7 +164,7 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
 	case fateU < 0.22:
 		c.fate, c.fateEnd = evGiveUp, giveUpEnd(phone, direct)
 		c.fateIn = time.Duration(giveUpAt * float64(s.window))
-	case viaQueue && fateU < 0.34:
+	case viaQueue && fateU < 0.70:
 		c.fate, c.fateEnd = evElsewhere, &EndAnsweredElsewhere
 		c.fateIn = time.Duration(elsewhereAt * float64(s.window))
 	default:
