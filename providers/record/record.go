@@ -77,8 +77,8 @@ type recorder struct {
 // forwarding: small, so the provider still feels a slow console.
 const teeBuffer = 256
 
-func (r *recorder) Name() string                          { return r.inner.Name() }
-func (r *recorder) Offers() providers.Capabilities        { return r.inner.Offers() }
+func (r *recorder) Name() string                            { return r.inner.Name() }
+func (r *recorder) Offers() providers.Capabilities          { return r.inner.Offers() }
 func (r *recorder) RejectReasons() []providers.RejectReason { return r.inner.RejectReasons() }
 func (r *recorder) Address(t providers.Target) (string, error) {
 	return r.inner.Address(t)

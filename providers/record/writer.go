@@ -46,8 +46,8 @@ type Writer struct {
 	closeErr   error
 
 	// Owned by the writing goroutine until done is closed.
-	failed error // the first write error; nothing is written after it
-	buffered int // lines in the file buffer, lost if its flush fails
+	failed   error // the first write error; nothing is written after it
+	buffered int   // lines in the file buffer, lost if its flush fails
 	// warnLoss limits the log to a line every so often while lines are
 	// being lost.
 	warnLoss rate.Sometimes
