@@ -148,7 +148,7 @@ var ErrNotRecording = errors.New("not a ringside recording")
 
 // envelope is what every line has: when, and what sort of line it is.
 type envelope struct {
-	Time *time.Time      `json:"time"`
+	Time json.RawMessage `json:"time"`
 	Type *string         `json:"type"`
 	Call json.RawMessage `json:"call"`
 }
@@ -193,13 +193,17 @@ func decodeEntry(line []byte) (Entry, error) {
 	if err := json.Unmarshal(line, &env); err != nil {
 		return Entry{}, errors.New(describe(err))
 	}
-	if env.Type == nil {
+	switch {
+	case env.Type == nil:
 		return Entry{}, errors.New("no type")
+	case *env.Type == TypeHeader:
+		return Entry{}, errors.New("a second header: two recordings joined into one file?")
 	}
-	if env.Time == nil || env.Time.IsZero() {
-		return Entry{}, fmt.Errorf("a %s line with no time", cut(*env.Type))
+	at, err := lineTime(env.Time)
+	if err != nil {
+		return Entry{}, fmt.Errorf("a %s line %w", cut(*env.Type), err)
 	}
-	e := Entry{Time: *env.Time}
+	e := Entry{Time: at}
 	switch *env.Type {
 	case TypeCall:
 		if len(env.Call) == 0 || string(env.Call) == "null" {
@@ -222,12 +226,22 @@ func decodeEntry(line []byte) (Entry, error) {
 			return Entry{}, err
 		}
 		e.Action = &a
-	case TypeHeader:
-		return Entry{}, errors.New("a second header: two recordings joined into one file?")
 	default:
 		return Entry{}, fmt.Errorf("unknown line type %q (format %d has %s, %s and %s lines)", cut(*env.Type), Format, TypeCall, TypeStatus, TypeAction)
 	}
 	return e, nil
+}
+
+// lineTime reads a line's "time": an RFC 3339 time in a string.
+func lineTime(raw json.RawMessage) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, errors.New("with no time")
+	}
+	var at time.Time
+	if err := json.Unmarshal(raw, &at); err != nil || at.IsZero() {
+		return time.Time{}, errors.New(`whose field "time" is not an RFC 3339 time in a string`)
+	}
+	return at, nil
 }
 
 // decodeAction reads an action line and checks what it names.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"ringside/providers"
 	"ringside/providers/jsonstream"
 	"ringside/providers/textsafe"
@@ -73,6 +75,10 @@ type recorder struct {
 	name  string
 }
 
+// warnEvery spaces out the statuses that tell the console of lines lost;
+// each status the provider sends meanwhile carries the count too.
+const warnEvery = 5 * time.Second
+
 // teeBuffer is the channel between the provider and the recorder's
 // forwarding: small, so the provider still feels a slow console.
 const teeBuffer = 256
@@ -92,7 +98,7 @@ func (r *recorder) Run(ctx context.Context, sink providers.Sink) error {
 	in := make(chan providers.Event, teeBuffer)
 	result := make(chan error, 1)
 	go func() { result <- r.inner.Run(ctx, in) }()
-	t := &tee{r: r, sink: sink}
+	t := &tee{r: r, sink: sink, tell: rate.Sometimes{First: 1, Interval: warnEvery}}
 	for {
 		select {
 		case ev := <-in:
@@ -117,6 +123,9 @@ type tee struct {
 	sink   providers.Sink
 	last   providers.Status
 	warned uint64
+	// tell spaces out the warnings: a disk that cannot keep up loses a
+	// line per event, and the console must not get a status per event.
+	tell rate.Sometimes
 }
 
 func (t *tee) pass(ctx context.Context, ev providers.Event) {
@@ -133,8 +142,10 @@ func (t *tee) pass(ctx context.Context, ev providers.Event) {
 	}
 	t.forward(ctx, ev)
 	if lost > t.warned {
-		t.warned = lost
-		t.forward(ctx, t.warning(t.r.now(), lost))
+		t.tell.Do(func() {
+			t.warned = lost
+			t.forward(ctx, t.warning(t.r.now(), lost))
+		})
 	}
 }
 
