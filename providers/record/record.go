@@ -247,15 +247,16 @@ func (r *recorder) act(a Action, do func() error) error {
 	err := do()
 	end := r.now()
 	a.Type, a.Time, a.TookMS = TypeAction, end.UTC(), max(end.Sub(start).Milliseconds(), 0)
+	if r.red != nil {
+		// First, so that the error's words are scrubbed of the id too.
+		a.Call = r.red.CallID(a.Call)
+	}
 	a.Result = ResultOK
 	if err != nil {
 		a.Result, a.Kind, a.Error = ResultError, ErrorKind(err), textsafe.Line(err.Error())
 		if r.red != nil {
 			a.Error = textsafe.Line(r.red.Error(err))
 		}
-	}
-	if r.red != nil {
-		a.Call = r.red.CallID(a.Call)
 	}
 	if a.Call != "" && providers.CheckCallID(a.Call) != nil {
 		// An id the provider refused is not written as it was given: the
