@@ -55,7 +55,9 @@ func TestRedactorPseudonyms(t *testing.T) {
 		"name is the number": {providers.Party{Name: "+14255550100", ID: "+14255550100", Kind: providers.KindPhone},
 			func(p providers.Party) bool { return p.Name == p.ID && fiction.MatchString(p.ID) }},
 		"extension": {providers.Party{Name: "Desk", ID: "5002", Kind: providers.KindUser},
-			func(p providers.Party) bool { return len(p.ID) == 4 && strings.Trim(p.ID, "0123456789") == "" && p.ID != "5002" }},
+			func(p providers.Party) bool {
+				return len(p.ID) == 4 && strings.Trim(p.ID, "0123456789") == "" && p.ID != "5002"
+			}},
 		"e-mail": {providers.Party{ID: "ana@contoso.com", Kind: providers.KindUser},
 			func(p providers.Party) bool { return strings.HasSuffix(p.ID, "@example.com") }},
 		"queue kept": {providers.Party{Name: "Sales", ID: "0b7e0f0a-1111-4222-8333-444455556666", Kind: providers.KindQueue},
