@@ -297,11 +297,11 @@ func TestNewRefusesWhatItCannotPlay(t *testing.T) {
 		cfg  func() Config
 		want []string
 	}{
-		"no file":   {func() Config { return Config{Speed: 1} }, []string{"--replay FILE"}},
-		"speed 0":   {func() Config { return Config{File: good.file(), Speed: 0} }, []string{"--speed 0"}},
-		"from < 0":  {func() Config { return Config{File: good.file(), Speed: 1, From: -time.Second} }, []string{"negative"}},
-		"past end":  {func() Config { return Config{File: good.file(), Speed: 1, From: time.Minute} }, []string{"past the end", "lasts 1s"}},
-		"missing":   {func() Config { return Config{File: t.TempDir() + "/nope.jsonl", Speed: 1} }, []string{"no such file"}},
+		"no file":  {func() Config { return Config{Speed: 1} }, []string{"--replay FILE"}},
+		"speed 0":  {func() Config { return Config{File: good.file(), Speed: 0} }, []string{"--speed 0"}},
+		"from < 0": {func() Config { return Config{File: good.file(), Speed: 1, From: -time.Second} }, []string{"negative"}},
+		"past end": {func() Config { return Config{File: good.file(), Speed: 1, From: time.Minute} }, []string{"past the end", "lasts 1s"}},
+		"missing":  {func() Config { return Config{File: t.TempDir() + "/nope.jsonl", Speed: 1} }, []string{"no such file"}},
 		"a --json stream, no header": {func() Config {
 			r := newRec(t).call(0, ringing("a", 0))
 			r.lines = r.lines[1:]
