@@ -142,7 +142,7 @@ func TestRecordAndReplayFlagsRefused(t *testing.T) {
 		"not a recording":            {[]string{"--json", "--provider", "replay", "--replay", notRecording}, []string{"line 1", "not a ringside recording"}},
 		"no file to replay":          {[]string{"--json", "--provider", "replay"}, []string{"--replay FILE"}},
 		"a one-shot on a replay":     {[]string{"answer", "--provider", "replay", "--replay", shipped, "c1"}, []string{"one-shot commands need"}},
-		"speed":                      {[]string{"--json", "--provider", "replay", "--replay", shipped, "--speed", "-1"}, []string{"--speed -1"}},
+		"speed":                      {[]string{"--json", "--provider", "replay", "--replay", shipped, "--speed", "0"}, []string{"--speed 0"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEnv(nil)
