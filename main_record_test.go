@@ -137,12 +137,12 @@ func TestRecordAndReplayFlagsRefused(t *testing.T) {
 		args []string
 		want []string
 	}{
-		"redact without a file":      {[]string{"--json", "--record-redact"}, []string{"--record-redact needs --record FILE"}},
+		"redact without a file":        {[]string{"--json", "--record-redact"}, []string{"--record-redact needs --record FILE"}},
 		"a recording is not rewritten": {[]string{"--json", "--record", existing}, []string{"exists"}},
-		"not a recording":            {[]string{"--json", "--provider", "replay", "--replay", notRecording}, []string{"line 1", "not a ringside recording"}},
-		"no file to replay":          {[]string{"--json", "--provider", "replay"}, []string{"--replay FILE"}},
-		"a one-shot on a replay":     {[]string{"answer", "--provider", "replay", "--replay", shipped, "c1"}, []string{"one-shot commands need"}},
-		"speed":                      {[]string{"--json", "--provider", "replay", "--replay", shipped, "--speed", "0"}, []string{"--speed 0"}},
+		"not a recording":              {[]string{"--json", "--provider", "replay", "--replay", notRecording}, []string{"line 1", "not a ringside recording"}},
+		"no file to replay":            {[]string{"--json", "--provider", "replay"}, []string{"--replay FILE"}},
+		"a one-shot on a replay":       {[]string{"answer", "--provider", "replay", "--replay", shipped, "c1"}, []string{"one-shot commands need"}},
+		"speed":                        {[]string{"--json", "--provider", "replay", "--replay", shipped, "--speed", "0"}, []string{"--speed 0"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEnv(nil)
@@ -168,7 +168,7 @@ func TestReplayConsoleIsReadOnly(t *testing.T) {
 		args     []string
 		readOnly bool
 	}{
-		"replay":              {[]string{"--provider", "replay", "--replay", "testdata/demo.jsonl", "--theme", "mono"}, true},
+		"replay":               {[]string{"--provider", "replay", "--replay", "testdata/demo.jsonl", "--theme", "mono"}, true},
 		"replay, --replay-act": {[]string{"--provider", "replay", "--replay", "testdata/demo.jsonl", "--replay-act", "--theme", "mono"}, false},
 	} {
 		t.Run(name, func(t *testing.T) {
