@@ -2,16 +2,21 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/nats-io/nats.go"
 
 	"ringside/providers"
+	"ringside/providers/jsonstream"
+	"ringside/providers/natsboard/wire"
 	"ringside/providers/record"
 )
 
@@ -207,5 +212,61 @@ func TestOneShotRecordsItsAction(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `"type":"recording"`) || !strings.Contains(lines[0], `"provider":"graph"`) ||
 		!strings.Contains(lines[1], `"action":"hold","call":"C1","result":"error"`) || !strings.Contains(lines[1], `"kind":"not-allowed"`) {
 		t.Fatalf("recording:\n%s", b)
+	}
+}
+
+// `ringside relay --record`: the provider's events and the actions the
+// relay's consoles send are recorded, and the board is published as ever.
+func TestRelayRecords(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "relay.jsonl")
+	rr := startRelayCmd(t, "--board", "front", "--demo-seed", "5", "--demo-calls", "3", "--demo-rate", "0",
+		"--nats-listen", "127.0.0.1:0", "--nats-store", filepath.Join(dir, "store"), "--record", path)
+	url := rr.url(t)
+	kv := boardKV(t, url, "front")
+	deadline := time.Now().Add(30 * time.Second)
+	for liveCalls(t, kv) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the demo's calls never reached the board")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The demo's first call always rings, through a queue: it can be
+	// rejected. Reject it as a console would.
+	keys, err := kv.ListKeysFiltered(context.Background(), wire.CallsPattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ringingID string
+	for k := range keys.Keys() {
+		e, _ := kv.Get(context.Background(), k)
+		if c, err := jsonstream.UnmarshalCall(e.Value()); err == nil && c.Can(providers.ActionReject) {
+			ringingID = c.ID
+		}
+	}
+	if ringingID == "" {
+		t.Fatal("no call to reject on the board")
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	req, _ := json.Marshal(wire.Request{ID: ringingID, Reason: "busy"})
+	if _, err := nc.Request(wire.ActionSubject("front", "reject"), req, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if code := rr.interrupt(t); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, rr.stderr.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	if !strings.HasPrefix(text, `{"type":"recording","format":1,"provider":"demo"`) ||
+		!strings.Contains(text, `"type":"action","action":"reject","call":"`+ringingID+`","reason":"busy","result":"ok"`) ||
+		!strings.Contains(text, `"id":"`+ringingID+`","provider":"demo","state":"ended"`) {
+		t.Fatalf("recording:\n%s", text)
 	}
 }
