@@ -29,6 +29,8 @@ import (
 	"ringside/providers/graph"
 	"ringside/providers/jsonstream"
 	"ringside/providers/natsboard"
+	"ringside/providers/record"
+	"ringside/providers/replay"
 	"ringside/providers/stats"
 	"ringside/providers/textsafe"
 	"ringside/theme"
@@ -56,7 +58,7 @@ const (
 // from an environment, and the graph provider refuses to start when
 // RINGSIDE_GRAPH_SKIP_AUTH is set.
 type cli struct {
-	Provider     string        `enum:"demo,graph,genesys,nats" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot), genesys (Genesys Web Services) or nats (a board a relay publishes, --board)."`
+	Provider     string        `enum:"demo,graph,genesys,nats,replay" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot), genesys (Genesys Web Services), nats (a board a relay publishes, --board) or replay (a recording, --replay)."`
 	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
 	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
 	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
@@ -69,6 +71,8 @@ type cli struct {
 	Genesys genesys.Config   `embed:"" group:"Genesys"`
 	NATS    natsboard.Config `embed:"" group:"NATS board"`
 	Figures figuresFlags     `embed:"" group:"Queue figures"`
+	Replay  replay.Config    `embed:"" group:"Replay"`
+	Record  record.Config    `embed:"" group:"Recording"`
 
 	Console  consoleCmd  `cmd:"" default:"withargs" help:"Run the call console (the default command)."`
 	Answer   answerCmd   `cmd:"" help:"Answer a ringing call, then exit (graph, genesys, nats)."`
@@ -223,6 +227,14 @@ func run(args []string, e env) int {
 		}
 		c.Console.ReadOnly = c.Console.ReadOnly || nb.ReadOnly()
 	}
+	if !prepareReplay(e, command, &c.Console, p) {
+		return exitUsage
+	}
+	p, stopRecording, ok := startRecording(e, c.Record, p, opts)
+	if !ok {
+		return exitUsage
+	}
+	defer stopRecording()
 	log.Info("starting", "command", command, "provider", p.Name())
 
 	switch command {
@@ -299,6 +311,8 @@ func newProvider(c *cli, opts providers.Options) (providers.Provider, error) {
 		return genesys.New(c.Genesys, opts)
 	case "nats":
 		return natsboard.New(c.NATS, opts)
+	case "replay":
+		return replay.New(c.Replay, opts)
 	default:
 		return demo.New(c.Demo, opts)
 	}
