@@ -77,7 +77,7 @@ const nameIrregular = -2
 // (at most 64), indexed by length.
 type nameSet struct {
 	names []string
-	byLen [32][]int // indexes in names, by the length of the name
+	byLen [32][]int // names' indexes, by the length of the name
 }
 
 func newNameSet(names []string) *nameSet {
@@ -97,18 +97,20 @@ func newNameSet(names []string) *nameSet {
 // ignored.
 func (s *nameSet) match(quoted jsontext.Value) int {
 	name := quoted[1 : len(quoted)-1]
-	for _, c := range name {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return nameIrregular
-		}
+	var candidates []int
+	if len(name) < len(s.byLen) {
+		candidates = s.byLen[len(name)]
 	}
-	if len(name) >= len(s.byLen) {
-		return -1
-	}
-	candidates := s.byLen[len(name)]
 	for _, i := range candidates {
 		if string(name) == s.names[i] {
 			return i
+		}
+	}
+	// Not one of the names as spelled: encoding/json might still match it
+	// to one.
+	for _, c := range name {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return nameIrregular
 		}
 	}
 	for _, i := range candidates {
