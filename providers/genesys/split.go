@@ -212,39 +212,55 @@ var (
 	extensionSet = newNameSet(extensionNames)
 )
 
-// noteCall is the index of "call" in noteNames.
-var noteCall = len(noteNames) - 1
+// Indexes in noteNames of the call, read on its own, and of the
+// extensions, whose fields are read in the same pass.
+var (
+	noteCall       = len(noteNames) - 1
+	noteExtensions = slices.Index(noteNames, "extensions")
+)
 
-func (f *noteFields) slots() []*json.RawMessage {
-	return []*json.RawMessage{&f.MessageType, &f.NotificationType, &f.PhoneNumber, &f.Devices, &f.Extensions,
+// The slots methods give the fields a split fills, as an array: a slice
+// would be allocated for every message.
+
+func (f *noteFields) slots() [11]*json.RawMessage {
+	return [...]*json.RawMessage{&f.MessageType, &f.NotificationType, &f.PhoneNumber, &f.Devices, &f.Extensions,
 		&f.ErrorCode, &f.ErrorMessage, &f.CallID, &f.CallURI, &f.DeviceID, &f.DeviceURI}
 }
 
-func (c *rawCall) slots() []*json.RawMessage {
-	return []*json.RawMessage{&c.ID, &c.State, &c.CallType, &c.ANI, &c.DNIS, &c.Participants, &c.Capabilities,
+func (c *rawCall) slots() [10]*json.RawMessage {
+	return [...]*json.RawMessage{&c.ID, &c.State, &c.CallType, &c.ANI, &c.DNIS, &c.Participants, &c.Capabilities,
 		&c.Duration, &c.Extensions, &c.UserData}
 }
 
-func (p *partyFields) slots() []*json.RawMessage {
-	return []*json.RawMessage{&p.PhoneNumber, &p.Digits, &p.Formatted, &p.E164}
+func (p *partyFields) slots() [4]*json.RawMessage {
+	return [...]*json.RawMessage{&p.PhoneNumber, &p.Digits, &p.Formatted, &p.E164}
 }
 
-func (e *extensionFields) slots() []*json.RawMessage {
-	return []*json.RawMessage{&e.Timeout, &e.Action}
+func (e *extensionFields) slots() [2]*json.RawMessage {
+	return [...]*json.RawMessage{&e.Timeout, &e.Action}
 }
 
 // splitNote reads a notification's fields as decodeNotification's tolerant
-// split does, in one pass (see above); ok is false when it cannot answer
-// for the message. The raw fields are slices of d, except the call's
-// attached data, which the call keeps (copied, so that it does not hold on
-// to a whole response).
-func splitNote(d []byte) (env noteFields, call *rawCall, ok bool) {
+// split does, in one pass (see above), and its call, if it has one, into
+// *call; ok is false when it cannot answer for the message. The raw fields
+// are slices of d, except the call's attached data, which the call keeps
+// (copied, so that it does not hold on to a whole response).
+func splitNote(d []byte, call *rawCall) (env noteFields, hasCall, ok bool) {
 	if len(d) == 0 || d[0] != '{' {
-		return env, nil, false
+		return env, false, false
 	}
 	slots := env.slots()
 	ok = split(d, func(dec *jsontext.Decoder) bool {
 		return splitObject(dec, noteSet, func(i int) bool {
+			if i == noteExtensions && dec.PeekKind() == '{' {
+				start := dec.InputOffset()
+				if !readExtensionFields(dec, &env.splitExtensions) {
+					return false
+				}
+				env.extensionsRead = true
+				*slots[i] = valueAt(d, start, dec.InputOffset())
+				return true
+			}
 			if i != noteCall {
 				return readRaw(dec, slots[i])
 			}
@@ -253,7 +269,7 @@ func splitNote(d []byte) (env noteFields, call *rawCall, ok bool) {
 				_, err := dec.ReadToken()
 				return err == nil
 			case '{':
-				call = new(rawCall)
+				hasCall = true
 				return splitCallObject(dec, d, call)
 			}
 			// encoding/json fails on it; the tolerant decoder says why.
@@ -261,9 +277,10 @@ func splitNote(d []byte) (env noteFields, call *rawCall, ok bool) {
 		})
 	})
 	if !ok {
-		return noteFields{}, nil, false
+		*call = rawCall{}
+		return noteFields{}, false, false
 	}
-	return env, call, true
+	return env, hasCall, true
 }
 
 // splitCall reads a call resource's fields as decodeCall's tolerant split

@@ -124,7 +124,12 @@ type notification struct {
 func decodeNotification(channel string, data []byte) (notification, error) {
 	// One pass over the bytes for the common case (split.go); anything
 	// unusual takes the tolerant path, which can say what is wrong.
-	env, call, ok := splitNote(bytes.TrimSpace(data))
+	var split rawCall
+	env, hasCall, ok := splitNote(bytes.TrimSpace(data), &split)
+	var call *rawCall
+	if hasCall {
+		call = &split
+	}
 	if !ok {
 		var err error
 		if env, call, err = splitNoteTolerant(channel, data); err != nil {
@@ -153,7 +158,10 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 		}
 		// The extensions of the event (data.extensions) are the switch's
 		// word on this very message; they win over any on the call.
-		if !isNull(env.Extensions) {
+		switch {
+		case env.extensionsRead:
+			wc.applyExtensions(&env.splitExtensions)
+		case !isNull(env.Extensions):
 			wc.readExtensions(env.Extensions)
 		}
 		note := &callNote{Call: wc}
@@ -219,6 +227,11 @@ type noteFields struct {
 	CallURI      json.RawMessage `json:"callUri"`
 	DeviceID     json.RawMessage `json:"deviceId"`
 	DeviceURI    json.RawMessage `json:"deviceUri"`
+
+	// The extensions' fields the console uses, when the one-pass split
+	// read them itself (split.go).
+	splitExtensions extensionFields
+	extensionsRead  bool
 }
 
 // Bounds of what an ErrorMessage may put in front of a person.
