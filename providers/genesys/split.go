@@ -16,9 +16,12 @@ import (
 // message into raw fields with encoding/json, which scans the bytes once to
 // check them and again to fill each struct, and once more for every nested
 // object or list it splits further: a burst of call messages spent most of
-// its time there. The splitters here read the same fields in one pass with
-// jsontext (the tokenizer the bayeux client already parses with), and hand
-// the same raw values to the same interpretation (optString, wire, …).
+// its time there. The splitters here check the bytes once (jsontext, the
+// tokenizer the bayeux client parses with) and then walk them once, handing
+// the same raw values to the same interpretation (optString, wire, …). Data
+// the bayeux client delivers has been checked already (it reads every
+// message's data as one JSON value, with the same rules); it is not checked
+// twice.
 //
 // They only answer for messages they read exactly as encoding/json does:
 // whenever encoding/json could read a message differently than a plain
@@ -28,45 +31,216 @@ import (
 // tolerant decoder reads the message instead. FuzzSplitMatchesTolerant
 // holds each splitter to the tolerant reading of the same bytes.
 
-// splitOptions make jsontext accept what encoding/json accepts: duplicate
-// names (the splitters refuse duplicates of the fields they read
-// themselves) and strings that are not UTF-8.
-var splitOptions = []jsontext.Options{
+// checkOptions make jsontext accept what encoding/json accepts: duplicate
+// names and strings that are not UTF-8.
+var checkOptions = []jsontext.Options{
 	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
 }
 
-// splitter is a decoder with the buffer it reads from, kept for reuse: a
-// decoder weighs more than the small messages it reads.
-type splitter struct {
+// checker is a decoder with the buffer it reads from, kept for reuse: a
+// decoder weighs more than the small messages it checks.
+type checker struct {
 	buf bytes.Buffer
 	dec jsontext.Decoder
 }
 
-var splitters = sync.Pool{New: func() any { return new(splitter) }}
+var checkers = sync.Pool{New: func() any { return new(checker) }}
 
-// split has read take the single JSON value d holds (white space around it
-// allowed, as encoding/json allows it) and says whether read succeeded and
-// nothing followed the value. Reading from a bytes.Buffer, jsontext parses d
-// in place: the values read are slices of d, never copies.
-func split(d []byte, read func(dec *jsontext.Decoder) bool) bool {
-	s := splitters.Get().(*splitter)
-	s.buf = *bytes.NewBuffer(d)
-	s.dec.Reset(&s.buf, splitOptions...)
-	ok := read(&s.dec) && len(trimJSONSpace(d[s.dec.InputOffset():])) == 0
-	// Let go of d: a pooled splitter must not keep a response alive.
-	s.buf = bytes.Buffer{}
-	s.dec.Reset(&s.buf)
-	splitters.Put(s)
+// oneValue says whether d is a single JSON value, white space around it
+// allowed, as encoding/json accepts it (nesting included: both allow
+// 10,000 levels). Reading from a bytes.Buffer, jsontext checks d in place.
+func oneValue(d []byte) bool {
+	c := checkers.Get().(*checker)
+	c.buf = *bytes.NewBuffer(d)
+	c.dec.Reset(&c.buf, checkOptions...)
+	_, err := c.dec.ReadValue()
+	ok := err == nil && len(trimJSONSpace(d[c.dec.InputOffset():])) == 0
+	// Let go of d: a pooled checker must not keep a response alive.
+	c.buf = bytes.Buffer{}
+	c.dec.Reset(&c.buf)
+	checkers.Put(c)
 	return ok
+}
+
+// split has read walk d, a single JSON value, and says whether read
+// succeeded and nothing but white space followed the value. d is checked
+// first unless checked says it has been.
+func split(d []byte, checked bool, read func(w *walker) bool) bool {
+	if !checked && !oneValue(d) {
+		return false
+	}
+	w := walker{b: d}
+	return read(&w) && w.kind() == 0
 }
 
 // trimJSONSpace drops JSON white space from the front of b.
 func trimJSONSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+	for len(b) > 0 && isJSONSpace(b[0]) {
 		b = b[1:]
 	}
 	return b
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// walker walks JSON that is known to be valid: it finds where values
+// begin and end and checks nothing else. On bytes that are not JSON it
+// reads nonsense or fails, but it never reads beyond them.
+type walker struct {
+	b []byte
+	i int // the offset of the next byte to read
+}
+
+// kind skips white space and returns the next byte (0 at the end): the
+// kind of the value or the delimiter that follows.
+func (w *walker) kind() byte {
+	for w.i < len(w.b) && isJSONSpace(w.b[w.i]) {
+		w.i++
+	}
+	if w.i < len(w.b) {
+		return w.b[w.i]
+	}
+	return 0
+}
+
+// value returns the value at w, raw, and moves past it.
+func (w *walker) value() ([]byte, bool) {
+	w.kind()
+	start := w.i
+	if !w.skip() {
+		return nil, false
+	}
+	return w.b[start:w.i], true
+}
+
+// skip moves past the value at w.
+func (w *walker) skip() bool {
+	if w.i >= len(w.b) {
+		return false
+	}
+	switch w.b[w.i] {
+	case '"':
+		return w.skipString()
+	case '{', '[':
+		depth := 0
+		for w.i < len(w.b) {
+			switch w.b[w.i] {
+			case '"':
+				if !w.skipString() {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					w.i++
+					return true
+				}
+			}
+			w.i++
+		}
+		return false
+	case ',', ':', '}', ']':
+		return false
+	}
+	// A number or a literal: up to the next delimiter.
+	start := w.i
+	for w.i < len(w.b) {
+		switch c := w.b[w.i]; {
+		case c == ',' || c == '}' || c == ']' || c == ':' || isJSONSpace(c):
+			return w.i > start
+		}
+		w.i++
+	}
+	return w.i > start
+}
+
+// skipString moves past the string at w: up to the first quote not
+// escaped by a backslash.
+func (w *walker) skipString() bool {
+	i := w.i + 1
+	for {
+		j := bytes.IndexByte(w.b[i:], '"')
+		if j < 0 {
+			return false
+		}
+		i += j
+		backslashes := 0
+		for k := i - 1; k > w.i && w.b[k] == '\\'; k-- {
+			backslashes++
+		}
+		i++
+		if backslashes%2 == 0 {
+			w.i = i
+			return true
+		}
+	}
+}
+
+// members walks the object at w: member gets each member's name, quoted,
+// with w at its value, which member must read.
+func (w *walker) members(member func(name []byte) bool) bool {
+	if w.kind() != '{' {
+		return false
+	}
+	w.i++
+	if w.kind() == '}' {
+		w.i++
+		return true
+	}
+	for {
+		if w.kind() != '"' {
+			return false
+		}
+		name, ok := w.value()
+		if !ok || w.kind() != ':' {
+			return false
+		}
+		w.i++
+		w.kind()
+		if !member(name) {
+			return false
+		}
+		switch w.kind() {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// items walks the list at w: item is called with w at each item, which
+// item must read.
+func (w *walker) items(item func() bool) bool {
+	if w.kind() != '[' {
+		return false
+	}
+	w.i++
+	if w.kind() == ']' {
+		w.i++
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		switch w.kind() {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // nameIrregular is what a nameSet's match returns for a name encoding/json
@@ -95,7 +269,7 @@ func newNameSet(names []string) *nameSet {
 // "s"); a name with an escape or a byte beyond ASCII is therefore
 // irregular, and so is one that equals a field's name only when case is
 // ignored.
-func (s *nameSet) match(quoted jsontext.Value) int {
+func (s *nameSet) match(quoted []byte) int {
 	name := quoted[1 : len(quoted)-1]
 	var candidates []int
 	if len(name) < len(s.byLen) {
@@ -136,51 +310,33 @@ func asciiEqualFold(a []byte, b string) bool {
 	return true
 }
 
-// splitObject reads the object at dec member by member: for a member named
-// names[i], field(i) reads its value (and says whether that went well);
-// every other member is read over. It fails on a syntax error, an irregular
-// name (see matchName) or one of names twice. At most 64 names.
-func splitObject(dec *jsontext.Decoder, names *nameSet, field func(i int) bool) bool {
-	if dec.PeekKind() != '{' {
-		return false
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return false
-	}
+// splitObject walks the object at w: for a member named names[i], field(i)
+// reads its value (and says whether that went well); every other member is
+// read over. It fails on an irregular name (see nameSet.match) or one of
+// names twice. At most 64 names.
+func splitObject(w *walker, names *nameSet, field func(i int) bool) bool {
 	var seen uint64
-	// A syntax error makes PeekKind report no kind; the next read
-	// returns it.
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadValue()
-		if err != nil {
-			return false
-		}
+	return w.members(func(name []byte) bool {
 		switch i := names.match(name); {
 		case i == nameIrregular:
 			return false
 		case i < 0:
-			if _, err := dec.ReadValue(); err != nil {
-				return false
-			}
+			return w.skip()
 		case seen&(1<<i) != 0:
 			return false
 		default:
 			seen |= 1 << i
-			if !field(i) {
-				return false
-			}
+			return field(i)
 		}
-	}
-	_, err := dec.ReadToken()
-	return err == nil
+	})
 }
 
-// readRaw reads the value at dec into *dst as encoding/json fills a
+// readRaw reads the value at w into *dst as encoding/json fills a
 // RawMessage (null included), but as a slice of the input.
-func readRaw(dec *jsontext.Decoder, dst *json.RawMessage) bool {
-	v, err := dec.ReadValue()
+func readRaw(w *walker, dst *json.RawMessage) bool {
+	v, ok := w.value()
 	*dst = json.RawMessage(v)
-	return err == nil
+	return ok
 }
 
 // jsonNames lists the JSON names of a struct's fields of type RawMessage,
@@ -242,35 +398,35 @@ func (e *extensionFields) slots() [2]*json.RawMessage {
 
 // splitNote reads a notification's fields as decodeNotification's tolerant
 // split does, in one pass (see above), and its call, if it has one, into
-// *call; ok is false when it cannot answer for the message. The raw fields
-// are slices of d, except the call's attached data, which the call keeps
-// (copied, so that it does not hold on to a whole response).
-func splitNote(d []byte, call *rawCall) (env noteFields, hasCall, ok bool) {
+// *call; ok is false when it cannot answer for the message. checked says d
+// is known to be one JSON value. The raw fields are slices of d, except the
+// call's attached data, which the call keeps (copied, so that it does not
+// hold on to a whole response).
+func splitNote(d []byte, checked bool, call *rawCall) (env noteFields, hasCall, ok bool) {
 	if len(d) == 0 || d[0] != '{' {
 		return env, false, false
 	}
 	slots := env.slots()
-	ok = split(d, func(dec *jsontext.Decoder) bool {
-		return splitObject(dec, noteSet, func(i int) bool {
-			if i == noteExtensions && dec.PeekKind() == '{' {
-				start := dec.InputOffset()
-				if !readExtensionFields(dec, &env.splitExtensions) {
+	ok = split(d, checked, func(w *walker) bool {
+		return splitObject(w, noteSet, func(i int) bool {
+			if i == noteExtensions && w.kind() == '{' {
+				start := w.i
+				if !readExtensionFields(w, &env.splitExtensions) {
 					return false
 				}
 				env.extensionsRead = true
-				*slots[i] = valueAt(d, start, dec.InputOffset())
+				*slots[i] = d[start:w.i]
 				return true
 			}
 			if i != noteCall {
-				return readRaw(dec, slots[i])
+				return readRaw(w, slots[i])
 			}
-			switch dec.PeekKind() {
+			switch w.kind() {
 			case 'n':
-				_, err := dec.ReadToken()
-				return err == nil
+				return w.skip()
 			case '{':
 				hasCall = true
-				return splitCallObject(dec, d, call)
+				return splitCallObject(w, call)
 			}
 			// encoding/json fails on it; the tolerant decoder says why.
 			return false
@@ -289,7 +445,7 @@ func splitCall(d []byte) (raw rawCall, ok bool) {
 	if len(d) == 0 || d[0] != '{' {
 		return rawCall{}, false
 	}
-	if !split(d, func(dec *jsontext.Decoder) bool { return splitCallObject(dec, d, &raw) }) {
+	if !split(d, false, func(w *walker) bool { return splitCallObject(w, &raw) }) {
 		return rawCall{}, false
 	}
 	return raw, true
@@ -318,35 +474,35 @@ var (
 	callExtensions   = slices.Index(callNames, "extensions")
 )
 
-// splitCallObject reads the call object at dec, a decoder of d, into raw:
-// its participants, capabilities and extensions as wire would read them,
-// when they have the shape of a list, a list and an object, and every
-// field raw, as encoding/json fills it.
-func splitCallObject(dec *jsontext.Decoder, d []byte, raw *rawCall) bool {
+// splitCallObject reads the call object at w into raw: its participants,
+// capabilities and extensions as wire would read them, when they have the
+// shape of a list, a list and an object, and every field raw, as
+// encoding/json fills it.
+func splitCallObject(w *walker, raw *rawCall) bool {
 	slots := raw.slots()
 	parts := &raw.split
-	ok := splitObject(dec, callSet, func(i int) bool {
-		start := dec.InputOffset()
-		switch kind := dec.PeekKind(); {
+	ok := splitObject(w, callSet, func(i int) bool {
+		start := w.i
+		switch kind := w.kind(); {
 		case i == callParticipants && kind == '[':
-			if !readPartyList(dec, &parts.participants) {
+			if !readPartyList(w, &parts.participants) {
 				return false
 			}
 			parts.read |= readParticipants
 		case i == callCapabilities && kind == '[':
-			if !readStringList(dec, &parts.capabilities) {
+			if !readStringList(w, &parts.capabilities) {
 				return false
 			}
 			parts.read |= readCapabilities
 		case i == callExtensions && kind == '{':
-			if !readExtensionFields(dec, &parts.extensions) {
+			if !readExtensionFields(w, &parts.extensions) {
 				return false
 			}
 			parts.read |= readExtensions
 		default:
-			return readRaw(dec, slots[i])
+			return readRaw(w, slots[i])
 		}
-		*slots[i] = valueAt(d, start, dec.InputOffset())
+		*slots[i] = w.b[start:w.i]
 		return true
 	})
 	if !ok {
@@ -356,60 +512,43 @@ func splitCallObject(dec *jsontext.Decoder, d []byte, raw *rawCall) bool {
 	return true
 }
 
-// valueAt is the value of an object member read from d[start:end]: what
-// follows the name, less the colon and white space around it.
-func valueAt(d []byte, start, end int64) json.RawMessage {
-	v := trimJSONSpace(d[start:end])
-	if len(v) > 0 && v[0] == ':' {
-		v = trimJSONSpace(v[1:])
-	}
-	return json.RawMessage(v)
-}
-
-// readPartyList reads the list of participants at dec as
-// decodeParticipants does.
-func readPartyList(dec *jsontext.Decoder, out *[]wireParty) bool {
-	if _, err := dec.ReadToken(); err != nil { // [
-		return false
-	}
-	for dec.PeekKind() != ']' {
-		if dec.PeekKind() == '{' {
+// readPartyList reads the list of participants at w as decodeParticipants
+// does.
+func readPartyList(w *walker, out *[]wireParty) bool {
+	return w.items(func() bool {
+		if w.kind() == '{' {
 			var obj partyFields
 			slots := obj.slots()
-			if !splitObject(dec, partySet, func(i int) bool { return readRaw(dec, slots[i]) }) {
+			if !splitObject(w, partySet, func(i int) bool { return readRaw(w, slots[i]) }) {
 				return false
 			}
 			if p, ok := obj.party(); ok {
 				*out = append(*out, p)
 			}
-			continue
+			return true
 		}
-		item, err := dec.ReadValue()
-		if err != nil {
+		item, ok := w.value()
+		if !ok {
 			return false
 		}
 		if p, ok := textParty(json.RawMessage(item)); ok {
 			*out = append(*out, p)
 		}
-	}
-	_, err := dec.ReadToken() // ]
-	return err == nil
+		return true
+	})
 }
 
-// readStringList reads the list at dec as stringList does, when it is the
+// readStringList reads the list at w as stringList does, when it is the
 // common list: strings without escapes, none empty, all UTF-8. It fails on
 // any other.
-func readStringList(dec *jsontext.Decoder, out *[]string) bool {
-	if _, err := dec.ReadToken(); err != nil { // [
-		return false
-	}
+func readStringList(w *walker, out *[]string) bool {
 	*out = make([]string, 0, 4)
-	for dec.PeekKind() != ']' {
-		if dec.PeekKind() != '"' {
+	return w.items(func() bool {
+		if w.kind() != '"' {
 			return false
 		}
-		v, err := dec.ReadValue()
-		if err != nil {
+		v, ok := w.value()
+		if !ok {
 			return false
 		}
 		s, plain := plainString(v)
@@ -417,16 +556,15 @@ func readStringList(dec *jsontext.Decoder, out *[]string) bool {
 			return false
 		}
 		*out = append(*out, s)
-	}
-	_, err := dec.ReadToken() // ]
-	return err == nil
+		return true
+	})
 }
 
-// readExtensionFields reads the extensions object at dec as readExtensions
+// readExtensionFields reads the extensions object at w as readExtensions
 // does.
-func readExtensionFields(dec *jsontext.Decoder, ext *extensionFields) bool {
+func readExtensionFields(w *walker, ext *extensionFields) bool {
 	slots := ext.slots()
-	return splitObject(dec, extensionSet, func(i int) bool { return readRaw(dec, slots[i]) })
+	return splitObject(w, extensionSet, func(i int) bool { return readRaw(w, slots[i]) })
 }
 
 // splitParticipants is decodeParticipants' reading in one pass: ok is false
@@ -435,7 +573,7 @@ func splitParticipants(data json.RawMessage) (out []wireParty, ok bool) {
 	if len(data) == 0 || data[0] != '[' {
 		return nil, false
 	}
-	if !split(data, func(dec *jsontext.Decoder) bool { return readPartyList(dec, &out) }) {
+	if !split(data, false, func(w *walker) bool { return readPartyList(w, &out) }) {
 		return nil, false
 	}
 	return out, true
@@ -447,7 +585,7 @@ func splitStringList(data json.RawMessage) (out []string, ok bool) {
 	if len(data) == 0 || data[0] != '[' {
 		return nil, false
 	}
-	if !split(data, func(dec *jsontext.Decoder) bool { return readStringList(dec, &out) }) {
+	if !split(data, false, func(w *walker) bool { return readStringList(w, &out) }) {
 		return nil, false
 	}
 	return out, true
@@ -459,7 +597,7 @@ func splitExtensions(data json.RawMessage) (ext extensionFields, ok bool) {
 	if len(data) == 0 || data[0] != '{' {
 		return extensionFields{}, false
 	}
-	if !split(data, func(dec *jsontext.Decoder) bool { return readExtensionFields(dec, &ext) }) {
+	if !split(data, false, func(w *walker) bool { return readExtensionFields(w, &ext) }) {
 		return extensionFields{}, false
 	}
 	return ext, true

@@ -52,8 +52,18 @@ func sameParts(t *testing.T, got, want *rawCall) {
 func checkSplits(t *testing.T, data []byte) {
 	t.Helper()
 	d := bytes.TrimSpace(data)
+	// Data the bayeux client checked is not checked again: on any one
+	// JSON value, the walk alone reads what the checked walk reads; on
+	// anything else it must not fail in any worse way than by reading
+	// nonsense.
+	var unchecked, checked rawCall
+	env1, has1, ok1 := splitNote(d, false, &unchecked)
+	env2, has2, ok2 := splitNote(d, true, &checked)
+	if json.Valid(d) && (ok1 != ok2 || has1 != has2 || !reflect.DeepEqual(env1, env2) || !reflect.DeepEqual(unchecked, checked)) {
+		t.Fatalf("%q read unchecked (%v %v %+v %+v), checked (%v %v %+v %+v)", d, ok1, has1, env1, unchecked, ok2, has2, env2, checked)
+	}
 	var split rawCall
-	if env, hasCall, ok := splitNote(d, &split); ok {
+	if env, hasCall, ok := splitNote(d, false, &split); ok {
 		var call *rawCall
 		if hasCall {
 			call = &split
@@ -139,6 +149,15 @@ var splitSeeds = []string{
 	`[1]`,
 	`{"NO_ANSWER_TIMEOUT":"15","no_answer_action":"x"}`,
 	`{"NO_ANSWER_TIMEOUT":null}`,
+	// What the walk must step over exactly: quotes and brackets inside
+	// strings, runs of backslashes, numbers and literals, white space.
+	`{"x":"a\"}b","call":{"id":"c\\","state":"Ringing"}}`,
+	`{"x":["]","\\\\\"",{"}":"{"}],"call":{"id":"c1","userData":{"k":"}\""}}}`,
+	`{"x":-1.5e+10 ,"y":true,"z":false,"n":null,"call":{"id":"c1","duration":12,"ani":5125}}`,
+	"{ \"call\" : { \"id\" : \"c1\" , \"participants\" : [ \"1\" , { \"digits\" : \"2\" } ] ,\n\t\"capabilities\" : [ \"Answer\" ] } }",
+	`{"call":{"id":"c1","participants":[],"capabilities":[],"extensions":{}}}`,
+	`{}`,
+	`{"call":{}}`,
 	"{\"call\":{\"id\":\"c1\"}}\u00a0",
 	"\t{\"call\":{\"id\":\"c1\"}}\r\n",
 }
@@ -190,7 +209,7 @@ func TestSplitTakesGWSMessages(t *testing.T) {
 	calls := 0
 	for name, data := range datas {
 		var call rawCall
-		env, hasCall, ok := splitNote(bytes.TrimSpace(data), &call)
+		env, hasCall, ok := splitNote(bytes.TrimSpace(data), false, &call)
 		if !ok {
 			t.Errorf("%s: not split", name)
 			continue
@@ -220,7 +239,7 @@ func TestSplitTakesGWSMessages(t *testing.T) {
 func TestSplitCopiesAttachedData(t *testing.T) {
 	data := []byte(`{"call":{"id":"c1","userData":{"queue":"Support"}}}`)
 	var call rawCall
-	if _, hasCall, ok := splitNote(data, &call); !ok || !hasCall {
+	if _, hasCall, ok := splitNote(data, false, &call); !ok || !hasCall {
 		t.Fatal("not split")
 	}
 	copy(data, bytes.Repeat([]byte("x"), len(data)))
@@ -238,7 +257,7 @@ func TestSplitNestingBound(t *testing.T) {
 		data := []byte(fmt.Sprintf(`{"x":%s,"call":{"id":"c1"}}`, v))
 		checkSplits(t, data)
 		var call rawCall
-		_, _, ok := splitNote(data, &call)
+		_, _, ok := splitNote(data, false, &call)
 		if want := json.Valid(data); ok != want {
 			t.Fatalf("depth %d: split %v, encoding/json valid %v", depth, ok, want)
 		}

@@ -122,10 +122,22 @@ type notification struct {
 // never panics; anything that cannot be a GWS notification is an error that
 // says what was wrong.
 func decodeNotification(channel string, data []byte) (notification, error) {
+	return decodeData(channel, data, false)
+}
+
+// decodeCheckedNotification is decodeNotification for data known to be one
+// JSON value: the bayeux client checks every message's data so (as
+// encoding/json would), and it is not checked twice.
+func decodeCheckedNotification(channel string, data []byte) (notification, error) {
+	return decodeData(channel, data, true)
+}
+
+// decodeData reads a notification; checked says data is one JSON value.
+func decodeData(channel string, data []byte, checked bool) (notification, error) {
 	// One pass over the bytes for the common case (split.go); anything
 	// unusual takes the tolerant path, which can say what is wrong.
 	var split rawCall
-	env, hasCall, ok := splitNote(bytes.TrimSpace(data), &split)
+	env, hasCall, ok := splitNote(bytes.TrimSpace(data), checked, &split)
 	var call *rawCall
 	if hasCall {
 		call = &split
