@@ -1,12 +1,16 @@
 package genesys
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/internal/bayeux"
+	"ringside/providers/internal/bayeuxtest"
 	"ringside/providers/ledger"
 )
 
@@ -58,5 +62,64 @@ func BenchmarkNotifications(b *testing.B) {
 			fc.phoneNumber = n.Call.PhoneNumber
 			calls.Update(n.Call.Call.ID, func(c *providers.Call) { fold(c, &n.Call.Call, fc) })
 		}
+	})
+}
+
+// BenchmarkBurstVsCometDJS is the provider's side of the bayeux package's
+// benchmark of the same name: the CometD client of the provider (long-
+// polling, as against GWS) receives 20,000-message bursts of GWS call
+// messages from cometd-nodejs-server on /v2/me/calls, and every message is
+// decoded into a call, as the provider decodes what the client delivers; in
+// the same run the
+// official CometD JavaScript client receives the same bursts (see
+// bayeuxtest's CompareBurst for how the rounds alternate and what is
+// timed). The JS client's callback gets every message parsed into objects.
+//
+//	go test -run '^$' -bench BurstVsCometDJS -benchtime 5x ./providers/genesys/
+//
+// Reported: go-msg/s, js-msg/s and x-js (their ratio; the goal is ≥ 1),
+// and the server's own publish loop per burst (server-ms).
+func BenchmarkBurstVsCometDJS(b *testing.B) {
+	b.Run("decode", func(b *testing.B) {
+		const count, jsChannel = 20000, "/bench/js"
+		srv := bayeuxtest.Start(b, bayeuxtest.CometD, bayeuxtest.Options{})
+		c, err := bayeux.Start(bayeux.Config{URL: srv.URL(), Transport: bayeux.LongPolling, Channels: []string{channelCalls}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		events := c.Events()
+		for ev := range events {
+			if ev.Kind == bayeux.KindState && ev.State == bayeux.Live {
+				break
+			}
+		}
+		// The test server's burst numbers its calls (bayeuxtest's
+		// server.js, callMessage); each must arrive, in order.
+		ids := make([]string, count)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("NR0O3ITJ5P0TP0HCUNKM9PPH4K%06d", i)
+		}
+		srv.CompareBurst(b, channelCalls, jsChannel, count, func(count int) error {
+			for i := range count {
+				ev, ok := <-events
+				if !ok {
+					return errors.New("event stream closed")
+				}
+				if ev.Kind != bayeux.KindMessage {
+					return fmt.Errorf("unexpected event during the burst: %s", ev)
+				}
+				// As the provider reads the data the CometD client
+				// delivers (and checked).
+				n, err := decodeCheckedNotification(ev.Channel, ev.Data)
+				switch {
+				case err != nil:
+					return fmt.Errorf("message %d: %w", i, err)
+				case n.Call == nil || n.Call.Call.ID != ids[i] || n.Call.Call.State != gwsRinging:
+					return fmt.Errorf("message %d: not ringing call %s: %+v", i, ids[i], n.Call)
+				}
+			}
+			return nil
+		})
 	})
 }

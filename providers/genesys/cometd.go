@@ -75,7 +75,7 @@ func (f *cometdFeed) run(ctx context.Context, out chan<- notice) error {
 		var n notice
 		switch ev.Kind {
 		case bayeux.KindMessage:
-			n = notice{kind: noticeMessage, channel: ev.Channel, data: ev.Data}
+			n = notice{kind: noticeMessage, channel: ev.Channel, data: ev.Data, checked: true}
 		case bayeux.KindResync:
 			n = notice{kind: noticeResync, detail: ev.Reason}
 		case bayeux.KindState:

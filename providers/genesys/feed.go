@@ -41,4 +41,7 @@ type notice struct {
 	data    json.RawMessage // noticeMessage: the message's data
 	link    providers.Link  // noticeLink
 	detail  string          // noticeLink, noticeResync: why, in words
+	// noticeMessage: data is known to be one JSON value (the CometD
+	// client checks every message's data), so it is not checked again.
+	checked bool
 }

@@ -317,7 +317,11 @@ func (s *session) handleNotice(n notice) {
 		s.log.Info("reading the calls afresh", "why", n.detail)
 		s.startSync()
 	case noticeMessage:
-		note, err := decodeNotification(n.channel, n.data)
+		decode := decodeNotification
+		if n.checked {
+			decode = decodeCheckedNotification
+		}
+		note, err := decode(n.channel, n.data)
 		switch {
 		case err != nil:
 			s.log.Warn("ignoring a GWS notification that cannot be read", "error", err)

@@ -122,29 +122,30 @@ type notification struct {
 // never panics; anything that cannot be a GWS notification is an error that
 // says what was wrong.
 func decodeNotification(channel string, data []byte) (notification, error) {
-	var env struct {
-		noteFields
-		Call json.RawMessage `json:"call"`
-	}
-	// One pass over the bytes for the common case; anything unusual takes
-	// the slower path, which can say what is wrong.
-	var fast struct {
-		noteFields
-		Call *rawCall `json:"call"`
-	}
+	return decodeData(channel, data, false)
+}
+
+// decodeCheckedNotification is decodeNotification for data known to be one
+// JSON value: the bayeux client checks every message's data so (as
+// encoding/json would), and it is not checked twice.
+func decodeCheckedNotification(channel string, data []byte) (notification, error) {
+	return decodeData(channel, data, true)
+}
+
+// decodeData reads a notification; checked says data is one JSON value.
+func decodeData(channel string, data []byte, checked bool) (notification, error) {
+	// One pass over the bytes for the common case (split.go); anything
+	// unusual takes the tolerant path, which can say what is wrong.
+	var split rawCall
+	env, hasCall, ok := splitNote(bytes.TrimSpace(data), checked, &split)
 	var call *rawCall
-	if d := bytes.TrimSpace(data); len(d) > 0 && d[0] == '{' && json.Unmarshal(d, &fast) == nil {
-		env.noteFields = fast.noteFields
-		call = fast.Call
-	} else {
-		if err := decodeObject(data, &env); err != nil {
-			return notification{}, fmt.Errorf("message on %s: %w", channel, err)
-		}
-		if !isNull(env.Call) {
-			call = new(rawCall)
-			if err := decodeObject(env.Call, call); err != nil {
-				call.err = fmt.Errorf("call: %w", err)
-			}
+	if hasCall {
+		call = &split
+	}
+	if !ok {
+		var err error
+		if env, call, err = splitNoteTolerant(channel, data); err != nil {
+			return notification{}, err
 		}
 	}
 	kind, _ := optString(env.MessageType)
@@ -169,7 +170,10 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 		}
 		// The extensions of the event (data.extensions) are the switch's
 		// word on this very message; they win over any on the call.
-		if !isNull(env.Extensions) {
+		switch {
+		case env.extensionsRead:
+			wc.applyExtensions(&env.splitExtensions)
+		case !isNull(env.Extensions):
 			wc.readExtensions(env.Extensions)
 		}
 		note := &callNote{Call: wc}
@@ -186,6 +190,35 @@ func decodeNotification(channel string, data []byte) (notification, error) {
 		return notification{Error: env.errorNote(call)}, nil
 	}
 	return notification{}, nil
+}
+
+// splitNoteTolerant splits a notification into its raw fields with
+// encoding/json; a call that cannot even be split carries why in its err.
+func splitNoteTolerant(channel string, data []byte) (noteFields, *rawCall, error) {
+	var env struct {
+		noteFields
+		Call json.RawMessage `json:"call"`
+	}
+	// One pass over the bytes when the call is an object or null; else
+	// the slower path, which can say what is wrong.
+	var fast struct {
+		noteFields
+		Call *rawCall `json:"call"`
+	}
+	if d := bytes.TrimSpace(data); len(d) > 0 && d[0] == '{' && json.Unmarshal(d, &fast) == nil {
+		return fast.noteFields, fast.Call, nil
+	}
+	if err := decodeObject(data, &env); err != nil {
+		return noteFields{}, nil, fmt.Errorf("message on %s: %w", channel, err)
+	}
+	var call *rawCall
+	if !isNull(env.Call) {
+		call = new(rawCall)
+		if err := decodeObject(env.Call, call); err != nil {
+			call.err = fmt.Errorf("call: %w", err)
+		}
+	}
+	return env.noteFields, call, nil
 }
 
 // noteFields are the fields of a CometD message's data from GWS, less the
@@ -206,6 +239,11 @@ type noteFields struct {
 	CallURI      json.RawMessage `json:"callUri"`
 	DeviceID     json.RawMessage `json:"deviceId"`
 	DeviceURI    json.RawMessage `json:"deviceUri"`
+
+	// The extensions' fields the console uses, when the one-pass split
+	// read them itself (split.go).
+	splitExtensions extensionFields
+	extensionsRead  bool
 }
 
 // Bounds of what an ErrorMessage may put in front of a person.
@@ -295,6 +333,7 @@ type rawCall struct {
 	Extensions   json.RawMessage `json:"extensions"`
 	UserData     json.RawMessage `json:"userData"`
 	err          error           // why the call could not even be split into fields
+	split        callParts       // what the one-pass split read itself (split.go)
 }
 
 // decodeCall reads one call resource. The id is required; every other field
@@ -303,9 +342,11 @@ type rawCall struct {
 // in the wrong state. When the id was readable the failed result still
 // carries it.
 func decodeCall(data []byte) (wireCall, error) {
-	var raw rawCall
-	if err := decodeObject(data, &raw); err != nil {
-		return wireCall{}, fmt.Errorf("call: %w", err)
+	raw, ok := splitCall(bytes.TrimSpace(data))
+	if !ok {
+		if err := decodeObject(data, &raw); err != nil {
+			return wireCall{}, fmt.Errorf("call: %w", err)
+		}
 	}
 	return raw.wire()
 }
@@ -333,11 +374,23 @@ func (raw *rawCall) wire() (wireCall, error) {
 	c.CallType, _ = optString(raw.CallType)
 	c.ANI, _ = optText(raw.ANI)
 	c.DNIS, _ = optText(raw.DNIS)
-	c.Participants = decodeParticipants(raw.Participants)
-	c.Capabilities = stringList(raw.Capabilities)
+	if raw.split.read&readParticipants != 0 {
+		c.Participants = raw.split.participants
+	} else {
+		c.Participants = decodeParticipants(raw.Participants)
+	}
+	if raw.split.read&readCapabilities != 0 {
+		c.Capabilities = raw.split.capabilities
+	} else {
+		c.Capabilities = stringList(raw.Capabilities)
+	}
 	c.Duration, c.HasDuration = decodeDuration(raw.Duration)
 	if !isNull(raw.Extensions) {
-		c.readExtensions(raw.Extensions)
+		if raw.split.read&readExtensions != 0 {
+			c.applyExtensions(&raw.split.extensions)
+		} else {
+			c.readExtensions(raw.Extensions)
+		}
 	}
 	if d := bytes.TrimSpace(raw.UserData); len(d) > 0 && d[0] == '{' && len(d) <= maxUserData {
 		c.UserData = raw.UserData
@@ -364,13 +417,22 @@ const (
 // that is not a usable number of seconds is ignored and NoAnswerProblem
 // says why.
 func (c *wireCall) readExtensions(data json.RawMessage) {
-	var ext struct {
-		Timeout json.RawMessage `json:"NO_ANSWER_TIMEOUT"`
-		Action  json.RawMessage `json:"NO_ANSWER_ACTION"`
-	}
-	if decodeObject(data, &ext) != nil {
+	ext, ok := splitExtensions(data)
+	if !ok && decodeObject(data, &ext) != nil {
 		return
 	}
+	c.applyExtensions(&ext)
+}
+
+// extensionFields are the extensions the console uses, still raw.
+type extensionFields struct {
+	Timeout json.RawMessage `json:"NO_ANSWER_TIMEOUT"`
+	Action  json.RawMessage `json:"NO_ANSWER_ACTION"`
+}
+
+// applyExtensions reads the extensions' fields into c (see
+// readExtensions).
+func (c *wireCall) applyExtensions(ext *extensionFields) {
 	if action, ok := optText(ext.Action); ok {
 		c.NoAnswerAction = cut(strings.TrimSpace(action), maxNoAnswerText)
 	}
@@ -406,44 +468,70 @@ func decodeNoAnswer(data json.RawMessage) (time.Duration, string) {
 // (["5000"]) and objects ({phoneNumber, digits, formattedPhoneNumber}).
 // Entries of any other shape are skipped.
 func decodeParticipants(data json.RawMessage) []wireParty {
+	if out, ok := splitParticipants(data); ok {
+		return out
+	}
+	return participantsTolerant(data)
+}
+
+// participantsTolerant is decodeParticipants with encoding/json, for any
+// list.
+func participantsTolerant(data json.RawMessage) []wireParty {
 	var items []json.RawMessage
 	if isNull(data) || json.Unmarshal(data, &items) != nil {
 		return nil
 	}
 	var out []wireParty
 	for _, item := range items {
-		if s, ok := optText(item); ok && s != "" {
-			out = append(out, wireParty{Number: s})
+		if p, ok := textParty(item); ok {
+			out = append(out, p)
 			continue
 		}
-		var obj struct {
-			PhoneNumber json.RawMessage `json:"phoneNumber"`
-			Digits      json.RawMessage `json:"digits"`
-			Formatted   json.RawMessage `json:"formattedPhoneNumber"`
-			E164        json.RawMessage `json:"e164Number"`
-		}
+		var obj partyFields
 		if decodeObject(item, &obj) != nil {
 			continue
 		}
-		p := wireParty{}
-		for _, f := range []json.RawMessage{obj.PhoneNumber, obj.Digits, obj.E164} {
-			if s, _ := optText(f); s != "" {
-				p.Number = s
-				break
-			}
-		}
-		// A formatted number shows as the party's name: bound it like one.
-		if s, _ := optText(obj.Formatted); s != "" && s != p.Number {
-			p.Formatted = cleanName(s)
-		}
-		if p.Number == "" && p.Formatted != "" {
-			p.Number, p.Formatted = p.Formatted, ""
-		}
-		if p.Number != "" {
+		if p, ok := obj.party(); ok {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// textParty reads a participant given as a number alone (a string or a
+// number); ok is false for an entry that is not one.
+func textParty(item json.RawMessage) (wireParty, bool) {
+	if s, ok := optText(item); ok && s != "" {
+		return wireParty{Number: s}, true
+	}
+	return wireParty{}, false
+}
+
+// partyFields are a participant object's fields, still raw.
+type partyFields struct {
+	PhoneNumber json.RawMessage `json:"phoneNumber"`
+	Digits      json.RawMessage `json:"digits"`
+	Formatted   json.RawMessage `json:"formattedPhoneNumber"`
+	E164        json.RawMessage `json:"e164Number"`
+}
+
+// party reads a participant object; ok is false when it names no number.
+func (obj *partyFields) party() (wireParty, bool) {
+	p := wireParty{}
+	for _, f := range []json.RawMessage{obj.PhoneNumber, obj.Digits, obj.E164} {
+		if s, _ := optText(f); s != "" {
+			p.Number = s
+			break
+		}
+	}
+	// A formatted number shows as the party's name: bound it like one.
+	if s, _ := optText(obj.Formatted); s != "" && s != p.Number {
+		p.Formatted = cleanName(s)
+	}
+	if p.Number == "" && p.Formatted != "" {
+		p.Number, p.Formatted = p.Formatted, ""
+	}
+	return p, p.Number != ""
 }
 
 // decodeDuration reads call.duration: seconds, sent as a string ("22") by GWS
@@ -546,6 +634,11 @@ func describeJSON(data []byte) string {
 
 // isNull reports whether a raw field is absent or JSON null.
 func isNull(data json.RawMessage) bool {
+	// Most fields start with a byte that is neither white space nor the
+	// n of null: no need to trim them.
+	if len(data) > 0 && data[0] != 'n' && data[0] > ' ' && data[0] < utf8.RuneSelf {
+		return false
+	}
 	d := bytes.TrimSpace(data)
 	return len(d) == 0 || bytes.Equal(d, []byte("null"))
 }
@@ -556,17 +649,25 @@ func optString(data json.RawMessage) (string, bool) {
 	if isNull(data) {
 		return "", true
 	}
-	// Fast path: a plain string without escapes, as GWS writes ids,
-	// states and numbers.
-	if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && bytes.IndexByte(data[1:n-1], '\\') < 0 &&
-		bytes.IndexByte(data[1:n-1], '"') < 0 && utf8.Valid(data[1:n-1]) && !hasControl(data[1:n-1]) {
-		return string(data[1 : n-1]), true
+	if s, ok := plainString(data); ok {
+		return s, true
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// plainString reads a plain JSON string, as GWS writes ids, states and
+// numbers: quoted, without escapes, UTF-8. ok is false for anything else,
+// which encoding/json must read.
+func plainString(data []byte) (string, bool) {
+	if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && bytes.IndexByte(data[1:n-1], '\\') < 0 &&
+		bytes.IndexByte(data[1:n-1], '"') < 0 && utf8.Valid(data[1:n-1]) && !hasControl(data[1:n-1]) {
+		return string(data[1 : n-1]), true
+	}
+	return "", false
 }
 
 // hasControl reports whether b holds a byte JSON forbids unescaped in a
@@ -597,6 +698,17 @@ func optText(data json.RawMessage) (string, bool) {
 // stringList reads an optional array of strings, skipping entries of other
 // types.
 func stringList(data json.RawMessage) []string {
+	if isNull(data) {
+		return nil
+	}
+	if out, ok := splitStringList(data); ok {
+		return out
+	}
+	return stringListTolerant(data)
+}
+
+// stringListTolerant is stringList with encoding/json, for any list.
+func stringListTolerant(data json.RawMessage) []string {
 	if isNull(data) {
 		return nil
 	}

@@ -3,8 +3,9 @@ package bayeux
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
-	"time"
 
 	"ringside/providers/internal/bayeuxtest"
 )
@@ -17,18 +18,16 @@ const burstSize = 20000
 // 20,000-message burst on cometd-nodejs-server (long-polling), by this
 // client and, in the same run against the same server, by the official
 // CometD JavaScript client (cometd + cometd-nodejs-client, run by
-// bayeuxtest/testdata/server/bench.mjs). Rounds alternate between the two clients
-// so that a busy machine weighs on both alike. Each is timed from the
-// burst request until its last message arrived; each round of the JS
-// client runs in a fresh Node process after one warm-up burst. The two
-// clients subscribe to channels of their own, so that neither receives
-// (and spends time on) the other's bursts.
+// bayeuxtest/testdata/server/bench.mjs); see bayeuxtest's CompareBurst for
+// how the rounds alternate and what is timed.
 //
 // The JS client hands its callback parsed objects; this client hands on
 // the data as raw JSON, for the consumer to decode into its own types. So
-// there are two measures: "receive" counts messages as this client
-// delivers them, "decode" also has the consumer decode every message's
-// data (the work a GWS consumer adds).
+// there are two measures here: "receive" counts messages as this client
+// delivers them, "unmarshal" also has the consumer json.Unmarshal every
+// message's data into a small struct (what any consumer adds). The GWS
+// provider's own measure, every message decoded into a call, is the
+// genesys package's BenchmarkBurstVsCometDJS/decode.
 //
 //	go test -run '^$' -bench BurstVsCometDJS -benchtime 5x ./providers/internal/bayeux/
 //
@@ -37,10 +36,10 @@ const burstSize = 20000
 // both.
 func BenchmarkBurstVsCometDJS(b *testing.B) {
 	b.Run("receive", func(b *testing.B) { benchBurst(b, false) })
-	b.Run("decode", func(b *testing.B) { benchBurst(b, true) })
+	b.Run("unmarshal", func(b *testing.B) { benchBurst(b, true) })
 }
 
-func benchBurst(b *testing.B, decode bool) {
+func benchBurst(b *testing.B, unmarshal bool) {
 	srv := bayeuxtest.Start(b, bayeuxtest.CometD, bayeuxtest.Options{})
 	const goChannel, jsChannel = "/bench/go", "/bench/js"
 	c, err := Start(Config{URL: srv.URL(), Transport: LongPolling, Channels: []string{goChannel}})
@@ -55,66 +54,28 @@ func benchBurst(b *testing.B, decode bool) {
 			break
 		}
 	}
-	var loops time.Duration // the server's publish loops, Go rounds
-	receive := func() time.Duration {
-		start := time.Now()
-		errc := make(chan error, 1)
-		go func() {
-			loop, err := srv.Burst(goChannel, burstSize)
-			loops += loop
-			errc <- err
-		}()
-		var d struct {
-			Seq  int `json:"seq"`
-			Call struct {
-				ID    string `json:"id"`
-				State string `json:"state"`
-			} `json:"call"`
-		}
-		for n := 0; n < burstSize; {
+	var d struct {
+		Seq  int `json:"seq"`
+		Call struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		} `json:"call"`
+	}
+	srv.CompareBurst(b, goChannel, jsChannel, burstSize, func(count int) error {
+		for n := 0; n < count; n++ {
 			ev, ok := <-events
 			if !ok {
-				b.Fatal("event stream closed")
+				return errors.New("event stream closed")
 			}
 			if ev.Kind != KindMessage {
-				b.Fatalf("unexpected event during the burst: %s", ev)
+				return fmt.Errorf("unexpected event during the burst: %s", ev)
 			}
-			if decode {
+			if unmarshal {
 				if err := json.Unmarshal(ev.Data, &d); err != nil || d.Seq != n {
-					b.Fatalf("message %d: seq %d (%v)", n, d.Seq, err)
+					return fmt.Errorf("message %d: seq %d (%v)", n, d.Seq, err)
 				}
 			}
-			n++
 		}
-		elapsed := time.Since(start)
-		if err := <-errc; err != nil {
-			b.Fatal(err)
-		}
-		return elapsed
-	}
-	receive() // warm-up, as the JS client gets
-	loops = 0
-
-	var goTime time.Duration
-	var jsSeconds float64
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		js, err := srv.RunCometDJS(ctx, jsChannel, burstSize, 1, 1)
-		cancel()
-		if err != nil {
-			b.Fatal(err)
-		}
-		jsSeconds += js.Seconds
-		b.StartTimer()
-		goTime += receive()
-	}
-	b.StopTimer()
-	goRate := float64(burstSize*b.N) / goTime.Seconds()
-	jsRate := float64(burstSize*b.N) / jsSeconds
-	b.ReportMetric(goRate, "go-msg/s")
-	b.ReportMetric(jsRate, "js-msg/s")
-	b.ReportMetric(goRate/jsRate, "x-js")
-	b.ReportMetric(float64(loops.Milliseconds())/float64(b.N), "server-ms")
+		return nil
+	})
 }

@@ -80,10 +80,12 @@ type Event struct {
 
 	// KindMessage, KindSubscribeFailed: the channel.
 	Channel string
-	// KindMessage: the message's data, as the server sent it. It stays
-	// valid after the next event (it is never reused), but it may share
-	// memory with the other messages of the same answer (a burst answer
-	// weighs megabytes): copy it to keep it for long.
+	// KindMessage: the message's data, as the server sent it: one
+	// complete JSON value, which the client has checked as encoding/json
+	// would, so a consumer need not check it again. It stays intact after
+	// the next event (it is never reused), but it may share memory with
+	// the other messages of the same answer (a burst answer weighs
+	// megabytes): copy it to keep it for long.
 	Data json.RawMessage
 
 	// KindState: the new state.

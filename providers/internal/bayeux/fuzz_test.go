@@ -2,6 +2,7 @@ package bayeux
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -55,6 +56,10 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 			if got[i].Data != nil && !bytes.Contains(body, got[i].Data) {
 				t.Fatalf("message %d: data %q is not a slice of the body", i, got[i].Data)
+			}
+			// Consumers rely on it (Event.Data).
+			if got[i].Data != nil && !json.Valid(got[i].Data) {
+				t.Fatalf("message %d: data %q is not one JSON value", i, got[i].Data)
 			}
 		}
 	})

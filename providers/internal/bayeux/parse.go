@@ -221,8 +221,15 @@ func parseMessages(body []byte, deliver func([]message)) error {
 			problem(fmt.Sprintf("message %d is not an object: %s", i, abbreviate(v)))
 			return true
 		}
-		var m message
-		syn, typ := readMessage(dec, &m)
+		// Read in place, in the batch's next slot: a message weighs a few
+		// hundred bytes, and a burst brings tens of thousands.
+		batch = append(batch, message{})
+		syn, typ := readMessage(dec, &batch[len(batch)-1])
+		noChannel := batch[len(batch)-1].Channel == ""
+		if syn != nil || typ != nil || noChannel {
+			batch[len(batch)-1] = message{}
+			batch = batch[:len(batch)-1]
+		}
 		switch {
 		case syn != nil:
 			problem(fmt.Sprintf("not JSON from message %d on: %v", i, syn))
@@ -230,11 +237,10 @@ func parseMessages(body []byte, deliver func([]message)) error {
 		case typ != nil:
 			skipped++
 			problem(fmt.Sprintf("message %d: %v", i, typ))
-		case m.Channel == "":
+		case noChannel:
 			skipped++
 			problem(fmt.Sprintf("message %d: no channel", i))
 		default:
-			batch = append(batch, m)
 			if len(batch) == deliverBatch {
 				deliver(batch)
 				clear(batch)
