@@ -562,12 +562,16 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLin
 		if broken {
 			return
 		}
-		line, err := jsonstream.MarshalEvent(p.Name(), ev)
+		// The line is encoded straight into the buffer's free space, which
+		// Write then takes without a copy: nothing is allocated per line.
+		line, err := jsonstream.AppendEvent(out.AvailableBuffer(), p.Name(), ev)
 		if err != nil {
 			log.Error("encode event", "err", err)
 			return
 		}
-		writeLine(line)
+		if _, err := out.Write(append(line, '\n')); err != nil {
+			gone(err)
+		}
 		figures.apply(ev)
 	}
 	// drain writes what is already queued, then flushes once: a burst costs

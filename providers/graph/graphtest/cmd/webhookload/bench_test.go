@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,10 @@ import (
 var (
 	roundCalls = flag.Int("round-calls", 1000, "calls per round of BenchmarkWebhookOutOfProcess (three notifications each)")
 	roundConns = flag.Int("round-conns", 8, "connections the generator posts from in BenchmarkWebhookOutOfProcess")
+	// Profiles of ringside itself, the process under load: build it with
+	// the ringside_profile tag (profile_tagged.go) and collect its CPU
+	// profile and allocations when the rounds are over.
+	roundProfile = flag.String("round-profile", "", "write ringside's CPU profile over the run to this file (allocations to FILE.allocs)")
 )
 
 // BenchmarkWebhookOutOfProcess measures the Graph webhook end to end, each
@@ -38,6 +44,9 @@ var (
 // posted to it is in the stream, ringing, active and ended, once each.
 //
 //	go test -run '^$' -bench WebhookOutOfProcess -benchtime 5x ./providers/graph/graphtest/cmd/webhookload/
+//
+// -args -round-calls N -round-conns C change a round; -args -round-profile
+// FILE profiles ringside (go tool pprof -top FILE).
 func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	dir := b.TempDir()
 	ringsideBin, loadBin := build(b, dir)
@@ -100,6 +109,9 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	// before the stream caught up: how much the stream's tail costs.
 	b.ReportMetric(bareTime.Seconds()/acked.Seconds(), "ratio-202")
 
+	if *roundProfile != "" {
+		ring.profile(b, *roundProfile)
+	}
 	ring.stop(b)
 	checkStream(b, ring.stream.path, first)
 }
@@ -112,11 +124,15 @@ func build(b *testing.B, dir string) (ringside, load string) {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	ringside, load = filepath.Join(dir, "bin", "ringside"), filepath.Join(dir, "bin", "webhookload")
-	for _, pkg := range []struct{ out, path string }{
-		{ringside, "ringside"},
-		{load, "ringside/providers/graph/graphtest/cmd/webhookload"},
+	tags := ""
+	if *roundProfile != "" {
+		tags = "ringside_profile"
+	}
+	for _, pkg := range []struct{ out, path, tags string }{
+		{ringside, "ringside", tags},
+		{load, "ringside/providers/graph/graphtest/cmd/webhookload", ""},
 	} {
-		cmd := exec.Command(goBin, "build", "-o", pkg.out, pkg.path)
+		cmd := exec.Command(goBin, "build", "-tags", pkg.tags, "-o", pkg.out, pkg.path)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("go build %s: %v\n%s", pkg.path, err, out)
 		}
@@ -185,10 +201,41 @@ func startRingside(b *testing.B, bin string, fake *graphtest.Server, dir string)
 	home := filepath.Join(dir, "home")
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"RINGSIDE_GRAPH_CLIENT_SECRET="+fake.Options.ClientSecret)
+	if *roundProfile != "" {
+		// What an earlier run left would pass for this run's profile.
+		for _, p := range []string{*roundProfile, *roundProfile + ".allocs"} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				b.Fatal(err)
+			}
+		}
+		cmd.Env = append(cmd.Env, "RINGSIDE_CPUPROFILE="+*roundProfile)
+	}
 	cmd.Stdout = out
 	r := &ringsideProc{child: start(b, cmd), stream: &streamFile{path: path}}
 	r.url = "http://" + r.stream.waitLive(b, r.child) + "/api/calls"
 	return r
+}
+
+// profile has ringside write its profiles to path and path.allocs
+// (profile_tagged.go) and waits until both are complete.
+func (r *ringsideProc) profile(b *testing.B, path string) {
+	b.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, p := range []string{path, path + ".allocs"} {
+		for {
+			if _, err := os.Stat(p); err == nil {
+				break
+			}
+			if r.exited() || time.Now().After(deadline) {
+				b.Fatalf("ringside wrote no profile %s:\n%s", p, r.stderr.Bytes())
+			}
+			time.Sleep(poll)
+		}
+	}
+	b.Logf("ringside's profiles: %s, %s.allocs", path, path)
 }
 
 // child is a process the benchmark started; it is stopped when the
