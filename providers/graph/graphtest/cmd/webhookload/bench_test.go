@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,24 +57,28 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	if err := os.WriteFile(authFile, []byte(token), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	bareURL := startBare(b, loadBin)
+	bare := startBare(b, loadBin)
 	ring := startRingside(b, ringsideBin, fake, dir)
 
-	gen := func(url string, first uint64, calls int) Report {
-		return generate(b, loadBin, url, authFile, first, calls)
-	}
 	// Calls 0 to first-1 went to ringside; the baseline gets the same ids.
 	var first uint64
 	var acked time.Duration // until the last 202 of each round on ringside
+	var cpu struct{ bare, ring, loadBare, loadRing time.Duration }
 	onRingside := func(calls int) time.Duration {
-		rep := gen(ring.url, first, calls)
+		before := ring.cpu()
+		rep, load := generate(b, loadBin, ring.url, authFile, first, calls)
 		first += uint64(calls)
 		done := ring.stream.waitEnded(b, ring.child, int(first))
+		cpu.ring += ring.cpu() - before
+		cpu.loadRing += load
 		acked += time.Duration(rep.End - rep.Start)
 		return time.Duration(max(rep.End, done.UnixNano()) - rep.Start)
 	}
 	onBare := func(calls int) time.Duration {
-		rep := gen(bareURL, first, calls)
+		before := bare.cpu()
+		rep, load := generate(b, loadBin, bare.url, authFile, first, calls)
+		cpu.bare += bare.cpu() - before
+		cpu.loadBare += load
 		return time.Duration(rep.End - rep.Start)
 	}
 
@@ -82,7 +87,7 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	onRingside(*roundCalls / 4)
 
 	var bareTime, ringTime time.Duration
-	acked = 0
+	acked, cpu.bare, cpu.ring, cpu.loadBare, cpu.loadRing = 0, 0, 0, 0, 0
 	ratios := make([]float64, 0, b.N)
 	notes := 3 * float64(*roundCalls)
 	b.ResetTimer()
@@ -108,6 +113,16 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	// The same ratio had the rounds on ringside ended with their last 202,
 	// before the stream caught up: how much the stream's tail costs.
 	b.ReportMetric(bareTime.Seconds()/acked.Seconds(), "ratio-202")
+	// Where the two cores went, per notification: each server's CPU time
+	// (where the system tells it) and the generator's on each side. Less
+	// swayed by other work on the machine than the rates.
+	perNote := func(d time.Duration) float64 { return float64(d.Microseconds()) / total }
+	if cpu.bare > 0 && cpu.ring > 0 {
+		b.ReportMetric(perNote(cpu.bare), "bare-cpu-µs/notification")
+		b.ReportMetric(perNote(cpu.ring), "ringside-cpu-µs/notification")
+	}
+	b.ReportMetric(perNote(cpu.loadBare), "load-cpu-µs/bare-notification")
+	b.ReportMetric(perNote(cpu.loadRing), "load-cpu-µs/ringside-notification")
 
 	if *roundProfile != "" {
 		ring.profile(b, *roundProfile)
@@ -140,9 +155,8 @@ func build(b *testing.B, dir string) (ringside, load string) {
 	return ringside, load
 }
 
-// startBare runs the baseline server and returns its URL; it is stopped
-// when the benchmark ends.
-func startBare(b *testing.B, bin string) string {
+// startBare runs the baseline server; it is stopped when the benchmark ends.
+func startBare(b *testing.B, bin string) *server {
 	b.Helper()
 	cmd := exec.Command(bin, "-serve-bare", "127.0.0.1:0")
 	out, err := cmd.StdoutPipe()
@@ -154,12 +168,18 @@ func startBare(b *testing.B, bin string) string {
 	if err != nil {
 		b.Fatalf("the baseline did not say where it listens: %v\n%s", err, c.stderr.Bytes())
 	}
-	return strings.TrimSpace(url)
+	return &server{child: c, url: strings.TrimSpace(url)}
 }
 
-// generate runs the load generator once and returns its report; a run with
-// any error fails the benchmark.
-func generate(b *testing.B, bin, url, authFile string, first uint64, calls int) Report {
+// server is a webhook in a process of its own.
+type server struct {
+	*child
+	url string
+}
+
+// generate runs the load generator once and returns its report and the
+// CPU time it used; a run with any error fails the benchmark.
+func generate(b *testing.B, bin, url, authFile string, first uint64, calls int) (Report, time.Duration) {
 	b.Helper()
 	cmd := exec.Command(bin, "-url", url, "-auth-file", authFile,
 		"-first", fmt.Sprint(first), "-calls", fmt.Sprint(calls), "-conns", fmt.Sprint(*roundConns))
@@ -173,14 +193,13 @@ func generate(b *testing.B, bin, url, authFile string, first uint64, calls int) 
 	if err != nil || rep.Errors > 0 {
 		b.Fatalf("generator against %s: %v: %+v\n%s", url, err, rep, stderr.Bytes())
 	}
-	return rep
+	return rep, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // ringsideProc is `ringside --json --provider graph` running against the
 // fake, its stream going to a file.
 type ringsideProc struct {
-	*child
-	url    string
+	server
 	stream *streamFile
 }
 
@@ -211,7 +230,7 @@ func startRingside(b *testing.B, bin string, fake *graphtest.Server, dir string)
 		cmd.Env = append(cmd.Env, "RINGSIDE_CPUPROFILE="+*roundProfile)
 	}
 	cmd.Stdout = out
-	r := &ringsideProc{child: start(b, cmd), stream: &streamFile{path: path}}
+	r := &ringsideProc{server: server{child: start(b, cmd)}, stream: &streamFile{path: path}}
 	r.url = "http://" + r.stream.waitLive(b, r.child) + "/api/calls"
 	return r
 }
@@ -264,6 +283,35 @@ func start(b *testing.B, cmd *exec.Cmd) *child {
 		}
 	})
 	return c
+}
+
+// cpu is the CPU time the child has used so far, user and system, as
+// Linux's /proc tells it (in clock ticks of 10 ms); 0 where there is no
+// /proc.
+func (c *child) cpu() time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command's name, in parentheses, may hold spaces: the fields
+	// counted here come after its closing one.
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(stat[end+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // exited reports whether the child has ended.
