@@ -1,0 +1,777 @@
+package notification
+
+import (
+	"sync"
+	"unicode/utf8"
+)
+
+// decodeFast reads the common case in one pass over the body, by hand:
+// notifications whose names, strings and shapes are the ordinary ones. It
+// gives up (ok false) on anything else and leaves it to decodeCareful,
+// which accepts everything this accepts with the same result
+// (FuzzFastMatchesCareful holds it to that) and words the errors. The
+// webhook decodes every body while the sender waits, and this pass costs a
+// fraction of a reflective decoder's: no reflection, no buffering, and a
+// string allocated only for a value the console keeps.
+//
+// It is never more lenient than the careful path, only less willing:
+//   - the body must be valid JSON to the letter (RFC 8259 numbers, escapes
+//     and literals, nothing after the top-level object); strings must be
+//     valid UTF-8 without lone surrogates, where encoding/json would put
+//     U+FFFD in their place;
+//   - a member name is matched as encoding/json matches it, exactly or
+//     without regard to ASCII case; a name with any other letter (which
+//     Unicode case folding might match, as the Kelvin sign matches k) goes
+//     to the careful path;
+//   - a member this reads named twice in one object, a null where an object
+//     or an array element is expected, a value of another type, and nesting
+//     deeper than maxDepth go to the careful path;
+//   - the parts read leniently (callRoutes, incomingContext, meetingInfo)
+//     and resultInfo's codes are decoded by the very same UnmarshalJSON
+//     methods the careful path runs, fed the same bytes.
+func decodeFast(body []byte) (out []Notification, ok bool) {
+	d := decoders.Get().(*fastDecoder)
+	defer d.release()
+	d.b, d.i, d.depth = body, 0, 0
+	d.space()
+	items, ok := d.envelope()
+	if !ok {
+		return nil, false
+	}
+	if d.space(); d.i != len(d.b) {
+		return nil, false // something after the object
+	}
+	return items, true
+}
+
+// decoders keeps fastDecoders with their scratch space between bodies.
+var decoders = sync.Pool{New: func() any { return new(fastDecoder) }}
+
+// release returns d to the pool without the body it read. The wire form
+// of its last call stays until the next item clears it: it holds only
+// strings allocated for it, and clearing it twice would cost every body.
+func (d *fastDecoder) release() {
+	d.b = nil
+	if cap(d.scratch) > 4<<10 {
+		d.scratch = nil // do not keep a rare long string's buffer
+	}
+	decoders.Put(d)
+}
+
+// maxDepth bounds how deeply the fast path follows nested values it skips;
+// deeper bodies are left to the careful path, which encoding/json bounds.
+const maxDepth = 256
+
+// fastDecoder reads b from i onwards. Its methods report false when they
+// give up; the position is then of no further use.
+type fastDecoder struct {
+	b       []byte
+	i       int
+	depth   int
+	scratch []byte // unescaped strings
+
+	// The wire form of the call being read lives here, reused item after
+	// item: wireCall.call copies what it keeps out of it (all but the
+	// identities themselves and the modalities, which are allocated
+	// afresh), so one pooled decoder spares a handful of allocations per
+	// notification.
+	call    wireCall
+	source  wireParticipant
+	result  wireResultInfo
+	targets []wireParticipant
+	sets    [4]IdentitySet
+	nSets   int
+	parts   [2]wireParticipant // the targets' first backing array
+}
+
+// clearWire forgets the wire form of the last call read.
+func (d *fastDecoder) clearWire() {
+	d.call, d.source, d.result = wireCall{}, wireParticipant{}, wireResultInfo{}
+	clear(d.parts[:])
+	clear(d.targets)
+	d.targets = d.parts[:0]
+	clear(d.sets[:d.nSets])
+	d.nSets = 0
+}
+
+// newSet returns a cleared identity set from the scratch space, or a new
+// one when that is used up.
+func (d *fastDecoder) newSet() *IdentitySet {
+	if d.nSets == len(d.sets) {
+		return new(IdentitySet)
+	}
+	d.nSets++
+	return &d.sets[d.nSets-1]
+}
+
+// envelope reads the commsNotifications object: its "value" array, every
+// other member skipped.
+func (d *fastDecoder) envelope() ([]Notification, bool) {
+	var out []Notification
+	ok := d.members(envelopeNames[:], func(int) bool {
+		if !d.peek('[') {
+			return false
+		}
+		out = make([]Notification, 0, 1)
+		return d.array(func() bool {
+			if len(out) == MaxItems {
+				return false
+			}
+			n, ok := d.item()
+			out = append(out, n)
+			return ok
+		})
+	})
+	return out, ok && out != nil
+}
+
+var envelopeNames = [...]string{"value"}
+
+// item names for fastItem's members.
+var itemNames = [...]string{"changeType", "resourceUrl", "resource", "resourceData"}
+
+// item reads one commsNotification.
+func (d *fastDecoder) item() (Notification, bool) {
+	var (
+		changeType, resourceURL, resource string
+		data                              bool // resourceData is an object, read into d.call
+		dataOther                         bool // resourceData present, and neither an object nor null
+	)
+	d.clearWire()
+	ok := d.members(itemNames[:], func(f int) bool {
+		var ok bool
+		switch f {
+		case 0:
+			changeType, ok = d.optString()
+		case 1:
+			resourceURL, ok = d.optString()
+		case 2:
+			resource, ok = d.optString()
+		default:
+			switch {
+			case d.peek('{'):
+				// Read as a call before the resource says whether it is
+				// one: the members may come in any order.
+				data, ok = true, d.readCall(&d.call)
+			case d.null():
+				ok = true
+			default:
+				dataOther, ok = true, d.skip()
+			}
+		}
+		return ok
+	})
+	if !ok {
+		return Notification{}, false
+	}
+	n, err := header(&changeType, &resourceURL, &resource)
+	if err != nil {
+		return Notification{}, false
+	}
+	if n.Kind == KindCall {
+		if dataOther {
+			return Notification{}, false // the careful path words the error
+		}
+		if data {
+			n.Call = d.call.call()
+		}
+	}
+	return n, true
+}
+
+// callNames are wireCall's members.
+var callNames = [...]string{"id", "state", "direction", "source", "targets", "requestedModalities", "resultInfo",
+	"terminationReason", "tenantId", "callbackUri", "callRoutes", "incomingContext", "meetingInfo"}
+
+// readCall reads a call's resourceData into w.
+func (d *fastDecoder) readCall(w *wireCall) bool {
+	return d.members(callNames[:], func(f int) bool {
+		switch f {
+		case 0:
+			return d.intoString(&w.ID)
+		case 1:
+			return d.intoString(&w.State)
+		case 2:
+			return d.intoString(&w.Direction)
+		case 3:
+			if d.null() {
+				return true
+			}
+			w.Source = &d.source
+			return d.participant(w.Source)
+		case 4:
+			return d.readTargets(w)
+		case 5:
+			return d.readModalities(w)
+		case 6:
+			if d.null() {
+				return true
+			}
+			w.ResultInfo = &d.result
+			return d.resultInfo(w.ResultInfo)
+		case 7:
+			return d.intoString(&w.TerminationReason)
+		case 8:
+			return d.intoString(&w.TenantID)
+		case 9:
+			return d.intoString(&w.CallbackURI)
+		case 10:
+			raw, ok := d.raw()
+			return ok && w.CallRoutes.UnmarshalJSON(raw) == nil
+		case 11:
+			raw, ok := d.raw()
+			return ok && w.IncomingContext.UnmarshalJSON(raw) == nil
+		default:
+			raw, ok := d.raw()
+			return ok && w.MeetingInfo.UnmarshalJSON(raw) == nil
+		}
+	})
+}
+
+func (d *fastDecoder) readTargets(w *wireCall) bool {
+	if d.null() {
+		return true
+	}
+	if !d.peek('[') {
+		return false
+	}
+	ok := d.array(func() bool {
+		d.targets = append(d.targets, wireParticipant{})
+		return d.participant(&d.targets[len(d.targets)-1])
+	})
+	w.Targets = &d.targets
+	return ok
+}
+
+func (d *fastDecoder) readModalities(w *wireCall) bool {
+	if d.null() {
+		return true
+	}
+	if !d.peek('[') {
+		return false
+	}
+	mods := make([]string, 0, 2)
+	ok := d.array(func() bool {
+		if !d.peek('"') {
+			return false
+		}
+		s, ok := d.str()
+		mods = append(mods, intern(s))
+		return ok
+	})
+	w.RequestedModalities = &mods
+	return ok
+}
+
+var participantNames = [...]string{"identity", "region", "languageId"}
+
+// participant reads a participantInfo; it must be an object.
+func (d *fastDecoder) participant(p *wireParticipant) bool {
+	return d.members(participantNames[:], func(f int) bool {
+		switch f {
+		case 0:
+			if d.null() {
+				return true
+			}
+			p.Identity = d.newSet()
+			return d.identitySet(p.Identity)
+		case 1:
+			return d.intoString(&p.Region)
+		default:
+			return d.intoString(&p.LanguageID)
+		}
+	})
+}
+
+var identityNames = [...]string{"user", "application", "applicationInstance", "phone", "guest", "encrypted",
+	"onPremises", "azureCommunicationServicesUser"}
+
+// identitySet reads an identitySet; it must be an object.
+func (d *fastDecoder) identitySet(s *IdentitySet) bool {
+	slots := [...]**Identity{&s.User, &s.Application, &s.ApplicationInstance, &s.Phone, &s.Guest, &s.Encrypted,
+		&s.OnPremises, &s.ACSUser}
+	return d.members(identityNames[:], func(f int) bool {
+		if d.null() {
+			return true
+		}
+		id := new(Identity)
+		*slots[f] = id
+		return d.identity(id)
+	})
+}
+
+var leafNames = [...]string{"id", "displayName"}
+
+// identity reads one identity; it must be an object.
+func (d *fastDecoder) identity(id *Identity) bool {
+	return d.members(leafNames[:], func(f int) bool {
+		if f == 0 {
+			return d.intoString(&id.ID)
+		}
+		return d.intoString(&id.DisplayName)
+	})
+}
+
+var resultNames = [...]string{"code", "subcode", "message"}
+
+// resultInfo reads a resultInfo; it must be an object. Its codes go
+// through flexInt.UnmarshalJSON, as on the careful path.
+func (d *fastDecoder) resultInfo(r *wireResultInfo) bool {
+	return d.members(resultNames[:], func(f int) bool {
+		if f == 2 {
+			return d.intoString(&r.Message)
+		}
+		raw, ok := d.raw()
+		if !ok {
+			return false
+		}
+		code := &r.Code
+		if f == 1 {
+			code = &r.Subcode
+		}
+		return code.UnmarshalJSON(raw) == nil
+	})
+}
+
+// The parts of JSON.
+
+// space skips JSON whitespace.
+func (d *fastDecoder) space() {
+	b, i := d.b, d.i
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	d.i = i
+}
+
+// peek reports whether the next value starts with c.
+func (d *fastDecoder) peek(c byte) bool { return d.i < len(d.b) && d.b[d.i] == c }
+
+// null consumes a null, if that is what comes next.
+func (d *fastDecoder) null() bool {
+	if d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling member with each name once the position
+// is at its value; member must consume the value.
+func (d *fastDecoder) object(member func(key []byte) bool) bool {
+	if !d.enter() {
+		return false
+	}
+	d.i++ // {
+	d.space()
+	if d.peek('}') {
+		d.i++
+		return d.leave()
+	}
+	for {
+		if !d.peek('"') {
+			return false
+		}
+		key, ok := d.str()
+		if !ok {
+			return false
+		}
+		d.space()
+		if !d.peek(':') {
+			return false
+		}
+		d.i++
+		d.space()
+		if !member(key) {
+			return false
+		}
+		d.space()
+		switch {
+		case d.peek(','):
+			d.i++
+			d.space()
+		case d.peek('}'):
+			d.i++
+			return d.leave()
+		default:
+			return false
+		}
+	}
+}
+
+// array reads an array, calling elem at each element, which it must consume.
+func (d *fastDecoder) array(elem func() bool) bool {
+	if !d.enter() {
+		return false
+	}
+	d.i++ // [
+	d.space()
+	if d.peek(']') {
+		d.i++
+		return d.leave()
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		d.space()
+		switch {
+		case d.peek(','):
+			d.i++
+			d.space()
+		case d.peek(']'):
+			d.i++
+			return d.leave()
+		default:
+			return false
+		}
+	}
+}
+
+func (d *fastDecoder) enter() bool {
+	d.depth++
+	return d.depth <= maxDepth
+}
+
+func (d *fastDecoder) leave() bool {
+	d.depth--
+	return true
+}
+
+// skip reads any value, checking it, and keeps nothing of it.
+func (d *fastDecoder) skip() bool {
+	if d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		return d.object(func([]byte) bool { return d.skip() })
+	case c == '[':
+		return d.array(d.skip)
+	case c == '"':
+		_, ok := d.str()
+		return ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if d.i+len(lit) <= len(d.b) && string(d.b[d.i:d.i+len(lit)]) == lit {
+			d.i += len(lit)
+			return true
+		}
+	}
+	return false
+}
+
+// raw reads any value and returns its bytes.
+func (d *fastDecoder) raw() ([]byte, bool) {
+	start := d.i
+	ok := d.skip()
+	return d.b[start:d.i], ok
+}
+
+// number reads a number as RFC 8259 writes one:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *fastDecoder) number() bool {
+	if d.peek('-') {
+		d.i++
+	}
+	switch {
+	case d.peek('0'):
+		d.i++
+	case d.i < len(d.b) && d.b[d.i] >= '1' && d.b[d.i] <= '9':
+		d.digits()
+	default:
+		return false
+	}
+	if d.peek('.') {
+		d.i++
+		if !d.digits() {
+			return false
+		}
+	}
+	if d.peek('e') || d.peek('E') {
+		d.i++
+		if d.peek('+') || d.peek('-') {
+			d.i++
+		}
+		if !d.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+// digits reads one or more decimal digits.
+func (d *fastDecoder) digits() bool {
+	start := d.i
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+	}
+	return d.i > start
+}
+
+// optString reads a string, or null as "" (which header takes for absent,
+// as the careful path takes its nil).
+func (d *fastDecoder) optString() (string, bool) {
+	if d.null() {
+		return "", true
+	}
+	if !d.peek('"') {
+		return "", false
+	}
+	s, ok := d.str()
+	return intern(s), ok
+}
+
+// intoString reads a string into *s; null leaves *s as it is, as
+// encoding/json does.
+func (d *fastDecoder) intoString(s *string) bool {
+	if d.null() {
+		return true
+	}
+	if !d.peek('"') {
+		return false
+	}
+	b, ok := d.str()
+	*s = intern(b)
+	return ok
+}
+
+// str reads a string at the position (a quote) and returns its value:
+// the body's own bytes when it has no escapes, else the unescaped value in
+// the decoder's scratch space, valid until the next call.
+func (d *fastDecoder) str() ([]byte, bool) {
+	b, start := d.b, d.i+1
+	i := start
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			d.i = i + 1
+			return b[start:i], true
+		case c == '\\':
+			d.i = i
+			return d.escaped(start)
+		case c < 0x20:
+			return nil, false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			i += size
+		}
+	}
+	return nil, false
+}
+
+// plain marks the bytes a string may hold as they are: ASCII but for the
+// quote, the backslash and the control characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// escaped finishes a string that began at start and has an escape at the
+// position.
+func (d *fastDecoder) escaped(start int) ([]byte, bool) {
+	out := append(d.scratch[:0], d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			d.scratch = out
+			return out, true
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return nil, false
+			}
+			e := d.b[d.i+1]
+			d.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return nil, false
+				}
+				if r >= 0xd800 && r < 0xdc00 {
+					// A high surrogate must be followed by a low one.
+					if d.i+2 > len(d.b) || d.b[d.i] != '\\' || d.b[d.i+1] != 'u' {
+						return nil, false
+					}
+					d.i += 2
+					lo, ok := d.hex4()
+					if !ok || lo < 0xdc00 || lo >= 0xe000 {
+						return nil, false
+					}
+					r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
+				} else if r >= 0xdc00 && r < 0xe000 {
+					return nil, false
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return nil, false
+			}
+		case c < 0x20:
+			return nil, false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			d.i++
+		default:
+			r, size := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			out = append(out, d.b[d.i:d.i+size]...)
+			d.i += size
+		}
+	}
+	return nil, false
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (d *fastDecoder) hex4() (rune, bool) {
+	if d.i+4 > len(d.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.i : d.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	d.i += 4
+	return r, true
+}
+
+// members reads an object whose members are matched against names:
+// member is called at the value of each one matched, with its index,
+// and unknown members are skipped. A name given twice, or one that is not
+// ASCII (Unicode folding might match it to a name, as it matches the
+// Kelvin sign to k), gives up.
+func (d *fastDecoder) members(names []string, member func(f int) bool) bool {
+	if !d.peek('{') {
+		return false
+	}
+	var seen uint32
+	return d.object(func(key []byte) bool {
+		f, ok := field(key, names)
+		switch {
+		case !ok:
+			return false
+		case f < 0:
+			return d.skip()
+		case seen&(1<<f) != 0:
+			return false
+		}
+		seen |= 1 << f
+		return member(f)
+	})
+}
+
+// field returns the index of the name key matches, or -1: exactly or
+// without regard to ASCII case, as encoding/json matches a field. ok is
+// false for a key that is not all ASCII.
+func field(key []byte, names []string) (f int, ok bool) {
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			return -1, false
+		}
+	}
+	for i, name := range names {
+		if nameIs(key, name) {
+			return i, true
+		}
+	}
+	return -1, true
+}
+
+// nameIs reports whether the ASCII key is name but for the case of its
+// letters.
+func nameIs(key []byte, name string) bool {
+	if len(key) != len(name) {
+		return false
+	}
+	for i := range len(key) {
+		a, b := key[i], name[i]
+		if a != b && (a|0x20 != b|0x20 || a|0x20 < 'a' || a|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// intern returns b as a string, without allocating for the values Graph
+// repeats in every notification: change types, states, directions,
+// modalities.
+func intern(b []byte) string {
+	switch string(b) {
+	case "created":
+		return "created"
+	case "updated":
+		return "updated"
+	case "deleted":
+		return "deleted"
+	case "incoming":
+		return "incoming"
+	case "outgoing":
+		return "outgoing"
+	case "establishing":
+		return "establishing"
+	case "established":
+		return "established"
+	case "terminating":
+		return "terminating"
+	case "terminated":
+		return "terminated"
+	case "notifying":
+		return "notifying"
+	case "hold":
+		return "hold"
+	case "transferring":
+		return "transferring"
+	case "transferAccepted":
+		return "transferAccepted"
+	case "redirecting":
+		return "redirecting"
+	case "audio":
+		return "audio"
+	case "video":
+		return "video"
+	case "data":
+		return "data"
+	case "videoBasedScreenSharing":
+		return "videoBasedScreenSharing"
+	case "":
+		return ""
+	}
+	return string(b)
+}
