@@ -23,31 +23,36 @@ func newIDBook(limit int) *idBook {
 }
 
 // idKey is the comparison form of an id: lower case, without dashes.
-func idKey(id string) string {
-	var b strings.Builder
-	b.Grow(len(id))
+func idKey(id string) string { return string(appendKey(nil, id)) }
+
+// appendKey appends id's comparison form to dst.
+func appendKey(dst []byte, id string) []byte {
 	for _, r := range id {
 		switch {
 		case r == '-':
 		case r >= 'A' && r <= 'Z':
-			b.WriteByte(byte(r - 'A' + 'a'))
+			dst = append(dst, byte(r-'A'+'a'))
 		case r < 0x80:
-			b.WriteByte(byte(r))
+			dst = append(dst, byte(r))
 		default:
-			b.WriteString(strings.ToLower(string(r)))
+			dst = append(dst, strings.ToLower(string(r))...)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // resolve returns the call's id as first seen, recording id if it is new.
 func (b *idBook) resolve(id string) string {
-	key := idKey(id)
+	// The key is built on the stack and looked up without a copy; only a
+	// new call's key is kept. Each notification of a call resolves its id.
+	var buf [64]byte
+	k := appendKey(buf[:0], id)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if first, ok := b.byKey[key]; ok {
+	if first, ok := b.byKey[string(k)]; ok {
 		return first
 	}
+	key := string(k)
 	b.byKey[key] = id
 	b.order = append(b.order, key)
 	// Forget in chunks so the cost per new call stays constant.
@@ -63,8 +68,10 @@ func (b *idBook) resolve(id string) string {
 
 // lookup returns the id as first seen, if any spelling of it was.
 func (b *idBook) lookup(id string) (string, bool) {
+	var buf [64]byte
+	k := appendKey(buf[:0], id)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	first, ok := b.byKey[idKey(id)]
+	first, ok := b.byKey[string(k)]
 	return first, ok
 }

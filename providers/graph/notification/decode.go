@@ -442,38 +442,46 @@ type wireResultInfo struct {
 type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
+	t := bytes.TrimSpace(b)
 	switch {
-	case s == "null":
+	case string(t) == "null":
 		*f = 0
 		return nil
-	case strings.HasPrefix(s, `"`):
+	case len(t) > 0 && t[0] == '"':
 		// b is valid JSON here (both decoding paths check it first), so a
 		// string without escapes is its bytes between the quotes. Invalid
 		// UTF-8, which Unmarshal would turn into U+FFFD, is no number
 		// either way.
-		str := s[1 : len(s)-1]
-		if strings.IndexByte(str, '\\') >= 0 {
-			if err := json.Unmarshal(b, &str); err != nil {
-				return err
-			}
+		inner := t[1 : len(t)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			f.parse(string(bytes.TrimSpace(inner)))
+			return nil
 		}
-		s = strings.TrimSpace(str)
-	case s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')):
-	default:
-		return fmt.Errorf("want a number or a numeric string, got %.20s", s)
+		var str string
+		if err := json.Unmarshal(t, &str); err != nil {
+			return err
+		}
+		f.parse(strings.TrimSpace(str))
+		return nil
+	case len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')):
+		f.parse(string(t))
+		return nil
 	}
+	return fmt.Errorf("want a number or a numeric string, got %.20s", t)
+}
+
+// parse reads s as a whole number within an Int32, or 0.
+func (f *flexInt) parse(s string) {
 	*f = 0
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if v >= math.MinInt32 && v <= math.MaxInt32 {
 			*f = flexInt(v)
 		}
-		return nil
+		return
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil && v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
 		*f = flexInt(v)
 	}
-	return nil
 }
 
 // call turns the wire form into the decoder's.

@@ -29,7 +29,7 @@ var (
 	// Profiles of ringside itself, the process under load: build it with
 	// the ringside_profile tag (profile_tagged.go) and collect its CPU
 	// profile and allocations when the rounds are over.
-	roundProfile = flag.String("round-profile", "", "write ringside's CPU profile over the run to this file (allocations to FILE.allocs)")
+	roundProfile = flag.String("round-profile", "", "write ringside's CPU profile over the run to this file (allocations to FILE.allocs, the baseline's CPU profile to FILE.bare)")
 )
 
 // BenchmarkWebhookOutOfProcess measures the Graph webhook end to end, each
@@ -57,7 +57,7 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 	if err := os.WriteFile(authFile, []byte(token), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	bare := startBare(b, loadBin)
+	bare := startBare(b, loadBin, *roundProfile)
 	ring := startRingside(b, ringsideBin, fake, dir)
 
 	// Calls 0 to first-1 went to ringside; the baseline gets the same ids.
@@ -126,6 +126,8 @@ func BenchmarkWebhookOutOfProcess(b *testing.B) {
 
 	if *roundProfile != "" {
 		ring.profile(b, *roundProfile)
+		bare.stop(b) // which writes its profile
+		b.Logf("the baseline's profile: %s.bare", *roundProfile)
 	}
 	ring.stop(b)
 	checkStream(b, ring.stream.path, first)
@@ -156,9 +158,13 @@ func build(b *testing.B, dir string) (ringside, load string) {
 }
 
 // startBare runs the baseline server; it is stopped when the benchmark ends.
-func startBare(b *testing.B, bin string) *server {
+func startBare(b *testing.B, bin, profile string) *server {
 	b.Helper()
-	cmd := exec.Command(bin, "-serve-bare", "127.0.0.1:0")
+	args := []string{"-serve-bare", "127.0.0.1:0"}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile+".bare")
+	}
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

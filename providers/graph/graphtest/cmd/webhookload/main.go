@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ type config struct {
 	conns    int
 	timeout  time.Duration
 	bareAddr string
+	profile  string // where to write a CPU profile of the run
 }
 
 func parse(args []string) (config, error) {
@@ -73,6 +75,7 @@ func parse(args []string) (config, error) {
 	fs.IntVar(&c.conns, "conns", 8, "connections posting at once")
 	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "the longest the run may take; calls not posted by then are not posted")
 	fs.StringVar(&c.bareAddr, "serve-bare", "", "serve the bare baseline on this address (loopback) instead of posting")
+	fs.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -109,6 +112,13 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.profile != "" {
+		stopProfile, err := startProfile(c.profile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if c.bareAddr != "" {
@@ -125,6 +135,25 @@ func run(args []string, stdout io.Writer) error {
 			rep.Accepted, rep.Notifications, rep.Errors, rep.FirstError)
 	}
 	return nil
+}
+
+// startProfile records a CPU profile into path until the returned function
+// is called.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "webhookload: cpu profile:", err)
+		}
+	}, nil
 }
 
 // Report is what a run achieved, printed as one JSON line.
