@@ -2,7 +2,9 @@ package notification
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -298,5 +300,33 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportMetric(float64(careful.Nanoseconds())/float64(b.N), "careful-ns/body")
 			b.ReportMetric(fast.Seconds()/careful.Seconds(), "ratio")
 		})
+	}
+}
+
+// plain8 tells eight plain bytes from any eight with a byte a string cannot
+// hold as it is, whichever place that byte takes.
+func TestPlain8(t *testing.T) {
+	for c := range 256 {
+		for at := range 8 {
+			b := []byte("abcdefgh")
+			b[at] = byte(c)
+			if got, want := plain8(binary.LittleEndian.Uint64(b)), plain[c]; got != want {
+				t.Fatalf("byte %#x at %d: plain8 %v, want %v", c, at, got, want)
+			}
+		}
+	}
+	// Bytes of every sort side by side, where one's borrow meets the next.
+	r := rand.New(rand.NewPCG(1, 2))
+	picks := []byte{0, 0x1f, 0x20, 0x21, '"', 0x23, 0x5b, '\\', 0x5d, 0x7e, 0x7f, 0x80, 0xff, 'a'}
+	for range 200000 {
+		var b [8]byte
+		want := true
+		for i := range b {
+			b[i] = picks[r.IntN(len(picks))]
+			want = want && plain[b[i]]
+		}
+		if got := plain8(binary.LittleEndian.Uint64(b[:])); got != want {
+			t.Fatalf("% x: plain8 %v, want %v", b, got, want)
+		}
 	}
 }
