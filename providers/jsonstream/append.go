@@ -234,6 +234,20 @@ var capsJSON = func() (all [256]string) {
 
 const hexDigits = "0123456789abcdef"
 
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+// safe8 reports whether the eight bytes of x are all written as they are:
+// ASCII, none a control character, a quote, a backslash, <, > or &.
+// (v - ones8) &^ v has a high bit set exactly when some byte of v is zero.
+func safe8(x uint64) bool {
+	zero := func(v uint64) uint64 { return (v - ones8) &^ v }
+	control := (x - ones8*0x20) &^ x
+	return (x|control|zero(x^ones8*'"')|zero(x^ones8*'\\')|zero(x^ones8*'<')|zero(x^ones8*'>')|zero(x^ones8*'&'))&highs8 == 0
+}
+
 // appendString writes s as a JSON string the way encoding/json does by
 // default: ", \ and the control characters escaped (\b \f \n \r \t by
 // name, the rest as \u00XX), <, > and & as \u003c \u003e \u0026 so the
@@ -243,6 +257,15 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	done := 0 // s[:done] is written
 	for i := 0; i < len(s); {
+		// Ids and names are plain ASCII: eight bytes at a time while they
+		// need no escape.
+		for i+8 <= len(s) && safe8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {

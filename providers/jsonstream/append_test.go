@@ -207,3 +207,40 @@ func TestAppendTimeMatchesMarshalJSON(t *testing.T) {
 		}
 	}
 }
+
+// safe8 tells eight bytes that are written as they are from any eight with
+// one that is escaped, whichever place it takes and whatever stands beside.
+func TestSafe8(t *testing.T) {
+	safe := func(c byte) bool {
+		return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	word := func(b [8]byte) uint64 {
+		var x uint64
+		for i := range b {
+			x |= uint64(b[i]) << (8 * i)
+		}
+		return x
+	}
+	for c := range 256 {
+		for at := range 8 {
+			b := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+			b[at] = byte(c)
+			if got := safe8(word(b)); got != safe(byte(c)) {
+				t.Fatalf("byte %#x at %d: safe8 %v", c, at, got)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	picks := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '%', '&', '\'', ';', '<', '=', '>', '?', '[', '\\', ']', 0x7f, 0x80, 0xff, 'a'}
+	for range 200000 {
+		var b [8]byte
+		want := true
+		for i := range b {
+			b[i] = picks[r.IntN(len(picks))]
+			want = want && safe(b[i])
+		}
+		if got := safe8(word(b)); got != want {
+			t.Fatalf("% x: safe8 %v, want %v", b, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package notification
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -83,6 +84,7 @@ type fastDecoder struct {
 	sets    [4]IdentitySet
 	nSets   int
 	parts   [2]wireParticipant // the targets' first backing array
+	mods    []string           // the modalities as read
 }
 
 // clearWire forgets the wire form of the last call read.
@@ -93,6 +95,8 @@ func (d *fastDecoder) clearWire() {
 	d.targets = d.parts[:0]
 	clear(d.sets[:d.nSets])
 	d.nSets = 0
+	clear(d.mods)
+	d.mods = d.mods[:0]
 }
 
 // newSet returns a cleared identity set from the scratch space, or a new
@@ -207,6 +211,10 @@ func (d *fastDecoder) item() (Notification, bool) {
 		}
 		if data {
 			n.Call = d.call.call()
+			if n.Call.RequestedModalities != nil {
+				// call filtered d.mods in place: the call's own copy.
+				n.Call.RequestedModalities = slices.Clone(n.Call.RequestedModalities)
+			}
 		}
 	}
 	return n, true
@@ -299,8 +307,13 @@ func (d *fastDecoder) readModalities(w *wireCall) bool {
 	if !d.openArray() {
 		return false
 	}
-	mods := make([]string, 0, 2)
-	w.RequestedModalities = &mods
+	// The list is read into the decoder's own slice; the call gets a copy
+	// of what wireCall.call keeps of it (item).
+	if d.mods == nil {
+		d.mods = make([]string, 0, 4) // an empty list is not an absent one
+	}
+	d.mods = d.mods[:0]
+	w.RequestedModalities = &d.mods
 	for e := 0; ; e++ {
 		end, ok := d.element(e)
 		if !ok || end {
@@ -313,7 +326,7 @@ func (d *fastDecoder) readModalities(w *wireCall) bool {
 		if !ok {
 			return false
 		}
-		mods = append(mods, intern(s))
+		d.mods = append(d.mods, intern(s))
 	}
 }
 

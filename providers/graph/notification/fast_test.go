@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,13 @@ func FuzzFastMatchesCareful(f *testing.F) {
 			return
 		}
 		fast, ok := decodeFast(body)
+		// A decoder fresh from the pool reads the same as one that has
+		// read other bodies: nothing it keeps between bodies shows.
+		decoders = sync.Pool{New: func() any { return new(fastDecoder) }}
+		fresh, freshOK := decodeFast(body)
+		if ok != freshOK || !reflect.DeepEqual(fast, fresh) {
+			t.Fatalf("a used decoder read %v %#v, a fresh one %v %#v", ok, fast, freshOK, fresh)
+		}
 		if !ok || hasRepeatedKeys(body) {
 			return
 		}
@@ -201,6 +209,10 @@ func TestFastPathEdges(t *testing.T) {
 		{`{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a/participants","resourceData":[{"id":"p"}]}]}`, true},
 		{`{"value":[{"changeType":"updated",` + call + `,"resourceData":null}]}`, true},
 		{`{"value":[]}`, true},
+		// Lists empty, or emptied by trimming, are not absent ones.
+		{`{"value":[{"changeType":"created",` + call + `,"resourceData":{"requestedModalities":[],"targets":[]}}]}`, true},
+		{`{"value":[{"changeType":"created",` + call + `,"resourceData":{"requestedModalities":[" ",""]}}]}`, true},
+		{`{"value":[{"changeType":"created",` + call + `,"resourceData":{"requestedModalities":null,"targets":null}}]}`, true},
 		// A Kelvin sign or a long s in a name: Unicode folding would match
 		// it, so the careful path decides.
 		{`{"value":[{"changeType":"created",` + call + `,"resourceData":{"state":"incoming","source":{"identity":{"user":{"displayName":"x","\u212aind":"y"}}}}}]}`, false},
@@ -227,18 +239,27 @@ func TestFastPathEdges(t *testing.T) {
 		{`{"value":null}`, false},
 		{`{}`, false},
 	} {
-		fast, ok := decodeFast([]byte(tc.body))
-		if ok != tc.fast {
-			t.Errorf("%s: taken by the fast path: %v, want %v", tc.body, ok, tc.fast)
-		}
-		if !ok {
-			continue
-		}
-		careful, err := decodeCareful([]byte(tc.body))
-		if err != nil {
-			t.Errorf("%s: the fast path took what the careful path refuses (%v)", tc.body, err)
-		} else if !reflect.DeepEqual(fast, careful) {
-			t.Errorf("%s:\nfast    %#v\ncareful %#v", tc.body, fast, careful)
+		// A decoder fresh from the pool, then one that read a body before:
+		// what it keeps between bodies must not show.
+		for _, decoder := range []string{"fresh", "used"} {
+			if decoder == "fresh" {
+				decoders = sync.Pool{New: func() any { return new(fastDecoder) }}
+			} else {
+				decodeFast(graphtest.Notification("doc-incoming-current.json"))
+			}
+			fast, ok := decodeFast([]byte(tc.body))
+			if ok != tc.fast {
+				t.Errorf("%s (%s decoder): taken by the fast path: %v, want %v", tc.body, decoder, ok, tc.fast)
+			}
+			if !ok {
+				continue
+			}
+			careful, err := decodeCareful([]byte(tc.body))
+			if err != nil {
+				t.Errorf("%s: the fast path took what the careful path refuses (%v)", tc.body, err)
+			} else if !reflect.DeepEqual(fast, careful) {
+				t.Errorf("%s (%s decoder):\nfast    %#v\ncareful %#v", tc.body, decoder, fast, careful)
+			}
 		}
 	}
 }
