@@ -43,6 +43,9 @@ const (
 	exitFailed  = 1 // the action or the provider failed
 	exitUsage   = 2 // the command line or configuration is wrong
 	eventBuffer = 4096
+	// streamLinger is the longest a line of --json waits for others to
+	// share its write: only lines within that time of the last write wait.
+	streamLinger = time.Millisecond
 	// stopGrace bounds how long a provider may take to shut down after quit
 	// (close its listener, disconnect from CometD, log the agent out).
 	stopGrace = 5 * time.Second
@@ -576,16 +579,21 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLin
 		if broken {
 			return
 		}
-		line, err := jsonstream.MarshalEvent(p.Name(), ev)
+		// The line is encoded straight into the buffer's free space, which
+		// Write then takes without a copy: nothing is allocated per line.
+		line, err := jsonstream.AppendEvent(out.AvailableBuffer(), p.Name(), ev)
 		if err != nil {
 			log.Error("encode event", "err", err)
 			return
 		}
-		writeLine(line)
+		if _, err := out.Write(append(line, '\n')); err != nil {
+			gone(err)
+		}
 		figures.apply(ev)
 	}
 	// drain writes what is already queued, then flushes once: a burst costs
 	// one write system call, and a quiet stream is never held back.
+	var flushed time.Time
 	drain := func() {
 		for {
 			select {
@@ -596,6 +604,7 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLin
 					if err := out.Flush(); err != nil {
 						gone(err)
 					}
+					flushed = time.Now()
 				}
 				return
 			}
@@ -605,6 +614,16 @@ func streamJSON(e env, p providers.Provider, log *slog.Logger, figures *statsLin
 		select {
 		case ev := <-run.events:
 			write(ev)
+			// Events that follow a flush closely are a burst: on a busy
+			// webhook each notification makes one, and a write and a
+			// wake-up per line cost the stream as much as the rest of
+			// the line's way. Within a burst the lines wait until
+			// streamLinger has passed since the last flush, the rest of
+			// the burst joins them, and they go out in one write. A line
+			// after a pause goes out at once.
+			if wait := streamLinger - time.Since(flushed); wait > 0 && !broken {
+				time.Sleep(wait)
+			}
 			drain()
 		case <-figures.ticks():
 			// What is queued first, so that the figures count it.

@@ -317,25 +317,26 @@ func (c Call) Clone() Call {
 	return c
 }
 
-// cleanText returns c with every piece of text a person reads cleaned with
-// textsafe.Line. The id is left alone: providers accept only ids of a safe
-// alphabet (CheckCallID), and the console must act on the id the server uses.
-func (c Call) cleanText() Call {
-	c.From, c.To = c.From.cleanText(), c.To.cleanText()
+// cleanText cleans every piece of text of c a person reads with
+// textsafe.Line, in place: every event of every call comes through here,
+// and a Call is several hundred bytes to copy. The id is left alone:
+// providers accept only ids of a safe alphabet (CheckCallID), and the
+// console must act on the id the server uses.
+func (c *Call) cleanText() {
+	c.From.cleanText()
+	c.To.cleanText()
 	r := &c.Route
-	for _, p := range []*Party{&r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer} {
-		*p = p.cleanText()
+	for _, p := range [...]*Party{&r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer} {
+		p.cleanText()
 	}
 	c.Queue, c.Region, c.End.Text = textsafe.Line(c.Queue), textsafe.Line(c.Region), textsafe.Line(c.End.Text)
 	for i, m := range c.Modalities {
 		c.Modalities[i] = textsafe.Line(m)
 	}
-	return c
 }
 
-func (p Party) cleanText() Party {
+func (p *Party) cleanText() {
 	p.Name, p.ID = textsafe.Line(p.Name), textsafe.Line(p.ID)
-	return p
 }
 
 // Can reports whether action a is allowed on the call now: the provider must

@@ -46,7 +46,9 @@ type Event struct {
 // way (see cleanText), so no name a server sent reaches a screen, a log or the
 // JSON stream with escape sequences or invisible characters in it.
 func CallEvent(t time.Time, c Call) Event {
-	c = c.Clone().cleanText()
+	// c is this event's own copy: cloned and cleaned where it stands.
+	c.Modalities = slices.Clone(c.Modalities)
+	c.cleanText()
 	return Event{Time: t, Call: &c}
 }
 

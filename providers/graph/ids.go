@@ -14,35 +14,78 @@ type idBook struct {
 	limit int
 
 	mu    sync.Mutex
-	byKey map[string]string
-	order []string // keys, oldest first, to forget beyond limit
+	byKey map[bookKey]string
+	order []bookKey // oldest first, to forget beyond limit
+}
+
+// bookKey is an id's comparison form (idKey) as the book keeps it: a GUID,
+// which Graph's call ids are, as its 16 bytes, anything else as the string.
+// The book holds a key for each of tens of thousands of recent calls; keys
+// without a string of their own cost no allocation, and nothing for the
+// garbage collector to visit.
+type bookKey struct {
+	guid  [16]byte
+	other string // the comparison form when it is not a GUID's
+}
+
+// keyOf is the book's key for the comparison form k.
+func keyOf(k []byte) bookKey {
+	var key bookKey
+	if len(k) != 2*len(key.guid) {
+		key.other = string(k)
+		return key
+	}
+	for i := range key.guid {
+		hi, ok1 := hexValue(k[2*i])
+		lo, ok2 := hexValue(k[2*i+1])
+		if !ok1 || !ok2 {
+			return bookKey{other: string(k)}
+		}
+		key.guid[i] = hi<<4 | lo
+	}
+	return key
+}
+
+// hexValue reads a lower-case hex digit.
+func hexValue(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 func newIDBook(limit int) *idBook {
-	return &idBook{limit: limit, byKey: make(map[string]string)}
+	return &idBook{limit: limit, byKey: make(map[bookKey]string)}
 }
 
 // idKey is the comparison form of an id: lower case, without dashes.
-func idKey(id string) string {
-	var b strings.Builder
-	b.Grow(len(id))
+func idKey(id string) string { return string(appendKey(nil, id)) }
+
+// appendKey appends id's comparison form to dst.
+func appendKey(dst []byte, id string) []byte {
 	for _, r := range id {
 		switch {
 		case r == '-':
 		case r >= 'A' && r <= 'Z':
-			b.WriteByte(byte(r - 'A' + 'a'))
+			dst = append(dst, byte(r-'A'+'a'))
 		case r < 0x80:
-			b.WriteByte(byte(r))
+			dst = append(dst, byte(r))
 		default:
-			b.WriteString(strings.ToLower(string(r)))
+			dst = append(dst, strings.ToLower(string(r))...)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // resolve returns the call's id as first seen, recording id if it is new.
 func (b *idBook) resolve(id string) string {
-	key := idKey(id)
+	// The comparison form is built on the stack; a GUID's key holds no
+	// string. Each notification of a call resolves its id.
+	var buf [64]byte
+	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if first, ok := b.byKey[key]; ok {
@@ -56,15 +99,17 @@ func (b *idBook) resolve(id string) string {
 		for _, k := range b.order[:drop] {
 			delete(b.byKey, k)
 		}
-		b.order = append([]string(nil), b.order[drop:]...)
+		b.order = append([]bookKey(nil), b.order[drop:]...)
 	}
 	return id
 }
 
 // lookup returns the id as first seen, if any spelling of it was.
 func (b *idBook) lookup(id string) (string, bool) {
+	var buf [64]byte
+	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	first, ok := b.byKey[idKey(id)]
+	first, ok := b.byKey[key]
 	return first, ok
 }

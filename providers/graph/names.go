@@ -87,17 +87,15 @@ func newNameBook(lookup func(context.Context, string) (string, error), log *slog
 // userKey is the cache key of a user id: GUIDs compare without case.
 func userKey(id string) string { return strings.ToLower(id) }
 
-// keep wraps a change so that the call's parties keep the names known for
+// keep applies ch to c so that the call's parties keep the names known for
 // them: a later notification that names a user by id alone must not turn a
 // name back into a label, and a name already in the cache is applied at
 // once (reading the cache is no I/O). It runs under the ledger's lock.
-func (b *nameBook) keep(apply func(*providers.Call)) func(*providers.Call) {
-	return func(c *providers.Call) {
-		from, to := c.From, c.To
-		apply(c)
-		c.From = b.fill(c.From, from)
-		c.To = b.fill(c.To, to)
-	}
+func (b *nameBook) keep(c *providers.Call, ch *change) {
+	from, to := c.From, c.To
+	ch.apply(c)
+	c.From = b.fill(c.From, from)
+	c.To = b.fill(c.To, to)
 }
 
 func (b *nameBook) fill(p, before providers.Party) providers.Party {

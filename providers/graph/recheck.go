@@ -171,13 +171,14 @@ func (p *Provider) endUnwatched(ctx context.Context, sink providers.Sink, prev p
 // heard of it, with a version above the earlier run's and what that run knew
 // carried over (carryOver).
 func (p *Provider) file(id string, ch change, adopt *providers.Call) (providers.Call, bool) {
-	apply := p.names.keep(ch.apply)
+	// The changes are closures the ledger does not keep, so they live on
+	// the stack: this runs for every notification.
 	if adopt == nil {
-		return p.ledger.Update(id, apply)
+		return p.ledger.Update(id, func(c *providers.Call) { p.names.keep(c, &ch) })
 	}
 	prev := *adopt
 	return p.ledger.Adopt(id, prev.Version, func(c *providers.Call) {
-		apply(c)
+		p.names.keep(c, &ch)
 		carryOver(c, prev)
 	})
 }

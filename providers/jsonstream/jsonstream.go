@@ -8,7 +8,6 @@
 package jsonstream
 
 import (
-	"encoding/json"
 	"time"
 
 	"ringside/providers"
@@ -119,7 +118,7 @@ func utc(t time.Time) *time.Time {
 }
 
 // MarshalCall encodes c as the stream's "call" object.
-func MarshalCall(c providers.Call) ([]byte, error) { return json.Marshal(toJSONCall(c)) }
+func MarshalCall(c providers.Call) ([]byte, error) { return AppendCall(nil, &c) }
 
 func toJSONCall(c providers.Call) *jsonCall {
 	j := &jsonCall{
@@ -151,8 +150,15 @@ func toJSONCall(c providers.Call) *jsonCall {
 }
 
 // MarshalEvent encodes ev as one line of the JSON stream (no trailing
-// newline). provider names the source for status events.
+// newline). provider names the source for status events. AppendEvent does
+// the same into a buffer of the caller's.
 func MarshalEvent(provider string, ev providers.Event) ([]byte, error) {
+	return AppendEvent(nil, provider, ev)
+}
+
+// toJSONEvent is ev in the schema's types: what AppendEvent writes, for
+// encoding/json to write where AppendEvent leaves it to it.
+func toJSONEvent(provider string, ev providers.Event) jsonEvent {
 	j := jsonEvent{Time: ev.Time.UTC()}
 	switch {
 	case ev.Call != nil:
@@ -168,5 +174,5 @@ func MarshalEvent(provider string, ev providers.Event) ([]byte, error) {
 	default:
 		j.Type = "unknown"
 	}
-	return json.Marshal(j)
+	return j
 }

@@ -22,9 +22,6 @@ import (
 	"strconv"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	jsonv1 "github.com/go-json-experiment/json/v1"
-
 	"ringside/providers"
 	"ringside/providers/textsafe"
 )
@@ -157,59 +154,6 @@ func Decode(body []byte) ([]Notification, error) {
 		return out, nil
 	}
 	return decodeCareful(body)
-}
-
-// decodeFast reads the common case, notifications about calls, in a single
-// Unmarshal: resourceData is decoded straight into a call. It gives up on
-// anything else (a roster's array, a malformed body, a missing field) and
-// leaves it to decodeCareful, which accepts everything this accepts with the
-// same result (FuzzFastMatchesCareful holds it to that) and words the errors.
-// The split exists because the webhook decodes every body while the sender
-// waits: one Unmarshal instead of three, and with the JSON v2 implementation
-// (github.com/go-json-experiment/json, the code behind encoding/json/v2),
-// which decodes these bodies about twice as fast as encoding/json. It is
-// stricter, never more lenient: invalid JSON, invalid UTF-8 and duplicate
-// names fail here and reach decodeCareful, which accepts or refuses them
-// exactly as before and words the error. Faster but lenient libraries were
-// left out: they accept invalid JSON (leading zeros, bad escapes, garbage
-// inside unknown fields) that must get a 400.
-func decodeFast(body []byte) (out []Notification, ok bool) {
-	var env struct {
-		Value []fastItem `json:"value"` // nil when absent or null
-	}
-	if jsonv2.Unmarshal(body, &env, fastNames) != nil || env.Value == nil || len(env.Value) > MaxItems {
-		return nil, false
-	}
-	out = make([]Notification, 0, len(env.Value))
-	for i := range env.Value {
-		it := &env.Value[i]
-		n, err := header(&it.ChangeType, &it.ResourceURL, &it.Resource)
-		if err != nil {
-			return nil, false
-		}
-		if n.Kind == KindCall && it.ResourceData != nil {
-			n.Call = it.ResourceData.call()
-		}
-		out = append(out, n)
-	}
-	return out, true
-}
-
-// fastNames makes the fast path match member names as encoding/json does,
-// so both paths read the same fields: without regard to case, but with
-// underscores and dashes counting. On its own, the v2 implementation's
-// case-insensitive matching also ignores them, and would read "change_type"
-// or "resource-data" as changeType or resourceData where encoding/json (and
-// so the careful path) sees unknown members.
-var fastNames = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
-
-// fastItem has plain strings where wireItem has pointers: an absent field and
-// an empty one mean the same to header, and plain fields decode faster.
-type fastItem struct {
-	ChangeType   string    `json:"changeType"`
-	ResourceURL  string    `json:"resourceUrl"`
-	Resource     string    `json:"resource"`
-	ResourceData *wireCall `json:"resourceData"`
 }
 
 // decodeCareful reads any body, one notification at a time, and names the
@@ -381,38 +325,46 @@ func ParseResource(resource string) (Kind, string) {
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for i := 0; i+1 < len(segs); i++ {
-		if !strings.EqualFold(segs[i], "calls") || segs[i+1] == "" {
-			continue
+	// The segments are walked one by one rather than split into a slice:
+	// this runs for every notification. seen counts the segments before
+	// seg; before1 and before2 are the last two of them.
+	var before1, before2 string
+	rest, more := strings.Trim(path, "/"), true
+	for seen := 0; more; seen++ {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if more && strings.EqualFold(seg, "calls") && seen > 0 && isCallsParent(before1, before2, seen) {
+			id, after, sub := strings.Cut(rest, "/")
+			if id != "" {
+				if !sub {
+					return KindCall, id
+				}
+				next, _, _ := strings.Cut(after, "/")
+				switch {
+				case strings.EqualFold(next, "participants"):
+					return KindParticipants, id
+				case strings.EqualFold(next, "operations"):
+					return KindOperation, id
+				default:
+					return KindCallSubresource, id
+				}
+			}
 		}
-		if i == 0 || !isCallsParent(segs[i-1], segs[:i]) {
-			continue
-		}
-		id := segs[i+1]
-		rest := segs[i+2:]
-		switch {
-		case len(rest) == 0:
-			return KindCall, id
-		case strings.EqualFold(rest[0], "participants"):
-			return KindParticipants, id
-		case strings.EqualFold(rest[0], "operations"):
-			return KindOperation, id
-		default:
-			return KindCallSubresource, id
-		}
+		before2, before1 = before1, seg
 	}
 	return KindOther, ""
 }
 
-// isCallsParent reports whether the segment before "calls" is one under which
-// Graph keeps calls: communications, app, or applications/{appId}.
-func isCallsParent(parent string, before []string) bool {
+// isCallsParent reports whether parent, the segment before "calls", is one
+// under which Graph keeps calls: communications, app, or
+// applications/{appId} (grandparent is the segment before parent; seen
+// counts the segments up to and including parent).
+func isCallsParent(parent, grandparent string, seen int) bool {
 	switch strings.ToLower(parent) {
 	case "communications", "app":
 		return true
 	}
-	return len(before) >= 2 && strings.EqualFold(before[len(before)-2], "applications")
+	return seen >= 2 && strings.EqualFold(grandparent, "applications")
 }
 
 type wireCall struct {
@@ -490,32 +442,46 @@ type wireResultInfo struct {
 type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
+	t := bytes.TrimSpace(b)
 	switch {
-	case s == "null":
+	case string(t) == "null":
 		*f = 0
 		return nil
-	case strings.HasPrefix(s, `"`):
+	case len(t) > 0 && t[0] == '"':
+		// b is valid JSON here (both decoding paths check it first), so a
+		// string without escapes is its bytes between the quotes. Invalid
+		// UTF-8, which Unmarshal would turn into U+FFFD, is no number
+		// either way.
+		inner := t[1 : len(t)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			f.parse(string(bytes.TrimSpace(inner)))
+			return nil
+		}
 		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
+		if err := json.Unmarshal(t, &str); err != nil {
 			return err
 		}
-		s = strings.TrimSpace(str)
-	case s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')):
-	default:
-		return fmt.Errorf("want a number or a numeric string, got %.20s", s)
+		f.parse(strings.TrimSpace(str))
+		return nil
+	case len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')):
+		f.parse(string(t))
+		return nil
 	}
+	return fmt.Errorf("want a number or a numeric string, got %.20s", t)
+}
+
+// parse reads s as a whole number within an Int32, or 0.
+func (f *flexInt) parse(s string) {
 	*f = 0
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if v >= math.MinInt32 && v <= math.MaxInt32 {
 			*f = flexInt(v)
 		}
-		return nil
+		return
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil && v == math.Trunc(v) && math.Abs(v) <= math.MaxInt32 {
 		*f = flexInt(v)
 	}
-	return nil
 }
 
 // call turns the wire form into the decoder's.

@@ -1,0 +1,107 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// Every spelling of a call's id lands on the spelling first seen; ids that
+// differ after case and dashes are put aside stay apart.
+func TestIDBookSpellings(t *testing.T) {
+	b := newIDBook(100)
+	first := "57dab8b1-894c-409a-b240-bd8beae78896"
+	if got := b.resolve(first); got != first {
+		t.Fatalf("a new id resolves to %q", got)
+	}
+	for _, same := range []string{"57DAB8B1894C409AB240BD8BEAE78896", "57DAB8B1-894C-409A-B240-BD8BEAE78896", "57dab8b1894c409ab240bd8beae78896", "5-7dab8b1894c409ab240bd8beae7889-6"} {
+		if got := b.resolve(same); got != first {
+			t.Errorf("%s resolves to %q, want %q", same, got, first)
+		}
+		if got, ok := b.lookup(same); !ok || got != first {
+			t.Errorf("lookup %s: %q %v", same, got, ok)
+		}
+	}
+	for _, other := range []string{
+		"57dab8b1-894c-409a-b240-bd8beae78897",  // another GUID
+		"57dab8b1-894c-409a-b240-bd8beae7889",   // 31 digits
+		"57dab8b1-894c-409a-b240-bd8beae788960", // 33 digits
+		"57dab8b1-894c-409a-b240-bd8beae7889g",  // not hex
+		"call-1",
+	} {
+		if got := b.resolve(other); got != other {
+			t.Errorf("%s resolves to %q", other, got)
+		}
+	}
+	if got := b.resolve("CALL1"); got != "call-1" {
+		t.Errorf("CALL1 resolves to %q, want call-1 (case and dashes aside)", got)
+	}
+}
+
+// The book's keys are equal exactly when the ids' comparison forms are,
+// GUID or not.
+func TestIDBookKeysFollowTheComparisonForm(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := "0123456789abcdefABCDEF-gG"
+	spell := func() string {
+		n := 30 + r.IntN(8)
+		var sb strings.Builder
+		for range n {
+			sb.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		return sb.String()
+	}
+	for range 100000 {
+		a, b := spell(), spell()
+		if r.IntN(2) == 0 { // the same id spelt otherwise
+			b = strings.ToUpper(strings.ReplaceAll(a, "-", ""))
+		}
+		var ba, bb [64]byte
+		sameKey := keyOf(appendKey(ba[:0], a)) == keyOf(appendKey(bb[:0], b))
+		if sameForm := idKey(a) == idKey(b); sameKey != sameForm {
+			t.Fatalf("%q and %q: same key %v, same comparison form %v", a, b, sameKey, sameForm)
+		}
+	}
+}
+
+// A GUID's key holds no string: the book allocates nothing per call for
+// its keys, and keeps nothing the garbage collector must visit.
+func TestIDBookKeepsNoStringForAGUID(t *testing.T) {
+	b := newIDBook(1 << 20)
+	ids := make([]string, 10000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(len(ids)-1, func() {
+		b.resolve(ids[i])
+		i++
+	})
+	// What is left is the map and the list growing now and then.
+	if allocs >= 0.5 {
+		t.Errorf("%.2f allocations per new call", allocs)
+	}
+	for k := range b.byKey {
+		if k.other != "" {
+			t.Fatalf("a GUID kept as the string %q", k.other)
+		}
+	}
+}
+
+// Beyond its limit the book forgets the oldest calls, in chunks.
+func TestIDBookForgets(t *testing.T) {
+	b := newIDBook(8)
+	for i := range 100 {
+		b.resolve(fmt.Sprintf("%032x", i))
+	}
+	if n := len(b.byKey); n > 8+8/4 || n < 8 {
+		t.Errorf("%d ids remembered, limit 8", n)
+	}
+	if _, ok := b.lookup(fmt.Sprintf("%032X", 99)); !ok {
+		t.Error("the newest id was forgotten")
+	}
+	if _, ok := b.lookup(fmt.Sprintf("%032x", 0)); ok {
+		t.Error("the oldest id is still remembered")
+	}
+}
