@@ -96,8 +96,25 @@ func (b *idBook) size() int { return len(b.byGUID) + len(b.byOther) }
 // idKey is the comparison form of an id: lower case, without dashes.
 func idKey(id string) string { return string(appendKey(nil, id)) }
 
-// appendKey appends id's comparison form to dst.
+// appendKey appends id's comparison form to dst: lower case, without
+// dashes. ASCII, which ids are, a byte at a time.
 func appendKey(dst []byte, id string) []byte {
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == '-':
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c-'A'+'a')
+		case c < 0x80:
+			dst = append(dst, c)
+		default:
+			return appendKeyRunes(dst, id[i:])
+		}
+	}
+	return dst
+}
+
+// appendKeyRunes is appendKey for the rest of an id that is not ASCII.
+func appendKeyRunes(dst []byte, id string) []byte {
 	for _, r := range id {
 		switch {
 		case r == '-':

@@ -103,3 +103,36 @@ func TestIDBookForgets(t *testing.T) {
 		t.Error("the oldest id is still remembered")
 	}
 }
+
+// runeKey is the comparison form as it was first written, a rune at a
+// time: the reference appendKey must agree with.
+func runeKey(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		switch {
+		case r == '-':
+		case r >= 'A' && r <= 'Z':
+			b.WriteByte(byte(r - 'A' + 'a'))
+		case r < 0x80:
+			b.WriteByte(byte(r))
+		default:
+			b.WriteString(strings.ToLower(string(r)))
+		}
+	}
+	return b.String()
+}
+
+func TestAppendKeyMatchesRunes(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"a", "F", "-", "0", "Ä", "ß", "İ", "K", "\xff", "\xc3", "\u2028", "z", ":"}
+	for range 100000 {
+		var sb strings.Builder
+		for range r.IntN(12) {
+			sb.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		id := sb.String()
+		if got, want := idKey(id), runeKey(id); got != want {
+			t.Fatalf("%q: %q, want %q", id, got, want)
+		}
+	}
+}
