@@ -13,9 +13,12 @@ import (
 type idBook struct {
 	limit int
 
-	mu    sync.Mutex
-	byKey map[bookKey]string
-	order []bookKey // oldest first, to forget beyond limit
+	mu sync.Mutex
+	// GUIDs and other ids apart: a map keyed by 16 bytes hashes them
+	// directly, and holds no pointer in its keys.
+	byGUID  map[[16]byte]string
+	byOther map[string]string
+	order   []bookKey // oldest first, to forget beyond limit
 }
 
 // bookKey is an id's comparison form (idKey) as the book keeps it: a GUID,
@@ -58,14 +61,60 @@ func hexValue(c byte) (byte, bool) {
 }
 
 func newIDBook(limit int) *idBook {
-	return &idBook{limit: limit, byKey: make(map[bookKey]string)}
+	return &idBook{limit: limit, byGUID: make(map[[16]byte]string), byOther: make(map[string]string)}
 }
+
+// get returns the id filed under key.
+func (b *idBook) get(key bookKey) (string, bool) {
+	if key.other != "" {
+		id, ok := b.byOther[key.other]
+		return id, ok
+	}
+	id, ok := b.byGUID[key.guid]
+	return id, ok
+}
+
+func (b *idBook) put(key bookKey, id string) {
+	if key.other != "" {
+		b.byOther[key.other] = id
+	} else {
+		b.byGUID[key.guid] = id
+	}
+}
+
+func (b *idBook) forget(key bookKey) {
+	if key.other != "" {
+		delete(b.byOther, key.other)
+	} else {
+		delete(b.byGUID, key.guid)
+	}
+}
+
+// size is how many ids the book holds.
+func (b *idBook) size() int { return len(b.byGUID) + len(b.byOther) }
 
 // idKey is the comparison form of an id: lower case, without dashes.
 func idKey(id string) string { return string(appendKey(nil, id)) }
 
-// appendKey appends id's comparison form to dst.
+// appendKey appends id's comparison form to dst: lower case, without
+// dashes. ASCII, which ids are, a byte at a time.
 func appendKey(dst []byte, id string) []byte {
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == '-':
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c-'A'+'a')
+		case c < 0x80:
+			dst = append(dst, c)
+		default:
+			return appendKeyRunes(dst, id[i:])
+		}
+	}
+	return dst
+}
+
+// appendKeyRunes is appendKey for the rest of an id that is not ASCII.
+func appendKeyRunes(dst []byte, id string) []byte {
 	for _, r := range id {
 		switch {
 		case r == '-':
@@ -88,16 +137,16 @@ func (b *idBook) resolve(id string) string {
 	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if first, ok := b.byKey[key]; ok {
+	if first, ok := b.get(key); ok {
 		return first
 	}
-	b.byKey[key] = id
+	b.put(key, id)
 	b.order = append(b.order, key)
 	// Forget in chunks so the cost per new call stays constant.
 	if len(b.order) > b.limit+b.limit/4 {
 		drop := len(b.order) - b.limit
 		for _, k := range b.order[:drop] {
-			delete(b.byKey, k)
+			b.forget(k)
 		}
 		b.order = append([]bookKey(nil), b.order[drop:]...)
 	}
@@ -110,6 +159,5 @@ func (b *idBook) lookup(id string) (string, bool) {
 	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	first, ok := b.byKey[key]
-	return first, ok
+	return b.get(key)
 }

@@ -350,13 +350,12 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 	defer rings.stop()
 	defer p.clearNotice(ctx, sink)
 	for {
+		p.takeWaiting(ctx, sink, rings, queue)
 		select {
 		case <-ctx.Done():
 			return
 		case b := <-queue:
-			for _, n := range b.items {
-				p.handle(ctx, sink, rings, b.at, n, nil)
-			}
+			p.apply(ctx, sink, rings, b)
 		case r := <-rechecks:
 			p.applyRecheck(ctx, sink, rings, r)
 		case <-rings.fired():
@@ -366,6 +365,32 @@ func (p *Provider) work(ctx context.Context, sink providers.Sink, queue <-chan b
 		case <-p.noticeExpired():
 			p.clearNotice(ctx, sink)
 		}
+	}
+}
+
+// inARow bounds how many waiting batches work takes in a row before it
+// looks at its other sources again.
+const inARow = 32
+
+// takeWaiting applies batches that are already waiting, without the select
+// over every source of work: under a burst that is most turns, and a select
+// locks each of its six channels every time. It takes inARow at most, so
+// that timers, rechecks and names keep their turn in a flood.
+func (p *Provider) takeWaiting(ctx context.Context, sink providers.Sink, rings *ringWatch, queue <-chan batch) {
+	for range inARow {
+		select {
+		case b := <-queue:
+			p.apply(ctx, sink, rings, b)
+		default:
+			return
+		}
+	}
+}
+
+// apply applies the notifications of one accepted POST, in order.
+func (p *Provider) apply(ctx context.Context, sink providers.Sink, rings *ringWatch, b batch) {
+	for _, n := range b.items {
+		p.handle(ctx, sink, rings, b.at, n, nil)
 	}
 }
 

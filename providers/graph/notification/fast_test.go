@@ -48,7 +48,13 @@ func FuzzFastMatchesCareful(f *testing.F) {
 		if len(body) == 0 || body[0] != '{' {
 			return
 		}
-		fast, ok := decodeFast(body)
+		// The result must not share the body's bytes: the webhook reads
+		// the next body into the same buffer.
+		buf := bytes.Clone(body)
+		fast, ok := decodeFast(buf)
+		for i := range buf {
+			buf[i] = 0
+		}
 		// A decoder fresh from the pool reads the same as one that has
 		// read other bodies: nothing it keeps between bodies shows.
 		decoders = sync.Pool{New: func() any { return new(fastDecoder) }}
@@ -349,5 +355,55 @@ func TestPlain8(t *testing.T) {
 		if got := plain8(binary.LittleEndian.Uint64(b[:])); got != want {
 			t.Fatalf("% x: plain8 %v, want %v", b, got, want)
 		}
+	}
+}
+
+// What the fast path returns holds nothing of the body: the webhook reads
+// the next body into the same buffer. Three targets and five modalities
+// move the decoder's lists to larger arrays while strings are owed to them.
+func TestFastPathResultOutlivesTheBody(t *testing.T) {
+	bodies := [][]byte{
+		graphtest.Notification("doc-incoming-current.json"),
+		graphtest.Notification("doc-incoming-pstn-instance.json"),
+		graphtest.StateChange("57dab8b1-894c-409a-b240-bd8beae78896", "deleted", "terminated",
+			&graphtest.ResultInfo{Code: "200", Subcode: 5001, Message: "The conversation has ended."}),
+		[]byte(`{"value":[{"changeType":"created","resourceUrl":"/communications/calls/a","resourceData":{
+			"id":"a","state":"Incoming","direction":"incoming","tenantId":"t","callbackUri":"https://x/cb","terminationReason":"r",
+			"requestedModalities":["audio","video","data","screenX","holo\u0067ram"],
+			"source":{"identity":{"user":{"id":"u1","displayName":"Zo\u00eb"},"phone":{"id":"+1"}},"region":"emea","languageId":"de-DE"},
+			"targets":[{"identity":{"application":{"id":"a1","displayName":"Bot"}},"region":"one"},{"identity":{"user":{"id":"u2","displayName":"Two"}},"languageId":"en-GB"},
+				{"identity":{"guest":{"id":"g3","displayName":"Three"}}},{"identity":{"phone":{"id":"+4"}},"region":"four"}]}},
+			{"changeType":"updated","resourceUrl":"/communications/calls/b","resourceData":{"state":"established","resultInfo":{"message":"m"}}}]}`),
+	}
+	for _, body := range bodies {
+		want, err := decodeCareful(bytes.TrimSpace(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := bytes.Clone(body)
+		got, ok := decodeFast(bytes.TrimSpace(buf))
+		if !ok {
+			t.Fatalf("%.60s: left to the careful path", body)
+		}
+		for i := range buf {
+			buf[i] = 'X'
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%.60s: after the body was overwritten:\nfast    %#v\ncareful %#v", body, got, want)
+		}
+	}
+}
+
+// A notification's strings take one allocation, not one each.
+func TestFastPathAllocations(t *testing.T) {
+	if raceDetector {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	body := graphtest.Notification("doc-incoming-current.json")
+	decodeFast(body)
+	// The list, its notification's call, source, targets and two
+	// identities, the modalities, and the one string.
+	if n := testing.AllocsPerRun(200, func() { decodeFast(body) }); n > 8 {
+		t.Errorf("%.0f allocations to decode Graph's incoming call", n)
 	}
 }
