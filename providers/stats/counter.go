@@ -95,13 +95,14 @@ type record struct {
 	// heap of ringing calls (the longest wait), slPos in the young or the
 	// overdue heap (overdue says which).
 	ringPos, slPos   int32
-	prev, next       int32 // remembered order
-	endPrev, endNext int32 // ended order
-	endedAt          int64 // the latest minute seen when it ended
+	prev, next       int32  // remembered order
+	endPrev, endNext int32  // ended order
+	endedAt          int64  // the latest minute seen when it ended
+	gen              uint32 // how many calls the slot has held before this one (see Handle)
 	overdue          bool
 	inEnded          bool
 	spilled          bool // filed in the index by its id (see index)
-	_                [29]byte
+	_                [25]byte
 }
 
 // The record is two cache lines exactly.
@@ -195,29 +196,68 @@ func (c *Counter) Config() Config { return c.cfg }
 
 // Apply counts one snapshot of a call, in any state. A snapshot whose
 // Version is not above the last one applied for the same call is ignored.
-func (c *Counter) Apply(call providers.Call) {
-	k := c.index.keyOf(call.ID)
-	slot, known := c.index.find(c.recs, call.ID, k)
-	if !known {
-		if call.Direction == providers.Incoming {
-			c.add(&call, k)
-		}
-		return
-	}
-	r := &c.recs[slot]
-	if call.Version <= r.version {
-		return
-	}
-	f := c.factsOf(&call, r.f.queue)
-	c.update(slot, call.Version, f)
+func (c *Counter) Apply(call providers.Call) { c.ApplyAt(Handle{}, &call) }
+
+// Handle finds a call in a Counter again without looking its id up: a
+// store that keeps one per call, from ApplyAt, saves hashing the id and a
+// search of the index (a cache miss or two on a big Counter) per snapshot.
+// It stops finding the call once the Counter forgets it, and never finds
+// another; the zero Handle finds nothing.
+type Handle struct {
+	slot int32 // the call's record, plus one
+	gen  uint32
 }
 
+// ApplyAt is Apply for a call whose Handle may be h (the one ApplyAt gave
+// for its last snapshot, or the zero Handle), with the same figures as
+// Apply. It returns the call's Handle now: the zero Handle when the Counter
+// does not remember the call (a call that is not incoming is never
+// remembered).
+func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
+	slot, known := c.handled(h)
+	if !known {
+		k := c.index.keyOf(call.ID)
+		slot, known = c.index.find(c.recs, call.ID, k)
+		if !known {
+			if call.Direction == providers.Incoming {
+				return c.add(call, k)
+			}
+			return Handle{}
+		}
+	}
+	r := &c.recs[slot]
+	h = Handle{slot: slot + 1, gen: r.gen}
+	if call.Version <= r.version {
+		return h
+	}
+	f := c.factsOf(call, r.f.queue)
+	c.update(slot, call.Version, f)
+	return h
+}
+
+// handled is the slot h finds, if it finds one.
+func (c *Counter) handled(h Handle) (int32, bool) {
+	slot := h.slot - 1
+	if slot < 0 || int(slot) >= len(c.recs) {
+		return 0, false
+	}
+	if r := &c.recs[slot]; r.gen != h.gen || !r.inUse() {
+		return 0, false
+	}
+	return slot, true
+}
+
+// inUse reports whether the record holds a call: every call remembered has
+// its key (index.insert), and a free slot is zero but for its generation.
+func (r *record) inUse() bool { return r.key != key{} }
+
 // add remembers a call seen for the first time and counts it.
-func (c *Counter) add(call *providers.Call, k key) {
+func (c *Counter) add(call *providers.Call, k key) Handle {
 	f := c.factsOf(call, -1)
 	slot := c.alloc()
+	gen := c.recs[slot].gen
 	c.recs[slot] = record{
-		version: call.Version, f: f,
+		version: call.Version, f: f, gen: gen,
 		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
 	}
 	if c.newest >= 0 {
@@ -235,6 +275,10 @@ func (c *Counter) add(call *providers.Call, k key) {
 	if c.index.len() > c.cfg.MaxCalls {
 		c.evict()
 	}
+	if r := &c.recs[slot]; r.gen == gen && r.inUse() {
+		return Handle{slot: slot + 1, gen: gen}
+	}
+	return Handle{} // forgotten at once (pruned, or evicted as the oldest)
 }
 
 // update replaces what the call at slot adds with f.
@@ -566,7 +610,7 @@ func (c *Counter) forget(slot int32) {
 		c.newest = r.prev
 	}
 	c.index.remove(c.recs, slot)
-	*r = record{}
+	*r = record{gen: r.gen + 1} // handles to the call find nothing now
 	c.free = append(c.free, slot)
 }
 
