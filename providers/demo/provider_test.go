@@ -539,13 +539,13 @@ func connectedCall(t *testing.T, p, twin *Provider, state providers.State, unans
 	t.Helper()
 	for _, call := range p.sim.snapshot() {
 		c := twin.sim.calls[call.ID]
-		if c.state != state || !c.ev.at.After(t0.Add(time.Minute)) {
+		if c.state() != state || !c.pending().at.After(t0.Add(time.Minute)) {
 			continue
 		}
 		if _, err := twin.sim.transfer(t0, c.id, anaSilva); err != nil {
 			t.Fatal(err)
 		}
-		if (c.ev.kind == evTransferFailed) == unanswered {
+		if (c.pending().kind == evTransferFailed) == unanswered {
 			return c.id
 		}
 	}

@@ -367,9 +367,9 @@ func TestAnswerThenTalkThenEnd(t *testing.T) {
 			states = append(states, ev.Call.State)
 		}
 		last := *rest[len(rest)-1].Call
-		want := *plan.remoteEnd
+		want := plan.remoteEnd.reason()
 		if plan.holdIn > 0 && plan.quitAfter > 0 {
-			want = *plan.holdQuitEnd
+			want = plan.holdQuitEnd.reason()
 		}
 		if last.State != providers.StateEnded || last.End != want || last.Result() != providers.OutcomeHandled {
 			t.Fatalf("seed %d: ended as %+v, want %v (states %v)", seed, last, want, states)
