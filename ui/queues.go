@@ -47,10 +47,20 @@ func newQueuesView(cfg stats.Config) queuesView {
 	return queuesView{counter: stats.New(cfg), sort: qQueue}
 }
 
-// apply counts one call snapshot.
-func (v *queuesView) apply(c *providers.Call) {
-	v.counter.Apply(*c)
-	v.dirty = true
+// applyAll counts a batch of call snapshots, in order; rows[i] is the
+// store's row for calls[i] (nil for none), which keeps the call's handle in
+// the counter so that it is not looked up again by its id.
+func (v *queuesView) applyAll(calls []*providers.Call, rows []*row) {
+	for i, c := range calls {
+		if r := rows[i]; r != nil {
+			r.stat = v.counter.ApplyAt(r.stat, c)
+		} else {
+			v.counter.ApplyAt(stats.Handle{}, c)
+		}
+	}
+	if len(calls) > 0 {
+		v.dirty = true
+	}
 }
 
 // settle reads the figures again when they may have changed: calls

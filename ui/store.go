@@ -6,25 +6,33 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/compact"
 	"ringside/providers/stats"
 )
 
-// row is one call as the console holds it: the provider's latest snapshot
-// plus what only the console knows (a request in flight, cached text).
+// row is one call as the console holds it: the provider's latest snapshot,
+// packed (a hundred thousand rows must fit in a few tens of megabytes; see
+// compact), and where it is listed. What only some rows need, a request in
+// flight or cached text, is kept aside in aux.
 type row struct {
-	call  providers.Call
-	key   sortKey
-	ended bool // on the history tab rather than the live one
+	call     compact.Call
+	aux      *rowAux      // nil when the row has none of it
+	stat     stats.Handle // finds the call in the Queues view's counter without looking its id up
+	touchGen uint32       // the bulk update that last touched the row
+	touchIdx int32        // and where in it
+	ended    bool         // on the history tab rather than the live one
+	inView   bool         // in the filtered list of its tab (only while a filter is set)
+}
 
+// rowAux is what few rows need at a time: a request in flight (a handful),
+// the text the filter matches (only while a filter is set) and the rendered
+// line (only the rows on screen: see Model.trimLines).
+type rowAux struct {
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
 	pendingVer uint64    // the call's version when the request was sent
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
-
-	inView   bool   // in the filtered list of its tab (only while a filter is set)
-	touchGen uint32 // the bulk update that last touched the row
-	touchIdx int32  // and where in it
 
 	search    string // lower-case text the filter matches against
 	searchVer uint64
@@ -32,6 +40,38 @@ type row struct {
 
 	line    string // rendered table line
 	lineKey lineKey
+	shown   uint32 // the frame that last drew the line
+	kept    bool   // the row is in Model.lined
+}
+
+// more is r's aux, made if it has none.
+func (r *row) more() *rowAux {
+	if r.aux == nil {
+		r.aux = new(rowAux)
+	}
+	return r.aux
+}
+
+// tidy lets go of r's aux once nothing is left in it.
+func (r *row) tidy() {
+	if a := r.aux; a != nil && !a.pending && a.awaitVer == 0 && !a.searchOK && a.line == "" && !a.kept {
+		r.aux = nil
+	}
+}
+
+// view is the row's call unpacked, to read (its media are shared).
+func (r *row) view() providers.Call {
+	var c providers.Call
+	r.call.Unpack(&c)
+	return c
+}
+
+// pendingAct is the action in flight or awaited for the call, if any.
+func (r *row) pendingAct() providers.Action {
+	if r.aux == nil {
+		return 0
+	}
+	return r.aux.pendingAct
 }
 
 // awaitSnapshot bounds how long a row keeps its pending marker after the
@@ -41,16 +81,18 @@ const awaitSnapshot = 2 * time.Second
 // busy reports whether a request for the call is in flight, or has just
 // succeeded and the provider has not sent the call's new state yet.
 func (r *row) busy(now time.Time) bool {
-	return r.pending || (r.awaitVer != 0 && r.awaitVer == r.call.Version && now.Before(r.awaitUntil))
+	a := r.aux
+	return a != nil && (a.pending || (a.awaitVer != 0 && a.awaitVer == r.call.Version() && now.Before(a.awaitUntil)))
 }
 
 // searchText is every piece of text the console can show for the call, in
 // lower case, built at most once per version.
 func (r *row) searchText() string {
-	if r.searchOK && r.searchVer == r.call.Version {
-		return r.search
+	if a := r.aux; a != nil && a.searchOK && a.searchVer == r.call.Version() {
+		return a.search
 	}
-	c := &r.call
+	view := r.view()
+	c := &view
 	var b strings.Builder
 	b.Grow(128)
 	add := func(s string) {
@@ -92,18 +134,18 @@ func (r *row) searchText() string {
 	if c.State == providers.StateRinging && !c.AnswerBy.IsZero() {
 		add("no answer timed out") // what an expired ringing row says
 	}
-	r.search = strings.ToLower(b.String())
-	r.searchVer, r.searchOK = c.Version, true
-	return r.search
+	a := r.more()
+	a.search = strings.ToLower(b.String())
+	a.searchVer, a.searchOK = c.Version, true
+	return a.search
 }
 
-// sameText reports whether a and b show the same searchable text, so that a
-// new version need not rebuild the row's search text.
-func sameText(a, b *providers.Call) bool {
-	return a.State == b.State && a.From == b.From && a.To == b.To && a.Queue == b.Queue && a.Route == b.Route &&
-		a.Region == b.Region && a.Direction == b.Direction && a.ID == b.ID && a.End == b.End &&
-		a.Result() == b.Result() && a.AnswerBy.IsZero() == b.AnswerBy.IsZero() &&
-		slices.Equal(a.Modalities, b.Modalities)
+// forgetSearch lets go of r's search text (no filter is set any more).
+func (r *row) forgetSearch() {
+	if a := r.aux; a != nil && a.searchOK {
+		a.search, a.searchVer, a.searchOK = "", 0, false
+		r.tidy()
+	}
 }
 
 // counts are the header's numbers, kept up to date as events arrive.
@@ -118,8 +160,8 @@ type counts struct {
 // than the history's narrow outcome column holds.
 func (n *counts) wideOutcome() bool { return n.transferred > 0 || n.elsewhere > 0 }
 
-func (n *counts) add(c *providers.Call, sign int) {
-	switch c.State {
+func (n *counts) add(state providers.State, sign int) {
+	switch state {
 	case providers.StateRinging:
 		n.ringing += sign
 	case providers.StateConnecting, providers.StateActive, providers.StateEnding:
@@ -135,6 +177,7 @@ func (n *counts) add(c *providers.Call, sign int) {
 // set. All operations on one call are O(log n).
 type store struct {
 	rows      map[string]*row
+	table     *compact.Table // what the rows' calls share
 	live      orderedList
 	hist      orderedList
 	fLive     orderedList // live rows matching the filter
@@ -146,36 +189,37 @@ type store struct {
 }
 
 func newStore(histLimit int) *store {
-	return &store{rows: make(map[string]*row), histLimit: histLimit}
+	return &store{rows: make(map[string]*row), table: compact.NewTable(), histLimit: histLimit}
 }
 
 // liveKey orders the live tab: ringing calls first, soonest deadline first;
 // then everything else by when it started.
-func liveKey(c *providers.Call) sortKey {
-	if c.State == providers.StateRinging {
-		t := c.AnswerBy
-		if t.IsZero() {
-			t = c.Arrived.Add(providers.DefaultAnswerWindow)
+func liveKey(c *compact.Call) sortKey {
+	if c.State() == providers.StateRinging {
+		t := c.Nanos(compact.AnswerBy)
+		if !c.HasTime(compact.AnswerBy) {
+			t = nanos(c.Time(compact.Arrived).Add(providers.DefaultAnswerWindow))
 		}
-		return sortKey{group: 0, t: nanos(t), id: c.ID}
+		return sortKey{group: 0, t: t, id: c.ID()}
 	}
-	t := c.Answered
-	if t.IsZero() {
-		t = c.Arrived
+	t := c.Nanos(compact.Answered)
+	if !c.HasTime(compact.Answered) {
+		t = c.Nanos(compact.Arrived)
 	}
-	return sortKey{group: 1, t: nanos(t), id: c.ID}
+	return sortKey{group: 1, t: t, id: c.ID()}
 }
 
 // histKey orders the history tab newest first. A provider that did not say
 // when the call ended gets it placed by its last known time.
-func histKey(c *providers.Call) sortKey {
-	t := c.Ended
-	for _, alt := range []time.Time{c.Answered, c.Arrived} {
-		if t.IsZero() {
-			t = alt
+func histKey(c *compact.Call) sortKey {
+	t := int64(0)
+	for _, w := range [...]compact.Which{compact.Ended, compact.Answered, compact.Arrived} {
+		if c.HasTime(w) {
+			t = c.Nanos(w)
+			break
 		}
 	}
-	return sortKey{group: 2, t: -nanos(t), id: c.ID}
+	return sortKey{group: 2, t: -t, id: c.ID()}
 }
 
 // nanos is t in unix nanoseconds, 0 for the zero time (whose UnixNano is
@@ -185,6 +229,15 @@ func nanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// keyOf is where r belongs now, and where it is listed whenever it is not
+// in the middle of an update.
+func keyOf(r *row) sortKey {
+	if r.ended {
+		return histKey(&r.call)
+	}
+	return liveKey(&r.call)
 }
 
 // get returns the row for id, or nil.
@@ -206,99 +259,104 @@ func (s *store) list(history bool) *orderedList {
 // apply takes one snapshot. A snapshot that is not newer than what the store
 // has is dropped, and an ended call never comes back to life. It reports
 // whether anything changed.
-func (s *store) apply(c *providers.Call) bool { return s.update(c, nil, nil) }
+func (s *store) apply(c *providers.Call) bool {
+	_, changed := s.update(c, nil, nil)
+	return changed
+}
 
 // bulkMin is the smallest batch worth merging: below it, or when the batch
 // is small next to the store, rows are moved one by one.
 const bulkMin = 256
 
-// applyAll takes a batch of snapshots in order (it may clear entries of
-// calls that need no work). A big batch moves its rows with one merge pass
-// per list, O(n + k log k), instead of k updates of O(log n) each: with k at
-// least n/32 that is cheaper, and it keeps a 10,000-event burst under a
-// microsecond an event. Versions make the result the same either way.
-func (s *store) applyAll(calls []*providers.Call) {
+// applyAll takes a batch of snapshots in order and returns the row of each
+// one's call (nil for a snapshot without an id; a row the history has let
+// go of by the end of the batch is still returned). A big batch moves its
+// rows with one merge pass per list, O(n + k log k), instead of k updates
+// of O(log n) each: with k at least n/32 that is cheaper. Versions make the
+// result the same either way.
+func (s *store) applyAll(calls []*providers.Call) []*row {
+	rows := make([]*row, len(calls))
 	if len(calls) < bulkMin || len(calls)*32 < s.live.Len()+s.hist.Len() {
-		for _, c := range calls {
-			s.update(c, nil, nil)
+		for i, c := range calls {
+			rows[i], _ = s.update(c, nil, nil)
 		}
-		return
+		return rows
 	}
-	// Look every row up first, then touch them, then update them: the
+	// Look every row up first, then read each, then update them: the
 	// lookups (and then the rows) are independent of each other, so the
 	// processor overlaps their cache misses instead of waiting for each in
 	// turn. Nothing is removed from the store before finish, so the rows
 	// found stay valid.
-	found := make([]*row, len(calls))
 	for i, c := range calls {
 		if c != nil {
-			found[i] = s.rows[c.ID]
+			rows[i] = s.rows[c.ID]
 		}
 	}
-	for i, r := range found {
-		if r != nil && calls[i].Version <= r.call.Version {
-			found[i] = nil
-			calls[i] = nil // not newer: nothing to do
-		}
+	stale := make([]bool, len(calls))
+	for i, r := range rows {
+		stale[i] = r != nil && calls[i].Version <= r.call.Version() // not newer: nothing to do
 	}
 	s.bulkGen++
 	b := bulk{gen: s.bulkGen, touched: make([]touch, 0, len(calls))}
 	for i, c := range calls {
-		if c != nil {
-			s.update(c, &b, found[i])
+		if !stale[i] {
+			rows[i], _ = s.update(c, &b, rows[i])
 		}
 	}
 	b.finish(s)
+	return rows
 }
 
 // update applies c, moving its row at once (b == nil) or noting it for b to
-// move with all the others. r is c's row if the caller has looked it up.
-func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
+// move with all the others. r is c's row if the caller has looked it up. It
+// returns c's row (nil for a snapshot without an id) and whether anything
+// changed.
+func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 	if c == nil || c.ID == "" {
-		return false
+		return nil, false
 	}
 	if r == nil {
 		r = s.rows[c.ID]
 	}
 	if r == nil {
-		r = &row{call: *c}
-		r.ended = c.State == providers.StateEnded
+		r = &row{ended: c.State == providers.StateEnded}
+		s.table.Pack(&r.call, c)
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
 			b.touch(r, false).set(r)
-			return true
+			return r, true
 		}
 		s.place(r)
 		s.trimHistory()
-		return true
+		return r, true
 	}
-	if c.Version <= r.call.Version {
-		return false
+	if c.Version <= r.call.Version() {
+		return r, false
 	}
 	if r.ended && c.State != providers.StateEnded {
-		return false
+		return r, false
 	}
 	var t *touch
 	if b != nil {
 		t = b.touch(r, true)
 	}
 	s.tally(r, -1)
-	wasEnded, oldKey := r.ended, r.key
-	keepSearch := r.searchOK && r.searchVer == r.call.Version && sameText(&r.call, c)
-	r.call = *c
-	if keepSearch {
-		r.searchVer = c.Version // nothing the filter sees has changed
+	wasEnded, oldKey := r.ended, keyOf(r)
+	prev := r.call
+	s.table.Pack(&r.call, c)
+	if a := r.aux; a != nil && a.searchOK && a.searchVer == prev.Version() && compact.SameText(&prev, &r.call) {
+		a.searchVer = c.Version // nothing the filter sees has changed
 	}
 	r.ended = c.State == providers.StateEnded
 	s.tally(r, +1)
 	if b != nil {
 		t.set(r)
-		return true
+		return r, true
 	}
 	switch {
 	case keyOf(r) != oldKey || wasEnded != r.ended:
-		s.unplace(r, wasEnded)
+		s.unplace(r, wasEnded, oldKey)
 		s.place(r)
 	case s.query.active():
 		// Same place, but the text the filter sees may have changed.
@@ -307,15 +365,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
 	if r.ended && !wasEnded {
 		s.trimHistory()
 	}
-	return true
-}
-
-// keyOf is where r belongs now.
-func keyOf(r *row) sortKey {
-	if r.ended {
-		return histKey(&r.call)
-	}
-	return liveKey(&r.call)
+	return r, true
 }
 
 // bulk collects the rows a big batch touches: where each was before the
@@ -343,14 +393,17 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 		return &b.touched[r.touchIdx]
 	}
 	r.touchGen, r.touchIdx = b.gen, int32(len(b.touched))
-	b.touched = append(b.touched, touch{r: r, key: r.key, listed: listed, wasEnded: r.ended, wasIn: r.inView})
+	t := touch{r: r, listed: listed, wasEnded: r.ended, wasIn: r.inView}
+	if listed {
+		t.key = keyOf(r)
+	}
+	b.touched = append(b.touched, t)
 	return &b.touched[len(b.touched)-1]
 }
 
 // set records where r goes now that it has changed.
 func (t *touch) set(r *row) {
-	r.key = keyOf(r)
-	t.newKey, t.ended = r.key, r.ended
+	t.newKey, t.ended = keyOf(r), r.ended
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -370,29 +423,28 @@ func (b *bulk) finish(s *store) {
 		moved := !t.listed || t.newKey != t.key || t.wasEnded != t.ended
 		if moved {
 			if t.listed {
-				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entry{key: t.key, r: t.r})
+				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entryOf(t.key, t.r))
 			}
-			add = append(add, entry{key: t.newKey, r: t.r})
+			add = append(add, entryOf(t.newKey, t.r))
 		}
 		if filtering {
 			r := t.r
 			in := s.query.match(r)
 			if t.wasIn && (moved || !in) {
-				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], entry{key: t.key, r: r})
+				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], entryOf(t.key, r))
 			}
 			if in && (moved || !t.wasIn) {
-				addF = append(addF, entry{key: t.newKey, r: r})
+				addF = append(addF, entryOf(t.newKey, r))
 			}
 			r.inView = in
 		}
 	}
 	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
-		byKey := func(x, y entry) int { return x.key.compare(y.key) }
-		slices.SortFunc(gone[0], byKey)
-		slices.SortFunc(gone[1], byKey)
-		slices.SortFunc(add, byKey)
+		slices.SortFunc(gone[0], cmpEntries)
+		slices.SortFunc(gone[1], cmpEntries)
+		slices.SortFunc(add, cmpEntries)
 		// History keys sort after live ones (group 2): one cut splits them.
-		cut, _ := slices.BinarySearchFunc(add, uint8(2), func(e entry, g uint8) int { return int(e.key.group) - int(g) })
+		cut, _ := slices.BinarySearchFunc(add, uint8(2), func(e entry, g uint8) int { return int(e.group) - int(g) })
 		if len(gone[0]) > 0 || cut > 0 {
 			live.Merge(gone[0], add[:cut])
 		}
@@ -413,7 +465,8 @@ func (s *store) tally(r *row, sign int) {
 	if r.ended {
 		s.n.ended += sign
 		if sign > 0 {
-			switch r.call.Result() {
+			view := r.view()
+			switch view.Result() {
 			case providers.OutcomeHandled:
 				s.n.handled++
 			case providers.OutcomeRejected:
@@ -429,32 +482,32 @@ func (s *store) tally(r *row, sign int) {
 		return
 	}
 	s.n.live += sign
-	s.n.add(&r.call, sign)
+	s.n.add(r.call.State(), sign)
 }
 
 func (s *store) place(r *row) {
+	k := keyOf(r)
 	if r.ended {
-		r.key = histKey(&r.call)
-		s.hist.Insert(r)
+		s.hist.Insert(r, k)
 	} else {
-		r.key = liveKey(&r.call)
-		s.live.Insert(r)
+		s.live.Insert(r, k)
 	}
 	r.inView = false
 	if s.query.active() && s.query.match(r) {
-		s.filtered(r.ended).Insert(r)
+		s.filtered(r.ended).Insert(r, k)
 		r.inView = true
 	}
 }
 
-func (s *store) unplace(r *row, wasEnded bool) {
+// unplace takes r out of the lists it was in, listed under k.
+func (s *store) unplace(r *row, wasEnded bool, k sortKey) {
 	if wasEnded {
-		s.hist.Delete(r)
+		s.hist.Delete(r, k)
 	} else {
-		s.live.Delete(r)
+		s.live.Delete(r, k)
 	}
 	if r.inView {
-		s.filtered(wasEnded).Delete(r)
+		s.filtered(wasEnded).Delete(r, k)
 		r.inView = false
 	}
 }
@@ -462,9 +515,9 @@ func (s *store) unplace(r *row, wasEnded bool) {
 func (s *store) refilter(r *row) {
 	if m := s.query.match(r); m != r.inView {
 		if m {
-			s.filtered(r.ended).Insert(r)
+			s.filtered(r.ended).Insert(r, keyOf(r))
 		} else {
-			s.filtered(r.ended).Delete(r)
+			s.filtered(r.ended).Delete(r, keyOf(r))
 		}
 		r.inView = m
 	}
@@ -489,7 +542,7 @@ func (s *store) trimHistory() {
 		if old.inView {
 			inView++
 		}
-		delete(s.rows, old.call.ID)
+		delete(s.rows, old.call.ID())
 		s.n.ended--
 	}
 	s.fHist.CutTail(inView)
@@ -520,13 +573,18 @@ func (s *store) setQueue(name string) {
 	s.requery(q, s.query.active() && s.query.queue == "")
 }
 
-// requery makes q the query and fills the filtered lists for it.
+// requery makes q the query and fills the filtered lists for it. With no
+// filter left, every row lets go of its search text: it is built again, once
+// per row, when a filter is set.
 func (s *store) requery(q query, narrowing bool) {
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
 			l.Range(0, func(_ int, r *row) bool { r.inView = false; return true })
 			l.Reset(nil)
+		}
+		for _, r := range s.rows {
+			r.forgetSearch()
 		}
 		return
 	}
@@ -575,7 +633,7 @@ func (q query) active() bool { return len(q.terms) > 0 || q.queue != "" }
 func (q query) hasText() bool { return len(q.terms) > 0 }
 
 func (q query) match(r *row) bool {
-	if q.queue != "" && stats.QueueName(r.call.Queue) != q.queue {
+	if q.queue != "" && stats.QueueName(r.call.Queue()) != q.queue {
 		return false
 	}
 	s := r.searchText()

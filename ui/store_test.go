@@ -12,7 +12,7 @@ import (
 
 func ids(l *orderedList) []string {
 	var out []string
-	l.Range(0, func(_ int, r *row) bool { out = append(out, r.call.ID); return true })
+	l.Range(0, func(_ int, r *row) bool { out = append(out, r.call.ID()); return true })
 	return out
 }
 
@@ -144,13 +144,13 @@ func TestStoreFilterNarrowingMatchesFullScan(t *testing.T) {
 	for range 500 {
 		id := fmt.Sprint(rng.IntN(2000))
 		r := a.get(id)
-		c := next(r.call, func(c *providers.Call) { c.From.Name = names[rng.IntN(len(names))] })
+		c := next(r.call.Call(), func(c *providers.Call) { c.From.Name = names[rng.IntN(len(names))] })
 		a.apply(&c)
 	}
 	var want []string
 	a.live.Range(0, func(_ int, r *row) bool {
 		if a.query.match(r) {
-			want = append(want, r.call.ID)
+			want = append(want, r.call.ID())
 		}
 		return true
 	})
