@@ -200,7 +200,7 @@ func TestFlowRejectBusy(t *testing.T) {
 	switch {
 	case r == nil:
 		t.Fatalf("call %s unknown at the end", id)
-	case !r.ended || r.call.State() != providers.StateEnded:
+	case !r.isEnded() || r.call.State() != providers.StateEnded:
 		t.Fatalf("call %s is %s, want ended", id, r.call.State())
 	case r.view().End.Code != 486 || !strings.Contains(r.view().End.Text, "busy"):
 		t.Fatalf("call %s ended with %v, want the busy reason", id, r.view().End)

@@ -454,7 +454,7 @@ func (m *Model) applyEvents(evs []providers.Event) {
 	m.relayout()
 	m.normalize(tabLive)
 	why := "no longer matches the filter"
-	if before.ended {
+	if before.isEnded() {
 		view := before.view()
 		why = "ended: " + endWords(&view)
 	}
@@ -479,13 +479,13 @@ func endWords(c *providers.Call) string {
 
 // inTab reports whether r is listed on tab t as it is filtered now.
 func (m *Model) inTab(r *row, t tab) bool {
-	if r == nil || r.ended != (t == tabHistory) {
+	if r == nil || r.isEnded() != (t == tabHistory) {
 		return false
 	}
 	if m.store.get(r.call.ID()) != r {
 		return false // forgotten (history limit)
 	}
-	return !m.store.query.active() || r.inView
+	return !m.store.query.active() || r.isInView()
 }
 
 func (m *Model) list(t tab) *orderedList { return m.store.list(t == tabHistory) }

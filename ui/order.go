@@ -90,7 +90,9 @@ type orderedList struct {
 	dirty  bool
 
 	// Merge lays the whole list out in one array; the array of the merge
-	// before is no longer referenced by any block then and is reused.
+	// before is no longer referenced by any block then and is kept for the
+	// next merge, while merges follow one another (a burst): a single
+	// insert or delete lets it go, so that it costs no memory in between.
 	flat, spare []entry
 }
 
@@ -135,6 +137,7 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 func (l *orderedList) Insert(r *row, k sortKey) {
 	l.dirty = true
 	l.n++
+	l.spare = nil
 	e := entryOf(k, r)
 	if len(l.blocks) == 0 {
 		l.blocks = append(l.blocks, append(make([]entry, 0, blockMax+1), e))
@@ -169,6 +172,7 @@ func (l *orderedList) Delete(r *row, k sortKey) bool {
 	}
 	l.dirty = true
 	l.n--
+	l.spare = nil
 	b := slices.Delete(l.blocks[bi], pos, pos+1)
 	switch {
 	case len(b) == 0:

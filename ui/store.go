@@ -11,17 +11,37 @@ import (
 )
 
 // row is one call as the console holds it: the provider's latest snapshot,
-// packed (a hundred thousand rows must fit in a few tens of megabytes; see
-// compact), and where it is listed. What only some rows need, a request in
-// flight or cached text, is kept aside in aux.
+// packed, and where it is listed, in 128 bytes (a hundred thousand rows must
+// fit in a few tens of megabytes; see compact). What only some rows need, a
+// request in flight or cached text, is kept aside in aux. Whether the row is
+// on the history tab and in its tab's filtered list are two bits of the
+// packed call's Mark.
 type row struct {
 	call     compact.Call
 	aux      *rowAux      // nil when the row has none of it
 	stat     stats.Handle // finds the call in the Queues view's counter without looking its id up
 	touchGen uint32       // the bulk update that last touched the row
 	touchIdx int32        // and where in it
-	ended    bool         // on the history tab rather than the live one
-	inView   bool         // in the filtered list of its tab (only while a filter is set)
+}
+
+// The bits of a row's Mark.
+const (
+	markEnded  = 1 << iota // on the history tab rather than the live one
+	markInView             // in the filtered list of its tab (only while a filter is set)
+)
+
+func (r *row) isEnded() bool  { return r.call.Mark&markEnded != 0 }
+func (r *row) isInView() bool { return r.call.Mark&markInView != 0 }
+
+func (r *row) setEnded(on bool)  { r.setMark(markEnded, on) }
+func (r *row) setInView(on bool) { r.setMark(markInView, on) }
+
+func (r *row) setMark(bit uint8, on bool) {
+	if on {
+		r.call.Mark |= bit
+	} else {
+		r.call.Mark &^= bit
+	}
 }
 
 // rowAux is what few rows need at a time: a request in flight (a handful),
@@ -234,7 +254,7 @@ func nanos(t time.Time) int64 {
 // keyOf is where r belongs now, and where it is listed whenever it is not
 // in the middle of an update.
 func keyOf(r *row) sortKey {
-	if r.ended {
+	if r.isEnded() {
 		return histKey(&r.call)
 	}
 	return liveKey(&r.call)
@@ -319,8 +339,9 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		r = s.rows[c.ID]
 	}
 	if r == nil {
-		r = &row{ended: c.State == providers.StateEnded}
+		r = &row{}
 		s.table.Pack(&r.call, c)
+		r.setEnded(c.State == providers.StateEnded)
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
@@ -334,7 +355,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 	if c.Version <= r.call.Version() {
 		return r, false
 	}
-	if r.ended && c.State != providers.StateEnded {
+	if r.isEnded() && c.State != providers.StateEnded {
 		return r, false
 	}
 	var t *touch
@@ -342,27 +363,27 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		t = b.touch(r, true)
 	}
 	s.tally(r, -1)
-	wasEnded, oldKey := r.ended, keyOf(r)
+	wasEnded, oldKey := r.isEnded(), keyOf(r)
 	prev := r.call
 	s.table.Pack(&r.call, c)
 	if a := r.aux; a != nil && a.searchOK && a.searchVer == prev.Version() && compact.SameText(&prev, &r.call) {
 		a.searchVer = c.Version // nothing the filter sees has changed
 	}
-	r.ended = c.State == providers.StateEnded
+	r.setEnded(c.State == providers.StateEnded)
 	s.tally(r, +1)
 	if b != nil {
 		t.set(r)
 		return r, true
 	}
 	switch {
-	case keyOf(r) != oldKey || wasEnded != r.ended:
+	case keyOf(r) != oldKey || wasEnded != r.isEnded():
 		s.unplace(r, wasEnded, oldKey)
 		s.place(r)
 	case s.query.active():
 		// Same place, but the text the filter sees may have changed.
 		s.refilter(r)
 	}
-	if r.ended && !wasEnded {
+	if r.isEnded() && !wasEnded {
 		s.trimHistory()
 	}
 	return r, true
@@ -393,7 +414,7 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 		return &b.touched[r.touchIdx]
 	}
 	r.touchGen, r.touchIdx = b.gen, int32(len(b.touched))
-	t := touch{r: r, listed: listed, wasEnded: r.ended, wasIn: r.inView}
+	t := touch{r: r, listed: listed, wasEnded: r.isEnded(), wasIn: r.isInView()}
 	if listed {
 		t.key = keyOf(r)
 	}
@@ -403,7 +424,7 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 
 // set records where r goes now that it has changed.
 func (t *touch) set(r *row) {
-	t.newKey, t.ended = keyOf(r), r.ended
+	t.newKey, t.ended = keyOf(r), r.isEnded()
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -436,7 +457,7 @@ func (b *bulk) finish(s *store) {
 			if in && (moved || !t.wasIn) {
 				addF = append(addF, entryOf(t.newKey, r))
 			}
-			r.inView = in
+			r.setInView(in)
 		}
 	}
 	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
@@ -462,7 +483,7 @@ func (b *bulk) finish(s *store) {
 // tally adds (sign +1) or removes (-1) r's part of the counts. Outcomes are
 // counted once, when a call ends, and never taken back.
 func (s *store) tally(r *row, sign int) {
-	if r.ended {
+	if r.isEnded() {
 		s.n.ended += sign
 		if sign > 0 {
 			view := r.view()
@@ -487,15 +508,15 @@ func (s *store) tally(r *row, sign int) {
 
 func (s *store) place(r *row) {
 	k := keyOf(r)
-	if r.ended {
+	if r.isEnded() {
 		s.hist.Insert(r, k)
 	} else {
 		s.live.Insert(r, k)
 	}
-	r.inView = false
+	r.setInView(false)
 	if s.query.active() && s.query.match(r) {
-		s.filtered(r.ended).Insert(r, k)
-		r.inView = true
+		s.filtered(r.isEnded()).Insert(r, k)
+		r.setInView(true)
 	}
 }
 
@@ -506,20 +527,20 @@ func (s *store) unplace(r *row, wasEnded bool, k sortKey) {
 	} else {
 		s.live.Delete(r, k)
 	}
-	if r.inView {
+	if r.isInView() {
 		s.filtered(wasEnded).Delete(r, k)
-		r.inView = false
+		r.setInView(false)
 	}
 }
 
 func (s *store) refilter(r *row) {
-	if m := s.query.match(r); m != r.inView {
+	if m := s.query.match(r); m != r.isInView() {
 		if m {
-			s.filtered(r.ended).Insert(r, keyOf(r))
+			s.filtered(r.isEnded()).Insert(r, keyOf(r))
 		} else {
-			s.filtered(r.ended).Delete(r, keyOf(r))
+			s.filtered(r.isEnded()).Delete(r, keyOf(r))
 		}
-		r.inView = m
+		r.setInView(m)
 	}
 }
 
@@ -539,7 +560,7 @@ func (s *store) trimHistory() {
 	// match the filter are the tail of the filtered history.
 	inView := 0
 	for _, old := range s.hist.CutTail(s.hist.Len() - s.histLimit) {
-		if old.inView {
+		if old.isInView() {
 			inView++
 		}
 		delete(s.rows, old.call.ID())
@@ -580,7 +601,7 @@ func (s *store) requery(q query, narrowing bool) {
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
-			l.Range(0, func(_ int, r *row) bool { r.inView = false; return true })
+			l.Range(0, func(_ int, r *row) bool { r.setInView(false); return true })
 			l.Reset(nil)
 		}
 		for _, r := range s.rows {
@@ -597,8 +618,8 @@ func (s *store) rebuildFilter(narrowing bool) {
 	rebuild := func(src, dst *orderedList) {
 		var keep []*row
 		src.Range(0, func(_ int, r *row) bool {
-			r.inView = s.query.match(r)
-			if r.inView {
+			r.setInView(s.query.match(r))
+			if r.isInView() {
 				keep = append(keep, r)
 			}
 			return true

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 )
@@ -231,5 +232,13 @@ func TestStoreBulkMatchesOneByOne(t *testing.T) {
 		if bulk.live.Len() == 0 || bulk.hist.Len() != 2000 {
 			t.Fatalf("test did not exercise both lists: live %d, history %d", bulk.live.Len(), bulk.hist.Len())
 		}
+	}
+}
+
+// A row is 128 bytes, a size class of its own: a console may hold a
+// hundred thousand, and one more field would cost 16 bytes each.
+func TestRowSize(t *testing.T) {
+	if n := unsafe.Sizeof(row{}); n > 128 {
+		t.Fatalf("a row is %d bytes, more than 128", n)
 	}
 }

@@ -3,7 +3,7 @@
 // empty (the route always on most sources, the end while the call lives) or
 // the same for many calls (the provider, the callee, the queue, the region,
 // the media, the time zone). A Call here keeps what differs from call to
-// call in 112 bytes, shares the rest through a Table, and keeps what few
+// call in 104 bytes, shares the rest through a Table, and keeps what few
 // calls have (a route, an end, a value outside the contract's sets) aside.
 // The provider's ledger and the console's store hold their calls this way,
 // so that a hundred thousand live calls fit in a few tens of megabytes.
@@ -31,15 +31,20 @@ import (
 type Call struct {
 	id      string
 	from    [2]string // From.Name, From.ID
-	common  *common   // what many calls share; nil for none of it set
 	times   [4]int64  // Arrived, AnswerBy, Answered, Ended: nanoseconds since 1970 by the wall clock
 	version uint64
-	aside   *aside // what few calls have; nil for none of it
+	ext     *ext // what the call shares with others and what few calls have; nil for none of either
 	state   code
 	outcome code
 	kind    code  // From.Kind
 	set     uint8 // bit w: time w is set (not zero)
 	caps    providers.Capabilities
+
+	// Mark is a byte for whoever holds the call, for flags of its own (a
+	// store's "ended", "listed"): it takes what would be padding, so that
+	// a holder of a call and a few words stays within a size class. Pack
+	// leaves it as it was, and Same and SameText do not look at it.
+	Mark uint8
 }
 
 // Which names one of a call's four times.
@@ -63,10 +68,15 @@ type common struct {
 	region    string
 	media     []string
 	loc       *time.Location // every time the call has is in it; nil when it has none
+	plain     ext            // the ext of every call with this part and nothing of its own
 }
 
-// aside is what few calls have. It is never changed once made.
-type aside struct {
+// ext is a call's common part and what few calls have of their own: an
+// end, a route, odd values. Calls with nothing of their own share their
+// common part's plain ext, so that a call needs one pointer for both. It is
+// never changed once made.
+type ext struct {
+	k     *common // nil when none of the common part is set
 	end   providers.EndReason
 	route *providers.Route // nil for the zero route
 	odd   *oddities        // nil when every value is in the usual sets
@@ -129,32 +139,40 @@ func (c *Call) Caps() providers.Capabilities { return c.caps }
 // State is the call's state.
 func (c *Call) State() providers.State {
 	if c.state == odd {
-		return c.aside.odd.state
+		return c.ext.odd.state
 	}
 	return states[c.state]
 }
 
+// shared is the call's common part, nil for none.
+func (c *Call) shared() *common {
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext.k
+}
+
 // Queue is the queue the call came through, if any.
 func (c *Call) Queue() string {
-	if c.common == nil {
-		return ""
+	if k := c.shared(); k != nil {
+		return k.queue
 	}
-	return c.common.queue
+	return ""
 }
 
 // Provider is the source the call came from.
 func (c *Call) Provider() string {
-	if c.common == nil {
-		return ""
+	if k := c.shared(); k != nil {
+		return k.provider
 	}
-	return c.common.provider
+	return ""
 }
 
 // From is the caller.
 func (c *Call) From() providers.Party {
 	p := providers.Party{Name: c.from[0], ID: c.from[1]}
 	if c.kind == odd {
-		p.Kind = c.aside.odd.kind
+		p.Kind = c.ext.odd.kind
 	} else {
 		p.Kind = kinds[c.kind]
 	}
@@ -164,12 +182,12 @@ func (c *Call) From() providers.Party {
 // Time is one of the call's times.
 func (c *Call) Time(w Which) time.Time {
 	if c.oddTimes() {
-		return c.aside.odd.times[w]
+		return c.ext.odd.times[w]
 	}
 	if c.set&(1<<w) == 0 {
 		return time.Time{}
 	}
-	return time.Unix(0, c.times[w]).In(c.common.loc)
+	return time.Unix(0, c.times[w]).In(c.ext.k.loc)
 }
 
 // Nanos is one of the call's times as nanoseconds since 1970 (as
@@ -177,7 +195,7 @@ func (c *Call) Time(w Which) time.Time {
 // read without making the time.
 func (c *Call) Nanos(w Which) int64 {
 	if c.oddTimes() {
-		if t := c.aside.odd.times[w]; !t.IsZero() {
+		if t := c.ext.odd.times[w]; !t.IsZero() {
 			return t.UnixNano()
 		}
 		return 0
@@ -191,7 +209,7 @@ func (c *Call) Nanos(w Which) int64 {
 // HasTime reports whether one of the call's times is set (not zero).
 func (c *Call) HasTime(w Which) bool {
 	if c.oddTimes() {
-		return !c.aside.odd.times[w].IsZero()
+		return !c.ext.odd.times[w].IsZero()
 	}
 	return c.set&(1<<w) != 0
 }
@@ -207,32 +225,34 @@ func (c *Call) Unpack(dst *providers.Call) {
 		Version: c.version,
 		Caps:    c.caps,
 	}
-	if k := c.common; k != nil {
-		dst.Provider, dst.Direction, dst.To = k.provider, k.direction, k.to
-		dst.Queue, dst.Region, dst.Modalities = k.queue, k.region, k.media
-	}
 	if c.outcome == odd {
-		dst.Outcome = c.aside.odd.outcome
+		dst.Outcome = c.ext.odd.outcome
 	} else {
 		dst.Outcome = outcomes[c.outcome]
 	}
-	if a := c.aside; a != nil {
-		dst.End = a.end
-		if a.route != nil {
-			dst.Route = *a.route
-		}
-		if a.odd != nil && a.odd.times != nil {
-			t := a.odd.times
-			dst.Arrived, dst.AnswerBy, dst.Answered, dst.Ended = t[0], t[1], t[2], t[3]
-			return
-		}
+	e := c.ext
+	if e == nil {
+		return
+	}
+	if k := e.k; k != nil {
+		dst.Provider, dst.Direction, dst.To = k.provider, k.direction, k.to
+		dst.Queue, dst.Region, dst.Modalities = k.queue, k.region, k.media
+	}
+	dst.End = e.end
+	if e.route != nil {
+		dst.Route = *e.route
+	}
+	if e.odd != nil && e.odd.times != nil {
+		t := e.odd.times
+		dst.Arrived, dst.AnswerBy, dst.Answered, dst.Ended = t[0], t[1], t[2], t[3]
+		return
 	}
 	if c.set == 0 {
 		return
 	}
 	for w, at := range [...]*time.Time{&dst.Arrived, &dst.AnswerBy, &dst.Answered, &dst.Ended} {
 		if c.set&(1<<w) != 0 {
-			*at = time.Unix(0, c.times[w]).In(c.common.loc)
+			*at = time.Unix(0, c.times[w]).In(e.k.loc)
 		}
 	}
 }
@@ -250,7 +270,7 @@ func (c *Call) Call() providers.Call {
 // does), so that a time given again in another zone changes nothing.
 func Same(a, b *Call) bool {
 	if a.id != b.id || a.from != b.from || a.state != b.state || a.outcome != b.outcome ||
-		a.kind != b.kind || a.caps != b.caps || !sameCommon(a.common, b.common) || !sameAside(a.aside, b.aside) {
+		a.kind != b.kind || a.caps != b.caps || !sameCommon(a.shared(), b.shared()) || !sameOwn(a.ext, b.ext) {
 		return false
 	}
 	if !a.oddTimes() && !b.oddTimes() {
@@ -266,7 +286,7 @@ func Same(a, b *Call) bool {
 
 // oddTimes reports whether the call's times are kept aside.
 func (c *Call) oddTimes() bool {
-	return c.aside != nil && c.aside.odd != nil && c.aside.odd.times != nil
+	return c.ext != nil && c.ext.odd != nil && c.ext.odd.times != nil
 }
 
 // SameText reports whether a and b read the same wherever a call is shown
@@ -275,7 +295,7 @@ func (c *Call) oddTimes() bool {
 // deadline is shown as a countdown, an answer as an outcome).
 func SameText(a, b *Call) bool {
 	return a.id == b.id && a.from == b.from && a.state == b.state && a.outcome == b.outcome &&
-		a.kind == b.kind && sameCommon(a.common, b.common) && sameAside(a.aside, b.aside) &&
+		a.kind == b.kind && sameCommon(a.shared(), b.shared()) && sameOwn(a.ext, b.ext) &&
 		a.HasTime(AnswerBy) == b.HasTime(AnswerBy) && a.HasTime(Answered) == b.HasTime(Answered)
 }
 
@@ -296,13 +316,13 @@ func sameCommon(a, b *common) bool {
 		a.region == b.region && slices.Equal(a.media, b.media)
 }
 
-// sameAside compares what is kept aside by value, its times left out (Same
-// compares them).
-func sameAside(a, b *aside) bool {
+// sameOwn compares what two calls have of their own by value, odd times
+// left out (Same compares them).
+func sameOwn(a, b *ext) bool {
 	if a == b {
 		return true
 	}
-	var za, zb aside
+	var za, zb ext
 	if a != nil {
 		za = *a
 	}

@@ -40,7 +40,7 @@ func (t *Table) Shared() int { return t.n }
 // the same, as a call's next snapshot usually does, so that only a call's
 // first snapshot looks anything up.
 func (t *Table) Pack(dst *Call, c *providers.Call) {
-	prevCommon, prevAside := dst.common, dst.aside
+	prev, mark := dst.ext, dst.Mark
 	times, set, loc, oddTimes := packTimes(c)
 	var o oddities
 	o.times = oddTimes
@@ -56,12 +56,15 @@ func (t *Table) Pack(dst *Call, c *providers.Call) {
 	if kd == odd {
 		o.kind = c.From.Kind
 	}
+	var prevCommon *common
+	if prev != nil {
+		prevCommon = prev.k
+	}
 	*dst = Call{
 		id: c.ID, from: [2]string{c.From.Name, c.From.ID}, times: times, version: c.Version,
-		state: st, outcome: oc, kind: kd, set: set, caps: c.Caps,
+		state: st, outcome: oc, kind: kd, set: set, caps: c.Caps, Mark: mark,
 	}
-	dst.common = t.share(prevCommon, c, loc)
-	dst.aside = setAside(prevAside, c.End, &c.Route, &o)
+	dst.ext = setExt(prev, t.share(prevCommon, c, loc), c.End, &c.Route, &o)
 }
 
 // maxSeconds bounds the times kept as nanoseconds: their UnixNano holds.
@@ -114,6 +117,7 @@ func (t *Table) share(prev *common, c *providers.Call, loc *time.Location) *comm
 		provider: c.Provider, direction: c.Direction, to: c.To, queue: c.Queue, region: c.Region,
 		media: slices.Clone(c.Modalities), loc: loc,
 	}
+	k.plain.k = k
 	if c.Modalities != nil && k.media == nil {
 		k.media = []string{} // empty, not absent, as it was given
 	}
@@ -153,18 +157,23 @@ func (t *Table) hash(c *providers.Call) uint64 {
 	return h.Sum64()
 }
 
-// setAside is what c keeps aside: nil when it has nothing to, prev when
-// that is the same, else a new one (sharing prev's route when it is the
-// same: a call's route does not change as it ends).
-func setAside(prev *aside, end providers.EndReason, route *providers.Route, o *oddities) *aside {
+// setExt is the ext of a call with common part k and an end, route and
+// oddities of its own: nil when it has none of them, k's plain ext when it
+// has nothing of its own, prev when that is the same, else a new one
+// (sharing prev's route when it is the same: a call's route does not change
+// as it ends).
+func setExt(prev *ext, k *common, end providers.EndReason, route *providers.Route, o *oddities) *ext {
 	hasRoute, hasOdd := !route.IsZero(), *o != (oddities{})
 	if end.IsZero() && !hasRoute && !hasOdd {
-		return nil
+		if k == nil {
+			return nil
+		}
+		return &k.plain
 	}
-	if prev != nil && prev.end == end && routeOf(prev.route) == *route && sameOdd(prev.odd, o) {
+	if prev != nil && prev.k == k && prev.end == end && routeOf(prev.route) == *route && sameOdd(prev.odd, o) {
 		return prev
 	}
-	a := &aside{end: end}
+	a := &ext{k: k, end: end}
 	switch {
 	case !hasRoute:
 	case prev != nil && prev.route != nil && *prev.route == *route:

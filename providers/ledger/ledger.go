@@ -58,17 +58,23 @@ type Ledger struct {
 }
 
 // entry is one call in the ledger, linked into its live list while live.
-// It is kept small: a demo files a hundred thousand of them at start, so the
-// call is packed (compact.Call: 112 bytes where a providers.Call takes 680,
-// what calls have in common shared through the ledger's table). A packed
-// time has no monotonic clock reading, as a time from a wire has none.
+// It is kept small, 128 bytes: a demo files a hundred thousand of them at
+// start, so the call is packed (compact.Call: 104 bytes where a
+// providers.Call takes 680, what calls have in common shared through the
+// ledger's table), and the live list that holds it is noted in the packed
+// call's Mark. A packed time has no monotonic clock reading, as a time from
+// a wire has none.
 type entry struct {
 	call    compact.Call
 	touched int64 // when an update last came in for the call, in Unix nanoseconds
 	prev    *entry
 	next    *entry
-	list    listID // which live list holds it
 }
+
+// list is the live list that holds e.
+func (e *entry) list() listID { return listID(e.call.Mark) }
+
+func (e *entry) setList(id listID) { e.call.Mark = uint8(id) }
 
 // listID names a ledger's live list.
 type listID uint8
@@ -261,19 +267,19 @@ func (l *Ledger) update(id string, change func(c *providers.Call), after uint64)
 // place files e at the back of the live list its state belongs to, or takes
 // it off its list once it has ended.
 func (l *Ledger) place(e *entry, now time.Time) {
-	if q := l.list(e.list); q != nil {
+	if q := l.list(e.list()); q != nil {
 		q.remove(e)
 	}
 	switch state := e.call.State(); {
 	case state == providers.StateRinging:
-		e.list = inRinging
+		e.setList(inRinging)
 	case state.Live():
-		e.list = inConnected
+		e.setList(inConnected)
 	default:
-		e.list = inNoList
+		e.setList(inNoList)
 		return
 	}
-	l.list(e.list).pushBack(e)
+	l.list(e.list()).pushBack(e)
 	e.touched = now.UnixNano()
 }
 
@@ -323,8 +329,8 @@ func (l *Ledger) evictOne(now time.Time) *eviction {
 		return nil
 	}
 	was := e.call.State()
-	l.list(e.list).remove(e)
-	e.list = inNoList
+	l.list(e.list()).remove(e)
+	e.setList(inNoList)
 	c := e.call.Call()
 	c.State, c.Ended, c.Caps = providers.StateEnded, now, 0
 	c.End = l.dropped
