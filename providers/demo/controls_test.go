@@ -23,12 +23,12 @@ var (
 func findCall(t *testing.T, s *sim, state providers.State, after time.Time, ok func(*simCall) bool) string {
 	t.Helper()
 	for _, call := range s.snapshot() {
-		c := s.calls[call.ID]
+		c := s.calls.get(call.ID)
 		if c.state() == state && c.pending() != nil && c.pending().at.After(after) && (ok == nil || ok(c)) {
 			return c.id
 		}
 	}
-	t.Fatalf("no %s call among %d that fits", state, len(s.calls))
+	t.Fatalf("no %s call among %d that fits", state, s.calls.len())
 	return ""
 }
 
@@ -155,7 +155,7 @@ func TestTransferNoAnswer(t *testing.T) {
 		s.advance(at)
 		s.flush()
 		for _, call := range s.snapshot() {
-			c := s.calls[call.ID]
+			c := s.calls.get(call.ID)
 			if (c.state() != providers.StateActive && c.state() != providers.StateHeld) || !c.pending().at.After(at) {
 				continue
 			}
@@ -193,7 +193,7 @@ func TestTransferNoAnswer(t *testing.T) {
 			}
 			// An active call talks on for the time its script had left; a
 			// held one waits for the agent as long as its caller will.
-			sc := s.calls[id]
+			sc := s.calls.get(id)
 			switch {
 			case p.state == providers.StateActive && (sc.pending().kind != p.kind || !sc.pending().at.Equal(back.Add(p.left))):
 				t.Fatalf("%s: after the failed transfer next is %v at %v, want %v at %v", id, sc.pending().kind, sc.pending().at, p.kind, back.Add(p.left))
@@ -245,7 +245,7 @@ func TestHoldAndResumeByAgent(t *testing.T) {
 		id := findCall(t, s, providers.StateActive, hold, func(c *simCall) bool {
 			return c.pending().at.After(hold.Add(time.Minute)) && c.pending().kind == next
 		})
-		c := s.calls[id]
+		c := s.calls.get(id)
 		kind, due := c.pending().kind, c.pending().at
 		if err := s.holdCall(hold, id); err != nil {
 			t.Fatal(err)
@@ -286,7 +286,7 @@ func TestCallerLeftOnHoldHangsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.flush()
-	c := s.calls[id]
+	c := s.calls.get(id)
 	quit, why := c.pending().at, c.plan.holdQuitEnd.reason()
 	calls := callEvents(play(s, t0.Add(5*time.Minute), time.Second), id)
 	if len(calls) != 1 || calls[0].End != why || !calls[0].Ended.Equal(quit) || calls[0].Result() != providers.OutcomeHandled {
@@ -297,11 +297,11 @@ func TestCallerLeftOnHoldHangsUp(t *testing.T) {
 func TestResumeScriptedHold(t *testing.T) {
 	s := newSim(Name, 21, 0, window, t0, 400)
 	id := findCall(t, s, providers.StateHeld, t0, nil)
-	remaining := s.calls[id].plan.remaining
+	remaining := s.calls.get(id).plan.remaining
 	if err := s.resumeCall(t0, id); err != nil {
 		t.Fatal(err)
 	}
-	if c := s.calls[id]; c.state() != providers.StateActive || c.pending().kind != evRemoteEnd || !c.pending().at.Equal(t0.Add(remaining)) {
+	if c := s.calls.get(id); c.state() != providers.StateActive || c.pending().kind != evRemoteEnd || !c.pending().at.Equal(t0.Add(remaining)) {
 		t.Fatalf("a call taken off the script's hold: %s, next %v at %v, want the end at %v", c.state(), c.pending().kind, c.pending().at, t0.Add(remaining))
 	}
 }

@@ -40,6 +40,34 @@ func (c *simCall) state() providers.State { return c.st.state() }
 // become moves the call to state st.
 func (c *simCall) become(st providers.State) { c.st = phaseOf(st) }
 
+// callIndex finds a live call by its id. It is keyed by a hash of the id,
+// which takes two thirds of the room a key of the id's string would: the
+// simulation draws every id (drawCall), and draws again any whose hash a
+// live call has, so that no two live calls share one.
+type callIndex struct {
+	byHash map[uint64]*simCall
+}
+
+func (x *callIndex) get(id string) *simCall {
+	if c := x.byHash[fnv64(id)]; c != nil && c.id == id {
+		return c
+	}
+	return nil
+}
+
+// taken reports whether a live call has id's hash (and so, perhaps, id).
+func (x *callIndex) taken(id string) bool { return x.byHash[fnv64(id)] != nil }
+
+func (x *callIndex) put(c *simCall) { x.byHash[fnv64(c.id)] = c }
+
+func (x *callIndex) remove(c *simCall) {
+	if h := fnv64(c.id); x.byHash[h] == c {
+		delete(x.byHash, h)
+	}
+}
+
+func (x *callIndex) len() int { return len(x.byHash) }
+
 // phase is a call's state in a byte: its place in providers.States.
 type phase uint8
 
@@ -160,8 +188,8 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (c *simCall, call providers.C
 	// acting on the wrong call would be worse than the check. During start-up
 	// the ledger holds only live calls, so the map is enough.
 	for {
-		c.id = newGUID(r)
-		if _, taken := s.calls[c.id]; taken {
+		c.id = s.ids.newID(r)
+		if s.calls.taken(c.id) {
 			continue
 		}
 		if !s.quiet {

@@ -85,8 +85,9 @@ type sim struct {
 	window time.Duration
 
 	ledger   *ledger.Ledger
-	calls    map[string]*simCall // live calls
-	order    []*simCall          // calls in creation order, ended ones not yet dropped
+	calls    callIndex  // live calls
+	ids      idArena    // the text of their ids
+	order    []*simCall // calls in creation order, ended ones not yet dropped
 	queue    eventQueue
 	arrivals *rand.Rand // the arrival process's own stream
 	pcg      *rand.PCG  // re-seeded for each call: see callStream
@@ -137,7 +138,7 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 		seed:     seed,
 		rate:     rate,
 		window:   window,
-		calls:    make(map[string]*simCall, population),
+		calls:    callIndex{byHash: make(map[uint64]*simCall, population)},
 		order:    make([]*simCall, 0, population),
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
 		now:      start,
@@ -226,7 +227,7 @@ func (s *sim) record(t time.Time, id string, change func(*providers.Call)) {
 	// A new call beyond the ledger's limit ended the one silent longest:
 	// it leaves the simulation too, and the console hears of its end.
 	for _, gone := range s.ledger.Evicted() {
-		if c := s.calls[gone.ID]; c != nil {
+		if c := s.calls.get(gone.ID); c != nil {
 			s.retire(c)
 		}
 		if !s.quiet {
@@ -335,7 +336,7 @@ func (s *sim) ring(c *simCall, call providers.Call, fateIn time.Duration, arrive
 	call.Arrived = arrived
 	call.AnswerBy = arrived.Add(s.window)
 	call.Caps = c.caps()
-	s.calls[c.id] = c
+	s.calls.put(c)
 	call.ID = c.id
 	s.enter(now, call)
 	fateAt := arrived.Add(fateIn)
@@ -391,8 +392,8 @@ func (s *sim) retire(c *simCall) {
 	}
 	s.unschedule(c)
 	c.become(providers.StateEnded)
-	delete(s.calls, c.id)
-	if len(s.order) > 2*len(s.calls)+1024 {
+	s.calls.remove(c)
+	if len(s.order) > 2*s.calls.len()+1024 {
 		s.compact()
 	}
 }
@@ -469,7 +470,7 @@ func (s *sim) populate(n int) {
 		call.AnswerBy = call.Arrived.Add(s.window)
 		call.Answered = answered
 		call.Caps = c.caps()
-		s.calls[c.id] = c
+		s.calls.put(c)
 		s.order = append(s.order, c)
 		call.ID = c.id
 		s.enter(t0, call)
@@ -484,10 +485,18 @@ func (s *sim) compact() {
 }
 
 // snapshot is every live call, oldest first.
-func (s *sim) snapshot() []providers.Call {
+func (s *sim) snapshot() []providers.Call { return s.snapshotOf(s.underWay()) }
+
+// underWay is every live call, oldest first.
+func (s *sim) underWay() []*simCall {
 	s.compact()
-	out := make([]providers.Call, 0, len(s.order))
-	for _, c := range s.order {
+	return slices.Clone(s.order)
+}
+
+// snapshotOf is the calls cs as the ledger has them now.
+func (s *sim) snapshotOf(cs []*simCall) []providers.Call {
+	out := make([]providers.Call, 0, len(cs))
+	for _, c := range cs {
 		if call, ok := s.ledger.Get(c.id); ok {
 			out = append(out, call)
 		}
@@ -554,7 +563,7 @@ func (s *sim) hangup(now time.Time, id string) error {
 // every call there is, so one it does not know is not found.
 func (s *sim) live(verb string, a providers.Action, id string) (*simCall, error) {
 	call, known := s.ledger.Get(id)
-	c := s.calls[id]
+	c := s.calls.get(id)
 	if !known || (c == nil && call.State != providers.StateEnded) {
 		return nil, fmt.Errorf("%s call %s: %w", verb, id, providers.ErrNotFound)
 	}
