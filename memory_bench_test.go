@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,9 +227,14 @@ func (w *titleWatch) waitLoaded(n int, deadline time.Time, exited <-chan error) 
 	}
 }
 
-// settledRSS reads VmRSS until it has moved by less than 1% over two
-// seconds: the collector has run and given back what it freed.
+// settledRSS reads VmRSS four times a second until it has moved by less
+// than 1% over settleFor, and returns the least of those readings: the
+// collector has run since the calls came in and given back what it freed
+// (the start-up's peak is about twice the settled figure, and a busy machine
+// can hold a collection up for seconds).
 func settledRSS(pid int, deadline time.Time) (int, error) {
+	const every = 250 * time.Millisecond
+	window := int(settleFor / every)
 	var last []int
 	for {
 		rss, err := vmRSS(pid)
@@ -236,22 +242,22 @@ func settledRSS(pid int, deadline time.Time) (int, error) {
 			return 0, err
 		}
 		last = append(last, rss)
-		if len(last) > 10 {
+		if len(last) > window {
 			last = last[1:]
-			lo, hi := last[0], last[0]
-			for _, v := range last {
-				lo, hi = min(lo, v), max(hi, v)
-			}
+			lo, hi := slices.Min(last), slices.Max(last)
 			if hi-lo <= hi/100 {
-				return rss, nil
+				return lo, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("resident set still moving at the deadline: %v", last)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
+
+// settleFor is how long the resident set must hold still.
+const settleFor = 4 * time.Second
 
 // vmRSS is the process's resident set in bytes, from /proc/PID/status.
 func vmRSS(pid int) (int, error) {
