@@ -179,6 +179,25 @@ func (c *Call) From() providers.Party {
 	return p
 }
 
+// Outcome is the outcome the provider set, if any (Result derives one).
+func (c *Call) Outcome() providers.Outcome {
+	if c.outcome == odd {
+		return c.ext.odd.outcome
+	}
+	return outcomes[c.outcome]
+}
+
+// Result is the call's outcome as providers.Call.Result gives it, from the
+// fields it reads (the state, the outcome set, whether it was answered)
+// without unpacking the rest.
+func (c *Call) Result() providers.Outcome {
+	probe := providers.Call{State: c.State(), Outcome: c.Outcome()}
+	if c.HasTime(Answered) {
+		probe.Answered = c.Time(Answered)
+	}
+	return providers.ResultOf(&probe)
+}
+
 // Time is one of the call's times.
 func (c *Call) Time(w Which) time.Time {
 	if c.oddTimes() {
@@ -225,11 +244,7 @@ func (c *Call) Unpack(dst *providers.Call) {
 		Version: c.version,
 		Caps:    c.caps,
 	}
-	if c.outcome == odd {
-		dst.Outcome = c.ext.odd.outcome
-	} else {
-		dst.Outcome = outcomes[c.outcome]
-	}
+	dst.Outcome = c.Outcome()
 	e := c.ext
 	if e == nil {
 		return

@@ -246,6 +246,8 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("c-1", "graph", "ringing", "Ana", "+351", "phone", "Support", "emea", "audio", int64(1), int64(2), int64(0), int64(0), uint8(0), "", 0)
 	f.Add("", "", "parked", "", "", "bot", "", "", "", int64(-1<<62), int64(0), int64(1<<62), int64(5), uint8(1), "why", 2)
 	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("x", 3600)}
+	f.Add("c-2", "demo", "ended", "", "", "", "", "", "", int64(10), int64(0), int64(20), int64(30), uint8(0), "", 0)
+	f.Add("c-3", "demo", "ended", "", "", "", "", "", "", int64(10), int64(0), int64(0), int64(30), uint8(0), "handled", 0)
 	f.Fuzz(func(t *testing.T, id, prov, state, name, num, kind, queue, region, media string,
 		arrived, answerBy, answered, ended int64, zone uint8, endText string, outcome int) {
 		at := func(n int64, z int) time.Time {
@@ -276,6 +278,9 @@ func FuzzRoundTrip(f *testing.F) {
 		if !reflect.DeepEqual(got, c) {
 			t.Fatalf("round trip:\n got %#v\nwant %#v", got, c)
 		}
+		if p.Result() != c.Result() || p.Outcome() != c.Outcome {
+			t.Fatalf("result %q outcome %q, want %q and %q", p.Result(), p.Outcome(), c.Result(), c.Outcome)
+		}
 		tab.Pack(&q, &got)
 		if !Same(&p, &q) || !SameText(&p, &q) {
 			t.Fatal("a call packed again is not the same")
@@ -297,5 +302,31 @@ func TestMarkIsTheHolders(t *testing.T) {
 	q.Mark = 6
 	if !Same(&p, &q) || !SameText(&p, &q) {
 		t.Fatal("calls that differ only in their marks are not the same")
+	}
+}
+
+// routeZero agrees with Route.IsZero whichever field is set.
+func TestRouteZero(t *testing.T) {
+	if !routeZero(&providers.Route{}) {
+		t.Fatal("the zero route is not zero")
+	}
+	parties := func(r *providers.Route) []*providers.Party {
+		return []*providers.Party{&r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer}
+	}
+	for i := range 6 {
+		for _, set := range []func(p *providers.Party){
+			func(p *providers.Party) { p.Name = "n" },
+			func(p *providers.Party) { p.ID = "i" },
+			func(p *providers.Party) { p.Kind = providers.KindUser },
+		} {
+			var r providers.Route
+			set(parties(&r)[i])
+			if routeZero(&r) != r.IsZero() {
+				t.Fatalf("party %d: routeZero %v, IsZero %v", i, routeZero(&r), r.IsZero())
+			}
+		}
+	}
+	if routeZero(&providers.Route{Kind: providers.CallMeeting}) {
+		t.Fatal("a route with a kind only is zero")
 	}
 }

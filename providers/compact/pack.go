@@ -75,24 +75,19 @@ const maxSeconds = math.MaxInt64/int64(time.Second) - 1
 // different locations, all four as they are, for the call to keep aside.
 // Monotonic readings are dropped either way.
 func packTimes(c *providers.Call) (ns [4]int64, set uint8, loc *time.Location, aside *[4]time.Time) {
-	all := [4]time.Time{c.Arrived.Round(0), c.AnswerBy.Round(0), c.Answered.Round(0), c.Ended.Round(0)}
-	plain := true
+	all := [4]*time.Time{&c.Arrived, &c.AnswerBy, &c.Answered, &c.Ended}
 	for w, t := range all {
-		if t == (time.Time{}) {
+		if *t == (time.Time{}) {
 			continue
 		}
 		s, l := t.Unix(), t.Location()
 		if s <= -maxSeconds || s >= maxSeconds || (loc != nil && l != loc) {
-			plain = false
-			break
+			kept := [4]time.Time{c.Arrived.Round(0), c.AnswerBy.Round(0), c.Answered.Round(0), c.Ended.Round(0)}
+			return [4]int64{}, 0, nil, &kept
 		}
 		loc = l
-		ns[w] = t.UnixNano()
+		ns[w] = s*int64(time.Second) + int64(t.Nanosecond())
 		set |= 1 << w
-	}
-	if !plain {
-		kept := all
-		return [4]int64{}, 0, nil, &kept
 	}
 	return ns, set, loc, nil
 }
@@ -163,7 +158,7 @@ func (t *Table) hash(c *providers.Call) uint64 {
 // (sharing prev's route when it is the same: a call's route does not change
 // as it ends).
 func setExt(prev *ext, k *common, end providers.EndReason, route *providers.Route, o *oddities) *ext {
-	hasRoute, hasOdd := !route.IsZero(), *o != (oddities{})
+	hasRoute, hasOdd := !routeZero(route), *o != (oddities{})
 	if end.IsZero() && !hasRoute && !hasOdd {
 		if k == nil {
 			return nil
@@ -187,6 +182,14 @@ func setExt(prev *ext, k *common, end providers.EndReason, route *providers.Rout
 		a.odd = &kept
 	}
 	return a
+}
+
+// routeZero is route.IsZero by the lengths of its texts: most calls have no
+// route, and comparing its 304 bytes field by field took a third of Pack.
+func routeZero(r *providers.Route) bool {
+	empty := func(p *providers.Party) bool { return len(p.Name)|len(p.ID)|len(p.Kind) == 0 }
+	return len(r.Kind) == 0 && empty(&r.Dialled) && empty(&r.RoutedTo) && empty(&r.OnBehalfOf) &&
+		empty(&r.Transferor) && empty(&r.Observed) && empty(&r.Organizer)
 }
 
 // sameOdd reports whether kept holds the oddities o (nil kept: none).

@@ -34,6 +34,8 @@ type Counter struct {
 	head      int64 // the latest minute seen (an arrival, or a snapshot's time); math.MinInt64 before any
 	forgotten int   // calls forgotten early, past Config.MaxCalls
 	asked     int64 // the latest minute a snapshot was asked for
+
+	warm uint64 // where ApplyAll's reads ahead go, so that they are made
 }
 
 // nowKind is where a call counts in the figures of now.
@@ -216,17 +218,27 @@ type Handle struct {
 func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
 	slot, known := c.handled(h)
 	if !known {
-		k := c.index.keyOf(call.ID)
-		slot, known = c.index.find(c.recs, call.ID, k)
-		if !known {
-			if call.Direction == providers.Incoming {
-				return c.add(call, k)
-			}
-			return Handle{}
-		}
+		return c.applyKeyed(call, c.index.keyOf(call.ID))
 	}
+	return c.applySlot(slot, call)
+}
+
+// applyKeyed applies call, whose key is k, finding it by its key.
+func (c *Counter) applyKeyed(call *providers.Call, k key) Handle {
+	slot, known := c.index.find(c.recs, call.ID, k)
+	if !known {
+		if call.Direction == providers.Incoming {
+			return c.add(call, k)
+		}
+		return Handle{}
+	}
+	return c.applySlot(slot, call)
+}
+
+// applySlot applies call, remembered at slot.
+func (c *Counter) applySlot(slot int32, call *providers.Call) Handle {
 	r := &c.recs[slot]
-	h = Handle{slot: slot + 1, gen: r.gen}
+	h := Handle{slot: slot + 1, gen: r.gen}
 	if call.Version <= r.version {
 		return h
 	}
@@ -234,6 +246,46 @@ func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
 	c.update(slot, call.Version, f)
 	return h
 }
+
+// ApplyAll is ApplyAt for a batch: calls in order, hs[i] the handle of
+// calls[i], replaced by its handle after. A chunk at a time, it first reads
+// the records the handles find, and hashes the ids of the calls without
+// one and looks them up, so that those cache misses overlap instead of
+// coming one after another; then it applies the chunk. The figures are
+// Apply's, call by call.
+func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
+	var keys [applyChunk]key
+	var keyed [applyChunk]bool
+	for start := 0; start < len(calls); start += applyChunk {
+		chunk := calls[start:min(start+applyChunk, len(calls))]
+		for i, call := range chunk {
+			keyed[i] = false
+			if slot, ok := c.handled(hs[start+i]); ok {
+				c.warm += c.recs[slot].version // read now, used below
+				continue
+			}
+			keys[i], keyed[i] = c.index.keyOf(call.ID), true
+			if slot, ok := c.index.find(c.recs, call.ID, keys[i]); ok {
+				c.warm += c.recs[slot].version
+			}
+		}
+		for i, call := range chunk {
+			// Found again: an earlier call of the chunk may have made the
+			// Counter forget this one.
+			if slot, ok := c.handled(hs[start+i]); ok {
+				hs[start+i] = c.applySlot(slot, call)
+				continue
+			}
+			if !keyed[i] {
+				keys[i] = c.index.keyOf(call.ID)
+			}
+			hs[start+i] = c.applyKeyed(call, keys[i])
+		}
+	}
+}
+
+// applyChunk is how many calls ApplyAll reads ahead of applying them.
+const applyChunk = 128
 
 // handled is the slot h finds, if it finds one.
 func (c *Counter) handled(h Handle) (int32, bool) {
@@ -332,7 +384,7 @@ func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
 	}
 	f.count(nOffered)
 	answered, pickedUp := answeredAt(call)
-	result := call.Result()
+	result := providers.ResultOf(call)
 	switch {
 	case answered:
 		f.count(nAnswered)
@@ -371,7 +423,7 @@ func answeredAt(call *providers.Call) (bool, time.Time) {
 	switch {
 	case !call.Answered.IsZero():
 		return true, call.Answered
-	case call.Result() == providers.OutcomeElsewhere && !call.Ended.IsZero():
+	case providers.ResultOf(call) == providers.OutcomeElsewhere && !call.Ended.IsZero():
 		return true, call.Ended
 	}
 	return false, time.Time{}

@@ -326,3 +326,44 @@ func TestHandleOfAForgottenCall(t *testing.T) {
 		t.Fatalf("an outgoing call, never remembered, has handle %v", h)
 	}
 }
+
+// TestRandomSequencesThroughApplyAll: the same, the snapshots handed over
+// in batches of every size (some longer than ApplyAll's chunk, with the same
+// call more than once), handles kept as a store keeps them.
+func TestRandomSequencesThroughApplyAll(t *testing.T) {
+	for seed := range uint64(40) {
+		s := newScenario(seed)
+		if seed%2 == 0 {
+			s.cfg.MaxCalls = 10 + int(seed)
+		}
+		r := rand.New(rand.NewPCG(seed, 3))
+		plain, batched := stats.New(s.cfg), stats.New(s.cfg)
+		handles := map[string]stats.Handle{}
+		var now time.Time
+		for start := 0; start < len(s.delivered); {
+			size := 1 + r.IntN(300)
+			batch := s.delivered[start:min(start+size, len(s.delivered))]
+			start += len(batch)
+			calls := make([]*providers.Call, len(batch))
+			hs := make([]stats.Handle, len(batch))
+			for i := range batch {
+				if batch[i].at.After(now) {
+					now = batch[i].at
+				}
+				plain.Apply(batch[i].call)
+				call := batch[i].call
+				calls[i], hs[i] = &call, handles[call.ID]
+			}
+			// A call twice in a batch has its first handle both times:
+			// ApplyAll finds it again by its id when that one is gone.
+			batched.ApplyAll(hs, calls)
+			for i, c := range calls {
+				handles[c.ID] = hs[i]
+			}
+			at := now.Add(time.Duration(r.Int64N(int64(40 * time.Second))))
+			if d := diff(batched.Snapshot(at), plain.Snapshot(at)); d != "" {
+				t.Fatalf("seed %d, after %d snapshots: through ApplyAll the figures differ:\n%s", seed, start, d)
+			}
+		}
+	}
+}
