@@ -40,7 +40,7 @@ func benchCalls(n int) []providers.Call {
 	return calls
 }
 
-func benchModel(b *testing.B, calls []providers.Call, w, h int) (*Model, *clock) {
+func benchModel(b testing.TB, calls []providers.Call, w, h int) (*Model, *clock) {
 	b.Helper()
 	clk := &clock{t: t0}
 	m := New(Config{Provider: newFake(), Theme: theme.Dark, Now: clk.now})
@@ -130,9 +130,9 @@ func tableTimer(c *providers.Call, now time.Time, bar int) string {
 // ns/event is the console's.
 func BenchmarkApplyBatch(b *testing.B) {
 	for _, filtered := range []bool{false, true} {
-		name := "calls=100000/batch=10000"
+		name := "calls=100000/batch=10000/filter=off"
 		if filtered {
-			name += "/filter-on"
+			name = "calls=100000/batch=10000/filter=on"
 		}
 		b.Run(name, func(b *testing.B) {
 			calls := benchCalls(100000)

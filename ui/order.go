@@ -84,7 +84,7 @@ func cmpEntries(a, b entry) int {
 // first lookup following a change.
 type orderedList struct {
 	blocks [][]entry
-	lasts  []sortKey // lasts[i] is the key of the last entry of blocks[i]
+	lasts  []entry // lasts[i] is the last entry of blocks[i]
 	n      int
 	starts []int // starts[i] is the list index of blocks[i][0]; stale when dirty
 	dirty  bool
@@ -108,7 +108,7 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	lo, hi := 0, len(l.lasts)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if l.lasts[mid].less(k) {
+		if l.lasts[mid].cmpKey(&k) < 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -141,13 +141,13 @@ func (l *orderedList) Insert(r *row, k sortKey) {
 	e := entryOf(k, r)
 	if len(l.blocks) == 0 {
 		l.blocks = append(l.blocks, append(make([]entry, 0, blockMax+1), e))
-		l.lasts = append(l.lasts, k)
+		l.lasts = append(l.lasts, e)
 		return
 	}
 	bi, pos := l.locate(k)
 	b := slices.Insert(l.blocks[bi], pos, e)
 	if pos == len(b)-1 {
-		l.lasts[bi] = k
+		l.lasts[bi] = e
 	}
 	if len(b) <= blockMax {
 		l.blocks[bi] = b
@@ -158,9 +158,9 @@ func (l *orderedList) Insert(r *row, k sortKey) {
 	copy(right, b[half:])
 	clear(b[half:])
 	l.blocks[bi] = b[:half]
-	l.lasts[bi] = b[half-1].key()
+	l.lasts[bi] = b[half-1]
 	l.blocks = slices.Insert(l.blocks, bi+1, right)
-	l.lasts = slices.Insert(l.lasts, bi+1, right[len(right)-1].key())
+	l.lasts = slices.Insert(l.lasts, bi+1, right[len(right)-1])
 }
 
 // Delete removes r, found by k, the key it is listed under; it reports
@@ -188,7 +188,7 @@ func (l *orderedList) Delete(r *row, k sortKey) bool {
 		l.lasts = slices.Delete(l.lasts, bi+1, bi+2)
 	default:
 		l.blocks[bi] = b
-		l.lasts[bi] = b[len(b)-1].key()
+		l.lasts[bi] = b[len(b)-1]
 	}
 	return true
 }
@@ -257,10 +257,11 @@ func (l *orderedList) CutTail(k int) []*row {
 		}
 		clear(b[len(b)-take:])
 		if take == len(b) {
+			l.blocks[last], l.lasts[last] = nil, entry{} // hold no rows beyond the list
 			l.blocks, l.lasts = l.blocks[:last], l.lasts[:last]
 		} else {
 			l.blocks[last] = b[:len(b)-take]
-			l.lasts[last] = b[len(b)-take-1].key()
+			l.lasts[last] = b[len(b)-take-1]
 		}
 		k -= take
 		l.n -= take
@@ -326,8 +327,16 @@ func (l *orderedList) Merge(gone, add []entry) {
 	for i := 0; i < len(flat); i += fill {
 		j := min(i+fill, len(flat))
 		l.blocks = append(l.blocks, flat[i:j:j])
-		l.lasts = append(l.lasts, flat[j-1].key())
+		l.lasts = append(l.lasts, flat[j-1])
 	}
+	l.clearTails()
+}
+
+// clearTails zeroes what lies beyond the blocks and their last entries, so
+// that rows no longer listed are not held there.
+func (l *orderedList) clearTails() {
+	clear(l.blocks[len(l.blocks):cap(l.blocks)])
+	clear(l.lasts[len(l.lasts):cap(l.lasts)])
 }
 
 // Reset empties the list and refills it from rows, which must already be in
@@ -346,7 +355,8 @@ func (l *orderedList) Reset(rows []*row) {
 			b[i] = entryOf(keyOf(r), r)
 		}
 		l.blocks = append(l.blocks, b)
-		l.lasts = append(l.lasts, b[k-1].key())
+		l.lasts = append(l.lasts, b[k-1])
 		rows = rows[k:]
 	}
+	l.clearTails()
 }

@@ -51,16 +51,22 @@ func newQueuesView(cfg stats.Config) queuesView {
 // store's row for calls[i] (nil for none), which keeps the call's handle in
 // the counter so that it is not looked up again by its id.
 func (v *queuesView) applyAll(calls []*providers.Call, rows []*row) {
-	for i, c := range calls {
-		if r := rows[i]; r != nil {
-			r.stat = v.counter.ApplyAt(r.stat, c)
-		} else {
-			v.counter.ApplyAt(stats.Handle{}, c)
+	if len(calls) == 0 {
+		return
+	}
+	hs := make([]stats.Handle, len(calls))
+	for i, r := range rows {
+		if r != nil {
+			hs[i] = r.stat
 		}
 	}
-	if len(calls) > 0 {
-		v.dirty = true
+	v.counter.ApplyAll(hs, calls)
+	for i, r := range rows {
+		if r != nil {
+			r.stat = hs[i]
+		}
 	}
+	v.dirty = true
 }
 
 // settle reads the figures again when they may have changed: calls

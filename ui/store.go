@@ -206,6 +206,7 @@ type store struct {
 	n         counts
 	histLimit int
 	bulkGen   uint32 // numbers the bulk updates, so rows know which touched them
+	warm      int    // where a bulk update's reads ahead go, so that they are made
 }
 
 func newStore(histLimit int) *store {
@@ -302,30 +303,50 @@ func (s *store) applyAll(calls []*providers.Call) []*row {
 		}
 		return rows
 	}
-	// Look every row up first, then read each, then update them: the
-	// lookups (and then the rows) are independent of each other, so the
-	// processor overlaps their cache misses instead of waiting for each in
-	// turn. Nothing is removed from the store before finish, so the rows
-	// found stay valid.
+	// Look every row up first, then, a chunk at a time, read the rows and
+	// update them: lookups (and reads) independent of each other overlap
+	// their cache misses instead of waiting for each in turn, and a chunk's
+	// rows are still in the cache when they are updated (the snapshots
+	// streaming through would push rows read long before out). Nothing is
+	// removed from the store before finish, so the rows found stay valid.
 	for i, c := range calls {
 		if c != nil {
 			rows[i] = s.rows[c.ID]
 		}
 	}
-	stale := make([]bool, len(calls))
-	for i, r := range rows {
-		stale[i] = r != nil && calls[i].Version <= r.call.Version() // not newer: nothing to do
-	}
 	s.bulkGen++
 	b := bulk{gen: s.bulkGen, touched: make([]touch, 0, len(calls))}
-	for i, c := range calls {
-		if !stale[i] {
-			rows[i], _ = s.update(c, &b, rows[i])
+	var stale [bulkChunk]bool
+	for start := 0; start < len(calls); start += bulkChunk {
+		chunk := calls[start:min(start+bulkChunk, len(calls))]
+		for i, c := range chunk {
+			// Not newer: nothing to do. Both of a row's cache lines are
+			// read (the version is in its second, the id in its first),
+			// and the snapshot's media, which packing compares.
+			r := rows[start+i]
+			stale[i] = c == nil || r != nil && c.Version <= r.call.Version()
+			if !stale[i] {
+				if r != nil {
+					s.warm += len(r.call.ID())
+				}
+				if len(c.Modalities) > 0 {
+					s.warm += len(c.Modalities[0])
+				}
+			}
+		}
+		for i, c := range chunk {
+			if stale[i] {
+				continue
+			}
+			rows[start+i], _ = s.update(c, &b, rows[start+i])
 		}
 	}
 	b.finish(s)
 	return rows
 }
+
+// bulkChunk is how many rows a bulk update reads ahead of updating them.
+const bulkChunk = 128
 
 // update applies c, moving its row at once (b == nil) or noting it for b to
 // move with all the others. r is c's row if the caller has looked it up. It
@@ -336,7 +357,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		return nil, false
 	}
 	if r == nil {
-		r = s.rows[c.ID]
+		r = s.rows[c.ID] // perhaps made by the batch
 	}
 	if r == nil {
 		r = &row{}
@@ -359,15 +380,22 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		return r, false
 	}
 	var t *touch
+	var oldKey sortKey // where r is listed (a bulk update's note has it)
 	if b != nil {
 		t = b.touch(r, true)
+	} else {
+		oldKey = keyOf(r)
 	}
 	s.tally(r, -1)
-	wasEnded, oldKey := r.isEnded(), keyOf(r)
-	prev := r.call
-	s.table.Pack(&r.call, c)
-	if a := r.aux; a != nil && a.searchOK && a.searchVer == prev.Version() && compact.SameText(&prev, &r.call) {
-		a.searchVer = c.Version // nothing the filter sees has changed
+	wasEnded := r.isEnded()
+	if a := r.aux; a != nil && a.searchOK && a.searchVer == r.call.Version() {
+		prev := r.call
+		s.table.Pack(&r.call, c)
+		if compact.SameText(&prev, &r.call) {
+			a.searchVer = c.Version // nothing the filter sees has changed
+		}
+	} else {
+		s.table.Pack(&r.call, c)
 	}
 	r.setEnded(c.State == providers.StateEnded)
 	s.tally(r, +1)
@@ -486,8 +514,7 @@ func (s *store) tally(r *row, sign int) {
 	if r.isEnded() {
 		s.n.ended += sign
 		if sign > 0 {
-			view := r.view()
-			switch view.Result() {
+			switch r.call.Result() {
 			case providers.OutcomeHandled:
 				s.n.handled++
 			case providers.OutcomeRejected:
@@ -559,7 +586,18 @@ func (s *store) trimHistory() {
 	// The oldest rows are the tail of the history, and those of them that
 	// match the filter are the tail of the filtered history.
 	inView := 0
-	for _, old := range s.hist.CutTail(s.hist.Len() - s.histLimit) {
+	cut := s.hist.CutTail(s.hist.Len() - s.histLimit)
+	if len(cut) > 1 {
+		// Many at once (a burst ended many calls): look them all up
+		// first, so that the rows, their ids and the map's slots are
+		// read with their cache misses overlapping, then delete them.
+		for _, old := range cut {
+			if s.rows[old.call.ID()] == nil {
+				s.warm++
+			}
+		}
+	}
+	for _, old := range cut {
 		if old.isInView() {
 			inView++
 		}
