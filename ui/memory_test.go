@@ -3,8 +3,10 @@ package ui
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 	"ringside/providers/stats"
@@ -151,4 +153,113 @@ func diffSnapshots(got, want stats.Snapshot) string {
 		return "forgotten"
 	}
 	return ""
+}
+
+// fullText is every piece of text the console shows for c, in lower case,
+// as one string: what the filter matches, built the plain way.
+func fullText(c *providers.Call) string {
+	parts := []string{stateWord(c.State), c.From.String(), c.From.ID, string(c.From.Kind), c.To.String(), c.To.ID,
+		string(c.To.Kind), c.Queue, c.Region, string(c.Direction), c.ID, c.End.String(), string(c.Result())}
+	if c.Route.Kind != providers.CallOrdinary {
+		parts = append(parts, callerText(c), string(c.Route.Kind))
+	}
+	for _, p := range []providers.Party{c.Route.Dialled, c.Route.RoutedTo, c.Route.OnBehalfOf,
+		c.Route.Transferor, c.Route.Observed, c.Route.Organizer} {
+		if !p.IsZero() {
+			parts = append(parts, p.String(), p.ID)
+		}
+	}
+	for _, m := range c.Modalities {
+		parts = append(parts, m, shortModality(m))
+	}
+	if c.State == providers.StateRinging && !c.AnswerBy.IsZero() {
+		parts = append(parts, "no answer timed out")
+	}
+	return strings.ToLower(strings.Join(parts, "\x1f"))
+}
+
+// The filter matches a word wherever the console shows it, the state's
+// words included, as a call changes state, and keeps the text it built
+// while only the state changes.
+func TestFilterMatchesEveryWordShownAsStatesChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	s := newStore(0)
+	words := []string{"ringing", "active", "held", "ended", "handled", "missed", "rejected", "answer", "timed",
+		"sales", "caller", "+44", "audio", "video", "screen", "hung", "c1", "user", "phone", "incoming", "meeting", "rec"}
+	var calls []providers.Call
+	for i := range 60 {
+		c := ringing("c"+strconv.Itoa(i), "Caller "+strconv.Itoa(i), t0)
+		c.Queue = []string{"", "Sales", "Support"}[i%3]
+		if i%4 == 0 {
+			c.From = providers.Party{Name: "Desk", ID: "+44 20 7946 000" + strconv.Itoa(i%10), Kind: providers.KindPhone}
+		}
+		if i%5 == 0 {
+			c.Route.Kind = providers.CallMeeting
+			c.Route.Organizer = providers.Party{Name: "Organiser " + strconv.Itoa(i)}
+		}
+		if i%3 == 0 {
+			c.Modalities = []string{"audio", "videoBasedScreenSharing"}
+		}
+		if i%7 == 0 {
+			c.AnswerBy = time.Time{}
+		}
+		calls = append(calls, c)
+		s.apply(&c)
+	}
+	for step := range 400 {
+		q := parseQuery(words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))][:2])
+		if rng.IntN(3) == 0 {
+			q = parseQuery(words[rng.IntN(len(words))])
+		}
+		s.requery(q, false)
+		for _, c := range calls {
+			r := s.get(c.ID)
+			view := r.view()
+			text := fullText(&view)
+			want := true
+			for _, term := range q.terms {
+				want = want && strings.Contains(text, term)
+			}
+			if got := q.match(r); got != want {
+				t.Fatalf("step %d: %q on %s (%s): match %v, want %v", step, q.text, c.ID, view.State, got, want)
+			}
+		}
+		// Change a call: its state most times, its words now and then.
+		i := rng.IntN(len(calls))
+		c := calls[i]
+		if c.State == providers.StateEnded {
+			continue
+		}
+		r := s.get(c.ID)
+		kept := r.searchText()
+		stateOnly := true
+		switch rng.IntN(5) {
+		case 0:
+			c = answered(c, t0.Add(time.Duration(step)*time.Second))
+		case 1:
+			c = next(c, func(c *providers.Call) { c.State = providers.StateHeld })
+		case 2:
+			c = ended(c, t0.Add(time.Duration(step)*time.Second), providers.EndReason{Code: 486, Text: "Hung up: busy"}, providers.Outcome([]string{"", "rejected", "missed"}[rng.IntN(3)]))
+			stateOnly = false
+		case 3:
+			c = next(c, func(c *providers.Call) { c.From.Name += " Jr" })
+			stateOnly = false
+		default:
+			c = next(c, func(c *providers.Call) { c.Caps = 0 })
+		}
+		calls[i] = c
+		s.apply(&c)
+		if stateOnly && unsafe.StringData(r.searchText()) != unsafe.StringData(kept) {
+			t.Fatalf("step %d: a change of state alone built %s's text again", step, c.ID)
+		}
+	}
+}
+
+// appendLower writes what strings.ToLower does, ASCII or not.
+func TestAppendLower(t *testing.T) {
+	for _, s := range []string{"", "Ana RIBEIRO", "山田 Taro", "ÀÉÎ Őz", "İstanbul", "ǅ", "abc\x1fDEF", "Zoë ÉCOLE", "\xff\xfeA"} {
+		if got := string(appendLower([]byte("x"), s)); got != "x"+strings.ToLower(s) {
+			t.Errorf("appendLower(%q) = %q, want %q", s, got[1:], strings.ToLower(s))
+		}
+	}
 }

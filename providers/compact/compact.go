@@ -314,6 +314,26 @@ func SameText(a, b *Call) bool {
 		a.HasTime(AnswerBy) == b.HasTime(AnswerBy) && a.HasTime(Answered) == b.HasTime(Answered)
 }
 
+// SameButState reports whether a and b differ at most in their version,
+// what may be done, their state, their outcome and their times: in what a
+// call keeps as it rings, is answered, held and ended, but for why it ended.
+func SameButState(a, b *Call) bool {
+	if a.id != b.id || a.from != b.from || a.kind != b.kind || !sameCommon(a.shared(), b.shared()) {
+		return false
+	}
+	var za, zb ext
+	if a.ext != nil {
+		za = *a.ext
+	}
+	if b.ext != nil {
+		zb = *b.ext
+	}
+	if za.end != zb.end || routeOf(za.route) != routeOf(zb.route) {
+		return false
+	}
+	return a.kind != odd || za.odd.kind == zb.odd.kind
+}
+
 // sameCommon compares the shared parts by value, the location left out
 // (times are compared as instants).
 func sameCommon(a, b *common) bool {

@@ -330,3 +330,42 @@ func TestRouteZero(t *testing.T) {
 		t.Fatal("a route with a kind only is zero")
 	}
 }
+
+// SameButState sees the parties, queue, route and end, not the state, the
+// outcome, the times, what may be done or the version.
+func TestSameButState(t *testing.T) {
+	tab := NewTable()
+	pack := func(c providers.Call) *Call {
+		var p Call
+		tab.Pack(&p, &c)
+		return &p
+	}
+	base := full()
+	other := func(f func(c *providers.Call)) providers.Call { c := full(); f(&c); return c }
+	for name, f := range map[string]func(c *providers.Call){
+		"state":    func(c *providers.Call) { c.State = providers.StateActive },
+		"outcome":  func(c *providers.Call) { c.Outcome = providers.OutcomeMissed },
+		"a time":   func(c *providers.Call) { c.Answered = time.Time{} },
+		"caps":     func(c *providers.Call) { c.Caps = 0 },
+		"version":  func(c *providers.Call) { c.Version++ },
+		"odd word": func(c *providers.Call) { c.State = "parked" },
+	} {
+		if !SameButState(pack(base), pack(other(f))) {
+			t.Errorf("another %s is not the same but for the state", name)
+		}
+	}
+	for name, f := range map[string]func(c *providers.Call){
+		"caller":   func(c *providers.Call) { c.From.Name = "Bo" },
+		"kind":     func(c *providers.Call) { c.From.Kind = "bot" },
+		"queue":    func(c *providers.Call) { c.Queue = "Sales" },
+		"media":    func(c *providers.Call) { c.Modalities = nil },
+		"route":    func(c *providers.Call) { c.Route.Dialled.ID = "+1" },
+		"end":      func(c *providers.Call) { c.End.Text = "gone" },
+		"region":   func(c *providers.Call) { c.Region = "apac" },
+		"the call": func(c *providers.Call) { c.ID = "c-2" },
+	} {
+		if SameButState(pack(base), pack(other(f))) {
+			t.Errorf("another %s is the same but for the state", name)
+		}
+	}
+}
