@@ -184,7 +184,7 @@ func fullText(c *providers.Call) string {
 func TestFilterMatchesEveryWordShownAsStatesChange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	s := newStore(0)
-	words := []string{"ringing", "active", "held", "ended", "handled", "missed", "rejected", "answer", "timed",
+	words := []string{"ringing", "active", "held", "ended", "handled", "missed", "rejected", "answer", "timed", "busy", "486",
 		"sales", "caller", "+44", "audio", "video", "screen", "hung", "c1", "user", "phone", "incoming", "meeting", "rec"}
 	var calls []providers.Call
 	for i := range 60 {
@@ -240,7 +240,6 @@ func TestFilterMatchesEveryWordShownAsStatesChange(t *testing.T) {
 			c = next(c, func(c *providers.Call) { c.State = providers.StateHeld })
 		case 2:
 			c = ended(c, t0.Add(time.Duration(step)*time.Second), providers.EndReason{Code: 486, Text: "Hung up: busy"}, providers.Outcome([]string{"", "rejected", "missed"}[rng.IntN(3)]))
-			stateOnly = false
 		case 3:
 			c = next(c, func(c *providers.Call) { c.From.Name += " Jr" })
 			stateOnly = false

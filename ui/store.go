@@ -107,10 +107,10 @@ func (r *row) busy(now time.Time) bool {
 
 // searchText is the text the console can show for the call that stays as
 // the call rings, is answered, held and ended (its parties, queue, route,
-// region, direction, id, media, and why it ended), in lower case. It is
-// built once and kept while those stay the same (see update), so that a
-// change of state costs a filter no more than a look at the words of the
-// state (dynamicMatch).
+// region, direction, id and media), in lower case. It is built once and
+// kept while those stay the same (see update), so that a change of state
+// costs a filter no more than a look at the words of the state and the end
+// (dynamicMatch).
 func (r *row) searchText() string {
 	if a := r.aux; a != nil && a.searchOK && a.searchVer == r.call.Version() {
 		return a.search
@@ -148,9 +148,6 @@ func (r *row) searchText() string {
 	for _, m := range c.Modalities {
 		add(m)
 		add(shortModality(m))
-	}
-	if !c.End.IsZero() {
-		add(c.End.String())
 	}
 	a := r.more()
 	a.search = string(b)
@@ -722,12 +719,15 @@ func (q query) match(r *row) bool {
 }
 
 // dynamicMatch reports whether term is in the words the console shows for
-// r's state: the state, the outcome, and what a ringing row with a deadline
-// says once it has passed. They are looked at each time, not kept, so that a
-// call's change of state leaves its kept text as it is.
+// r's state: the state, the outcome, why it ended, and what a ringing row
+// with a deadline says once it has passed. They are looked at each time, not
+// kept, so that a call's change of state leaves its kept text as it is.
 func dynamicMatch(r *row, term string) bool {
 	state := r.call.State()
 	if strings.Contains(stateWord(state), term) || strings.Contains(strings.ToLower(string(r.call.Result())), term) {
+		return true
+	}
+	if end := r.call.End(); !end.IsZero() && strings.Contains(strings.ToLower(end.String()), term) {
 		return true
 	}
 	return state == providers.StateRinging && r.call.HasTime(compact.AnswerBy) && strings.Contains(wordsTimedOut, term)

@@ -179,6 +179,14 @@ func (c *Call) From() providers.Party {
 	return p
 }
 
+// End is why the call ended, if it has.
+func (c *Call) End() providers.EndReason {
+	if c.ext == nil {
+		return providers.EndReason{}
+	}
+	return c.ext.end
+}
+
 // Outcome is the outcome the provider set, if any (Result derives one).
 func (c *Call) Outcome() providers.Outcome {
 	if c.outcome == odd {
@@ -315,8 +323,8 @@ func SameText(a, b *Call) bool {
 }
 
 // SameButState reports whether a and b differ at most in their version,
-// what may be done, their state, their outcome and their times: in what a
-// call keeps as it rings, is answered, held and ended, but for why it ended.
+// what may be done, their state, their outcome, their end and their times:
+// in what a call keeps as it rings, is answered, held and ended.
 func SameButState(a, b *Call) bool {
 	if a.id != b.id || a.from != b.from || a.kind != b.kind || !sameCommon(a.shared(), b.shared()) {
 		return false
@@ -328,7 +336,7 @@ func SameButState(a, b *Call) bool {
 	if b.ext != nil {
 		zb = *b.ext
 	}
-	if za.end != zb.end || routeOf(za.route) != routeOf(zb.route) {
+	if routeOf(za.route) != routeOf(zb.route) {
 		return false
 	}
 	return a.kind != odd || za.odd.kind == zb.odd.kind
