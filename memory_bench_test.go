@@ -25,7 +25,12 @@ import (
 // supervisor's load demo (--demo-calls N --read-only) in a pseudo-terminal,
 // as a user runs it, with N = 0, 10,000, 50,000 and 100,000. Once the
 // console holds the calls and the resident set has settled, VmRSS is read
-// from /proc; bytes per call is (RSS(N) − RSS(0)) / N.
+// from /proc; B/call is (RSS(N) − RSS(0)) / N. Two more figures tell the
+// per-call cost from what comes once, whatever the number of calls:
+// anon-B/call is the same over RssAnon, the resident set less the pages of
+// the binary itself (a console showing calls runs more of its code than an
+// empty one), and step-B/call is (RSS(N) − RSS(N′)) / (N − N′) over the N′
+// measured before.
 //
 // The program runs with GOGC=memGOGC, so that the collector runs soon after
 // the calls are in and the resident set is what the program holds plus a
@@ -36,26 +41,37 @@ import (
 //	go test -run '^$' -bench MemoryPerCall -benchtime 1x .
 func BenchmarkMemoryPerCall(b *testing.B) {
 	bin := buildProgram(b)
-	base := 0
+	var base, prev resident
+	prevN := 0
 	b.Run("calls=0", func(b *testing.B) {
 		for b.Loop() {
 			base = residentAt(b, bin, 0)
 		}
-		b.ReportMetric(float64(base)/1024, "KiB-rss")
+		b.ReportMetric(float64(base.rss)/1024, "KiB-rss")
+		prev = base
 	})
 	for _, n := range []int{10000, 50000, 100000} {
 		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
-			rss := 0
+			var got resident
 			for b.Loop() {
-				rss = residentAt(b, bin, n)
+				got = residentAt(b, bin, n)
 			}
-			b.ReportMetric(float64(rss)/1024, "KiB-rss")
-			if base > 0 {
-				b.ReportMetric(float64(rss-base)/float64(n), "B/call")
+			b.ReportMetric(float64(got.rss)/1024, "KiB-rss")
+			if base.rss > 0 {
+				b.ReportMetric(float64(got.rss-base.rss)/float64(n), "B/call")
+				b.ReportMetric(float64(got.anon-base.anon)/float64(n), "anon-B/call")
 			}
+			if prev.rss > 0 {
+				b.ReportMetric(float64(got.rss-prev.rss)/float64(n-prevN), "step-B/call")
+			}
+			prev, prevN = got, n
 		})
 	}
 }
+
+// resident is a process's resident set: all of it (VmRSS) and its
+// anonymous memory (RssAnon: the heap, stacks), in bytes.
+type resident struct{ rss, anon int }
 
 // memGOGC is the collector's setting for the measured program: a collection
 // once the heap has grown by a tenth.
@@ -74,8 +90,8 @@ func buildProgram(tb testing.TB) string {
 }
 
 // residentAt runs the console with n demo calls and returns its resident set
-// in bytes once the calls are in and the figure has settled.
-func residentAt(tb testing.TB, bin string, n int) int {
+// once the calls are in and the figure has settled.
+func residentAt(tb testing.TB, bin string, n int) resident {
 	tb.Helper()
 	master, slave, err := openPTY(120, 40)
 	if err != nil {
@@ -227,30 +243,31 @@ func (w *titleWatch) waitLoaded(n int, deadline time.Time, exited <-chan error) 
 	}
 }
 
-// settledRSS reads VmRSS four times a second until it has moved by less
-// than 1% over settleFor, and returns the least of those readings: the
-// collector has run since the calls came in and given back what it freed
-// (the start-up's peak is about twice the settled figure, and a busy machine
-// can hold a collection up for seconds).
-func settledRSS(pid int, deadline time.Time) (int, error) {
+// settledRSS reads the resident set four times a second until VmRSS has
+// moved by less than 1% over settleFor, and returns the reading with the
+// least VmRSS of those: the collector has run since the calls came in and
+// given back what it freed (the start-up's peak is about twice the settled
+// figure, and a busy machine can hold a collection up for seconds).
+func settledRSS(pid int, deadline time.Time) (resident, error) {
 	const every = 250 * time.Millisecond
 	window := int(settleFor / every)
-	var last []int
+	var last []resident
 	for {
-		rss, err := vmRSS(pid)
+		r, err := readResident(pid)
 		if err != nil {
-			return 0, err
+			return resident{}, err
 		}
-		last = append(last, rss)
+		last = append(last, r)
 		if len(last) > window {
 			last = last[1:]
-			lo, hi := slices.Min(last), slices.Max(last)
-			if hi-lo <= hi/100 {
-				return lo, nil
+			least := slices.MinFunc(last, func(a, b resident) int { return a.rss - b.rss })
+			most := slices.MaxFunc(last, func(a, b resident) int { return a.rss - b.rss })
+			if most.rss-least.rss <= most.rss/100 {
+				return least, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("resident set still moving at the deadline: %v", last)
+			return resident{}, fmt.Errorf("resident set still moving at the deadline: %v", last)
 		}
 		time.Sleep(every)
 	}
@@ -259,22 +276,35 @@ func settledRSS(pid int, deadline time.Time) (int, error) {
 // settleFor is how long the resident set must hold still.
 const settleFor = 4 * time.Second
 
-// vmRSS is the process's resident set in bytes, from /proc/PID/status.
-func vmRSS(pid int) (int, error) {
+// readResident reads VmRSS and RssAnon from /proc/PID/status.
+func readResident(pid int) (resident, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read the resident set: %w", err)
+		return resident{}, fmt.Errorf("read the resident set: %w", err)
 	}
+	var r resident
+	found := 0
 	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		for _, f := range []struct {
+			name string
+			to   *int
+		}{{"VmRSS:", &r.rss}, {"RssAnon:", &r.anon}} {
+			rest, ok := strings.CutPrefix(line, f.name)
+			if !ok {
+				continue
+			}
 			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 			if err != nil {
-				return 0, fmt.Errorf("VmRSS %q: %w", strings.TrimSpace(rest), err)
+				return resident{}, fmt.Errorf("%s %q: %w", f.name, strings.TrimSpace(rest), err)
 			}
-			return kb * 1024, nil
+			*f.to = kb * 1024
+			found++
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	if found != 2 {
+		return resident{}, fmt.Errorf("no VmRSS or RssAnon in /proc/%d/status", pid)
+	}
+	return r, nil
 }
 
 // openPTY opens a pseudo-terminal of cols × rows: the master for this
