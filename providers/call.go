@@ -383,7 +383,11 @@ const (
 
 // Result is the call's outcome: the provider's if it set one, otherwise
 // derived (answered → handled, ended unanswered → missed); none while live.
-func (c Call) Result() Outcome {
+func (c Call) Result() Outcome { return ResultOf(&c) }
+
+// ResultOf is c.Result() read through a pointer, without copying the call
+// for the method's receiver: for paths that take many calls.
+func ResultOf(c *Call) Outcome {
 	switch {
 	case c.State != StateEnded:
 		return OutcomeNone

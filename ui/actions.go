@@ -280,9 +280,9 @@ func (m *Model) onActionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		if a.prompt != nil {
-			return a.prompt(m).ask(m, a.actionSpec, r.call.ID), true
+			return a.prompt(m).ask(m, a.actionSpec, r.call.ID()), true
 		}
-		return m.submit(a.actionSpec, r.call.ID, actionArg{}), true
+		return m.submit(a.actionSpec, r.call.ID(), actionArg{}), true
 	}
 	if a := m.explainable(msg.String()); a != nil {
 		m.explain(a)
@@ -303,7 +303,7 @@ func (m *Model) explainable(typed string) *boundAction {
 		if !slices.Contains(a.keys, typed) {
 			continue
 		}
-		if r != nil && a.allowedIn(r.call.State) {
+		if r != nil && a.allowedIn(r.call.State()) {
 			return a
 		}
 		if first == nil {
@@ -336,7 +336,7 @@ func (m *Model) explain(a *boundAction) {
 		m.say(statusInfo, "no call selected")
 	default:
 		if ok, why := m.allowed(r, a.actionSpec); !ok {
-			m.say(statusInfo, m.whoFor(r.call.ID)+" "+why)
+			m.say(statusInfo, m.whoFor(r.call.ID())+" "+why)
 		}
 	}
 }
@@ -363,14 +363,15 @@ func (m *Model) allowed(r *row, s *actionSpec) (bool, string) {
 	if r == nil {
 		return false, "is gone"
 	}
-	c := &r.call
+	view := r.view()
+	c := &view
 	// An action on a ringing call is bounded by its answer window too.
 	forRinging := s.allowedIn(providers.StateRinging)
 	switch {
 	case m.cfg.ReadOnly:
 		return false, "cannot be acted on: this console is read-only"
 	case r.busy(m.now):
-		return false, "already has a request in flight (" + m.pendingWord(r.pendingAct) + ")"
+		return false, "already has a request in flight (" + m.pendingWord(r.pendingAct()) + ")"
 	case c.State == providers.StateEnded:
 		return false, "has ended (" + endWords(c) + ")"
 	case forRinging && c.State != providers.StateRinging && !s.allowedIn(c.State):
@@ -396,8 +397,9 @@ func (m *Model) submit(s *actionSpec, id string, arg actionArg) tea.Cmd {
 		m.say(statusError, "no provider to send "+s.verb+" to")
 		return nil
 	}
-	r.pending, r.pendingAct, r.pendingVer = true, s.action, r.call.Version
-	who := clean(r.call.From.String())
+	a := r.more()
+	a.pending, a.pendingAct, a.pendingVer = true, s.action, r.call.Version()
+	who := clean(r.call.From().String())
 	m.say(statusInfo, s.pending+" "+who+arg.words())
 	p, parent, timeout := m.cfg.Provider, m.ctx, m.cfg.ActionTimeout
 	return func() tea.Msg {
@@ -423,14 +425,15 @@ type actionResultMsg struct {
 func (m *Model) onResult(msg actionResultMsg) {
 	s := msg.spec
 	r := m.store.get(msg.id)
-	if r != nil && r.pending && r.pendingAct == s.action {
-		r.pending = false
+	if r != nil && r.aux != nil && r.aux.pending && r.aux.pendingAct == s.action {
+		a := r.aux
+		a.pending = false
 		if msg.err == nil {
 			// Done, but the provider's new snapshot may come a moment
 			// after the reply: keep the marker until it does, so the
 			// row never flashes back to what it was. If it came first,
 			// the version has moved on already and the marker goes now.
-			r.awaitVer, r.awaitUntil = r.pendingVer, m.now.Add(awaitSnapshot)
+			a.awaitVer, a.awaitUntil = a.pendingVer, m.now.Add(awaitSnapshot)
 		}
 	}
 	if msg.err != nil {

@@ -162,7 +162,7 @@ func (m *Model) newlyRinging(evs []providers.Event) []string {
 			seen = make(map[string]bool)
 		}
 		seen[c.ID] = true
-		if r := m.store.get(c.ID); r == nil || r.call.State != providers.StateRinging {
+		if r := m.store.get(c.ID); r == nil || r.call.State() != providers.StateRinging {
 			ids = append(ids, c.ID)
 		}
 	}
@@ -174,7 +174,7 @@ func (m *Model) newlyRinging(evs []providers.Event) []string {
 // starts (or joins) an alert.
 func (m *Model) noteRinging(ids []string) {
 	for _, id := range ids {
-		if r := m.store.get(id); r != nil && r.call.State == providers.StateRinging && m.actionable(r) {
+		if r := m.store.get(id); r != nil && r.call.State() == providers.StateRinging && m.actionable(r) {
 			m.alerts.add(id, m.now)
 		}
 	}
@@ -207,8 +207,9 @@ func (m *Model) actionable(r *row) bool {
 // could join it.
 func (m *Model) alertCmd() tea.Cmd {
 	calls, extra, ok := m.alerts.due(m.now, func(id string) *providers.Call {
-		if r := m.store.get(id); r != nil && r.call.State == providers.StateRinging && m.actionable(r) {
-			return &r.call
+		if r := m.store.get(id); r != nil && r.call.State() == providers.StateRinging && m.actionable(r) {
+			c := r.call.Call()
+			return &c
 		}
 		return nil
 	})

@@ -65,7 +65,8 @@ func (d *detailsPane) panel(m *Model) int {
 	if r == nil {
 		return 0
 	}
-	return detailHeight + detailIDLines(&r.call) + len(routeLines(&r.call.Route))
+	c := r.view()
+	return detailHeight + detailIDLines(&c) + len(routeLines(&c.Route))
 }
 
 func (d *detailsPane) drawPanel(m *Model, h int) []string { return m.boxed(d.lines(m), h) }
@@ -77,7 +78,8 @@ func (d *detailsPane) lines(m *Model) []string {
 		return nil
 	}
 	s := &m.styles
-	c := &r.call
+	view := r.view()
+	c := &view
 	w := m.inner()
 	half := (w - 2) / 2
 	pair := func(l1, v1, l2, v2 string) string {
@@ -96,7 +98,7 @@ func (d *detailsPane) lines(m *Model) []string {
 	state := stateGlyph(c.State) + " " + stateWord(c.State)
 	switch {
 	case r.busy(m.now):
-		state += " · " + m.pendingWord(r.pendingAct)
+		state += " · " + m.pendingWord(r.pendingAct())
 	case c.State == providers.StateRinging && !c.AnswerBy.IsZero():
 		if cd := countdownAt(c, m.now, 1); cd.expired() {
 			state += " · " + wordTimedOut + " (window closed at " + clock(c.AnswerBy) + ")"

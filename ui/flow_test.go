@@ -200,12 +200,12 @@ func TestFlowRejectBusy(t *testing.T) {
 	switch {
 	case r == nil:
 		t.Fatalf("call %s unknown at the end", id)
-	case !r.ended || r.call.State != providers.StateEnded:
-		t.Fatalf("call %s is %s, want ended", id, r.call.State)
-	case r.call.End.Code != 486 || !strings.Contains(r.call.End.Text, "busy"):
-		t.Fatalf("call %s ended with %v, want the busy reason", id, r.call.End)
-	case r.call.Result() != providers.OutcomeRejected:
-		t.Fatalf("outcome %q, want rejected", r.call.Result())
+	case !r.isEnded() || r.call.State() != providers.StateEnded:
+		t.Fatalf("call %s is %s, want ended", id, r.call.State())
+	case r.view().End.Code != 486 || !strings.Contains(r.view().End.Text, "busy"):
+		t.Fatalf("call %s ended with %v, want the busy reason", id, r.view().End)
+	case r.view().Result() != providers.OutcomeRejected:
+		t.Fatalf("outcome %q, want rejected", r.view().Result())
 	case fm.store.hist.Len() != 1 || fm.store.live.Len() != 0:
 		t.Fatalf("live %d, history %d; want 0 and 1", fm.store.live.Len(), fm.store.hist.Len())
 	}

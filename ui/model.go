@@ -180,6 +180,8 @@ type Model struct {
 	styles    theme.Styles
 	bgSettled bool   // the background colour is known (or not needed)
 	epoch     uint32 // bumped when every cached row and help line is stale
+	frame     uint32 // numbers the tables drawn, so rows know which drew their line
+	lined     []*row // the rows with a cached line (see trimLines)
 
 	store         *store
 	width, height int
@@ -434,14 +436,14 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		switch {
 		case ev.Call != nil:
 			calls = append(calls, ev.Call)
-			m.queues.apply(ev.Call)
 		case ev.Status != nil:
 			m.link.set(*ev.Status)
 		}
 	}
 	wasWide := m.store.n.wideOutcome()
 	fresh := m.newlyRinging(evs)
-	m.store.applyAll(calls)
+	rows := m.store.applyAll(calls)
+	m.queues.applyAll(calls, rows) // every snapshot, in order, as the table's
 	m.noteRinging(fresh)
 	if !wasWide && m.store.n.wideOutcome() {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
@@ -452,15 +454,16 @@ func (m *Model) applyEvents(evs []providers.Event) {
 	m.relayout()
 	m.normalize(tabLive)
 	why := "no longer matches the filter"
-	if before.ended {
-		why = "ended: " + endWords(&before.call)
+	if before.isEnded() {
+		view := before.view()
+		why = "ended: " + endWords(&view)
 	}
 	next := "nothing left to select"
 	if r := m.store.get(m.sel[tabLive].id); r != nil {
-		next = "selected " + clean(r.call.From.String())
-		m.moved = movedSelection{at: m.now, to: r.call.ID}
+		next = "selected " + clean(r.call.From().String())
+		m.moved = movedSelection{at: m.now, to: r.call.ID()}
 	}
-	m.say(statusInfo, clean(before.call.From.String())+" "+why+" · "+next)
+	m.say(statusInfo, clean(before.call.From().String())+" "+why+" · "+next)
 }
 
 // endWords says why a call ended, as briefly as the provider allows.
@@ -476,13 +479,13 @@ func endWords(c *providers.Call) string {
 
 // inTab reports whether r is listed on tab t as it is filtered now.
 func (m *Model) inTab(r *row, t tab) bool {
-	if r == nil || r.ended != (t == tabHistory) {
+	if r == nil || r.isEnded() != (t == tabHistory) {
 		return false
 	}
-	if m.store.get(r.call.ID) != r {
+	if m.store.get(r.call.ID()) != r {
 		return false // forgotten (history limit)
 	}
-	return !m.store.query.active() || r.inView
+	return !m.store.query.active() || r.isInView()
 }
 
 func (m *Model) list(t tab) *orderedList { return m.store.list(t == tabHistory) }
@@ -518,9 +521,9 @@ func (m *Model) normalize(t tab) {
 		// first call to end has sunk to. Nothing can be done to an
 		// ended call, and nobody is looking: no finger to move under.
 		idx = 0
-		s.id = l.At(0).call.ID
+		s.id = l.At(0).call.ID()
 	case m.inTab(r, t):
-		idx = l.Index(r)
+		idx = l.Index(r, keyOf(r))
 	}
 	if idx < 0 {
 		// The selected call left: take the one that now follows the
@@ -528,12 +531,12 @@ func (m *Model) normalize(t tab) {
 		// index, so that rows leaving above it in the same batch (or a
 		// new filter) do not make the choice skip ahead.
 		idx = min(l.Search(s.key), n-1)
-		s.id = l.At(idx).call.ID
+		s.id = l.At(idx).call.ID()
 	}
 	h := max(m.tableH, 1)
 	line := min(max(s.line, 0), h-1, idx)
 	off := min(max(idx-line, 0), max(n-h, 0))
-	s.idx, s.line, s.key, m.offset[t] = idx, idx-off, l.At(idx).key, off
+	s.idx, s.line, s.key, m.offset[t] = idx, idx-off, keyOf(l.At(idx)), off
 }
 
 // move moves tab t's selection to index idx, with the selection at line.
@@ -545,7 +548,7 @@ func (m *Model) move(idx, line int) {
 	}
 	idx = min(max(idx, 0), n-1)
 	s := &m.sel[m.tab]
-	s.id, s.idx, s.line = l.At(idx).call.ID, idx, line
+	s.id, s.idx, s.line = l.At(idx).call.ID(), idx, line
 	m.normalize(m.tab)
 }
 

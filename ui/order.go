@@ -39,11 +39,42 @@ func (a sortKey) compare(b sortKey) int {
 // entries, so an update costs O(log n + blockMax) whatever the list's size.
 const blockMax = 128
 
-// entry keeps the key next to its row so that searching never has to visit
-// the rows themselves (scattered in memory: a cache miss each).
+// entry keeps the key next to its row so that searching visits the rows
+// themselves (scattered in memory: a cache miss each) only on a tie of group
+// and time, when the id decides. The id is read from the row, where it never
+// changes, so that an entry is three words: the list of a hundred thousand
+// calls takes 2.4 MB.
 type entry struct {
-	key sortKey
-	r   *row
+	t     int64
+	r     *row
+	group uint8
+}
+
+func entryOf(k sortKey, r *row) entry { return entry{t: k.t, r: r, group: k.group} }
+
+// key is the key the entry is listed under.
+func (e *entry) key() sortKey { return sortKey{group: e.group, t: e.t, id: e.r.call.ID()} }
+
+// cmpKey compares the entry's key with k.
+func (e *entry) cmpKey(k *sortKey) int {
+	if e.group != k.group {
+		return cmp.Compare(e.group, k.group)
+	}
+	if e.t != k.t {
+		return cmp.Compare(e.t, k.t)
+	}
+	return strings.Compare(e.r.call.ID(), k.id)
+}
+
+// cmpEntries orders entries by their keys.
+func cmpEntries(a, b entry) int {
+	if a.group != b.group {
+		return cmp.Compare(a.group, b.group)
+	}
+	if a.t != b.t {
+		return cmp.Compare(a.t, b.t)
+	}
+	return strings.Compare(a.r.call.ID(), b.r.call.ID())
 }
 
 // orderedList is a sorted list of rows, stored as sorted blocks with the
@@ -53,13 +84,15 @@ type entry struct {
 // first lookup following a change.
 type orderedList struct {
 	blocks [][]entry
-	lasts  []sortKey // lasts[i] is the key of the last entry of blocks[i]
+	lasts  []entry // lasts[i] is the last entry of blocks[i]
 	n      int
 	starts []int // starts[i] is the list index of blocks[i][0]; stale when dirty
 	dirty  bool
 
 	// Merge lays the whole list out in one array; the array of the merge
-	// before is no longer referenced by any block then and is reused.
+	// before is no longer referenced by any block then and is kept for the
+	// next merge, while merges follow one another (a burst): a single
+	// insert or delete lets it go, so that it costs no memory in between.
 	flat, spare []entry
 }
 
@@ -75,7 +108,7 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	lo, hi := 0, len(l.lasts)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if l.lasts[mid].less(k) {
+		if l.lasts[mid].cmpKey(&k) < 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -90,7 +123,7 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	i, j := 0, len(b)
 	for i < j {
 		mid := int(uint(i+j) >> 1)
-		if b[mid].key.less(k) {
+		if b[mid].cmpKey(&k) < 0 {
 			i = mid + 1
 		} else {
 			j = mid
@@ -99,20 +132,22 @@ func (l *orderedList) locate(k sortKey) (bi, pos int) {
 	return lo, i
 }
 
-// Insert adds r at the place of r.key. r must not be in the list already.
-func (l *orderedList) Insert(r *row) {
+// Insert adds r at the place of k, its key. r must not be in the list
+// already.
+func (l *orderedList) Insert(r *row, k sortKey) {
 	l.dirty = true
 	l.n++
-	e := entry{key: r.key, r: r}
+	l.spare = nil
+	e := entryOf(k, r)
 	if len(l.blocks) == 0 {
 		l.blocks = append(l.blocks, append(make([]entry, 0, blockMax+1), e))
-		l.lasts = append(l.lasts, e.key)
+		l.lasts = append(l.lasts, e)
 		return
 	}
-	bi, pos := l.locate(r.key)
+	bi, pos := l.locate(k)
 	b := slices.Insert(l.blocks[bi], pos, e)
 	if pos == len(b)-1 {
-		l.lasts[bi] = e.key
+		l.lasts[bi] = e
 	}
 	if len(b) <= blockMax {
 		l.blocks[bi] = b
@@ -123,19 +158,21 @@ func (l *orderedList) Insert(r *row) {
 	copy(right, b[half:])
 	clear(b[half:])
 	l.blocks[bi] = b[:half]
-	l.lasts[bi] = b[half-1].key
+	l.lasts[bi] = b[half-1]
 	l.blocks = slices.Insert(l.blocks, bi+1, right)
-	l.lasts = slices.Insert(l.lasts, bi+1, right[len(right)-1].key)
+	l.lasts = slices.Insert(l.lasts, bi+1, right[len(right)-1])
 }
 
-// Delete removes r, found by r.key; it reports whether r was there.
-func (l *orderedList) Delete(r *row) bool {
-	bi, pos := l.locate(r.key)
+// Delete removes r, found by k, the key it is listed under; it reports
+// whether r was there.
+func (l *orderedList) Delete(r *row, k sortKey) bool {
+	bi, pos := l.locate(k)
 	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos].r != r {
 		return false
 	}
 	l.dirty = true
 	l.n--
+	l.spare = nil
 	b := slices.Delete(l.blocks[bi], pos, pos+1)
 	switch {
 	case len(b) == 0:
@@ -151,13 +188,13 @@ func (l *orderedList) Delete(r *row) bool {
 		l.lasts = slices.Delete(l.lasts, bi+1, bi+2)
 	default:
 		l.blocks[bi] = b
-		l.lasts[bi] = b[len(b)-1].key
+		l.lasts[bi] = b[len(b)-1]
 	}
 	return true
 }
 
-// Contains reports whether r is in the list.
-func (l *orderedList) Contains(r *row) bool { return l.Index(r) >= 0 }
+// Contains reports whether r is in the list under k.
+func (l *orderedList) Contains(r *row, k sortKey) bool { return l.Index(r, k) >= 0 }
 
 func (l *orderedList) refresh() {
 	if !l.dirty && len(l.starts) == len(l.blocks) {
@@ -172,9 +209,9 @@ func (l *orderedList) refresh() {
 	l.dirty = false
 }
 
-// Index is r's position in the list, or -1.
-func (l *orderedList) Index(r *row) int {
-	bi, pos := l.locate(r.key)
+// Index is the position of r, listed under k, or -1.
+func (l *orderedList) Index(r *row, k sortKey) int {
+	bi, pos := l.locate(k)
 	if bi >= len(l.blocks) || pos >= len(l.blocks[bi]) || l.blocks[bi][pos].r != r {
 		return -1
 	}
@@ -220,10 +257,11 @@ func (l *orderedList) CutTail(k int) []*row {
 		}
 		clear(b[len(b)-take:])
 		if take == len(b) {
+			l.blocks[last], l.lasts[last] = nil, entry{} // hold no rows beyond the list
 			l.blocks, l.lasts = l.blocks[:last], l.lasts[:last]
 		} else {
 			l.blocks[last] = b[:len(b)-take]
-			l.lasts[last] = b[len(b)-take-1].key
+			l.lasts[last] = b[len(b)-take-1]
 		}
 		k -= take
 		l.n -= take
@@ -270,7 +308,7 @@ func (l *orderedList) Merge(gone, add []entry) {
 				g++
 				continue
 			}
-			for a < len(add) && add[a].key.less(e.key) {
+			for a < len(add) && cmpEntries(add[a], e) < 0 {
 				flat = append(flat, add[a])
 				a++
 			}
@@ -289,12 +327,20 @@ func (l *orderedList) Merge(gone, add []entry) {
 	for i := 0; i < len(flat); i += fill {
 		j := min(i+fill, len(flat))
 		l.blocks = append(l.blocks, flat[i:j:j])
-		l.lasts = append(l.lasts, flat[j-1].key)
+		l.lasts = append(l.lasts, flat[j-1])
 	}
+	l.clearTails()
+}
+
+// clearTails zeroes what lies beyond the blocks and their last entries, so
+// that rows no longer listed are not held there.
+func (l *orderedList) clearTails() {
+	clear(l.blocks[len(l.blocks):cap(l.blocks)])
+	clear(l.lasts[len(l.lasts):cap(l.lasts)])
 }
 
 // Reset empties the list and refills it from rows, which must already be in
-// key order. It costs O(len(rows)).
+// the order of their keys (keyOf). It costs O(len(rows)).
 func (l *orderedList) Reset(rows []*row) {
 	l.flat, l.spare = nil, nil
 	l.blocks = l.blocks[:0]
@@ -306,10 +352,11 @@ func (l *orderedList) Reset(rows []*row) {
 		k := min(fill, len(rows))
 		b := make([]entry, k, blockMax+1)
 		for i, r := range rows[:k] {
-			b[i] = entry{key: r.key, r: r}
+			b[i] = entryOf(keyOf(r), r)
 		}
 		l.blocks = append(l.blocks, b)
-		l.lasts = append(l.lasts, b[k-1].key)
+		l.lasts = append(l.lasts, b[k-1])
 		rows = rows[k:]
 	}
+	l.clearTails()
 }

@@ -5,7 +5,28 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"ringside/providers"
+	"ringside/providers/compact"
 )
+
+// keyedRows makes rows for the list's tests: a call with only an id each,
+// and the key each is listed under (rows do not keep their keys).
+type keyedRows struct {
+	table *compact.Table
+	keys  map[*row]sortKey
+}
+
+func newKeyedRows() *keyedRows {
+	return &keyedRows{table: compact.NewTable(), keys: map[*row]sortKey{}}
+}
+
+func (k *keyedRows) make(key sortKey) *row {
+	r := &row{}
+	k.table.Pack(&r.call, &providers.Call{ID: key.id})
+	k.keys[r] = key
+	return r
+}
 
 // The ordered list agrees with a plain sorted slice through thousands of
 // random inserts and deletes (enough to split and merge blocks many times).
@@ -13,7 +34,8 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var l orderedList
 	var ref []*row
-	all := map[string]*row{}
+	rows := newKeyedRows()
+	keyOf := func(r *row) sortKey { return rows.keys[r] }
 	check := func(step int) {
 		t.Helper()
 		if l.Len() != len(ref) {
@@ -24,14 +46,14 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 				continue
 			}
 			if l.At(i) != ref[i] {
-				t.Fatalf("step %d: At(%d) = %v, want %v", step, i, l.At(i).key, ref[i].key)
+				t.Fatalf("step %d: At(%d) = %v, want %v", step, i, keyOf(l.At(i)), keyOf(ref[i]))
 			}
-			if got := l.Index(ref[i]); got != i {
+			if got := l.Index(ref[i], keyOf(ref[i])); got != i {
 				t.Fatalf("step %d: Index = %d, want %d", step, got, i)
 			}
 		}
 		probe := sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: "probe"}
-		want, _ := slices.BinarySearchFunc(ref, probe, func(a *row, k sortKey) int { return a.key.compare(k) })
+		want, _ := slices.BinarySearchFunc(ref, probe, func(a *row, k sortKey) int { return keyOf(a).compare(k) })
 		if got := l.Search(probe); got != want {
 			t.Fatalf("step %d: Search = %d, want %d", step, got, want)
 		}
@@ -57,19 +79,18 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 			}
 			ref = ref[:len(ref)-len(want)]
 		case op < 6 || len(ref) == 0:
-			r := &row{key: sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint(step)}}
-			all[r.key.id] = r
-			l.Insert(r)
-			i, _ := slices.BinarySearchFunc(ref, r, func(a, b *row) int { return a.key.compare(b.key) })
+			r := rows.make(sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint(step)})
+			l.Insert(r, keyOf(r))
+			i, _ := slices.BinarySearchFunc(ref, r, func(a, b *row) int { return keyOf(a).compare(keyOf(b)) })
 			ref = slices.Insert(ref, i, r)
 		default:
 			i := rng.IntN(len(ref))
 			r := ref[i]
-			if !l.Delete(r) {
+			if !l.Delete(r, keyOf(r)) {
 				t.Fatalf("step %d: Delete of a present row failed", step)
 			}
 			ref = slices.Delete(ref, i, i+1)
-			if l.Delete(r) || l.Contains(r) || l.Index(r) != -1 {
+			if l.Delete(r, keyOf(r)) || l.Contains(r, keyOf(r)) || l.Index(r, keyOf(r)) != -1 {
 				t.Fatalf("step %d: deleted row still found", step)
 			}
 		}
@@ -82,18 +103,18 @@ func TestOrderedListMatchesSortedSlice(t *testing.T) {
 			keep := ref[:0:0]
 			for _, r := range ref {
 				if rng.IntN(7) == 0 {
-					gone = append(gone, entry{key: r.key, r: r})
+					gone = append(gone, entryOf(keyOf(r), r))
 				} else {
 					keep = append(keep, r)
 				}
 			}
 			for j := range rng.IntN(300) {
-				r := &row{key: sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint("m", step, "-", j)}}
-				add = append(add, entry{key: r.key, r: r})
-				i, _ := slices.BinarySearchFunc(keep, r, func(a, b *row) int { return a.key.compare(b.key) })
+				r := rows.make(sortKey{group: uint8(rng.IntN(3)), t: rng.Int64N(1000), id: fmt.Sprint("m", step, "-", j)})
+				add = append(add, entryOf(keyOf(r), r))
+				i, _ := slices.BinarySearchFunc(keep, r, func(a, b *row) int { return keyOf(a).compare(keyOf(b)) })
 				keep = slices.Insert(keep, i, r)
 			}
-			slices.SortFunc(add, func(x, y entry) int { return x.key.compare(y.key) })
+			slices.SortFunc(add, cmpEntries)
 			l.Merge(gone, add)
 			ref = keep
 			check(step)

@@ -146,7 +146,7 @@ func (p *reasonPicker) lines(m *Model) []string {
 	noteStyle := s.Hint
 	if ok, why := m.allowed(r, p.spec); !ok {
 		note, noteStyle = strings.TrimPrefix(why, "is ")+" · nothing will be sent", s.StatusError
-	} else if cd := countdownAt(&r.call, m.now, 1); cd.deadline {
+	} else if cd := r.countdown(m.now, 1); cd.deadline {
 		note = formatLeft(cd.secs) + " left"
 	}
 	head := s.PanelTitle.Render(fit(title, min(width(clean(title)), w)))

@@ -47,9 +47,25 @@ func newQueuesView(cfg stats.Config) queuesView {
 	return queuesView{counter: stats.New(cfg), sort: qQueue}
 }
 
-// apply counts one call snapshot.
-func (v *queuesView) apply(c *providers.Call) {
-	v.counter.Apply(*c)
+// applyAll counts a batch of call snapshots, in order; rows[i] is the
+// store's row for calls[i] (nil for none), which keeps the call's handle in
+// the counter so that it is not looked up again by its id.
+func (v *queuesView) applyAll(calls []*providers.Call, rows []*row) {
+	if len(calls) == 0 {
+		return
+	}
+	hs := make([]stats.Handle, len(calls))
+	for i, r := range rows {
+		if r != nil {
+			hs[i] = r.stat
+		}
+	}
+	v.counter.ApplyAll(hs, calls)
+	for i, r := range rows {
+		if r != nil {
+			r.stat = hs[i]
+		}
+	}
 	v.dirty = true
 }
 

@@ -299,7 +299,7 @@ func TestQueuesEnterListsTheQueuesCalls(t *testing.T) {
 	queuesScene(hs)
 	listed := func() []string {
 		var ids []string
-		hs.m.list(hs.m.tab).Range(0, func(_ int, r *row) bool { ids = append(ids, r.call.ID); return true })
+		hs.m.list(hs.m.tab).Range(0, func(_ int, r *row) bool { ids = append(ids, r.call.ID()); return true })
 		slices.Sort(ids)
 		return ids
 	}
@@ -627,7 +627,7 @@ func TestStoreQueueFilterMatchesFullScan(t *testing.T) {
 			var want []string
 			l.all.Range(0, func(_ int, r *row) bool {
 				if s.query.match(r) {
-					want = append(want, r.call.ID)
+					want = append(want, r.call.ID())
 				}
 				return true
 			})
@@ -668,8 +668,8 @@ func TestStoreQueueFilterMatchesFullScan(t *testing.T) {
 	s.setFilter("")
 	s.setQueue(stats.Direct)
 	s.fLive.Range(0, func(_ int, r *row) bool {
-		if r.call.Queue != "" && r.call.Queue != stats.Direct {
-			t.Fatalf("queue %q listed under %s", r.call.Queue, stats.Direct)
+		if r.call.Queue() != "" && r.call.Queue() != stats.Direct {
+			t.Fatalf("queue %q listed under %s", r.call.Queue(), stats.Direct)
 		}
 		return true
 	})

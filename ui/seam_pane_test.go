@@ -62,7 +62,7 @@ func (b *boardPane) sync(*Model) {
 func (b *boardPane) counts(m *Model) []string {
 	n := map[string]int{}
 	m.store.live.Range(0, func(_ int, r *row) bool {
-		n[r.call.Queue]++
+		n[r.call.Queue()]++
 		return true
 	})
 	var out []string

@@ -6,25 +6,53 @@ import (
 	"time"
 
 	"ringside/providers"
+	"ringside/providers/compact"
 	"ringside/providers/stats"
 )
 
-// row is one call as the console holds it: the provider's latest snapshot
-// plus what only the console knows (a request in flight, cached text).
+// row is one call as the console holds it: the provider's latest snapshot,
+// packed, and where it is listed, in 128 bytes (a hundred thousand rows must
+// fit in a few tens of megabytes; see compact). What only some rows need, a
+// request in flight or cached text, is kept aside in aux. Whether the row is
+// on the history tab and in its tab's filtered list are two bits of the
+// packed call's Mark.
 type row struct {
-	call  providers.Call
-	key   sortKey
-	ended bool // on the history tab rather than the live one
+	call     compact.Call
+	aux      *rowAux      // nil when the row has none of it
+	stat     stats.Handle // finds the call in the Queues view's counter without looking its id up
+	touchGen uint32       // the bulk update that last touched the row
+	touchIdx int32        // and where in it
+}
 
+// The bits of a row's Mark.
+const (
+	markEnded  = 1 << iota // on the history tab rather than the live one
+	markInView             // in the filtered list of its tab (only while a filter is set)
+)
+
+func (r *row) isEnded() bool  { return r.call.Mark&markEnded != 0 }
+func (r *row) isInView() bool { return r.call.Mark&markInView != 0 }
+
+func (r *row) setEnded(on bool)  { r.setMark(markEnded, on) }
+func (r *row) setInView(on bool) { r.setMark(markInView, on) }
+
+func (r *row) setMark(bit uint8, on bool) {
+	if on {
+		r.call.Mark |= bit
+	} else {
+		r.call.Mark &^= bit
+	}
+}
+
+// rowAux is what few rows need at a time: a request in flight (a handful),
+// the text the filter matches (only while a filter is set) and the rendered
+// line (only the rows on screen: see Model.trimLines).
+type rowAux struct {
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
 	pendingVer uint64    // the call's version when the request was sent
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
-
-	inView   bool   // in the filtered list of its tab (only while a filter is set)
-	touchGen uint32 // the bulk update that last touched the row
-	touchIdx int32  // and where in it
 
 	search    string // lower-case text the filter matches against
 	searchVer uint64
@@ -32,6 +60,38 @@ type row struct {
 
 	line    string // rendered table line
 	lineKey lineKey
+	shown   uint32 // the frame that last drew the line
+	kept    bool   // the row is in Model.lined
+}
+
+// more is r's aux, made if it has none.
+func (r *row) more() *rowAux {
+	if r.aux == nil {
+		r.aux = new(rowAux)
+	}
+	return r.aux
+}
+
+// tidy lets go of r's aux once nothing is left in it.
+func (r *row) tidy() {
+	if a := r.aux; a != nil && !a.pending && a.awaitVer == 0 && !a.searchOK && a.line == "" && !a.kept {
+		r.aux = nil
+	}
+}
+
+// view is the row's call unpacked, to read (its media are shared).
+func (r *row) view() providers.Call {
+	var c providers.Call
+	r.call.Unpack(&c)
+	return c
+}
+
+// pendingAct is the action in flight or awaited for the call, if any.
+func (r *row) pendingAct() providers.Action {
+	if r.aux == nil {
+		return 0
+	}
+	return r.aux.pendingAct
 }
 
 // awaitSnapshot bounds how long a row keeps its pending marker after the
@@ -41,25 +101,29 @@ const awaitSnapshot = 2 * time.Second
 // busy reports whether a request for the call is in flight, or has just
 // succeeded and the provider has not sent the call's new state yet.
 func (r *row) busy(now time.Time) bool {
-	return r.pending || (r.awaitVer != 0 && r.awaitVer == r.call.Version && now.Before(r.awaitUntil))
+	a := r.aux
+	return a != nil && (a.pending || (a.awaitVer != 0 && a.awaitVer == r.call.Version() && now.Before(a.awaitUntil)))
 }
 
-// searchText is every piece of text the console can show for the call, in
-// lower case, built at most once per version.
+// searchText is the text the console can show for the call that stays as
+// the call rings, is answered, held and ended (its parties, queue, route,
+// region, direction, id and media), in lower case. It is built once and
+// kept while those stay the same (see update), so that a change of state
+// costs a filter no more than a look at the words of the state and the end
+// (dynamicMatch).
 func (r *row) searchText() string {
-	if r.searchOK && r.searchVer == r.call.Version {
-		return r.search
+	if a := r.aux; a != nil && a.searchOK && a.searchVer == r.call.Version() {
+		return a.search
 	}
-	c := &r.call
-	var b strings.Builder
-	b.Grow(128)
+	view := r.view()
+	c := &view
+	b := make([]byte, 0, 192)
 	add := func(s string) {
 		if s != "" {
-			b.WriteString(s)
-			b.WriteByte('\x1f') // a separator no query contains
+			b = appendLower(b, s)
+			b = append(b, '\x1f') // a separator no query contains
 		}
 	}
-	add(stateWord(c.State))
 	add(c.From.String())
 	add(c.From.ID)
 	add(string(c.From.Kind))
@@ -85,25 +149,35 @@ func (r *row) searchText() string {
 		add(m)
 		add(shortModality(m))
 	}
-	if !c.End.IsZero() {
-		add(c.End.String())
-	}
-	add(string(c.Result()))
-	if c.State == providers.StateRinging && !c.AnswerBy.IsZero() {
-		add("no answer timed out") // what an expired ringing row says
-	}
-	r.search = strings.ToLower(b.String())
-	r.searchVer, r.searchOK = c.Version, true
-	return r.search
+	a := r.more()
+	a.search = string(b)
+	a.searchVer, a.searchOK = c.Version, true
+	return a.search
 }
 
-// sameText reports whether a and b show the same searchable text, so that a
-// new version need not rebuild the row's search text.
-func sameText(a, b *providers.Call) bool {
-	return a.State == b.State && a.From == b.From && a.To == b.To && a.Queue == b.Queue && a.Route == b.Route &&
-		a.Region == b.Region && a.Direction == b.Direction && a.ID == b.ID && a.End == b.End &&
-		a.Result() == b.Result() && a.AnswerBy.IsZero() == b.AnswerBy.IsZero() &&
-		slices.Equal(a.Modalities, b.Modalities)
+// appendLower appends s in lower case, as strings.ToLower writes it: ASCII
+// byte by byte, and from the first byte that is not ASCII on, the rest as
+// strings.ToLower gives it.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return append(dst, strings.ToLower(s[i:])...)
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// forgetSearch lets go of r's search text (no filter is set any more).
+func (r *row) forgetSearch() {
+	if a := r.aux; a != nil && a.searchOK {
+		a.search, a.searchVer, a.searchOK = "", 0, false
+		r.tidy()
+	}
 }
 
 // counts are the header's numbers, kept up to date as events arrive.
@@ -118,8 +192,8 @@ type counts struct {
 // than the history's narrow outcome column holds.
 func (n *counts) wideOutcome() bool { return n.transferred > 0 || n.elsewhere > 0 }
 
-func (n *counts) add(c *providers.Call, sign int) {
-	switch c.State {
+func (n *counts) add(state providers.State, sign int) {
+	switch state {
 	case providers.StateRinging:
 		n.ringing += sign
 	case providers.StateConnecting, providers.StateActive, providers.StateEnding:
@@ -135,6 +209,7 @@ func (n *counts) add(c *providers.Call, sign int) {
 // set. All operations on one call are O(log n).
 type store struct {
 	rows      map[string]*row
+	table     *compact.Table // what the rows' calls share
 	live      orderedList
 	hist      orderedList
 	fLive     orderedList // live rows matching the filter
@@ -143,39 +218,41 @@ type store struct {
 	n         counts
 	histLimit int
 	bulkGen   uint32 // numbers the bulk updates, so rows know which touched them
+	warm      int    // where a bulk update's reads ahead go, so that they are made
 }
 
 func newStore(histLimit int) *store {
-	return &store{rows: make(map[string]*row), histLimit: histLimit}
+	return &store{rows: make(map[string]*row), table: compact.NewTable(), histLimit: histLimit}
 }
 
 // liveKey orders the live tab: ringing calls first, soonest deadline first;
 // then everything else by when it started.
-func liveKey(c *providers.Call) sortKey {
-	if c.State == providers.StateRinging {
-		t := c.AnswerBy
-		if t.IsZero() {
-			t = c.Arrived.Add(providers.DefaultAnswerWindow)
+func liveKey(c *compact.Call) sortKey {
+	if c.State() == providers.StateRinging {
+		t := c.Nanos(compact.AnswerBy)
+		if !c.HasTime(compact.AnswerBy) {
+			t = nanos(c.Time(compact.Arrived).Add(providers.DefaultAnswerWindow))
 		}
-		return sortKey{group: 0, t: nanos(t), id: c.ID}
+		return sortKey{group: 0, t: t, id: c.ID()}
 	}
-	t := c.Answered
-	if t.IsZero() {
-		t = c.Arrived
+	t := c.Nanos(compact.Answered)
+	if !c.HasTime(compact.Answered) {
+		t = c.Nanos(compact.Arrived)
 	}
-	return sortKey{group: 1, t: nanos(t), id: c.ID}
+	return sortKey{group: 1, t: t, id: c.ID()}
 }
 
 // histKey orders the history tab newest first. A provider that did not say
 // when the call ended gets it placed by its last known time.
-func histKey(c *providers.Call) sortKey {
-	t := c.Ended
-	for _, alt := range []time.Time{c.Answered, c.Arrived} {
-		if t.IsZero() {
-			t = alt
+func histKey(c *compact.Call) sortKey {
+	t := int64(0)
+	for _, w := range [...]compact.Which{compact.Ended, compact.Answered, compact.Arrived} {
+		if c.HasTime(w) {
+			t = c.Nanos(w)
+			break
 		}
 	}
-	return sortKey{group: 2, t: -nanos(t), id: c.ID}
+	return sortKey{group: 2, t: -t, id: c.ID()}
 }
 
 // nanos is t in unix nanoseconds, 0 for the zero time (whose UnixNano is
@@ -185,6 +262,15 @@ func nanos(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// keyOf is where r belongs now, and where it is listed whenever it is not
+// in the middle of an update.
+func keyOf(r *row) sortKey {
+	if r.isEnded() {
+		return histKey(&r.call)
+	}
+	return liveKey(&r.call)
 }
 
 // get returns the row for id, or nil.
@@ -206,116 +292,141 @@ func (s *store) list(history bool) *orderedList {
 // apply takes one snapshot. A snapshot that is not newer than what the store
 // has is dropped, and an ended call never comes back to life. It reports
 // whether anything changed.
-func (s *store) apply(c *providers.Call) bool { return s.update(c, nil, nil) }
+func (s *store) apply(c *providers.Call) bool {
+	_, changed := s.update(c, nil, nil)
+	return changed
+}
 
 // bulkMin is the smallest batch worth merging: below it, or when the batch
 // is small next to the store, rows are moved one by one.
 const bulkMin = 256
 
-// applyAll takes a batch of snapshots in order (it may clear entries of
-// calls that need no work). A big batch moves its rows with one merge pass
-// per list, O(n + k log k), instead of k updates of O(log n) each: with k at
-// least n/32 that is cheaper, and it keeps a 10,000-event burst under a
-// microsecond an event. Versions make the result the same either way.
-func (s *store) applyAll(calls []*providers.Call) {
+// applyAll takes a batch of snapshots in order and returns the row of each
+// one's call (nil for a snapshot without an id; a row the history has let
+// go of by the end of the batch is still returned). A big batch moves its
+// rows with one merge pass per list, O(n + k log k), instead of k updates
+// of O(log n) each: with k at least n/32 that is cheaper. Versions make the
+// result the same either way.
+func (s *store) applyAll(calls []*providers.Call) []*row {
+	rows := make([]*row, len(calls))
 	if len(calls) < bulkMin || len(calls)*32 < s.live.Len()+s.hist.Len() {
-		for _, c := range calls {
-			s.update(c, nil, nil)
+		for i, c := range calls {
+			rows[i], _ = s.update(c, nil, nil)
 		}
-		return
+		return rows
 	}
-	// Look every row up first, then touch them, then update them: the
-	// lookups (and then the rows) are independent of each other, so the
-	// processor overlaps their cache misses instead of waiting for each in
-	// turn. Nothing is removed from the store before finish, so the rows
-	// found stay valid.
-	found := make([]*row, len(calls))
+	// Look every row up first, then, a chunk at a time, read the rows and
+	// update them: lookups (and reads) independent of each other overlap
+	// their cache misses instead of waiting for each in turn, and a chunk's
+	// rows are still in the cache when they are updated (the snapshots
+	// streaming through would push rows read long before out). Nothing is
+	// removed from the store before finish, so the rows found stay valid.
 	for i, c := range calls {
 		if c != nil {
-			found[i] = s.rows[c.ID]
-		}
-	}
-	for i, r := range found {
-		if r != nil && calls[i].Version <= r.call.Version {
-			found[i] = nil
-			calls[i] = nil // not newer: nothing to do
+			rows[i] = s.rows[c.ID]
 		}
 	}
 	s.bulkGen++
 	b := bulk{gen: s.bulkGen, touched: make([]touch, 0, len(calls))}
-	for i, c := range calls {
-		if c != nil {
-			s.update(c, &b, found[i])
+	var stale [bulkChunk]bool
+	for start := 0; start < len(calls); start += bulkChunk {
+		chunk := calls[start:min(start+bulkChunk, len(calls))]
+		for i, c := range chunk {
+			// Not newer: nothing to do. Both of a row's cache lines are
+			// read (the version is in its second, the id in its first),
+			// and the snapshot's media, which packing compares.
+			r := rows[start+i]
+			stale[i] = c == nil || r != nil && c.Version <= r.call.Version()
+			if !stale[i] {
+				if r != nil {
+					s.warm += len(r.call.ID())
+				}
+				if len(c.Modalities) > 0 {
+					s.warm += len(c.Modalities[0])
+				}
+			}
+		}
+		for i, c := range chunk {
+			if stale[i] {
+				continue
+			}
+			rows[start+i], _ = s.update(c, &b, rows[start+i])
 		}
 	}
 	b.finish(s)
+	return rows
 }
 
+// bulkChunk is how many rows a bulk update reads ahead of updating them.
+const bulkChunk = 128
+
 // update applies c, moving its row at once (b == nil) or noting it for b to
-// move with all the others. r is c's row if the caller has looked it up.
-func (s *store) update(c *providers.Call, b *bulk, r *row) bool {
+// move with all the others. r is c's row if the caller has looked it up. It
+// returns c's row (nil for a snapshot without an id) and whether anything
+// changed.
+func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 	if c == nil || c.ID == "" {
-		return false
+		return nil, false
 	}
 	if r == nil {
-		r = s.rows[c.ID]
+		r = s.rows[c.ID] // perhaps made by the batch
 	}
 	if r == nil {
-		r = &row{call: *c}
-		r.ended = c.State == providers.StateEnded
+		r = &row{}
+		s.table.Pack(&r.call, c)
+		r.setEnded(c.State == providers.StateEnded)
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
 			b.touch(r, false).set(r)
-			return true
+			return r, true
 		}
 		s.place(r)
 		s.trimHistory()
-		return true
+		return r, true
 	}
-	if c.Version <= r.call.Version {
-		return false
+	if c.Version <= r.call.Version() {
+		return r, false
 	}
-	if r.ended && c.State != providers.StateEnded {
-		return false
+	if r.isEnded() && c.State != providers.StateEnded {
+		return r, false
 	}
 	var t *touch
+	var oldKey sortKey // where r is listed (a bulk update's note has it)
 	if b != nil {
 		t = b.touch(r, true)
+	} else {
+		oldKey = keyOf(r)
 	}
 	s.tally(r, -1)
-	wasEnded, oldKey := r.ended, r.key
-	keepSearch := r.searchOK && r.searchVer == r.call.Version && sameText(&r.call, c)
-	r.call = *c
-	if keepSearch {
-		r.searchVer = c.Version // nothing the filter sees has changed
+	wasEnded := r.isEnded()
+	if a := r.aux; a != nil && a.searchOK && a.searchVer == r.call.Version() {
+		prev := r.call
+		s.table.Pack(&r.call, c)
+		if compact.SameButState(&prev, &r.call) {
+			a.searchVer = c.Version // the text kept for the filter still holds
+		}
+	} else {
+		s.table.Pack(&r.call, c)
 	}
-	r.ended = c.State == providers.StateEnded
+	r.setEnded(c.State == providers.StateEnded)
 	s.tally(r, +1)
 	if b != nil {
 		t.set(r)
-		return true
+		return r, true
 	}
 	switch {
-	case keyOf(r) != oldKey || wasEnded != r.ended:
-		s.unplace(r, wasEnded)
+	case keyOf(r) != oldKey || wasEnded != r.isEnded():
+		s.unplace(r, wasEnded, oldKey)
 		s.place(r)
 	case s.query.active():
 		// Same place, but the text the filter sees may have changed.
 		s.refilter(r)
 	}
-	if r.ended && !wasEnded {
+	if r.isEnded() && !wasEnded {
 		s.trimHistory()
 	}
-	return true
-}
-
-// keyOf is where r belongs now.
-func keyOf(r *row) sortKey {
-	if r.ended {
-		return histKey(&r.call)
-	}
-	return liveKey(&r.call)
+	return r, true
 }
 
 // bulk collects the rows a big batch touches: where each was before the
@@ -326,11 +437,13 @@ type bulk struct {
 	touched []touch
 }
 
+// touch is a row's note: where it was listed and where it goes, as entries
+// (the id, the last part of a key, is the row's own), so that the notes of
+// a 10,000-event batch take 320 KB.
 type touch struct {
 	r        *row
-	key      sortKey // where it was listed
-	newKey   sortKey // where it goes
-	listed   bool    // it was listed (not new in this batch)
+	was, now entry // its entries in its list before the batch and after
+	listed   bool  // it was listed (not new in this batch)
 	wasEnded bool
 	ended    bool
 	wasIn    bool // it was in its filtered list
@@ -343,14 +456,17 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 		return &b.touched[r.touchIdx]
 	}
 	r.touchGen, r.touchIdx = b.gen, int32(len(b.touched))
-	b.touched = append(b.touched, touch{r: r, key: r.key, listed: listed, wasEnded: r.ended, wasIn: r.inView})
+	t := touch{r: r, listed: listed, wasEnded: r.isEnded(), wasIn: r.isInView()}
+	if listed {
+		t.was = entryOf(keyOf(r), r)
+	}
+	b.touched = append(b.touched, t)
 	return &b.touched[len(b.touched)-1]
 }
 
 // set records where r goes now that it has changed.
 func (t *touch) set(r *row) {
-	r.key = keyOf(r)
-	t.newKey, t.ended = r.key, r.ended
+	t.now, t.ended = entryOf(keyOf(r), r), r.isEnded()
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -367,32 +483,31 @@ func (b *bulk) finish(s *store) {
 	filtering := s.query.active()
 	for i := range b.touched {
 		t := &b.touched[i]
-		moved := !t.listed || t.newKey != t.key || t.wasEnded != t.ended
+		moved := !t.listed || t.now != t.was || t.wasEnded != t.ended
 		if moved {
 			if t.listed {
-				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], entry{key: t.key, r: t.r})
+				gone[tabOf(t.wasEnded)] = append(gone[tabOf(t.wasEnded)], t.was)
 			}
-			add = append(add, entry{key: t.newKey, r: t.r})
+			add = append(add, t.now)
 		}
 		if filtering {
 			r := t.r
 			in := s.query.match(r)
 			if t.wasIn && (moved || !in) {
-				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], entry{key: t.key, r: r})
+				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], t.was)
 			}
 			if in && (moved || !t.wasIn) {
-				addF = append(addF, entry{key: t.newKey, r: r})
+				addF = append(addF, t.now)
 			}
-			r.inView = in
+			r.setInView(in)
 		}
 	}
 	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
-		byKey := func(x, y entry) int { return x.key.compare(y.key) }
-		slices.SortFunc(gone[0], byKey)
-		slices.SortFunc(gone[1], byKey)
-		slices.SortFunc(add, byKey)
+		slices.SortFunc(gone[0], cmpEntries)
+		slices.SortFunc(gone[1], cmpEntries)
+		slices.SortFunc(add, cmpEntries)
 		// History keys sort after live ones (group 2): one cut splits them.
-		cut, _ := slices.BinarySearchFunc(add, uint8(2), func(e entry, g uint8) int { return int(e.key.group) - int(g) })
+		cut, _ := slices.BinarySearchFunc(add, uint8(2), func(e entry, g uint8) int { return int(e.group) - int(g) })
 		if len(gone[0]) > 0 || cut > 0 {
 			live.Merge(gone[0], add[:cut])
 		}
@@ -410,7 +525,7 @@ func (b *bulk) finish(s *store) {
 // tally adds (sign +1) or removes (-1) r's part of the counts. Outcomes are
 // counted once, when a call ends, and never taken back.
 func (s *store) tally(r *row, sign int) {
-	if r.ended {
+	if r.isEnded() {
 		s.n.ended += sign
 		if sign > 0 {
 			switch r.call.Result() {
@@ -429,44 +544,44 @@ func (s *store) tally(r *row, sign int) {
 		return
 	}
 	s.n.live += sign
-	s.n.add(&r.call, sign)
+	s.n.add(r.call.State(), sign)
 }
 
 func (s *store) place(r *row) {
-	if r.ended {
-		r.key = histKey(&r.call)
-		s.hist.Insert(r)
+	k := keyOf(r)
+	if r.isEnded() {
+		s.hist.Insert(r, k)
 	} else {
-		r.key = liveKey(&r.call)
-		s.live.Insert(r)
+		s.live.Insert(r, k)
 	}
-	r.inView = false
+	r.setInView(false)
 	if s.query.active() && s.query.match(r) {
-		s.filtered(r.ended).Insert(r)
-		r.inView = true
+		s.filtered(r.isEnded()).Insert(r, k)
+		r.setInView(true)
 	}
 }
 
-func (s *store) unplace(r *row, wasEnded bool) {
+// unplace takes r out of the lists it was in, listed under k.
+func (s *store) unplace(r *row, wasEnded bool, k sortKey) {
 	if wasEnded {
-		s.hist.Delete(r)
+		s.hist.Delete(r, k)
 	} else {
-		s.live.Delete(r)
+		s.live.Delete(r, k)
 	}
-	if r.inView {
-		s.filtered(wasEnded).Delete(r)
-		r.inView = false
+	if r.isInView() {
+		s.filtered(wasEnded).Delete(r, k)
+		r.setInView(false)
 	}
 }
 
 func (s *store) refilter(r *row) {
-	if m := s.query.match(r); m != r.inView {
+	if m := s.query.match(r); m != r.isInView() {
 		if m {
-			s.filtered(r.ended).Insert(r)
+			s.filtered(r.isEnded()).Insert(r, keyOf(r))
 		} else {
-			s.filtered(r.ended).Delete(r)
+			s.filtered(r.isEnded()).Delete(r, keyOf(r))
 		}
-		r.inView = m
+		r.setInView(m)
 	}
 }
 
@@ -485,11 +600,22 @@ func (s *store) trimHistory() {
 	// The oldest rows are the tail of the history, and those of them that
 	// match the filter are the tail of the filtered history.
 	inView := 0
-	for _, old := range s.hist.CutTail(s.hist.Len() - s.histLimit) {
-		if old.inView {
+	cut := s.hist.CutTail(s.hist.Len() - s.histLimit)
+	if len(cut) > 1 {
+		// Many at once (a burst ended many calls): look them all up
+		// first, so that the rows, their ids and the map's slots are
+		// read with their cache misses overlapping, then delete them.
+		for _, old := range cut {
+			if s.rows[old.call.ID()] == nil {
+				s.warm++
+			}
+		}
+	}
+	for _, old := range cut {
+		if old.isInView() {
 			inView++
 		}
-		delete(s.rows, old.call.ID)
+		delete(s.rows, old.call.ID())
 		s.n.ended--
 	}
 	s.fHist.CutTail(inView)
@@ -520,13 +646,18 @@ func (s *store) setQueue(name string) {
 	s.requery(q, s.query.active() && s.query.queue == "")
 }
 
-// requery makes q the query and fills the filtered lists for it.
+// requery makes q the query and fills the filtered lists for it. With no
+// filter left, every row lets go of its search text: it is built again, once
+// per row, when a filter is set.
 func (s *store) requery(q query, narrowing bool) {
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
-			l.Range(0, func(_ int, r *row) bool { r.inView = false; return true })
+			l.Range(0, func(_ int, r *row) bool { r.setInView(false); return true })
 			l.Reset(nil)
+		}
+		for _, r := range s.rows {
+			r.forgetSearch()
 		}
 		return
 	}
@@ -539,8 +670,8 @@ func (s *store) rebuildFilter(narrowing bool) {
 	rebuild := func(src, dst *orderedList) {
 		var keep []*row
 		src.Range(0, func(_ int, r *row) bool {
-			r.inView = s.query.match(r)
-			if r.inView {
+			r.setInView(s.query.match(r))
+			if r.isInView() {
 				keep = append(keep, r)
 			}
 			return true
@@ -575,17 +706,35 @@ func (q query) active() bool { return len(q.terms) > 0 || q.queue != "" }
 func (q query) hasText() bool { return len(q.terms) > 0 }
 
 func (q query) match(r *row) bool {
-	if q.queue != "" && stats.QueueName(r.call.Queue) != q.queue {
+	if q.queue != "" && stats.QueueName(r.call.Queue()) != q.queue {
 		return false
 	}
 	s := r.searchText()
 	for _, t := range q.terms {
-		if !strings.Contains(s, t) {
+		if !strings.Contains(s, t) && !dynamicMatch(r, t) {
 			return false
 		}
 	}
 	return true
 }
+
+// dynamicMatch reports whether term is in the words the console shows for
+// r's state: the state, the outcome, why it ended, and what a ringing row
+// with a deadline says once it has passed. They are looked at each time, not
+// kept, so that a call's change of state leaves its kept text as it is.
+func dynamicMatch(r *row, term string) bool {
+	state := r.call.State()
+	if strings.Contains(stateWord(state), term) || strings.Contains(strings.ToLower(string(r.call.Result())), term) {
+		return true
+	}
+	if end := r.call.End(); !end.IsZero() && strings.Contains(strings.ToLower(end.String()), term) {
+		return true
+	}
+	return state == providers.StateRinging && r.call.HasTime(compact.AnswerBy) && strings.Contains(wordsTimedOut, term)
+}
+
+// wordsTimedOut is what an expired ringing row says, as the filter sees it.
+const wordsTimedOut = "no answer timed out"
 
 // narrows reports whether q can only match a subset of what old matched:
 // the same queue, every old term is contained in the term at the same place

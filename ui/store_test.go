@@ -6,13 +6,14 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 )
 
 func ids(l *orderedList) []string {
 	var out []string
-	l.Range(0, func(_ int, r *row) bool { out = append(out, r.call.ID); return true })
+	l.Range(0, func(_ int, r *row) bool { out = append(out, r.call.ID()); return true })
 	return out
 }
 
@@ -144,13 +145,13 @@ func TestStoreFilterNarrowingMatchesFullScan(t *testing.T) {
 	for range 500 {
 		id := fmt.Sprint(rng.IntN(2000))
 		r := a.get(id)
-		c := next(r.call, func(c *providers.Call) { c.From.Name = names[rng.IntN(len(names))] })
+		c := next(r.call.Call(), func(c *providers.Call) { c.From.Name = names[rng.IntN(len(names))] })
 		a.apply(&c)
 	}
 	var want []string
 	a.live.Range(0, func(_ int, r *row) bool {
 		if a.query.match(r) {
-			want = append(want, r.call.ID)
+			want = append(want, r.call.ID())
 		}
 		return true
 	})
@@ -231,5 +232,13 @@ func TestStoreBulkMatchesOneByOne(t *testing.T) {
 		if bulk.live.Len() == 0 || bulk.hist.Len() != 2000 {
 			t.Fatalf("test did not exercise both lists: live %d, history %d", bulk.live.Len(), bulk.hist.Len())
 		}
+	}
+}
+
+// A row is 128 bytes, a size class of its own: a console may hold a
+// hundred thousand, and one more field would cost 16 bytes each.
+func TestRowSize(t *testing.T) {
+	if n := unsafe.Sizeof(row{}); n > 128 {
+		t.Fatalf("a row is %d bytes, more than 128", n)
 	}
 }

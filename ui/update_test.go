@@ -582,7 +582,7 @@ func TestFilter(t *testing.T) {
 
 	visible := func() []string {
 		var ids []string
-		hs.m.list(hs.m.tab).Range(0, func(_ int, r *row) bool { ids = append(ids, r.call.ID); return true })
+		hs.m.list(hs.m.tab).Range(0, func(_ int, r *row) bool { ids = append(ids, r.call.ID()); return true })
 		return ids
 	}
 	typeText := func(s string) {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"ringside/providers"
+	"ringside/providers/compact"
 	"ringside/theme"
 )
 
@@ -245,11 +246,13 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 		drawn++
 	}
 	selID := m.sel[m.tab].id
+	m.frame++
+	defer m.trimLines()
 	l.Range(m.offset[m.tab], func(_ int, r *row) bool {
 		if drawn >= m.tableH {
 			return false
 		}
-		sel := r.call.ID == selID
+		sel := r.call.ID() == selID
 		if hist {
 			b.WriteString(m.histLine(r, sel, &lay))
 		} else {
@@ -331,7 +334,8 @@ type lineKey struct {
 
 // liveLine is a live row, from cache unless something it shows changed.
 func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
-	c := &r.call
+	timing := r.timing()
+	c := &timing
 	var cd countdown
 	var dyn int64
 	switch {
@@ -342,16 +346,18 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 		dyn = int64(callAge(c, m.now) / time.Second)
 	}
 	busy := r.busy(m.now)
-	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: busy, act: r.pendingAct, dyn: dyn}
-	if r.line != "" && r.lineKey == k {
-		return r.line
+	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: busy, act: r.pendingAct(), dyn: dyn}
+	if line, ok := m.cachedLine(r, k); ok {
+		return line
 	}
+	view := r.view()
+	c = &view
 	b, t := m.startLine(sel, lay)
 	text := t.Text.Get(sel)
 	// State: glyph and word, or what is being done, or that it rang out.
 	switch {
 	case busy:
-		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+m.markerWord(r.pendingAct), lay.state))
+		t.Pending.Get(sel).Write(b, fit(glyphPending+" "+m.markerWord(r.pendingAct()), lay.state))
 	case cd.expired():
 		t.TimedOut.Get(sel).Write(b, fit(glyphTimedOut+" "+wordTimedOut, lay.state))
 	default:
@@ -376,8 +382,65 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 	if lay.media > 0 {
 		t.Muted.Get(sel).Write(b, gap+fit(modalitiesText(c.Modalities), lay.media))
 	}
-	r.line, r.lineKey = b.String(), k
-	return r.line
+	return m.keepLine(r, k, b.String())
+}
+
+// cachedLine is r's line if it was drawn for k; it is marked as drawn in
+// this frame.
+func (m *Model) cachedLine(r *row, k lineKey) (string, bool) {
+	if a := r.aux; a != nil && a.line != "" && a.lineKey == k {
+		a.shown = m.frame
+		return a.line, true
+	}
+	return "", false
+}
+
+// keepLine caches line, drawn for k, as r's until it changes or r is off
+// the screen (trimLines).
+func (m *Model) keepLine(r *row, k lineKey, line string) string {
+	a := r.more()
+	a.line, a.lineKey, a.shown = line, k, m.frame
+	if !a.kept {
+		a.kept = true
+		m.lined = append(m.lined, r)
+	}
+	return line
+}
+
+// trimLines lets go of the lines of rows the frame just drawn did not
+// show, so that cached text is bounded by the screen, not by the calls
+// scrolled past.
+func (m *Model) trimLines() {
+	keep := m.lined[:0]
+	for _, r := range m.lined {
+		if a := r.aux; a.shown == m.frame {
+			keep = append(keep, r)
+			continue
+		}
+		a := r.aux
+		a.line, a.lineKey, a.kept = "", lineKey{}, false
+		r.tidy()
+	}
+	clear(m.lined[len(keep):])
+	m.lined = keep
+}
+
+// countdown is the row's countdown at now, on a bar barWidth cells wide.
+func (r *row) countdown(now time.Time, barWidth int) countdown {
+	timing := r.timing()
+	return countdownAt(&timing, now, barWidth)
+}
+
+// timing is the row's call with only its state, version and times: what a
+// countdown, a duration and a cached line's key are worked out from,
+// without unpacking the rest.
+func (r *row) timing() providers.Call {
+	c := &r.call
+	return providers.Call{
+		State: c.State(), Version: c.Version(),
+		Arrived: c.Time(compact.Arrived), AnswerBy: c.Time(compact.AnswerBy),
+		Answered: c.Time(compact.Answered), Ended: c.Time(compact.Ended),
+	}
 }
 
 // writeSource is the source column's cell, where the layout has one.
@@ -414,11 +477,12 @@ func callAge(c *providers.Call, now time.Time) time.Duration {
 
 // histLine is an ended row: when, how, who, how long, why.
 func (m *Model) histLine(r *row, sel bool, lay *layout) string {
-	c := &r.call
-	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel}
-	if r.line != "" && r.lineKey == k {
-		return r.line
+	k := lineKey{ver: r.call.Version(), epoch: m.epoch, sel: sel}
+	if line, ok := m.cachedLine(r, k); ok {
+		return line
 	}
+	view := r.view()
+	c := &view
 	b, t := m.startLine(sel, lay)
 	text := t.Text.Get(sel)
 	muted := t.Muted.Get(sel)
@@ -441,8 +505,7 @@ func (m *Model) histLine(r *row, sel bool, lay *layout) string {
 	}
 	t.Duration.Get(sel).Write(b, gap+fitRight(talk, lay.talk))
 	muted.Write(b, gap+fit(endWords(c), lay.why))
-	r.line, r.lineKey = b.String(), k
-	return r.line
+	return m.keepLine(r, k, b.String())
 }
 
 // writeStatus draws the status line: what a pane asks there while it is
@@ -462,8 +525,9 @@ func (m *Model) whoFor(id string) string {
 	if r == nil {
 		return "the call"
 	}
-	c := &r.call
-	s := clean(c.From.String())
+	timing := r.timing()
+	c := &timing
+	s := clean(r.call.From().String())
 	if c.State.Live() && c.State != providers.StateRinging {
 		s += " (" + stateWord(c.State) + " " + formatDuration(callAge(c, m.now)) + ")"
 	}
@@ -476,7 +540,8 @@ func (m *Model) progressBar() *tea.ProgressBar {
 	var bar *tea.ProgressBar
 	checked := 0
 	m.store.live.Range(0, func(_ int, r *row) bool {
-		c := &r.call
+		timing := r.timing()
+		c := &timing
 		if c.State != providers.StateRinging || checked > 32 {
 			return false
 		}

@@ -101,7 +101,7 @@ func (s *sim) chooseAgent(now time.Time, ch providers.AgentChoice) error {
 func (s *sim) setAgent(t time.Time, ch providers.AgentChoice) {
 	s.agent = ch
 	if s.agentBack != nil {
-		heap.Remove(&s.queue, s.agentBack.index)
+		heap.Remove(&s.queue, int(s.agentBack.index))
 		s.agentBack = nil
 	}
 	if ch.State == providers.AgentAfterCallWork {

@@ -157,6 +157,12 @@ func drawModalities(r *rand.Rand, phone bool) []string {
 // newGUID draws a lower-case version-4 GUID, the shape Teams gives call and
 // object ids.
 func newGUID(r *rand.Rand) string {
+	b := guidBytes(r)
+	return string(b[:])
+}
+
+// guidBytes is newGUID's text.
+func guidBytes(r *rand.Rand) [36]byte {
 	hi, lo := r.Uint64(), r.Uint64()
 	hi = hi&^(0xf<<12) | 0x4<<12 // version 4
 	lo = lo&^(0x3<<62) | 0x2<<62 // RFC 4122 variant
@@ -177,7 +183,30 @@ func newGUID(r *rand.Rand) string {
 	put(19, lo>>48, 4)
 	b[23] = '-'
 	put(24, lo, 12)
-	return string(b[:])
+	return b
+}
+
+// idArena holds the text of many call ids in one allocation: an id alone
+// would take a 48-byte block for its 36 bytes. The ids are strings over the
+// arena's current chunk, which a strings.Builder only ever appends to, so
+// they never change; a chunk is freed once no id in it is held any more.
+type idArena struct {
+	chunk strings.Builder
+}
+
+// idsPerChunk is how many ids share an allocation.
+const idsPerChunk = 1024
+
+// newID is a new call id drawn from r, as newGUID draws it.
+func (a *idArena) newID(r *rand.Rand) string {
+	b := guidBytes(r)
+	if a.chunk.Cap()-a.chunk.Len() < len(b) {
+		a.chunk = strings.Builder{}
+		a.chunk.Grow(idsPerChunk * len(b))
+	}
+	at := a.chunk.Len()
+	a.chunk.Write(b[:])
+	return a.chunk.String()[at : at+len(b)]
 }
 
 // userIDs gives every named Teams user and guest a stable object id, so the

@@ -137,7 +137,7 @@ func (s *sim) startMove(c *simCall, t time.Time, m *move) <-chan error {
 	}
 	s.moves[c.id] = m
 	c.moving = true
-	s.setState(c, t, c.state)
+	s.setState(c, t, c.state())
 	return m.done
 }
 
@@ -166,8 +166,8 @@ func (s *sim) moveDone(c *simCall, t time.Time) {
 func (s *sim) moveFailed(c *simCall, t time.Time) {
 	m := s.moves[c.id]
 	s.settle(c, fmt.Errorf("%w from %s within %s (500/7700, the transfer failed); the call is still yours, %s",
-		errNoAnswer, m.to, TransferNoAnswer, stateWords(c.state)))
-	s.setState(c, t, c.state)
+		errNoAnswer, m.to, TransferNoAnswer, stateWords(c.state())))
+	s.setState(c, t, c.state())
 	s.carryOn(c, t)
 }
 
@@ -213,7 +213,7 @@ func (s *sim) resumeCall(now time.Time, id string) error {
 // agent again: an active call talks on, a held one waits for the agent for
 // as long as its caller's patience lasts.
 func (s *sim) carryOn(c *simCall, t time.Time) {
-	if c.state == providers.StateHeld {
+	if c.state() == providers.StateHeld {
 		s.schedule(c, evHoldQuit, t.Add(between(s.actionStream(c), holdPatienceMin, holdPatienceMax)))
 		return
 	}
@@ -224,7 +224,7 @@ func (s *sim) carryOn(c *simCall, t time.Time) {
 // talk time still to come (and to the hold the script has ahead, if any)
 // is kept for when it talks again; a hold of the script's own is over.
 func (s *sim) stopScript(c *simCall, t time.Time) {
-	if e := c.ev; e != nil && c.state == providers.StateActive {
+	if e := c.pending(); e != nil && c.state() == providers.StateActive {
 		// Events due by t have been played, so left is above zero.
 		p, left := &c.plan, e.at.Sub(t)
 		switch e.kind {

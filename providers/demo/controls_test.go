@@ -23,12 +23,12 @@ var (
 func findCall(t *testing.T, s *sim, state providers.State, after time.Time, ok func(*simCall) bool) string {
 	t.Helper()
 	for _, call := range s.snapshot() {
-		c := s.calls[call.ID]
-		if c.state == state && c.ev != nil && c.ev.at.After(after) && (ok == nil || ok(c)) {
+		c := s.calls.get(call.ID)
+		if c.state() == state && c.pending() != nil && c.pending().at.After(after) && (ok == nil || ok(c)) {
 			return c.id
 		}
 	}
-	t.Fatalf("no %s call among %d that fits", state, len(s.calls))
+	t.Fatalf("no %s call among %d that fits", state, s.calls.len())
 	return ""
 }
 
@@ -155,11 +155,11 @@ func TestTransferNoAnswer(t *testing.T) {
 		s.advance(at)
 		s.flush()
 		for _, call := range s.snapshot() {
-			c := s.calls[call.ID]
-			if (c.state != providers.StateActive && c.state != providers.StateHeld) || !c.ev.at.After(at) {
+			c := s.calls.get(call.ID)
+			if (c.state() != providers.StateActive && c.state() != providers.StateHeld) || !c.pending().at.After(at) {
 				continue
 			}
-			p := pending{state: c.state, kind: c.ev.kind, left: c.ev.at.Sub(at)}
+			p := pending{state: c.state(), kind: c.pending().kind, left: c.pending().at.Sub(at)}
 			var err error
 			if p.done, err = s.transfer(at, c.id, to); err != nil {
 				t.Fatal(err)
@@ -193,12 +193,12 @@ func TestTransferNoAnswer(t *testing.T) {
 			}
 			// An active call talks on for the time its script had left; a
 			// held one waits for the agent as long as its caller will.
-			sc := s.calls[id]
+			sc := s.calls.get(id)
 			switch {
-			case p.state == providers.StateActive && (sc.ev.kind != p.kind || !sc.ev.at.Equal(back.Add(p.left))):
-				t.Fatalf("%s: after the failed transfer next is %v at %v, want %v at %v", id, sc.ev.kind, sc.ev.at, p.kind, back.Add(p.left))
-			case p.state == providers.StateHeld && (sc.ev.kind != evHoldQuit || sc.ev.at.Sub(back) < holdPatienceMin || sc.ev.at.Sub(back) > holdPatienceMax):
-				t.Fatalf("%s: on hold after the failed transfer, next is %v at %v", id, sc.ev.kind, sc.ev.at)
+			case p.state == providers.StateActive && (sc.pending().kind != p.kind || !sc.pending().at.Equal(back.Add(p.left))):
+				t.Fatalf("%s: after the failed transfer next is %v at %v, want %v at %v", id, sc.pending().kind, sc.pending().at, p.kind, back.Add(p.left))
+			case p.state == providers.StateHeld && (sc.pending().kind != evHoldQuit || sc.pending().at.Sub(back) < holdPatienceMin || sc.pending().at.Sub(back) > holdPatienceMax):
+				t.Fatalf("%s: on hold after the failed transfer, next is %v at %v", id, sc.pending().kind, sc.pending().at)
 			}
 		}
 		return failed, through
@@ -243,10 +243,10 @@ func TestHoldAndResumeByAgent(t *testing.T) {
 	for _, next := range []eventKind{evRemoteEnd, evHold} {
 		s := newSim(Name, 21, 0, window, t0, 400)
 		id := findCall(t, s, providers.StateActive, hold, func(c *simCall) bool {
-			return c.ev.at.After(hold.Add(time.Minute)) && c.ev.kind == next
+			return c.pending().at.After(hold.Add(time.Minute)) && c.pending().kind == next
 		})
-		c := s.calls[id]
-		kind, due := c.ev.kind, c.ev.at
+		c := s.calls.get(id)
+		kind, due := c.pending().kind, c.pending().at
 		if err := s.holdCall(hold, id); err != nil {
 			t.Fatal(err)
 		}
@@ -254,8 +254,8 @@ func TestHoldAndResumeByAgent(t *testing.T) {
 		if len(evs) != 1 || evs[0].State != providers.StateHeld || evs[0].Caps != heldCaps {
 			t.Fatalf("after hold: %+v", evs)
 		}
-		if wait := c.ev.at.Sub(hold); c.ev.kind != evHoldQuit || wait < holdPatienceMin || wait > holdPatienceMax {
-			t.Fatalf("a caller on hold waits %v for %v", wait, c.ev.kind)
+		if wait := c.pending().at.Sub(hold); c.pending().kind != evHoldQuit || wait < holdPatienceMin || wait > holdPatienceMax {
+			t.Fatalf("a caller on hold waits %v for %v", wait, c.pending().kind)
 		}
 		if err := s.holdCall(hold, id); !errors.Is(err, providers.ErrNotAllowed) || !strings.Contains(err.Error(), "already on hold") {
 			t.Fatalf("hold twice: %v", err)
@@ -270,8 +270,8 @@ func TestHoldAndResumeByAgent(t *testing.T) {
 		}
 		// The conversation picks up where it was: what was due comes as
 		// much later as the hold lasted.
-		if c.ev.kind != kind || !c.ev.at.Equal(due.Add(20*time.Second)) {
-			t.Fatalf("after resume next is %v at %v, want %v at %v", c.ev.kind, c.ev.at, kind, due.Add(20*time.Second))
+		if c.pending().kind != kind || !c.pending().at.Equal(due.Add(20*time.Second)) {
+			t.Fatalf("after resume next is %v at %v, want %v at %v", c.pending().kind, c.pending().at, kind, due.Add(20*time.Second))
 		}
 		if err := s.resumeCall(resume, id); !errors.Is(err, providers.ErrNotAllowed) || !strings.Contains(err.Error(), "not on hold") {
 			t.Fatalf("resume twice: %v", err)
@@ -286,8 +286,8 @@ func TestCallerLeftOnHoldHangsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.flush()
-	c := s.calls[id]
-	quit, why := c.ev.at, *c.plan.holdQuitEnd
+	c := s.calls.get(id)
+	quit, why := c.pending().at, c.plan.holdQuitEnd.reason()
 	calls := callEvents(play(s, t0.Add(5*time.Minute), time.Second), id)
 	if len(calls) != 1 || calls[0].End != why || !calls[0].Ended.Equal(quit) || calls[0].Result() != providers.OutcomeHandled {
 		t.Fatalf("a caller left on hold: %+v, want %v at %v", calls, why, quit)
@@ -297,12 +297,12 @@ func TestCallerLeftOnHoldHangsUp(t *testing.T) {
 func TestResumeScriptedHold(t *testing.T) {
 	s := newSim(Name, 21, 0, window, t0, 400)
 	id := findCall(t, s, providers.StateHeld, t0, nil)
-	remaining := s.calls[id].plan.remaining
+	remaining := s.calls.get(id).plan.remaining
 	if err := s.resumeCall(t0, id); err != nil {
 		t.Fatal(err)
 	}
-	if c := s.calls[id]; c.state != providers.StateActive || c.ev.kind != evRemoteEnd || !c.ev.at.Equal(t0.Add(remaining)) {
-		t.Fatalf("a call taken off the script's hold: %s, next %v at %v, want the end at %v", c.state, c.ev.kind, c.ev.at, t0.Add(remaining))
+	if c := s.calls.get(id); c.state() != providers.StateActive || c.pending().kind != evRemoteEnd || !c.pending().at.Equal(t0.Add(remaining)) {
+		t.Fatalf("a call taken off the script's hold: %s, next %v at %v, want the end at %v", c.state(), c.pending().kind, c.pending().at, t0.Add(remaining))
 	}
 }
 

@@ -214,7 +214,7 @@ func checkDone(t *testing.T, s *sim, verb, id string, before providers.Call, evs
 func checkOutcomes(t *testing.T, s *sim, waiting map[string]<-chan error) {
 	t.Helper()
 	for id, done := range waiting {
-		c := s.calls[id]
+		c := s.calls.get(id)
 		if c != nil && c.moving {
 			if len(done) != 0 {
 				t.Fatalf("%s: told an outcome while still on its way", id)

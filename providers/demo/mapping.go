@@ -3,6 +3,7 @@ package demo
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"ringside/providers"
@@ -10,37 +11,83 @@ import (
 
 // simCall is the simulation's side of one live call: what the ledger does
 // not hold — its fate if nobody acts, its script once answered, and the one
-// event pending for it.
+// event pending for it. It is 128 bytes: a load demo keeps a million.
 type simCall struct {
-	id         string
-	state      providers.State
-	rejectable bool
-	moving     bool  // a transfer or redirect is under way (sim.moves holds it)
-	acts       uint8 // draws made for the console's actions so far (actionStream)
-
-	// Fate of the call while it rings, if nobody at the console acts.
-	fate    eventKind     // evTimeout, evGiveUp or evElsewhere
-	fateIn  time.Duration // how long after arrival the fate strikes (timeouts: the window)
-	fateEnd *providers.EndReason
-
+	id   string
+	slot event // the call's one pending event, while queued says it is in the queue
 	plan talkPlan
-	ev   *event // the pending event; nil if none
-	slot event  // where ev lives: a call has at most one pending event
+
+	st         phase
+	fate       eventKind // what happens while it rings if nobody at the console acts: evTimeout, evGiveUp or evElsewhere
+	fateEnd    endRef    // how the fate ends it
+	acts       uint8     // draws made for the console's actions so far (actionStream)
+	rejectable bool
+	moving     bool // a transfer or redirect is under way (sim.moves holds it)
+	queued     bool // slot is in the event queue
 }
+
+// pending is the call's pending event, or nil if none.
+func (c *simCall) pending() *event {
+	if c.queued {
+		return &c.slot
+	}
+	return nil
+}
+
+// state is the call's state.
+func (c *simCall) state() providers.State { return c.st.state() }
+
+// become moves the call to state st.
+func (c *simCall) become(st providers.State) { c.st = phaseOf(st) }
+
+// callIndex finds a live call by its id. It is keyed by a hash of the id,
+// which takes two thirds of the room a key of the id's string would: the
+// simulation draws every id (drawCall), and draws again any whose hash a
+// live call has, so that no two live calls share one.
+type callIndex struct {
+	byHash map[uint64]*simCall
+}
+
+func (x *callIndex) get(id string) *simCall {
+	if c := x.byHash[fnv64(id)]; c != nil && c.id == id {
+		return c
+	}
+	return nil
+}
+
+// taken reports whether a live call has id's hash (and so, perhaps, id).
+func (x *callIndex) taken(id string) bool { return x.byHash[fnv64(id)] != nil }
+
+func (x *callIndex) put(c *simCall) { x.byHash[fnv64(c.id)] = c }
+
+func (x *callIndex) remove(c *simCall) {
+	if h := fnv64(c.id); x.byHash[h] == c {
+		delete(x.byHash, h)
+	}
+}
+
+func (x *callIndex) len() int { return len(x.byHash) }
+
+// phase is a call's state in a byte: its place in providers.States.
+type phase uint8
+
+func phaseOf(st providers.State) phase { return phase(slices.Index(providers.States, st)) }
+
+func (p phase) state() providers.State { return providers.States[p] }
 
 // talkPlan scripts an answered call. Durations are drawn when the call is
 // created, so what the console does to one call never changes another
 // call's future.
 type talkPlan struct {
 	setup       time.Duration // answer to media up
-	mediaFails  bool          // media never comes up
 	remaining   time.Duration // talk time still to come, not counting hold
 	holdIn      time.Duration // talk time before the hold; 0 when no hold is to come
 	holdFor     time.Duration
-	quitAfter   time.Duration        // caller hangs up this long into the hold; 0 = waits it out
-	remoteEnd   *providers.EndReason // end reasons point into the tables in reasons.go
-	holdQuitEnd *providers.EndReason
+	quitAfter   time.Duration // caller hangs up this long into the hold; 0 = waits it out
 	teardown    time.Duration // our hang-up to the call being gone
+	remoteEnd   endRef        // how the far end ends it
+	holdQuitEnd endRef        // how a caller who gives up on hold ends it
+	mediaFails  bool          // media never comes up
 }
 
 // callStream is the random stream of call serial, derived from the seed and
@@ -93,12 +140,12 @@ func weightedIndex[T weightedItem](items []T, n int) int {
 }
 
 // drawCall creates the caller, route and script of a call from its stream r
-// (callStream). patient makes a queue call that rings out its whole window:
+// (callStream), and how long after it arrives its fate strikes (timeouts:
+// the window). patient makes a queue call that rings out its whole window:
 // the first call of a start-up population, so tests and demos can count on
 // it.
-func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
-	c := &simCall{}
-	var call providers.Call
+func (s *sim) drawCall(r *rand.Rand, patient bool) (c *simCall, call providers.Call, fateIn time.Duration) {
+	c = &simCall{}
 	call.Direction = providers.Incoming
 
 	viaQueue := r.Float64() < 0.7 || patient
@@ -141,8 +188,8 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
 	// acting on the wrong call would be worse than the check. During start-up
 	// the ledger holds only live calls, so the map is enough.
 	for {
-		c.id = newGUID(r)
-		if _, taken := s.calls[c.id]; taken {
+		c.id = s.ids.newID(r)
+		if s.calls.taken(c.id) {
 			continue
 		}
 		if !s.quiet {
@@ -162,16 +209,16 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
 	case patient:
 		c.fate = evTimeout
 	case fateU < 0.22:
-		c.fate, c.fateEnd = evGiveUp, giveUpEnd(phone, direct)
-		c.fateIn = time.Duration(giveUpAt * float64(s.window))
+		c.fate, c.fateEnd = evGiveUp, refOf(giveUpEnd(phone, direct))
+		fateIn = time.Duration(giveUpAt * float64(s.window))
 	case viaQueue && fateU < 0.70:
-		c.fate, c.fateEnd = evElsewhere, &EndAnsweredElsewhere
-		c.fateIn = time.Duration(elsewhereAt * float64(s.window))
+		c.fate, c.fateEnd = evElsewhere, refOf(&EndAnsweredElsewhere)
+		fateIn = time.Duration(elsewhereAt * float64(s.window))
 	default:
 		c.fate = evTimeout
 	}
 	if c.fate == evTimeout {
-		c.fateIn, c.fateEnd = s.window, &EndTimedOut
+		fateIn, c.fateEnd = s.window, refOf(&EndTimedOut)
 	}
 
 	// The conversation, should someone answer.
@@ -193,14 +240,14 @@ func (s *sim) drawCall(r *rand.Rand, patient bool) (*simCall, providers.Call) {
 	endU := r.Float64()
 	switch {
 	case phone:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, pstnEnds), &endPSTNOnHold
+		p.remoteEnd, p.holdQuitEnd = refOf(pick(endU, pstnEnds)), refOf(&endPSTNOnHold)
 	case direct:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, directEnds), &endOtherOnHold
+		p.remoteEnd, p.holdQuitEnd = refOf(pick(endU, directEnds)), refOf(&endOtherOnHold)
 	default:
-		p.remoteEnd, p.holdQuitEnd = pick(endU, queueEnds), &endOtherOnHold
+		p.remoteEnd, p.holdQuitEnd = refOf(pick(endU, queueEnds)), refOf(&endOtherOnHold)
 	}
 	p.teardown = between(r, 150*time.Millisecond, 650*time.Millisecond)
-	return c, call
+	return c, call, fateIn
 }
 
 func giveUpEnd(phone, direct bool) *providers.EndReason {
@@ -225,7 +272,7 @@ var (
 
 // caps is what may be done to c now, in its state.
 func (c *simCall) caps() providers.Capabilities {
-	switch c.state {
+	switch c.state() {
 	case providers.StateRinging:
 		if c.moving {
 			return 0
@@ -237,7 +284,7 @@ func (c *simCall) caps() providers.Capabilities {
 		switch {
 		case c.moving:
 			return movingCaps
-		case c.state == providers.StateActive:
+		case c.state() == providers.StateActive:
 			return activeCaps
 		}
 		return heldCaps

@@ -96,6 +96,9 @@ func (p *Provider) Detail() string {
 	return "simulated calls, seed " + strconv.FormatInt(p.seed, 10) + ", " + arrivals
 }
 
+// snapshotChunk is how many calls under way Run reads at a time.
+const snapshotChunk = 1024
+
 // recheck bounds Run's sleep when Options.Now is a clock of the caller's
 // own: timers run on the real clock, but a test's clock is moved by hand, so
 // Run re-reads it at least this often.
@@ -127,7 +130,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	p.sim.detail = p.Detail() // for the agent's statuses
 	p.sim.advance(p.opts.Now())
 	p.sim.flush() // the snapshot carries the result
-	snap := p.sim.snapshot()
+	live := p.sim.underWay()
 	now, agent, detail := p.sim.now, p.sim.agent.Label, p.sim.detail
 	p.mu.Unlock()
 	defer func() {
@@ -139,15 +142,25 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		p.mu.Unlock()
 	}()
 
-	p.opts.Log.Info("demo simulation starting", "seed", p.seed, "rate_per_min", p.rate, "calls", len(snap))
+	p.opts.Log.Info("demo simulation starting", "seed", p.seed, "rate_per_min", p.rate, "calls", len(live))
 	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{
 		Link: providers.LinkConnecting, Detail: "starting the simulation", Agent: agent,
 	})) {
 		return nil
 	}
-	for i := range snap {
-		if !providers.Emit(ctx, sink, providers.Event{Time: now, Call: &snap[i]}) {
-			return nil
+	// The calls under way go out a chunk at a time, each read from the
+	// ledger as it is then: a population of a million is never copied
+	// whole at 680 bytes a call. A call an action changed meanwhile goes
+	// out as it is now; the change follows as well, as an event the
+	// console finds no newer.
+	for start := 0; start < len(live); start += snapshotChunk {
+		p.mu.Lock()
+		chunk := p.sim.snapshotOf(live[start:min(start+snapshotChunk, len(live))])
+		p.mu.Unlock()
+		for i := range chunk {
+			if !providers.Emit(ctx, sink, providers.Event{Time: now, Call: &chunk[i]}) {
+				return nil
+			}
 		}
 	}
 	if !providers.Emit(ctx, sink, providers.StatusEvent(now, providers.Status{

@@ -179,7 +179,7 @@ func TestSleepFollowsTheClock(t *testing.T) {
 func TestRunAnswerAndHangup(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	p := mustNew(t, Config{Calls: 1, Seed: 12}, providers.Options{Now: clock.Now})
-	p.sim.calls[p.sim.snapshot()[0].ID].plan.mediaFails = false
+	p.sim.calls.get(p.sim.snapshot()[0].ID).plan.mediaFails = false
 	events, _ := start(t, p, 16)
 	recv(t, events)
 	id := recv(t, events).Call.ID
@@ -538,14 +538,14 @@ func moving(c providers.Call) bool {
 func connectedCall(t *testing.T, p, twin *Provider, state providers.State, unanswered bool) string {
 	t.Helper()
 	for _, call := range p.sim.snapshot() {
-		c := twin.sim.calls[call.ID]
-		if c.state != state || !c.ev.at.After(t0.Add(time.Minute)) {
+		c := twin.sim.calls.get(call.ID)
+		if c.state() != state || !c.pending().at.After(t0.Add(time.Minute)) {
 			continue
 		}
 		if _, err := twin.sim.transfer(t0, c.id, anaSilva); err != nil {
 			t.Fatal(err)
 		}
-		if (c.ev.kind == evTransferFailed) == unanswered {
+		if (c.pending().kind == evTransferFailed) == unanswered {
 			return c.id
 		}
 	}
@@ -712,5 +712,63 @@ func TestControlsOfferedAndChecked(t *testing.T) {
 	}
 	if c, _ := p.sim.ledger.Get(active); !moving(c) {
 		t.Fatalf("after a transfer without Run: %+v", c)
+	}
+}
+
+// The calls under way go out a chunk at a time, each read as it is then: a
+// call answered while the first chunk is on its way goes out connecting, and
+// the console, taking the newest version of each call, ends up with every
+// call as the simulation has it.
+func TestRunSendsCallsUnderWayAsTheyAreThen(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	n := 3100 // more than three chunks
+	p := mustNew(t, Config{Calls: n, Seed: 5, Rate: 0}, providers.Options{Now: clock.Now})
+	snap := p.sim.snapshot()
+	victim := ""
+	for i := len(snap) - 1; i >= 0 && victim == ""; i-- {
+		if snap[i].Can(providers.ActionAnswer) {
+			victim = snap[i].ID
+		}
+	}
+	if victim == "" {
+		t.Fatal("no ringing call in the last chunk")
+	}
+	events, _ := start(t, p, 1)
+	if ev := recv(t, events); ev.Status == nil || ev.Status.Link != providers.LinkConnecting {
+		t.Fatalf("first event %+v, want the connecting status", ev)
+	}
+	latest := map[string]providers.Call{}
+	first := map[string]providers.Call{}
+	take := func(c *providers.Call) {
+		if _, seen := first[c.ID]; !seen {
+			first[c.ID] = *c
+		}
+		if old, ok := latest[c.ID]; !ok || c.Version > old.Version {
+			latest[c.ID] = *c
+		}
+	}
+	take(recv(t, events).Call)
+	if err := p.Answer(context.Background(), victim); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := recv(t, events)
+		if ev.Status != nil && ev.Status.Link == providers.LinkLive {
+			break
+		}
+		take(ev.Call)
+	}
+	// The answer's own event follows the live status.
+	take(recv(t, events).Call)
+	if len(first) != n {
+		t.Fatalf("%d calls under way sent, want %d", len(first), n)
+	}
+	if c := first[victim]; c.State != providers.StateConnecting {
+		t.Fatalf("the call answered while the calls went out was first sent %s, want connecting", c.State)
+	}
+	for _, want := range p.sim.snapshot() {
+		if got := latest[want.ID]; !reflect.DeepEqual(got, want) {
+			t.Fatalf("call %s ends up\n%+v\nwant\n%+v", want.ID, got, want)
+		}
 	}
 }

@@ -1,6 +1,11 @@
 package demo
 
-import "ringside/providers"
+import (
+	"fmt"
+	"slices"
+
+	"ringside/providers"
+)
 
 // End reasons of simulated calls. Codes and subcodes are the ones Microsoft
 // Graph reports in a terminated call's resultInfo for the same situation; the
@@ -82,6 +87,29 @@ var (
 func pick(u float64, table []weighted) *providers.EndReason {
 	return table[weightedIndex(table, int(u*float64(totalWeight(table))))].end
 }
+
+// endRef names one of the end reasons above in a byte, so that a call's
+// script keeps three of them in three bytes.
+type endRef uint8
+
+// endRefs lists every end reason a call's script may hold; endRef 0 is none.
+var endRefs = []*providers.EndReason{nil,
+	&EndTimedOut, &EndAnsweredElsewhere, &endPSTNGaveUp, &endGaveUp, &endGaveUpP2P, &endPSTNOnHold, &endOtherOnHold,
+	&endPSTNCaller, &endPSTNCaller2, &endOther, &endOtherP2P, &endOtherLeft, &endKeepAlive, &endMediaLost, &endMediaDrop,
+}
+
+// refOf is the endRef of one of the end reasons above; it panics for
+// another, which only a change to this file could bring about.
+func refOf(end *providers.EndReason) endRef {
+	i := slices.Index(endRefs[1:], end)
+	if i < 0 {
+		panic(fmt.Sprintf("demo: end reason %q is not in endRefs", end.Text))
+	}
+	return endRef(i + 1)
+}
+
+// reason is the end reason r names.
+func (r endRef) reason() providers.EndReason { return *endRefs[r] }
 
 // RedirectEnd is how a call redirected to to ends (outcome transferred).
 // Graph ends a redirected call with a deleted notification that carries no

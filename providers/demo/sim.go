@@ -40,10 +40,10 @@ const (
 
 type event struct {
 	at    time.Time
-	seq   uint64 // breaks ties in scheduling order, so equal times stay deterministic
-	kind  eventKind
+	seq   uint64   // breaks ties in scheduling order, so equal times stay deterministic
 	call  *simCall // nil for arrivals
-	index int      // position in the heap, for removal
+	index int32    // position in the heap, for removal
+	kind  eventKind
 }
 
 // eventQueue is a min-heap on (at, seq).
@@ -58,11 +58,11 @@ func (q eventQueue) Less(i, j int) bool {
 }
 func (q eventQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
+	q[i].index, q[j].index = int32(i), int32(j)
 }
 func (q *eventQueue) Push(x any) {
 	e := x.(*event)
-	e.index = len(*q)
+	e.index = int32(len(*q))
 	*q = append(*q, e)
 }
 func (q *eventQueue) Pop() any {
@@ -85,8 +85,9 @@ type sim struct {
 	window time.Duration
 
 	ledger   *ledger.Ledger
-	calls    map[string]*simCall // live calls
-	order    []*simCall          // calls in creation order, ended ones not yet dropped
+	calls    callIndex  // live calls
+	ids      idArena    // the text of their ids
+	order    []*simCall // calls in creation order, ended ones not yet dropped
 	queue    eventQueue
 	arrivals *rand.Rand // the arrival process's own stream
 	pcg      *rand.PCG  // re-seeded for each call: see callStream
@@ -137,7 +138,7 @@ func newSimWith(name string, seed int64, rate float64, window time.Duration, sta
 		seed:     seed,
 		rate:     rate,
 		window:   window,
-		calls:    make(map[string]*simCall, population),
+		calls:    callIndex{byHash: make(map[uint64]*simCall, population)},
 		order:    make([]*simCall, 0, population),
 		arrivals: rand.New(rand.NewPCG(mix(uint64(seed), 0, 3), mix(uint64(seed), 0, 4))),
 		now:      start,
@@ -183,13 +184,13 @@ func (s *sim) push(at time.Time, kind eventKind, c *simCall) *event {
 	}
 	if s.quiet {
 		// Start-up population: the heap is built in one go afterwards.
-		e.index = len(s.queue)
+		e.index = int32(len(s.queue))
 		s.queue = append(s.queue, e)
 	} else {
 		heap.Push(&s.queue, e)
 	}
 	if c != nil {
-		c.ev = e
+		c.queued = true
 	}
 	return e
 }
@@ -201,9 +202,9 @@ func (s *sim) schedule(c *simCall, kind eventKind, at time.Time) {
 }
 
 func (s *sim) unschedule(c *simCall) {
-	if c.ev != nil {
-		heap.Remove(&s.queue, c.ev.index)
-		c.ev = nil
+	if c.queued {
+		heap.Remove(&s.queue, int(c.slot.index))
+		c.queued = false
 	}
 }
 
@@ -226,7 +227,7 @@ func (s *sim) record(t time.Time, id string, change func(*providers.Call)) {
 	// A new call beyond the ledger's limit ended the one silent longest:
 	// it leaves the simulation too, and the console hears of its end.
 	for _, gone := range s.ledger.Evicted() {
-		if c := s.calls[gone.ID]; c != nil {
+		if c := s.calls.get(gone.ID); c != nil {
 			s.retire(c)
 		}
 		if !s.quiet {
@@ -258,7 +259,7 @@ func (s *sim) advance(now time.Time) {
 	for len(s.queue) > 0 && !s.queue[0].at.After(now) {
 		e := heap.Pop(&s.queue).(*event)
 		if e.call != nil {
-			e.call.ev = nil
+			e.call.queued = false
 		}
 		s.fire(e, now)
 	}
@@ -276,9 +277,9 @@ func (s *sim) fire(e *event, now time.Time) {
 		s.arrive(t)
 		s.push(t.Add(s.interArrival()), evArrival, nil)
 	case evTimeout, evGiveUp:
-		s.end(c, t, *c.fateEnd, providers.OutcomeMissed)
+		s.end(c, t, c.fateEnd.reason(), providers.OutcomeMissed)
 	case evElsewhere:
-		s.end(c, t, *c.fateEnd, providers.OutcomeElsewhere)
+		s.end(c, t, c.fateEnd.reason(), providers.OutcomeElsewhere)
 	case evMediaUp, evRetrieve:
 		s.setState(c, t, providers.StateActive)
 		s.talk(c, t)
@@ -288,9 +289,9 @@ func (s *sim) fire(e *event, now time.Time) {
 		s.setState(c, t, providers.StateHeld)
 		s.hold(c, t)
 	case evRemoteEnd:
-		s.end(c, t, *c.plan.remoteEnd, providers.OutcomeHandled)
+		s.end(c, t, c.plan.remoteEnd.reason(), providers.OutcomeHandled)
 	case evHoldQuit:
-		s.end(c, t, *c.plan.holdQuitEnd, providers.OutcomeHandled)
+		s.end(c, t, c.plan.holdQuitEnd.reason(), providers.OutcomeHandled)
 	case evTornDown:
 		s.end(c, t, EndHungUp, providers.OutcomeHandled)
 	case evRedirected, evTransferred:
@@ -305,7 +306,7 @@ func (s *sim) fire(e *event, now time.Time) {
 
 // setState moves c to state at t, with what that state allows.
 func (s *sim) setState(c *simCall, t time.Time, state providers.State) {
-	c.state = state
+	c.become(state)
 	caps := c.caps()
 	s.record(t, c.id, func(x *providers.Call) {
 		x.State = state
@@ -316,28 +317,29 @@ func (s *sim) setState(c *simCall, t time.Time, state providers.State) {
 // arrive starts a new ringing call at t.
 func (s *sim) arrive(t time.Time) {
 	s.serial++
-	c, call := s.drawCall(s.callStream(s.serial), false)
+	c, call, fateIn := s.drawCall(s.callStream(s.serial), false)
 	if call.Queue != "" && s.agent.State != providers.AgentReady {
 		// A queue offers its calls only to agents who are ready: this one
 		// goes to a colleague, unseen. It was drawn all the same, so the
 		// calls after it are the ones they would have been.
 		return
 	}
-	s.ring(c, call, t, t)
+	s.ring(c, call, fateIn, t, t)
 }
 
-// ring enters c as a ringing call that arrived at arrived, at time now.
-func (s *sim) ring(c *simCall, call providers.Call, arrived, now time.Time) {
-	c.state = providers.StateRinging
+// ring enters c as a ringing call that arrived at arrived, at time now,
+// whose fate strikes fateIn after it arrived.
+func (s *sim) ring(c *simCall, call providers.Call, fateIn time.Duration, arrived, now time.Time) {
+	c.become(providers.StateRinging)
 	s.order = append(s.order, c)
 	call.State = providers.StateRinging
 	call.Arrived = arrived
 	call.AnswerBy = arrived.Add(s.window)
 	call.Caps = c.caps()
-	s.calls[c.id] = c
+	s.calls.put(c)
 	call.ID = c.id
 	s.enter(now, call)
-	fateAt := arrived.Add(c.fateIn)
+	fateAt := arrived.Add(fateIn)
 	if fateAt.Before(now) {
 		fateAt = now
 	}
@@ -389,9 +391,9 @@ func (s *sim) retire(c *simCall) {
 		s.settle(c, fmt.Errorf("the call was dropped before it reached %s: %w", s.moves[c.id].to, providers.ErrEnded))
 	}
 	s.unschedule(c)
-	c.state = providers.StateEnded
-	delete(s.calls, c.id)
-	if len(s.order) > 2*len(s.calls)+1024 {
+	c.become(providers.StateEnded)
+	s.calls.remove(c)
+	if len(s.order) > 2*s.calls.len()+1024 {
 		s.compact()
 	}
 }
@@ -410,9 +412,9 @@ func (s *sim) populate(n int) {
 	for i := range n {
 		s.serial++
 		r := s.callStream(s.serial)
-		c, call := s.drawCall(r, i == 0)
+		c, call, fateIn := s.drawCall(r, i == 0)
 		if i == 0 {
-			s.ring(c, call, t0, t0)
+			s.ring(c, call, fateIn, t0, t0)
 			continue
 		}
 		u, back := r.Float64(), r.Float64()
@@ -421,11 +423,11 @@ func (s *sim) populate(n int) {
 			arrived := t0.Add(-time.Duration(0.85 * back * float64(s.window)).Round(time.Millisecond))
 			if c.fate != evTimeout {
 				// The fate strikes in what is left of the window.
-				frac := float64(c.fateIn) / float64(s.window)
+				frac := float64(fateIn) / float64(s.window)
 				left := arrived.Add(s.window).Sub(t0)
-				c.fateIn = t0.Sub(arrived) + time.Duration(frac*float64(left))
+				fateIn = t0.Sub(arrived) + time.Duration(frac*float64(left))
 			}
-			s.ring(c, call, arrived, t0)
+			s.ring(c, call, fateIn, arrived, t0)
 			continue
 		}
 		p := &c.plan
@@ -434,7 +436,7 @@ func (s *sim) populate(n int) {
 		switch {
 		case u < 0.20:
 			answered = t0.Add(-time.Duration(back * float64(p.setup)).Round(time.Millisecond))
-			c.state = providers.StateConnecting
+			c.become(providers.StateConnecting)
 			kind := evMediaUp
 			if p.mediaFails {
 				kind = evMediaFail
@@ -444,7 +446,7 @@ func (s *sim) populate(n int) {
 			onHold := time.Duration(back * float64(p.holdFor)).Round(time.Millisecond)
 			talked := between(r, 10*time.Second, 4*time.Minute)
 			answered = t0.Add(-onHold - talked - p.setup)
-			c.state = providers.StateHeld
+			c.become(providers.StateHeld)
 			p.holdIn = 0
 			if p.quitAfter > onHold {
 				s.schedule(c, evHoldQuit, t0.Add(p.quitAfter-onHold))
@@ -454,7 +456,7 @@ func (s *sim) populate(n int) {
 		default:
 			talked := time.Duration(back * float64(p.remaining)).Round(time.Millisecond)
 			answered = t0.Add(-talked - p.setup)
-			c.state = providers.StateActive
+			c.become(providers.StateActive)
 			p.remaining = max(p.remaining-talked, time.Millisecond)
 			if p.holdIn > talked {
 				p.holdIn -= talked
@@ -463,12 +465,12 @@ func (s *sim) populate(n int) {
 			}
 			s.talk(c, t0)
 		}
-		call.State = c.state
+		call.State = c.state()
 		call.Arrived = answered.Add(-ring)
 		call.AnswerBy = call.Arrived.Add(s.window)
 		call.Answered = answered
 		call.Caps = c.caps()
-		s.calls[c.id] = c
+		s.calls.put(c)
 		s.order = append(s.order, c)
 		call.ID = c.id
 		s.enter(t0, call)
@@ -479,14 +481,22 @@ func (s *sim) populate(n int) {
 
 // compact drops ended calls from the creation order.
 func (s *sim) compact() {
-	s.order = slices.DeleteFunc(s.order, func(c *simCall) bool { return c.state == providers.StateEnded })
+	s.order = slices.DeleteFunc(s.order, func(c *simCall) bool { return c.state() == providers.StateEnded })
 }
 
 // snapshot is every live call, oldest first.
-func (s *sim) snapshot() []providers.Call {
+func (s *sim) snapshot() []providers.Call { return s.snapshotOf(s.underWay()) }
+
+// underWay is every live call, oldest first.
+func (s *sim) underWay() []*simCall {
 	s.compact()
-	out := make([]providers.Call, 0, len(s.order))
-	for _, c := range s.order {
+	return slices.Clone(s.order)
+}
+
+// snapshotOf is the calls cs as the ledger has them now.
+func (s *sim) snapshotOf(cs []*simCall) []providers.Call {
+	out := make([]providers.Call, 0, len(cs))
+	for _, c := range cs {
 		if call, ok := s.ledger.Get(c.id); ok {
 			out = append(out, call)
 		}
@@ -504,7 +514,7 @@ func (s *sim) answer(now time.Time, id string) error {
 		return err
 	}
 	t := s.now
-	c.state = providers.StateConnecting
+	c.become(providers.StateConnecting)
 	s.record(t, id, func(x *providers.Call) {
 		x.State = providers.StateConnecting
 		x.Answered = t
@@ -553,7 +563,7 @@ func (s *sim) hangup(now time.Time, id string) error {
 // every call there is, so one it does not know is not found.
 func (s *sim) live(verb string, a providers.Action, id string) (*simCall, error) {
 	call, known := s.ledger.Get(id)
-	c := s.calls[id]
+	c := s.calls.get(id)
 	if !known || (c == nil && call.State != providers.StateEnded) {
 		return nil, fmt.Errorf("%s call %s: %w", verb, id, providers.ErrNotFound)
 	}

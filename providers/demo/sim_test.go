@@ -4,9 +4,11 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 	"ringside/providers/ledger"
@@ -291,8 +293,8 @@ func TestTimeoutExactlyAtDeadline(t *testing.T) {
 			!evs[0].Time.Equal(c.AnswerBy) || end.Result() != providers.OutcomeMissed || end.Caps != 0 {
 			t.Fatalf("window %v: at the deadline %+v", w, end)
 		}
-		if at, ok := s.next(); ok || len(s.calls) != 0 {
-			t.Fatalf("window %v: %d calls live and an event at %v after the only call ended", w, len(s.calls), at)
+		if at, ok := s.next(); ok || s.calls.len() != 0 {
+			t.Fatalf("window %v: %d calls live and an event at %v after the only call ended", w, s.calls.len(), at)
 		}
 		if err := s.answer(c.AnswerBy, c.ID); !errors.Is(err, providers.ErrEnded) {
 			t.Fatalf("window %v: answer at the deadline: %v", w, err)
@@ -330,7 +332,7 @@ func TestAnswerThenTalkThenEnd(t *testing.T) {
 	for seed := int64(1); seed <= 40; seed++ {
 		s := newSim(Name, seed, 0, window, t0, 1)
 		id := s.snapshot()[0].ID
-		plan := s.calls[id].plan
+		plan := s.calls.get(id).plan
 		at := t0.Add(3 * time.Second)
 		if err := s.answer(at, id); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -367,9 +369,9 @@ func TestAnswerThenTalkThenEnd(t *testing.T) {
 			states = append(states, ev.Call.State)
 		}
 		last := *rest[len(rest)-1].Call
-		want := *plan.remoteEnd
+		want := plan.remoteEnd.reason()
 		if plan.holdIn > 0 && plan.quitAfter > 0 {
-			want = *plan.holdQuitEnd
+			want = plan.holdQuitEnd.reason()
 		}
 		if last.State != providers.StateEnded || last.End != want || last.Result() != providers.OutcomeHandled {
 			t.Fatalf("seed %d: ended as %+v, want %v (states %v)", seed, last, want, states)
@@ -427,7 +429,7 @@ func TestRejectEachReason(t *testing.T) {
 func TestHangup(t *testing.T) {
 	s := newSim(Name, 11, 0, window, t0, 1)
 	id := s.snapshot()[0].ID
-	s.calls[id].plan.mediaFails = false
+	s.calls.get(id).plan.mediaFails = false
 	if err := s.answer(t0.Add(time.Second), id); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +446,7 @@ func TestHangup(t *testing.T) {
 	if err := s.hangup(at, id); !errors.Is(err, providers.ErrNotAllowed) {
 		t.Fatalf("a second hang-up while ending: %v", err)
 	}
-	teardown := s.calls[id].plan.teardown
+	teardown := s.calls.get(id).plan.teardown
 	s.advance(at.Add(teardown))
 	c = *s.flush()[0].Call
 	if c.State != providers.StateEnded || c.End != EndHungUp || !c.Ended.Equal(at.Add(teardown)) ||
@@ -481,7 +483,7 @@ func findRinging(t *testing.T, s *sim, rejectable bool) string {
 			return c.ID
 		}
 	}
-	t.Fatalf("no ringing call with reject=%v among %d", rejectable, len(s.calls))
+	t.Fatalf("no ringing call with reject=%v among %d", rejectable, s.calls.len())
 	return ""
 }
 
@@ -565,7 +567,7 @@ func TestPopulationMix(t *testing.T) {
 	}
 	first := snap[0]
 	if first.State != providers.StateRinging || !first.Arrived.Equal(t0) || !first.AnswerBy.Equal(t0.Add(window)) ||
-		!first.Can(providers.ActionReject) || s.calls[first.ID].fate != evTimeout {
+		!first.Can(providers.ActionReject) || s.calls.get(first.ID).fate != evTimeout {
 		t.Fatalf("the first call must be a fresh, rejectable, patient ringing call: %+v", first)
 	}
 	k := newChecker(t, window)
@@ -747,8 +749,8 @@ func TestCallsBeyondTheLimitAreDropped(t *testing.T) {
 				dropped++
 			}
 		}
-		if live := s.ledger.LiveCount(); live > 25 || live != len(s.calls) {
-			t.Fatalf("after %d s: %d live calls in the ledger, %d in the simulation; want the same, at most 25", step+1, live, len(s.calls))
+		if live := s.ledger.LiveCount(); live > 25 || live != s.calls.len() {
+			t.Fatalf("after %d s: %d live calls in the ledger, %d in the simulation; want the same, at most 25", step+1, live, s.calls.len())
 		}
 	}
 	if dropped == 0 || uint64(dropped) != s.ledger.Evictions() {
@@ -764,5 +766,28 @@ func TestMaxCallsReachesTheDemo(t *testing.T) {
 	}
 	if got := p.sim.ledger.MaxLive(); got != 60 {
 		t.Fatalf("ledger holds %d live calls, want --max-calls 10 + --demo-calls 50", got)
+	}
+}
+
+// Ids from the arena are the ids newGUID draws from the same stream, and
+// they stay as they were while more are drawn, across chunks.
+func TestIDArenaKeepsIDs(t *testing.T) {
+	s := newSim(Name, 1, 0, window, t0, 0)
+	var a idArena
+	var got, want []string
+	for i := range 3*idsPerChunk + 5 {
+		got = append(got, a.newID(s.callStream(uint64(i))))
+		want = append(want, newGUID(s.callStream(uint64(i))))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatal("ids from the arena differ from newGUID's, or changed as more were drawn")
+	}
+}
+
+// A call's own state is 128 bytes, a size class of its own: a load demo
+// keeps up to a million.
+func TestSimCallSize(t *testing.T) {
+	if n := unsafe.Sizeof(simCall{}); n > 128 {
+		t.Fatalf("a simCall is %d bytes, more than 128", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"ringside/providers"
 )
@@ -456,5 +457,13 @@ func TestLedgerAdoptContinuesTheEarlierRunsVersion(t *testing.T) {
 	// The top version cannot grow, and must not wrap to 0.
 	if c, _ = l.Adopt("e", ^uint64(0), talking); c.Version != ^uint64(0) {
 		t.Fatalf("version %d", c.Version)
+	}
+}
+
+// An entry is 128 bytes, a size class of its own: a demo files a hundred
+// thousand at start, and one more field would cost 16 bytes each.
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(entry{}); n > 128 {
+		t.Fatalf("a ledger entry is %d bytes, more than 128", n)
 	}
 }

@@ -34,6 +34,8 @@ type Counter struct {
 	head      int64 // the latest minute seen (an arrival, or a snapshot's time); math.MinInt64 before any
 	forgotten int   // calls forgotten early, past Config.MaxCalls
 	asked     int64 // the latest minute a snapshot was asked for
+
+	warm uint64 // where ApplyAll's reads ahead go, so that they are made
 }
 
 // nowKind is where a call counts in the figures of now.
@@ -95,13 +97,14 @@ type record struct {
 	// heap of ringing calls (the longest wait), slPos in the young or the
 	// overdue heap (overdue says which).
 	ringPos, slPos   int32
-	prev, next       int32 // remembered order
-	endPrev, endNext int32 // ended order
-	endedAt          int64 // the latest minute seen when it ended
+	prev, next       int32  // remembered order
+	endPrev, endNext int32  // ended order
+	endedAt          int64  // the latest minute seen when it ended
+	gen              uint32 // how many calls the slot has held before this one (see Handle)
 	overdue          bool
 	inEnded          bool
 	spilled          bool // filed in the index by its id (see index)
-	_                [29]byte
+	_                [25]byte
 }
 
 // The record is two cache lines exactly.
@@ -195,29 +198,118 @@ func (c *Counter) Config() Config { return c.cfg }
 
 // Apply counts one snapshot of a call, in any state. A snapshot whose
 // Version is not above the last one applied for the same call is ignored.
-func (c *Counter) Apply(call providers.Call) {
-	k := c.index.keyOf(call.ID)
+func (c *Counter) Apply(call providers.Call) { c.ApplyAt(Handle{}, &call) }
+
+// Handle finds a call in a Counter again without looking its id up: a
+// store that keeps one per call, from ApplyAt, saves hashing the id and a
+// search of the index (a cache miss or two on a big Counter) per snapshot.
+// It stops finding the call once the Counter forgets it, and never finds
+// another; the zero Handle finds nothing.
+type Handle struct {
+	slot int32 // the call's record, plus one
+	gen  uint32
+}
+
+// ApplyAt is Apply for a call whose Handle may be h (the one ApplyAt gave
+// for its last snapshot, or the zero Handle), with the same figures as
+// Apply. It returns the call's Handle now: the zero Handle when the Counter
+// does not remember the call (a call that is not incoming is never
+// remembered).
+func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
+	slot, known := c.handled(h)
+	if !known {
+		return c.applyKeyed(call, c.index.keyOf(call.ID))
+	}
+	return c.applySlot(slot, call)
+}
+
+// applyKeyed applies call, whose key is k, finding it by its key.
+func (c *Counter) applyKeyed(call *providers.Call, k key) Handle {
 	slot, known := c.index.find(c.recs, call.ID, k)
 	if !known {
 		if call.Direction == providers.Incoming {
-			c.add(&call, k)
+			return c.add(call, k)
 		}
-		return
+		return Handle{}
 	}
-	r := &c.recs[slot]
-	if call.Version <= r.version {
-		return
-	}
-	f := c.factsOf(&call, r.f.queue)
-	c.update(slot, call.Version, f)
+	return c.applySlot(slot, call)
 }
 
+// applySlot applies call, remembered at slot.
+func (c *Counter) applySlot(slot int32, call *providers.Call) Handle {
+	r := &c.recs[slot]
+	h := Handle{slot: slot + 1, gen: r.gen}
+	if call.Version <= r.version {
+		return h
+	}
+	f := c.factsOf(call, r.f.queue)
+	c.update(slot, call.Version, f)
+	return h
+}
+
+// ApplyAll is ApplyAt for a batch: calls in order, hs[i] the handle of
+// calls[i], replaced by its handle after. A chunk at a time, it first reads
+// the records the handles find, and hashes the ids of the calls without
+// one and looks them up, so that those cache misses overlap instead of
+// coming one after another; then it applies the chunk. The figures are
+// Apply's, call by call.
+func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
+	var keys [applyChunk]key
+	var keyed [applyChunk]bool
+	for start := 0; start < len(calls); start += applyChunk {
+		chunk := calls[start:min(start+applyChunk, len(calls))]
+		for i, call := range chunk {
+			keyed[i] = false
+			if slot, ok := c.handled(hs[start+i]); ok {
+				c.warm += c.recs[slot].version // read now, used below
+				continue
+			}
+			keys[i], keyed[i] = c.index.keyOf(call.ID), true
+			if slot, ok := c.index.find(c.recs, call.ID, keys[i]); ok {
+				c.warm += c.recs[slot].version
+			}
+		}
+		for i, call := range chunk {
+			// Found again: an earlier call of the chunk may have made the
+			// Counter forget this one.
+			if slot, ok := c.handled(hs[start+i]); ok {
+				hs[start+i] = c.applySlot(slot, call)
+				continue
+			}
+			if !keyed[i] {
+				keys[i] = c.index.keyOf(call.ID)
+			}
+			hs[start+i] = c.applyKeyed(call, keys[i])
+		}
+	}
+}
+
+// applyChunk is how many calls ApplyAll reads ahead of applying them.
+const applyChunk = 128
+
+// handled is the slot h finds, if it finds one.
+func (c *Counter) handled(h Handle) (int32, bool) {
+	slot := h.slot - 1
+	if slot < 0 || int(slot) >= len(c.recs) {
+		return 0, false
+	}
+	if r := &c.recs[slot]; r.gen != h.gen || !r.inUse() {
+		return 0, false
+	}
+	return slot, true
+}
+
+// inUse reports whether the record holds a call: every call remembered has
+// its key (index.insert), and a free slot is zero but for its generation.
+func (r *record) inUse() bool { return r.key != key{} }
+
 // add remembers a call seen for the first time and counts it.
-func (c *Counter) add(call *providers.Call, k key) {
+func (c *Counter) add(call *providers.Call, k key) Handle {
 	f := c.factsOf(call, -1)
 	slot := c.alloc()
+	gen := c.recs[slot].gen
 	c.recs[slot] = record{
-		version: call.Version, f: f,
+		version: call.Version, f: f, gen: gen,
 		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
 	}
 	if c.newest >= 0 {
@@ -235,6 +327,10 @@ func (c *Counter) add(call *providers.Call, k key) {
 	if c.index.len() > c.cfg.MaxCalls {
 		c.evict()
 	}
+	if r := &c.recs[slot]; r.gen == gen && r.inUse() {
+		return Handle{slot: slot + 1, gen: gen}
+	}
+	return Handle{} // forgotten at once (pruned, or evicted as the oldest)
 }
 
 // update replaces what the call at slot adds with f.
@@ -288,7 +384,7 @@ func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
 	}
 	f.count(nOffered)
 	answered, pickedUp := answeredAt(call)
-	result := call.Result()
+	result := providers.ResultOf(call)
 	switch {
 	case answered:
 		f.count(nAnswered)
@@ -327,7 +423,7 @@ func answeredAt(call *providers.Call) (bool, time.Time) {
 	switch {
 	case !call.Answered.IsZero():
 		return true, call.Answered
-	case call.Result() == providers.OutcomeElsewhere && !call.Ended.IsZero():
+	case providers.ResultOf(call) == providers.OutcomeElsewhere && !call.Ended.IsZero():
 		return true, call.Ended
 	}
 	return false, time.Time{}
@@ -566,7 +662,7 @@ func (c *Counter) forget(slot int32) {
 		c.newest = r.prev
 	}
 	c.index.remove(c.recs, slot)
-	*r = record{}
+	*r = record{gen: r.gen + 1} // handles to the call find nothing now
 	c.free = append(c.free, slot)
 }
 

@@ -7,9 +7,11 @@
 // A Counter is fed every call snapshot a provider sends (Apply) and asked
 // for the figures at a time (Snapshot). Apply is a map lookup and a few
 // additions; Snapshot costs a pass over the window's minutes of each queue,
-// whatever the number of calls. A Counter is not safe for concurrent use:
-// call Apply and Snapshot from one goroutine (Snapshot also moves calls
-// across the service-level threshold as time passes).
+// whatever the number of calls. A store that keeps a Handle per call
+// (ApplyAt, and ApplyAll for a batch, as the console does) spares the
+// lookup. A Counter is not safe for concurrent use: call Apply and Snapshot
+// from one goroutine (Snapshot also moves calls across the service-level
+// threshold as time passes).
 //
 // # Definitions
 //

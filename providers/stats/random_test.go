@@ -239,3 +239,131 @@ func randomSequences(t *testing.T, newCounter func(stats.Config) *stats.Counter,
 		t.Fatalf("only %d comparisons made; the scenarios are too small to prove much", checks)
 	}
 }
+
+// TestRandomSequencesThroughHandles: a store that keeps each call's Handle
+// and hands it back with the call's next snapshot gets the figures Apply
+// gives, at every check, also while calls are forgotten under it (a small
+// MaxCalls, and the window) and their handles go stale.
+func TestRandomSequencesThroughHandles(t *testing.T) {
+	for seed := range uint64(40) {
+		s := newScenario(seed)
+		if seed%2 == 0 {
+			s.cfg.MaxCalls = 10 + int(seed)
+		}
+		r := rand.New(rand.NewPCG(seed, 2))
+		plain, handled := stats.New(s.cfg), stats.New(s.cfg)
+		handles := map[string]stats.Handle{}
+		var now time.Time
+		stale := 0
+		for i, d := range s.delivered {
+			if d.at.After(now) {
+				now = d.at
+			}
+			plain.Apply(d.call)
+			h, had := handles[d.call.ID]
+			call := d.call
+			next := handled.ApplyAt(h, &call)
+			if had && h != (stats.Handle{}) && next != h {
+				stale++
+			}
+			handles[d.call.ID] = next
+			if r.IntN(8) == 0 || i == len(s.delivered)-1 {
+				at := now.Add(time.Duration(r.Int64N(int64(40 * time.Second))))
+				if d := diff(handled.Snapshot(at), plain.Snapshot(at)); d != "" {
+					t.Fatalf("seed %d, after %d snapshots: through handles the figures differ:\n%s", seed, i+1, d)
+				}
+				if handled.Remembered() != plain.Remembered() {
+					t.Fatalf("seed %d: %d calls remembered through handles, %d by Apply", seed, handled.Remembered(), plain.Remembered())
+				}
+			}
+		}
+		if seed == 0 && stale == 0 {
+			t.Fatal("no handle went stale: the forgetting was not exercised")
+		}
+	}
+}
+
+// A handle finds nothing once its call is forgotten, even when another call
+// takes its place in the Counter, and the zero Handle finds nothing: the
+// figures stay those Apply gives.
+func TestHandleOfAForgottenCall(t *testing.T) {
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	cfg := stats.Config{MaxCalls: 1}
+	plain, handled := stats.New(cfg), stats.New(cfg)
+	call := func(id, queue string, state providers.State, version uint64) providers.Call {
+		return providers.Call{ID: id, State: state, Direction: providers.Incoming, Queue: queue, Arrived: at, Version: version}
+	}
+	handles := map[string]stats.Handle{}
+	feed := func(c providers.Call) stats.Handle {
+		t.Helper()
+		plain.Apply(c)
+		h := handled.ApplyAt(handles[c.ID], &c)
+		handles[c.ID] = h
+		if d := diff(handled.Snapshot(at), plain.Snapshot(at)); d != "" {
+			t.Fatalf("after %s v%d the figures differ:\n%s", c.ID, c.Version, d)
+		}
+		return h
+	}
+	h1 := feed(call("first", "Sales", providers.StateRinging, 1))
+	if h1 == (stats.Handle{}) {
+		t.Fatal("a remembered call has no handle")
+	}
+	if again := handled.ApplyAt(h1, &providers.Call{ID: "first", Version: 1}); again != h1 {
+		t.Fatalf("the same call's handle changed: %v then %v", h1, again)
+	}
+	// Past MaxCalls the first call is forgotten and the second takes its
+	// place; the first's handle must not reach the second's record.
+	h2 := feed(call("second", "Support", providers.StateRinging, 1))
+	if h2 == h1 {
+		t.Fatalf("the second call has the forgotten first call's handle %v", h1)
+	}
+	if h := feed(call("first", "Sales", providers.StateActive, 2)); h == h1 {
+		t.Fatal("a forgotten call's old handle still found a record")
+	}
+	feed(call("second", "Support", providers.StateActive, 2))
+	outgoing := providers.Call{ID: "out", State: providers.StateActive, Direction: providers.Outgoing, Version: 1}
+	if h := handled.ApplyAt(stats.Handle{}, &outgoing); h != (stats.Handle{}) {
+		t.Fatalf("an outgoing call, never remembered, has handle %v", h)
+	}
+}
+
+// TestRandomSequencesThroughApplyAll: the same, the snapshots handed over
+// in batches of every size (some longer than ApplyAll's chunk, with the same
+// call more than once), handles kept as a store keeps them.
+func TestRandomSequencesThroughApplyAll(t *testing.T) {
+	for seed := range uint64(40) {
+		s := newScenario(seed)
+		if seed%2 == 0 {
+			s.cfg.MaxCalls = 10 + int(seed)
+		}
+		r := rand.New(rand.NewPCG(seed, 3))
+		plain, batched := stats.New(s.cfg), stats.New(s.cfg)
+		handles := map[string]stats.Handle{}
+		var now time.Time
+		for start := 0; start < len(s.delivered); {
+			size := 1 + r.IntN(300)
+			batch := s.delivered[start:min(start+size, len(s.delivered))]
+			start += len(batch)
+			calls := make([]*providers.Call, len(batch))
+			hs := make([]stats.Handle, len(batch))
+			for i := range batch {
+				if batch[i].at.After(now) {
+					now = batch[i].at
+				}
+				plain.Apply(batch[i].call)
+				call := batch[i].call
+				calls[i], hs[i] = &call, handles[call.ID]
+			}
+			// A call twice in a batch has its first handle both times:
+			// ApplyAll finds it again by its id when that one is gone.
+			batched.ApplyAll(hs, calls)
+			for i, c := range calls {
+				handles[c.ID] = hs[i]
+			}
+			at := now.Add(time.Duration(r.Int64N(int64(40 * time.Second))))
+			if d := diff(batched.Snapshot(at), plain.Snapshot(at)); d != "" {
+				t.Fatalf("seed %d, after %d snapshots: through ApplyAll the figures differ:\n%s", seed, start, d)
+			}
+		}
+	}
+}
