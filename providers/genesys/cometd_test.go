@@ -282,6 +282,15 @@ func TestLiveDroppedConnectionRereadsBeforeLive(t *testing.T) {
 	l.mu.Lock()
 	mark := len(l.events)
 	l.mu.Unlock()
+	// The list read again is held a moment, so that it cannot finish
+	// before the client's Live (which follows its resync at once) has been
+	// heard: the header must then say the calls are being read, not live.
+	// Without the hold a quick list can end first, and Live is then right.
+	l.gws.SetListGate(func(list string) {
+		if list == gwstest.ListCalls {
+			time.Sleep(300 * time.Millisecond)
+		}
+	})
 	if _, err := l.bayeux.DropConnections(); err != nil {
 		t.Fatal(err)
 	}
