@@ -57,6 +57,8 @@ type rowAux struct {
 	search    string // lower-case text the filter matches against
 	searchVer uint64
 	searchOK  bool
+	hitsGen   uint32 // the query (query.gen) hits was found for; 0 for none
+	hits      uint64 // bit i: the query's term i is in search (see textHits)
 
 	line    string // rendered table line
 	lineKey lineKey
@@ -152,7 +154,31 @@ func (r *row) searchText() string {
 	a := r.more()
 	a.search = string(b)
 	a.searchVer, a.searchOK = c.Version, true
+	a.hitsGen = 0 // found in the text before: look again
 	return a.search
+}
+
+// textHits is which of q's terms are in r's kept text: bit i for term i,
+// for the first 64 terms. It is kept with the text for the query it was
+// found for, so that a row whose text stays (a change of state) is matched
+// again without its text being read: only the words of its state are
+// (dynamicMatch).
+func (r *row) textHits(q *query) uint64 {
+	text := r.searchText()
+	a := r.aux
+	if q.gen != 0 && a.hitsGen == q.gen {
+		return a.hits
+	}
+	var hits uint64
+	for i, t := range q.terms[:min(len(q.terms), 64)] {
+		if strings.Contains(text, t) {
+			hits |= 1 << i
+		}
+	}
+	if q.gen != 0 {
+		a.hits, a.hitsGen = hits, q.gen
+	}
+	return hits
 }
 
 // appendLower appends s in lower case, as strings.ToLower writes it: ASCII
@@ -176,6 +202,7 @@ func appendLower(dst []byte, s string) []byte {
 func (r *row) forgetSearch() {
 	if a := r.aux; a != nil && a.searchOK {
 		a.search, a.searchVer, a.searchOK = "", 0, false
+		a.hits, a.hitsGen = 0, 0
 		r.tidy()
 	}
 }
@@ -218,6 +245,7 @@ type store struct {
 	n         counts
 	histLimit int
 	bulkGen   uint32 // numbers the bulk updates, so rows know which touched them
+	queryGen  uint32 // numbers the queries, so rows know which their kept hits are for
 	warm      int    // where a bulk update's reads ahead go, so that they are made
 }
 
@@ -378,7 +406,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
-			b.touch(r, false).set(r)
+			s.note(b.touch(r, false), r)
 			return r, true
 		}
 		s.place(r)
@@ -412,7 +440,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 	r.setEnded(c.State == providers.StateEnded)
 	s.tally(r, +1)
 	if b != nil {
-		t.set(r)
+		s.note(t, r)
 		return r, true
 	}
 	switch {
@@ -447,6 +475,7 @@ type touch struct {
 	wasEnded bool
 	ended    bool
 	wasIn    bool // it was in its filtered list
+	in       bool // it goes in its filtered list
 }
 
 // touch returns r's note, making it (as r is before its first change in the
@@ -464,9 +493,18 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 	return &b.touched[len(b.touched)-1]
 }
 
-// set records where r goes now that it has changed.
-func (t *touch) set(r *row) {
+// note records in t where r goes now that it has changed and, while a
+// filter is set, whether it matches. The match is decided here, while the
+// row and what it keeps for the filter are still in the cache, rather than
+// when the batch is finished, by when the rest of the batch has pushed them
+// out. The row's mark says where it goes from now on; b.touch took where it
+// was before its first change.
+func (s *store) note(t *touch, r *row) {
 	t.now, t.ended = entryOf(keyOf(r), r), r.isEnded()
+	if s.query.active() {
+		t.in = s.query.match(r)
+		r.setInView(t.in)
+	}
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -491,15 +529,12 @@ func (b *bulk) finish(s *store) {
 			add = append(add, t.now)
 		}
 		if filtering {
-			r := t.r
-			in := s.query.match(r)
-			if t.wasIn && (moved || !in) {
+			if t.wasIn && (moved || !t.in) {
 				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], t.was)
 			}
-			if in && (moved || !t.wasIn) {
+			if t.in && (moved || !t.wasIn) {
 				addF = append(addF, t.now)
 			}
-			r.setInView(in)
 		}
 	}
 	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
@@ -650,6 +685,18 @@ func (s *store) setQueue(name string) {
 // filter left, every row lets go of its search text: it is built again, once
 // per row, when a filter is set.
 func (s *store) requery(q query, narrowing bool) {
+	s.queryGen++
+	if s.queryGen == 0 {
+		// Numbers come round again: no row may keep hits found for a
+		// query of the last round under a number of this one.
+		for _, r := range s.rows {
+			if r.aux != nil {
+				r.aux.hitsGen = 0
+			}
+		}
+		s.queryGen++ // 0 is no query's
+	}
+	q.gen = s.queryGen
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
@@ -693,6 +740,7 @@ type query struct {
 	text  string
 	terms []string
 	queue string // a queue's name as stats.QueueName gives it; "" for any
+	gen   uint32 // numbers the store's queries, for the hits rows keep (textHits); 0: not the store's
 }
 
 func parseQuery(text string) query {
@@ -705,13 +753,19 @@ func (q query) active() bool { return len(q.terms) > 0 || q.queue != "" }
 // hasText reports whether there are words to match (the filter line shows).
 func (q query) hasText() bool { return len(q.terms) > 0 }
 
-func (q query) match(r *row) bool {
+func (q *query) match(r *row) bool {
 	if q.queue != "" && stats.QueueName(r.call.Queue()) != q.queue {
 		return false
 	}
-	s := r.searchText()
-	for _, t := range q.terms {
-		if !strings.Contains(s, t) && !dynamicMatch(r, t) {
+	hits := r.textHits(q)
+	for i, t := range q.terms {
+		var in bool
+		if i < 64 {
+			in = hits&(1<<i) != 0
+		} else {
+			in = strings.Contains(r.searchText(), t)
+		}
+		if !in && !dynamicMatch(r, t) {
 			return false
 		}
 	}
