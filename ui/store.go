@@ -362,12 +362,16 @@ func (s *store) applyAll(calls []*providers.Call) []*row {
 		for i, c := range chunk {
 			// Not newer: nothing to do. Both of a row's cache lines are
 			// read (the version is in its second, the id in its first),
-			// and the snapshot's media, which packing compares.
+			// what it keeps aside (the filter's text while a filter is
+			// set), and the snapshot's media, which packing compares.
 			r := rows[start+i]
 			stale[i] = c == nil || r != nil && c.Version <= r.call.Version()
 			if !stale[i] {
 				if r != nil {
 					s.warm += len(r.call.ID())
+					if a := r.aux; a != nil {
+						s.warm += int(a.searchVer)
+					}
 				}
 				if len(c.Modalities) > 0 {
 					s.warm += len(c.Modalities[0])
@@ -778,7 +782,12 @@ func (q *query) match(r *row) bool {
 // kept, so that a call's change of state leaves its kept text as it is.
 func dynamicMatch(r *row, term string) bool {
 	state := r.call.State()
-	if strings.Contains(stateWord(state), term) || strings.Contains(strings.ToLower(string(r.call.Result())), term) {
+	if strings.Contains(stateWord(state), term) {
+		return true
+	}
+	// Only an ended call has an outcome (providers.ResultOf), so only its
+	// outcome is worked out.
+	if state == providers.StateEnded && strings.Contains(strings.ToLower(string(r.call.Result())), term) {
 		return true
 	}
 	if end := r.call.End(); !end.IsZero() && strings.Contains(strings.ToLower(end.String()), term) {
