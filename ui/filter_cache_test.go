@@ -166,3 +166,29 @@ func TestFilterHitsFoundAgainExactlyWhenTheTextChanges(t *testing.T) {
 		t.Fatalf("%d changes of text and %d of state: the test did not exercise both", textChanges, stateChanges)
 	}
 }
+
+// A party is written into the search text as its String, in lower case,
+// whether its name and number are written in place or String is asked:
+// phone parties named or not, with GUIDs for names (shown otherwise), other
+// kinds, and names that are not ASCII or not UTF-8.
+func TestAppendPartyWritesWhatStringGives(t *testing.T) {
+	names := []string{"", "Ana Díaz", "ANA", "+1 555 0100", "8:orgid:0f5c1a52-6b5d-4c7e-9d53-3b1fcd0e4a11",
+		"0f5c1a52-6b5d-4c7e-9d53-3b1fcd0e4a11", "{0F5C1A52-6B5D-4C7E-9D53-3B1FCD0E4A11}", "0f5c1a526b5d4c7e9d533b1fcd0e4a11",
+		"山田 太郎", "\xe5\xb1 A", "a name of thirty-two bytes, yes!", "a name of thirty-one bytes, yes"}
+	ids := []string{"", "+1 555 0100", "+44 20 7946 0000", "0f5c1a52-6b5d-4c7e-9d53-3b1fcd0e4a11", "Ana Díaz", "ÉX"}
+	kinds := []providers.PartyKind{providers.KindPhone, providers.KindUser, providers.KindUnknown, providers.KindApplication}
+	for _, name := range names {
+		for _, id := range ids {
+			for _, kind := range kinds {
+				p := providers.Party{Name: name, ID: id, Kind: kind}
+				want := ""
+				if s := p.String(); s != "" {
+					want = strings.ToLower(s) + "\x1f"
+				}
+				if got := string(appendParty(nil, p)); got != want {
+					t.Errorf("appendParty(%+v) = %q, want %q", p, got, want)
+				}
+			}
+		}
+	}
+}

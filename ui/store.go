@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"ringside/providers"
 	"ringside/providers/compact"
@@ -126,7 +128,7 @@ func (r *row) searchText() string {
 			b = append(b, '\x1f') // a separator no query contains
 		}
 	}
-	add(c.From.String())
+	b = appendParty(b, c.From)
 	add(c.From.ID)
 	add(string(c.From.Kind))
 	add(c.To.String())
@@ -181,19 +183,47 @@ func (r *row) textHits(q *query) uint64 {
 	return hits
 }
 
+// appendParty adds what p.String() gives in lower case, and the separator,
+// as the search text's add does. A number with its name (what a phone
+// party shows) is written in place rather than made a string first: a name
+// shorter than 32 bytes is never taken for a GUID (providers.Party.String
+// shows a GUID name differently), so that its String is name, space, number.
+func appendParty(b []byte, p providers.Party) []byte {
+	if p.Kind == providers.KindPhone && p.ID != "" && p.Name != "" && p.Name != p.ID && len(p.Name) < 32 {
+		b = appendLower(b, p.Name)
+		b = append(b, ' ')
+		b = appendLower(b, p.ID)
+		return append(b, '\x1f')
+	}
+	if s := p.String(); s != "" {
+		b = appendLower(b, s)
+		b = append(b, '\x1f')
+	}
+	return b
+}
+
 // appendLower appends s in lower case, as strings.ToLower writes it: ASCII
-// byte by byte, and from the first byte that is not ASCII on, the rest as
-// strings.ToLower gives it.
+// with its runs that need no change copied whole, anything else a rune at a
+// time through unicode.ToLower, a byte that is not UTF-8 written as U+FFFD
+// (as strings.Map writes it), with nothing made on the way.
 func appendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 0x80:
-			return append(dst, strings.ToLower(s[i:])...)
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] < utf8.RuneSelf && (s[j] < 'A' || s[j] > 'Z') {
+			j++
 		}
-		dst = append(dst, c)
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, c+'a'-'A')
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += w
 	}
 	return dst
 }
