@@ -50,17 +50,19 @@ func (r *row) setMark(bit uint8, on bool) {
 // the text the filter matches (only while a filter is set) and the rendered
 // line (only the rows on screen: see Model.trimLines).
 type rowAux struct {
+	// What the filter reads as a row is updated comes first, together, so
+	// that it takes one cache line or two, not three.
+	search    string // lower-case text the filter matches against
+	searchVer uint64
+	hits      uint64 // bit i: the query's term i is in search (see textHits)
+	hitsGen   uint32 // the query (query.gen) hits was found for; 0 for none
+	searchOK  bool
+
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
 	pendingVer uint64    // the call's version when the request was sent
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
-
-	search    string // lower-case text the filter matches against
-	searchVer uint64
-	searchOK  bool
-	hitsGen   uint32 // the query (query.gen) hits was found for; 0 for none
-	hits      uint64 // bit i: the query's term i is in search (see textHits)
 
 	line    string // rendered table line
 	lineKey lineKey
@@ -400,7 +402,7 @@ func (s *store) applyAll(calls []*providers.Call) []*row {
 				if r != nil {
 					s.warm += len(r.call.ID())
 					if a := r.aux; a != nil {
-						s.warm += int(a.searchVer)
+						s.warm += int(a.searchVer) + int(a.hitsGen)
 					}
 				}
 				if len(c.Modalities) > 0 {
