@@ -192,3 +192,27 @@ func TestAppendPartyWritesWhatStringGives(t *testing.T) {
 		}
 	}
 }
+
+// Terms beyond the 64 whose hits a row keeps are looked for in its text
+// each time: a query of 70 words matches on its last word as on its first.
+func TestFilterMatchesBeyondTheKeptHits(t *testing.T) {
+	s := newStore(0)
+	a := ringing("a", "Ana Silva", t0)
+	b := ringing("b", "Bob Wu", t0.Add(time.Second))
+	s.apply(&a)
+	s.apply(&b)
+	words := strings.Repeat("front ", 69) // in both calls' text: the callee is the front desk
+	for _, tc := range []struct {
+		last string
+		want []string
+	}{{"silva", []string{"a"}}, {"wu", []string{"b"}}, {"ringing", []string{"a", "b"}}, {"nobody", nil}} {
+		s.setFilter(words + tc.last)
+		if n := len(s.query.terms); n != 70 {
+			t.Fatalf("%d terms, want 70", n)
+		}
+		if got := ids(&s.fLive); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("last word %q: %v, want %v", tc.last, got, tc.want)
+		}
+		s.setFilter("")
+	}
+}
