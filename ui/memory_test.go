@@ -256,7 +256,8 @@ func TestFilterMatchesEveryWordShownAsStatesChange(t *testing.T) {
 
 // appendLower writes what strings.ToLower does, ASCII or not.
 func TestAppendLower(t *testing.T) {
-	for _, s := range []string{"", "Ana RIBEIRO", "山田 Taro", "ÀÉÎ Őz", "İstanbul", "ǅ", "abc\x1fDEF", "Zoë ÉCOLE", "\xff\xfeA"} {
+	for _, s := range []string{"", "Ana RIBEIRO", "山田 Taro", "ÀÉÎ Őz", "İstanbul", "ǅ", "abc\x1fDEF", "Zoë ÉCOLE", "\xff\xfeA",
+		"\xed\xa0\x80Z", "\xe5\xb1 +1 555", "A\xe5", "\uFFFDÄ", "ΣΑΣ", "KELVIN \u212a", "\xf4\x90\x80\x80X", "Ⅻ ⓐⒷ"} {
 		if got := string(appendLower([]byte("x"), s)); got != "x"+strings.ToLower(s) {
 			t.Errorf("appendLower(%q) = %q, want %q", s, got[1:], strings.ToLower(s))
 		}

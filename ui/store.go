@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"ringside/providers"
 	"ringside/providers/compact"
@@ -48,15 +50,19 @@ func (r *row) setMark(bit uint8, on bool) {
 // the text the filter matches (only while a filter is set) and the rendered
 // line (only the rows on screen: see Model.trimLines).
 type rowAux struct {
+	// What the filter reads as a row is updated comes first, together, so
+	// that it takes one cache line or two, not three.
+	search    string // lower-case text the filter matches against
+	searchVer uint64
+	hits      uint64 // bit i: the query's term i is in search (see textHits)
+	hitsGen   uint32 // the query (query.gen) hits was found for; 0 for none
+	searchOK  bool
+
 	pending    bool // a request for this call is in flight
 	pendingAct providers.Action
 	pendingVer uint64    // the call's version when the request was sent
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
-
-	search    string // lower-case text the filter matches against
-	searchVer uint64
-	searchOK  bool
 
 	line    string // rendered table line
 	lineKey lineKey
@@ -124,7 +130,7 @@ func (r *row) searchText() string {
 			b = append(b, '\x1f') // a separator no query contains
 		}
 	}
-	add(c.From.String())
+	b = appendParty(b, c.From)
 	add(c.From.ID)
 	add(string(c.From.Kind))
 	add(c.To.String())
@@ -152,22 +158,74 @@ func (r *row) searchText() string {
 	a := r.more()
 	a.search = string(b)
 	a.searchVer, a.searchOK = c.Version, true
+	a.hitsGen = 0 // found in the text before: look again
 	return a.search
 }
 
-// appendLower appends s in lower case, as strings.ToLower writes it: ASCII
-// byte by byte, and from the first byte that is not ASCII on, the rest as
-// strings.ToLower gives it.
-func appendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 0x80:
-			return append(dst, strings.ToLower(s[i:])...)
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
+// textHits is which of q's terms are in r's kept text: bit i for term i,
+// for the first 64 terms. It is kept with the text for the query it was
+// found for, so that a row whose text stays (a change of state) is matched
+// again without its text being read: only the words of its state are
+// (dynamicMatch).
+func (r *row) textHits(q *query) uint64 {
+	text := r.searchText()
+	a := r.aux
+	if q.gen != 0 && a.hitsGen == q.gen {
+		return a.hits
+	}
+	var hits uint64
+	for i, t := range q.terms[:min(len(q.terms), 64)] {
+		if strings.Contains(text, t) {
+			hits |= 1 << i
 		}
-		dst = append(dst, c)
+	}
+	if q.gen != 0 {
+		a.hits, a.hitsGen = hits, q.gen
+	}
+	return hits
+}
+
+// appendParty adds what p.String() gives in lower case, and the separator,
+// as the search text's add does. A number with its name (what a phone
+// party shows) is written in place rather than made a string first: a name
+// shorter than 32 bytes is never taken for a GUID (providers.Party.String
+// shows a GUID name differently), so that its String is name, space, number.
+func appendParty(b []byte, p providers.Party) []byte {
+	if p.Kind == providers.KindPhone && p.ID != "" && p.Name != "" && p.Name != p.ID && len(p.Name) < 32 {
+		b = appendLower(b, p.Name)
+		b = append(b, ' ')
+		b = appendLower(b, p.ID)
+		return append(b, '\x1f')
+	}
+	if s := p.String(); s != "" {
+		b = appendLower(b, s)
+		b = append(b, '\x1f')
+	}
+	return b
+}
+
+// appendLower appends s in lower case, as strings.ToLower writes it: ASCII
+// with its runs that need no change copied whole, anything else a rune at a
+// time through unicode.ToLower, a byte that is not UTF-8 written as U+FFFD
+// (as strings.Map writes it), with nothing made on the way.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] < utf8.RuneSelf && (s[j] < 'A' || s[j] > 'Z') {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf {
+			dst = append(dst, c+'a'-'A')
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += w
 	}
 	return dst
 }
@@ -176,6 +234,7 @@ func appendLower(dst []byte, s string) []byte {
 func (r *row) forgetSearch() {
 	if a := r.aux; a != nil && a.searchOK {
 		a.search, a.searchVer, a.searchOK = "", 0, false
+		a.hits, a.hitsGen = 0, 0
 		r.tidy()
 	}
 }
@@ -218,6 +277,7 @@ type store struct {
 	n         counts
 	histLimit int
 	bulkGen   uint32 // numbers the bulk updates, so rows know which touched them
+	queryGen  uint32 // numbers the queries, so rows know which their kept hits are for
 	warm      int    // where a bulk update's reads ahead go, so that they are made
 }
 
@@ -334,12 +394,16 @@ func (s *store) applyAll(calls []*providers.Call) []*row {
 		for i, c := range chunk {
 			// Not newer: nothing to do. Both of a row's cache lines are
 			// read (the version is in its second, the id in its first),
-			// and the snapshot's media, which packing compares.
+			// what it keeps aside (the filter's text while a filter is
+			// set), and the snapshot's media, which packing compares.
 			r := rows[start+i]
 			stale[i] = c == nil || r != nil && c.Version <= r.call.Version()
 			if !stale[i] {
 				if r != nil {
 					s.warm += len(r.call.ID())
+					if a := r.aux; a != nil {
+						s.warm += int(a.searchVer) + int(a.hitsGen)
+					}
 				}
 				if len(c.Modalities) > 0 {
 					s.warm += len(c.Modalities[0])
@@ -378,7 +442,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 		s.rows[c.ID] = r
 		s.tally(r, +1)
 		if b != nil {
-			b.touch(r, false).set(r)
+			s.note(b.touch(r, false), r)
 			return r, true
 		}
 		s.place(r)
@@ -412,7 +476,7 @@ func (s *store) update(c *providers.Call, b *bulk, r *row) (*row, bool) {
 	r.setEnded(c.State == providers.StateEnded)
 	s.tally(r, +1)
 	if b != nil {
-		t.set(r)
+		s.note(t, r)
 		return r, true
 	}
 	switch {
@@ -447,6 +511,7 @@ type touch struct {
 	wasEnded bool
 	ended    bool
 	wasIn    bool // it was in its filtered list
+	in       bool // it goes in its filtered list
 }
 
 // touch returns r's note, making it (as r is before its first change in the
@@ -464,9 +529,18 @@ func (b *bulk) touch(r *row, listed bool) *touch {
 	return &b.touched[len(b.touched)-1]
 }
 
-// set records where r goes now that it has changed.
-func (t *touch) set(r *row) {
+// note records in t where r goes now that it has changed and, while a
+// filter is set, whether it matches. The match is decided here, while the
+// row and what it keeps for the filter are still in the cache, rather than
+// when the batch is finished, by when the rest of the batch has pushed them
+// out. The row's mark says where it goes from now on; b.touch took where it
+// was before its first change.
+func (s *store) note(t *touch, r *row) {
 	t.now, t.ended = entryOf(keyOf(r), r), r.isEnded()
+	if s.query.active() {
+		t.in = s.query.match(r)
+		r.setInView(t.in)
+	}
 }
 
 // finish moves every touched row that must move, with one merge per list,
@@ -491,15 +565,12 @@ func (b *bulk) finish(s *store) {
 			add = append(add, t.now)
 		}
 		if filtering {
-			r := t.r
-			in := s.query.match(r)
-			if t.wasIn && (moved || !in) {
+			if t.wasIn && (moved || !t.in) {
 				goneF[tabOf(t.wasEnded)] = append(goneF[tabOf(t.wasEnded)], t.was)
 			}
-			if in && (moved || !t.wasIn) {
+			if t.in && (moved || !t.wasIn) {
 				addF = append(addF, t.now)
 			}
-			r.setInView(in)
 		}
 	}
 	merge := func(live, hist *orderedList, gone [2][]entry, add []entry) {
@@ -650,6 +721,18 @@ func (s *store) setQueue(name string) {
 // filter left, every row lets go of its search text: it is built again, once
 // per row, when a filter is set.
 func (s *store) requery(q query, narrowing bool) {
+	s.queryGen++
+	if s.queryGen == 0 {
+		// Numbers come round again: no row may keep hits found for a
+		// query of the last round under a number of this one.
+		for _, r := range s.rows {
+			if r.aux != nil {
+				r.aux.hitsGen = 0
+			}
+		}
+		s.queryGen++ // 0 is no query's
+	}
+	q.gen = s.queryGen
 	s.query = q
 	if !q.active() {
 		for _, l := range []*orderedList{&s.fLive, &s.fHist} {
@@ -693,6 +776,7 @@ type query struct {
 	text  string
 	terms []string
 	queue string // a queue's name as stats.QueueName gives it; "" for any
+	gen   uint32 // numbers the store's queries, for the hits rows keep (textHits); 0: not the store's
 }
 
 func parseQuery(text string) query {
@@ -705,13 +789,19 @@ func (q query) active() bool { return len(q.terms) > 0 || q.queue != "" }
 // hasText reports whether there are words to match (the filter line shows).
 func (q query) hasText() bool { return len(q.terms) > 0 }
 
-func (q query) match(r *row) bool {
+func (q *query) match(r *row) bool {
 	if q.queue != "" && stats.QueueName(r.call.Queue()) != q.queue {
 		return false
 	}
-	s := r.searchText()
-	for _, t := range q.terms {
-		if !strings.Contains(s, t) && !dynamicMatch(r, t) {
+	hits := r.textHits(q)
+	for i, t := range q.terms {
+		var in bool
+		if i < 64 {
+			in = hits&(1<<i) != 0
+		} else {
+			in = strings.Contains(r.searchText(), t)
+		}
+		if !in && !dynamicMatch(r, t) {
 			return false
 		}
 	}
@@ -724,7 +814,12 @@ func (q query) match(r *row) bool {
 // kept, so that a call's change of state leaves its kept text as it is.
 func dynamicMatch(r *row, term string) bool {
 	state := r.call.State()
-	if strings.Contains(stateWord(state), term) || strings.Contains(strings.ToLower(string(r.call.Result())), term) {
+	if strings.Contains(stateWord(state), term) {
+		return true
+	}
+	// Only an ended call has an outcome (providers.ResultOf), so only its
+	// outcome is worked out.
+	if state == providers.StateEnded && strings.Contains(strings.ToLower(string(r.call.Result())), term) {
 		return true
 	}
 	if end := r.call.End(); !end.IsZero() && strings.Contains(strings.ToLower(end.String()), term) {
