@@ -79,6 +79,10 @@ type replay struct {
 	span   time.Duration
 	pass   int
 	next   int
+	// handles is a caller's Handle for each call of the pass, by its
+	// number (as the console's rows keep them); a new pass's calls start
+	// with none.
+	handles []stats.Handle
 }
 
 func newReplay(calls, queues int) *replay {
@@ -90,32 +94,57 @@ func newReplay(calls, queues int) *replay {
 		last = maxTime(last, c.Arrived, c.Answered, c.Ended)
 	}
 	r.span = last.Sub(first).Truncate(time.Minute) + time.Minute
+	r.handles = make([]stats.Handle, calls)
 	return r
 }
 
 // call is the next snapshot; b's timer stops while a new pass is made.
 func (r *replay) call(b *testing.B) *providers.Call {
 	if r.next == len(r.stream) {
-		b.StopTimer()
-		r.pass++
-		prefix := "p" + itoa(r.pass) + "-call-"
-		for i := range r.stream {
-			c := &r.stream[i]
-			// A string of its own for each snapshot, as a decoder makes.
-			c.ID = prefix + itoa(r.callOf[i])
-			c.Arrived, c.AnswerBy = c.Arrived.Add(r.span), c.AnswerBy.Add(r.span)
-			if !c.Answered.IsZero() {
-				c.Answered = c.Answered.Add(r.span)
-			}
-			if !c.Ended.IsZero() {
-				c.Ended = c.Ended.Add(r.span)
-			}
-		}
-		r.next = 0
-		b.StartTimer()
+		r.newPass(b)
 	}
 	r.next++
 	return &r.stream[r.next-1]
+}
+
+// batch is the next size snapshots at most, as pointers into the stream
+// (as a store hands its batch on), and the number of each one's call in the
+// pass. A batch ends with its pass: the next pass rewrites the stream in
+// place.
+func (r *replay) batch(b *testing.B, into []*providers.Call, size int) ([]*providers.Call, []int) {
+	if r.next == len(r.stream) {
+		r.newPass(b)
+	}
+	end := min(r.next+size, len(r.stream))
+	into = into[:0]
+	for i := r.next; i < end; i++ {
+		into = append(into, &r.stream[i])
+	}
+	callOf := r.callOf[r.next:end]
+	r.next = end
+	return into, callOf
+}
+
+// newPass makes the next pass of the stream, b's timer stopped.
+func (r *replay) newPass(b *testing.B) {
+	b.StopTimer()
+	r.pass++
+	prefix := "p" + itoa(r.pass) + "-call-"
+	for i := range r.stream {
+		c := &r.stream[i]
+		// A string of its own for each snapshot, as a decoder makes.
+		c.ID = prefix + itoa(r.callOf[i])
+		c.Arrived, c.AnswerBy = c.Arrived.Add(r.span), c.AnswerBy.Add(r.span)
+		if !c.Answered.IsZero() {
+			c.Answered = c.Answered.Add(r.span)
+		}
+		if !c.Ended.IsZero() {
+			c.Ended = c.Ended.Add(r.span)
+		}
+	}
+	r.next = 0
+	clear(r.handles)
+	b.StartTimer()
 }
 
 func atoiSuffix(id string) int {
@@ -180,6 +209,68 @@ func BenchmarkApply(b *testing.B) {
 			}
 		}
 	})
+}
+
+// applyBatch is the console's batch size in ui's BenchmarkApplyBatch.
+const applyBatch = 10_000
+
+// BenchmarkApplyAll is the cost of one snapshot (ns/event) on the console's
+// path: the snapshots of BenchmarkApply in batches of applyBatch, handed on
+// as pointers with the Handle the caller keeps for each call (ApplyAll,
+// the handles gathered and put back as ui's queuesView does), against
+// map-baseline fed the same batches: a plain map of the live calls' latest
+// snapshots with the same version check.
+func BenchmarkApplyAll(b *testing.B) {
+	name := "batch=" + itoa(applyBatch)
+	b.Run(name+"/counter", func(b *testing.B) {
+		r := newReplay(20_000, 50)
+		c := stats.New(stats.Config{})
+		var calls []*providers.Call
+		hs := make([]stats.Handle, 0, applyBatch)
+		events := 0
+		b.ResetTimer()
+		for b.Loop() {
+			var callOf []int
+			calls, callOf = r.batch(b, calls, applyBatch)
+			hs = hs[:len(calls)]
+			for i, n := range callOf {
+				hs[i] = r.handles[n]
+			}
+			c.ApplyAll(hs, calls)
+			for i, n := range callOf {
+				r.handles[n] = hs[i]
+			}
+			events += len(calls)
+		}
+		reportPerEvent(b, events)
+	})
+	b.Run(name+"/map-baseline", func(b *testing.B) {
+		r := newReplay(20_000, 50)
+		m := map[string]providers.Call{}
+		var calls []*providers.Call
+		events := 0
+		b.ResetTimer()
+		for b.Loop() {
+			calls, _ = r.batch(b, calls, applyBatch)
+			for _, c := range calls {
+				old, ok := m[c.ID]
+				switch {
+				case ok && c.Version <= old.Version:
+				case c.State == providers.StateEnded:
+					delete(m, c.ID)
+				default:
+					m[c.ID] = *c
+				}
+			}
+			events += len(calls)
+		}
+		reportPerEvent(b, events)
+	})
+}
+
+// reportPerEvent reports b's time per snapshot applied.
+func reportPerEvent(b *testing.B, events int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 }
 
 // BenchmarkSnapshot is the cost of the figures with 100 and 100,000 calls
