@@ -103,8 +103,7 @@ type record struct {
 	gen              uint32 // how many calls the slot has held before this one (see Handle)
 	overdue          bool
 	inEnded          bool
-	spilled          bool // filed in the index by its id (see index)
-	_                [25]byte
+	_                [26]byte
 }
 
 // The record is two cache lines exactly.
@@ -225,7 +224,7 @@ func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
 
 // applyKeyed applies call, whose key is k, finding it by its key.
 func (c *Counter) applyKeyed(call *providers.Call, k key) Handle {
-	slot, known := c.index.find(c.recs, call.ID, k)
+	slot, known := c.index.find(c.recs, k)
 	if !known {
 		if call.Direction == providers.Incoming {
 			return c.add(call, k)
@@ -265,7 +264,7 @@ func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
 				continue
 			}
 			keys[i], keyed[i] = c.index.keyOf(call.ID), true
-			if slot, ok := c.index.find(c.recs, call.ID, keys[i]); ok {
+			if slot, ok := c.index.find(c.recs, keys[i]); ok {
 				c.warm += c.recs[slot].version
 			}
 		}
@@ -318,7 +317,7 @@ func (c *Counter) add(call *providers.Call, k key) Handle {
 		c.oldest = slot
 	}
 	c.newest = slot
-	c.index.insert(c.recs, call.ID, k, slot)
+	c.index.insert(c.recs, k, slot)
 	c.contribute(slot, true)
 	if f.ended {
 		c.linkEnded(slot)
