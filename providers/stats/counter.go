@@ -255,23 +255,30 @@ func (c *Counter) applySlot(slot int32, call *providers.Call) Handle {
 func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
 	var keys [applyChunk]key
 	var keyed [applyChunk]bool
+	var found [applyChunk]Handle // what the look-ups ahead found
 	for start := 0; start < len(calls); start += applyChunk {
 		chunk := calls[start:min(start+applyChunk, len(calls))]
 		for i, call := range chunk {
+			h := hs[start+i]
 			keyed[i] = false
-			if slot, ok := c.handled(hs[start+i]); ok {
-				c.warm += c.recs[slot].version // read now, used below
-				continue
+			if _, ok := c.handled(h); !ok {
+				keys[i], keyed[i] = c.index.keyOf(call.ID), true
+				h = Handle{}
+				if slot, ok := c.index.find(c.recs, keys[i]); ok {
+					h = Handle{slot: slot + 1, gen: c.recs[slot].gen}
+				}
 			}
-			keys[i], keyed[i] = c.index.keyOf(call.ID), true
-			if slot, ok := c.index.find(c.recs, keys[i]); ok {
-				c.warm += c.recs[slot].version
+			found[i] = h
+			if h.slot > 0 {
+				// Read now, used below; the snapshot's version too, which
+				// is far from the fields read before it.
+				c.warm += c.recs[h.slot-1].version + call.Version
 			}
 		}
 		for i, call := range chunk {
 			// Found again: an earlier call of the chunk may have made the
-			// Counter forget this one.
-			if slot, ok := c.handled(hs[start+i]); ok {
+			// Counter forget this one, or remember it for the first time.
+			if slot, ok := c.handled(found[i]); ok {
 				hs[start+i] = c.applySlot(slot, call)
 				continue
 			}
