@@ -186,6 +186,16 @@ func BenchmarkApply(b *testing.B) {
 			c.Apply(*r.call(b))
 		}
 	})
+	// The same as counter, side by side with map-baseline (see sideBySide),
+	// in turns of 100 snapshots.
+	b.Run("vs-map", func(b *testing.B) {
+		c := stats.New(stats.Config{})
+		sideBySide(b, 100, func(_ *replay, calls []*providers.Call, _ []int) {
+			for _, call := range calls {
+				c.Apply(*call)
+			}
+		})
+	})
 	b.Run("copy-baseline", func(b *testing.B) {
 		r := newReplay(20_000, 50)
 		b.ResetTimer()
@@ -211,68 +221,79 @@ func BenchmarkApply(b *testing.B) {
 	})
 }
 
-// BenchmarkApplyAll is the cost of one snapshot (ns/event) on the console's
-// path: the snapshots of BenchmarkApply in batches, handed on as pointers
-// with the Handle the caller keeps for each call (ApplyAll, the handles
-// gathered and put back as ui's queuesView does), against map-baseline fed
-// the same batches: a plain map of the live calls' latest snapshots with
-// the same version check. A batch of 100 is what a busy minute brings
-// between two frames; one of 10,000 (ui's BenchmarkApplyBatch) spans more
-// than half an hour of this stream, so most calls ring, are answered and
-// end within one batch, where only their first snapshot has no handle yet.
+// BenchmarkApplyAll is the cost of one snapshot on the console's path: the
+// snapshots of BenchmarkApply in batches, handed on as pointers with the
+// Handle the caller keeps for each call (ApplyAll, the handles gathered and
+// put back as ui's queuesView does). A batch of 100 is what a busy minute
+// brings between two frames; one of 10,000 (ui's BenchmarkApplyBatch) spans
+// more than half an hour of this stream, so most calls ring, are answered
+// and end within one batch, where only their first snapshot has a handle
+// (none). See sideBySide for the figures.
 func BenchmarkApplyAll(b *testing.B) {
 	for _, size := range []int{100, 10_000} {
-		name := "batch=" + itoa(size)
-		b.Run(name+"/counter", func(b *testing.B) {
-			r := newReplay(20_000, 50)
+		b.Run("batch="+itoa(size), func(b *testing.B) {
 			c := stats.New(stats.Config{})
-			var calls []*providers.Call
-			hs := make([]stats.Handle, 0, size)
-			events := 0
-			b.ResetTimer()
-			for b.Loop() {
-				var callOf []int
-				calls, callOf = r.batch(b, calls, size)
-				hs = hs[:len(calls)]
-				for i, n := range callOf {
-					hs[i] = r.handles[n]
+			var hs []stats.Handle
+			sideBySide(b, size, func(r *replay, calls []*providers.Call, callOf []int) {
+				hs = hs[:0]
+				for _, n := range callOf {
+					hs = append(hs, r.handles[n])
 				}
 				c.ApplyAll(hs, calls)
 				for i, n := range callOf {
 					r.handles[n] = hs[i]
 				}
-				events += len(calls)
-			}
-			reportPerEvent(b, events)
-		})
-		b.Run(name+"/map-baseline", func(b *testing.B) {
-			r := newReplay(20_000, 50)
-			m := map[string]providers.Call{}
-			var calls []*providers.Call
-			events := 0
-			b.ResetTimer()
-			for b.Loop() {
-				calls, _ = r.batch(b, calls, size)
-				for _, c := range calls {
-					old, ok := m[c.ID]
-					switch {
-					case ok && c.Version <= old.Version:
-					case c.State == providers.StateEnded:
-						delete(m, c.ID)
-					default:
-						m[c.ID] = *c
-					}
-				}
-				events += len(calls)
-			}
-			reportPerEvent(b, events)
+			})
 		})
 	}
 }
 
-// reportPerEvent reports b's time per snapshot applied.
-func reportPerEvent(b *testing.B, events int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+// sideBySide feeds the snapshots of a replay in batches of size to apply and
+// to the plain map of map-baseline (BenchmarkApply), taking turns at going
+// first, and reports the time of each per snapshot (ns/event, map-ns/event)
+// and their ratio (x-map): measured over the same moments, the ratio holds
+// however busy the machine is.
+func sideBySide(b *testing.B, size int, apply func(r *replay, calls []*providers.Call, callOf []int)) {
+	r := newReplay(20_000, 50)
+	m := map[string]providers.Call{}
+	plain := func(calls []*providers.Call) {
+		for _, c := range calls {
+			old, ok := m[c.ID]
+			switch {
+			case ok && c.Version <= old.Version:
+			case c.State == providers.StateEnded:
+				delete(m, c.ID)
+			default:
+				m[c.ID] = *c
+			}
+		}
+	}
+	var calls []*providers.Call
+	var counter, baseline time.Duration
+	events, turn := 0, false
+	b.ResetTimer()
+	for b.Loop() {
+		var callOf []int
+		calls, callOf = r.batch(b, calls, size)
+		turn = !turn
+		if turn {
+			counter += timed(func() { apply(r, calls, callOf) })
+			baseline += timed(func() { plain(calls) })
+		} else {
+			baseline += timed(func() { plain(calls) })
+			counter += timed(func() { apply(r, calls, callOf) })
+		}
+		events += len(calls)
+	}
+	b.ReportMetric(float64(counter.Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(baseline.Nanoseconds())/float64(events), "map-ns/event")
+	b.ReportMetric(float64(counter)/float64(baseline), "x-map")
+}
+
+func timed(f func()) time.Duration {
+	start := time.Now()
+	f()
+	return time.Since(start)
 }
 
 // BenchmarkSnapshot is the cost of the figures with 100 and 100,000 calls
