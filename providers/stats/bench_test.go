@@ -79,6 +79,10 @@ type replay struct {
 	span   time.Duration
 	pass   int
 	next   int
+	// handles is a caller's Handle for each call of the pass, by its
+	// number (as the console's rows keep them); a new pass's calls start
+	// with none.
+	handles []stats.Handle
 }
 
 func newReplay(calls, queues int) *replay {
@@ -90,32 +94,57 @@ func newReplay(calls, queues int) *replay {
 		last = maxTime(last, c.Arrived, c.Answered, c.Ended)
 	}
 	r.span = last.Sub(first).Truncate(time.Minute) + time.Minute
+	r.handles = make([]stats.Handle, calls)
 	return r
 }
 
 // call is the next snapshot; b's timer stops while a new pass is made.
 func (r *replay) call(b *testing.B) *providers.Call {
 	if r.next == len(r.stream) {
-		b.StopTimer()
-		r.pass++
-		prefix := "p" + itoa(r.pass) + "-call-"
-		for i := range r.stream {
-			c := &r.stream[i]
-			// A string of its own for each snapshot, as a decoder makes.
-			c.ID = prefix + itoa(r.callOf[i])
-			c.Arrived, c.AnswerBy = c.Arrived.Add(r.span), c.AnswerBy.Add(r.span)
-			if !c.Answered.IsZero() {
-				c.Answered = c.Answered.Add(r.span)
-			}
-			if !c.Ended.IsZero() {
-				c.Ended = c.Ended.Add(r.span)
-			}
-		}
-		r.next = 0
-		b.StartTimer()
+		r.newPass(b)
 	}
 	r.next++
 	return &r.stream[r.next-1]
+}
+
+// batch is the next size snapshots at most, as pointers into the stream
+// (as a store hands its batch on), and the number of each one's call in the
+// pass. A batch ends with its pass: the next pass rewrites the stream in
+// place.
+func (r *replay) batch(b *testing.B, into []*providers.Call, size int) ([]*providers.Call, []int) {
+	if r.next == len(r.stream) {
+		r.newPass(b)
+	}
+	end := min(r.next+size, len(r.stream))
+	into = into[:0]
+	for i := r.next; i < end; i++ {
+		into = append(into, &r.stream[i])
+	}
+	callOf := r.callOf[r.next:end]
+	r.next = end
+	return into, callOf
+}
+
+// newPass makes the next pass of the stream, b's timer stopped.
+func (r *replay) newPass(b *testing.B) {
+	b.StopTimer()
+	r.pass++
+	prefix := "p" + itoa(r.pass) + "-call-"
+	for i := range r.stream {
+		c := &r.stream[i]
+		// A string of its own for each snapshot, as a decoder makes.
+		c.ID = prefix + itoa(r.callOf[i])
+		c.Arrived, c.AnswerBy = c.Arrived.Add(r.span), c.AnswerBy.Add(r.span)
+		if !c.Answered.IsZero() {
+			c.Answered = c.Answered.Add(r.span)
+		}
+		if !c.Ended.IsZero() {
+			c.Ended = c.Ended.Add(r.span)
+		}
+	}
+	r.next = 0
+	clear(r.handles)
+	b.StartTimer()
 }
 
 func atoiSuffix(id string) int {
@@ -157,6 +186,16 @@ func BenchmarkApply(b *testing.B) {
 			c.Apply(*r.call(b))
 		}
 	})
+	// The same as counter, side by side with map-baseline (see sideBySide),
+	// in turns of 100 snapshots.
+	b.Run("vs-map", func(b *testing.B) {
+		c := stats.New(stats.Config{})
+		sideBySide(b, 100, func(_ *replay, calls []*providers.Call, _ []int) {
+			for _, call := range calls {
+				c.Apply(*call)
+			}
+		})
+	})
 	b.Run("copy-baseline", func(b *testing.B) {
 		r := newReplay(20_000, 50)
 		b.ResetTimer()
@@ -180,6 +219,81 @@ func BenchmarkApply(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkApplyAll is the cost of one snapshot on the console's path: the
+// snapshots of BenchmarkApply in batches, handed on as pointers with the
+// Handle the caller keeps for each call (ApplyAll, the handles gathered and
+// put back as ui's queuesView does). A batch of 100 is what a busy minute
+// brings between two frames; one of 10,000 (ui's BenchmarkApplyBatch) spans
+// more than half an hour of this stream, so most calls ring, are answered
+// and end within one batch, where only their first snapshot has a handle
+// (none). See sideBySide for the figures.
+func BenchmarkApplyAll(b *testing.B) {
+	for _, size := range []int{100, 10_000} {
+		b.Run("batch="+itoa(size), func(b *testing.B) {
+			c := stats.New(stats.Config{})
+			var hs []stats.Handle
+			sideBySide(b, size, func(r *replay, calls []*providers.Call, callOf []int) {
+				hs = hs[:0]
+				for _, n := range callOf {
+					hs = append(hs, r.handles[n])
+				}
+				c.ApplyAll(hs, calls)
+				for i, n := range callOf {
+					r.handles[n] = hs[i]
+				}
+			})
+		})
+	}
+}
+
+// sideBySide feeds the snapshots of a replay in batches of size to apply and
+// to the plain map of map-baseline (BenchmarkApply), taking turns at going
+// first, and reports the time of each per snapshot (ns/event, map-ns/event)
+// and their ratio (x-map): measured over the same moments, the ratio holds
+// however busy the machine is.
+func sideBySide(b *testing.B, size int, apply func(r *replay, calls []*providers.Call, callOf []int)) {
+	r := newReplay(20_000, 50)
+	m := map[string]providers.Call{}
+	plain := func(calls []*providers.Call) {
+		for _, c := range calls {
+			old, ok := m[c.ID]
+			switch {
+			case ok && c.Version <= old.Version:
+			case c.State == providers.StateEnded:
+				delete(m, c.ID)
+			default:
+				m[c.ID] = *c
+			}
+		}
+	}
+	var calls []*providers.Call
+	var counter, baseline time.Duration
+	events, turn := 0, false
+	b.ResetTimer()
+	for b.Loop() {
+		var callOf []int
+		calls, callOf = r.batch(b, calls, size)
+		turn = !turn
+		if turn {
+			counter += timed(func() { apply(r, calls, callOf) })
+			baseline += timed(func() { plain(calls) })
+		} else {
+			baseline += timed(func() { plain(calls) })
+			counter += timed(func() { apply(r, calls, callOf) })
+		}
+		events += len(calls)
+	}
+	b.ReportMetric(float64(counter.Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(baseline.Nanoseconds())/float64(events), "map-ns/event")
+	b.ReportMetric(float64(counter)/float64(baseline), "x-map")
+}
+
+func timed(f func()) time.Duration {
+	start := time.Now()
+	f()
+	return time.Since(start)
 }
 
 // BenchmarkSnapshot is the cost of the figures with 100 and 100,000 calls

@@ -103,8 +103,7 @@ type record struct {
 	gen              uint32 // how many calls the slot has held before this one (see Handle)
 	overdue          bool
 	inEnded          bool
-	spilled          bool // filed in the index by its id (see index)
-	_                [25]byte
+	_                [26]byte
 }
 
 // The record is two cache lines exactly.
@@ -225,7 +224,7 @@ func (c *Counter) ApplyAt(h Handle, call *providers.Call) Handle {
 
 // applyKeyed applies call, whose key is k, finding it by its key.
 func (c *Counter) applyKeyed(call *providers.Call, k key) Handle {
-	slot, known := c.index.find(c.recs, call.ID, k)
+	slot, known := c.index.find(c.recs, k)
 	if !known {
 		if call.Direction == providers.Incoming {
 			return c.add(call, k)
@@ -256,23 +255,30 @@ func (c *Counter) applySlot(slot int32, call *providers.Call) Handle {
 func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
 	var keys [applyChunk]key
 	var keyed [applyChunk]bool
+	var found [applyChunk]Handle // what the look-ups ahead found
 	for start := 0; start < len(calls); start += applyChunk {
 		chunk := calls[start:min(start+applyChunk, len(calls))]
 		for i, call := range chunk {
+			h := hs[start+i]
 			keyed[i] = false
-			if slot, ok := c.handled(hs[start+i]); ok {
-				c.warm += c.recs[slot].version // read now, used below
-				continue
+			if _, ok := c.handled(h); !ok {
+				keys[i], keyed[i] = c.index.keyOf(call.ID), true
+				h = Handle{}
+				if slot, ok := c.index.find(c.recs, keys[i]); ok {
+					h = Handle{slot: slot + 1, gen: c.recs[slot].gen}
+				}
 			}
-			keys[i], keyed[i] = c.index.keyOf(call.ID), true
-			if slot, ok := c.index.find(c.recs, call.ID, keys[i]); ok {
-				c.warm += c.recs[slot].version
+			found[i] = h
+			if h.slot > 0 {
+				// Read now, used below; the snapshot's version too, which
+				// is far from the fields read before it.
+				c.warm += c.recs[h.slot-1].version + call.Version
 			}
 		}
 		for i, call := range chunk {
 			// Found again: an earlier call of the chunk may have made the
-			// Counter forget this one.
-			if slot, ok := c.handled(hs[start+i]); ok {
+			// Counter forget this one, or remember it for the first time.
+			if slot, ok := c.handled(found[i]); ok {
 				hs[start+i] = c.applySlot(slot, call)
 				continue
 			}
@@ -318,7 +324,7 @@ func (c *Counter) add(call *providers.Call, k key) Handle {
 		c.oldest = slot
 	}
 	c.newest = slot
-	c.index.insert(c.recs, call.ID, k, slot)
+	c.index.insert(c.recs, k, slot)
 	c.contribute(slot, true)
 	if f.ended {
 		c.linkEnded(slot)

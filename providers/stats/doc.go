@@ -5,7 +5,7 @@
 // arrive. The console's Queues view and the `--json --stats` line read them.
 //
 // A Counter is fed every call snapshot a provider sends (Apply) and asked
-// for the figures at a time (Snapshot). Apply is a map lookup and a few
+// for the figures at a time (Snapshot). Apply is a hash-table lookup and a few
 // additions; Snapshot costs a pass over the window's minutes of each queue,
 // whatever the number of calls. A store that keeps a Handle per call
 // (ApplyAt, and ApplyAll for a batch, as the console does) spares the

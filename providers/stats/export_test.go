@@ -1,9 +1,10 @@
 package stats
 
 // NewCollidingForTest is New with an index whose first hash is the same
-// for every id, so every call but the first takes the index's spill path.
+// for every id, so every call's entry shares one run of the table and only
+// the second hash, in its record, tells them apart.
 func NewCollidingForTest(cfg Config) *Counter {
 	c := New(cfg)
-	c.index.hash1 = func(string) uint64 { return 42 }
+	c.index.colliding = true
 	return c
 }

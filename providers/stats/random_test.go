@@ -213,9 +213,11 @@ func TestRandomSequencesMatchRecount(t *testing.T) {
 	randomSequences(t, stats.New, 80)
 }
 
-// TestRandomSequencesThroughTheIndexSpill: the same, with every call's id
-// hashing alike, so all but one go through the index's spill by id.
-func TestRandomSequencesThroughTheIndexSpill(t *testing.T) {
+// TestRandomSequencesWithCollidingHashes: the same, with every call's id
+// alike by its first hash, so that every lookup, addition and removal goes
+// through one run of the index's table, and only the second hash tells the
+// calls apart.
+func TestRandomSequencesWithCollidingHashes(t *testing.T) {
 	randomSequences(t, stats.NewCollidingForTest, 20)
 }
 
