@@ -22,6 +22,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/charmbracelet/colorprofile"
 
+	"ringside/internal/gcpace"
 	"ringside/providers"
 	"ringside/providers/demo"
 	"ringside/providers/directory"
@@ -156,7 +157,13 @@ type env struct {
 	configDir func() (string, error)
 }
 
-func main() { os.Exit(run(os.Args[1:], processEnv())) }
+func main() {
+	// The collector's pacing follows what the program holds (gcpace), so
+	// that a console of many calls does not sit at twice their size;
+	// GOGC or GOMEMLIMIT set by the operator take precedence.
+	gcpace.Start(gcpace.Default, os.Getenv)
+	os.Exit(run(os.Args[1:], processEnv()))
+}
 
 // processEnv is the real process around the program.
 func processEnv() env {
