@@ -135,3 +135,15 @@ func TestStartLeavesAChosenPacingAlone(t *testing.T) {
 	}
 	pc.Stop() // a nil Pacer stops nothing, safely
 }
+
+// The program's policy: Go's default for a small heap, a tenth of a big one.
+func TestDefault(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{{2 << 20, 100}, {4 << 20, 100}, {8 << 20, 50}, {20 << 20, 20}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
+		if got := Default.PercentFor(c.live); got != c.want {
+			t.Errorf("Default.PercentFor(%d MB) = %d, want %d", c.live>>20, got, c.want)
+		}
+	}
+}
