@@ -156,7 +156,13 @@ type env struct {
 	configDir func() (string, error)
 }
 
-func main() { os.Exit(run(os.Args[1:], processEnv())) }
+func main() {
+	// The collector's pacing follows what the program holds (gcpace), so
+	// that a console of many calls does not sit at twice their size;
+	// GOGC or GOMEMLIMIT set by the operator take precedence.
+	startGCPace(gcPaceDefault, os.Getenv)
+	os.Exit(run(os.Args[1:], processEnv()))
+}
 
 // processEnv is the real process around the program.
 func processEnv() env {

@@ -30,52 +30,66 @@ import (
 // anon-B/call is the same over RssAnon, the resident set less the pages of
 // the binary itself (a console showing calls runs more of its code than an
 // empty one), and step-B/call is (RSS(N) − RSS(N′)) / (N − N′) over the N′
-// measured before.
+// measured before. load-cpu-ms is the CPU time the program took (user and
+// system) from its start until its calls were in (and the count had held
+// still for loadedQuiet): the collector's work while the calls come in,
+// among the rest.
 //
-// The program runs with GOGC=memGOGC, so that the collector runs soon after
-// the calls are in and the resident set is what the program holds plus a
-// tenth, rather than anywhere up to twice that depending on when the last
-// collection happened. Each run is bounded in time and the program is
-// stopped (q, then killed if it does not go) before the next one starts.
+// gc=default is the program as a user runs it, with no GOGC or GOMEMLIMIT
+// in its environment, so that its own pacing (gcpace.go) applies.
+// gc=GOGC100 sets GOGC=100, the runtime's default pacing, which turns the
+// program's own off: the same figures without it, measured in the same
+// run. Each run is bounded in time and the program is stopped (q, then
+// killed if it does not go) before the next one starts.
 //
 //	go test -run '^$' -bench MemoryPerCall -benchtime 1x .
+//	go test -run '^$' -bench MemoryPerCall/gc=default -benchtime 1x .
 func BenchmarkMemoryPerCall(b *testing.B) {
 	bin := buildProgram(b)
-	var base, prev resident
-	prevN := 0
-	b.Run("calls=0", func(b *testing.B) {
-		for b.Loop() {
-			base = residentAt(b, bin, 0)
-		}
-		b.ReportMetric(float64(base.rss)/1024, "KiB-rss")
-		prev = base
-	})
-	for _, n := range []int{10000, 50000, 100000} {
+	for _, gc := range []struct{ name, env string }{
+		{"gc=default", ""},
+		{"gc=GOGC100", "GOGC=100"},
+	} {
+		b.Run(gc.name, func(b *testing.B) { memoryPerCall(b, bin, gc.env) })
+	}
+}
+
+// memoryPerCall runs BenchmarkMemoryPerCall's figures for the program run
+// with env added to its environment. The figures of one N are over the
+// latest reading of the N before (with -count, the run just before).
+func memoryPerCall(b *testing.B, bin, env string) {
+	ns := []int{0, 10000, 50000, 100000}
+	latest := make(map[int]resident, len(ns))
+	for i, n := range ns {
 		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
 			var got resident
 			for b.Loop() {
-				got = residentAt(b, bin, n)
+				got = residentAt(b, bin, n, env)
 			}
+			latest[n] = got
 			b.ReportMetric(float64(got.rss)/1024, "KiB-rss")
-			if base.rss > 0 {
+			b.ReportMetric(float64(got.loadCPU.Milliseconds()), "load-cpu-ms")
+			if i == 0 {
+				return
+			}
+			if base, ok := latest[0]; ok {
 				b.ReportMetric(float64(got.rss-base.rss)/float64(n), "B/call")
 				b.ReportMetric(float64(got.anon-base.anon)/float64(n), "anon-B/call")
 			}
-			if prev.rss > 0 {
-				b.ReportMetric(float64(got.rss-prev.rss)/float64(n-prevN), "step-B/call")
+			if prev, ok := latest[ns[i-1]]; ok {
+				b.ReportMetric(float64(got.rss-prev.rss)/float64(n-ns[i-1]), "step-B/call")
 			}
-			prev, prevN = got, n
 		})
 	}
 }
 
 // resident is a process's resident set: all of it (VmRSS) and its
-// anonymous memory (RssAnon: the heap, stacks), in bytes.
-type resident struct{ rss, anon int }
-
-// memGOGC is the collector's setting for the measured program: a collection
-// once the heap has grown by a tenth.
-const memGOGC = "10"
+// anonymous memory (RssAnon: the heap, stacks), in bytes; and the CPU time
+// it had taken once its calls were in.
+type resident struct {
+	rss, anon int
+	loadCPU   time.Duration
+}
 
 // buildProgram builds ringside into a temporary directory.
 func buildProgram(tb testing.TB) string {
@@ -91,7 +105,7 @@ func buildProgram(tb testing.TB) string {
 
 // residentAt runs the console with n demo calls and returns its resident set
 // once the calls are in and the figure has settled.
-func residentAt(tb testing.TB, bin string, n int) resident {
+func residentAt(tb testing.TB, bin string, n int, env string) resident {
 	tb.Helper()
 	master, slave, err := openPTY(120, 40)
 	if err != nil {
@@ -100,7 +114,10 @@ func residentAt(tb testing.TB, bin string, n int) resident {
 	defer master.Close()
 	cmd := exec.Command(bin, "--inline", "--read-only", "--theme", "mono", "--no-bell", "--config", "",
 		"--demo-rate", "0", "--demo-seed", "1", "--demo-calls", strconv.Itoa(n))
-	cmd.Env = append(programEnv(), "GOGC="+memGOGC)
+	cmd.Env = programEnv()
+	if env != "" {
+		cmd.Env = append(cmd.Env, env)
+	}
 	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -118,16 +135,21 @@ func residentAt(tb testing.TB, bin string, n int) resident {
 	if err := screen.waitLoaded(n, deadline, exited); err != nil {
 		tb.Fatalf("calls=%d: %v (stderr %q)", n, err, stderr.String())
 	}
+	loadCPU, err := readCPU(cmd.Process.Pid)
+	if err != nil {
+		tb.Fatalf("calls=%d: %v", n, err)
+	}
 	rss, err := settledRSS(cmd.Process.Pid, deadline)
 	if err != nil {
 		tb.Fatalf("calls=%d: %v", n, err)
 	}
+	rss.loadCPU = loadCPU
 	return rss
 }
 
 // programEnv is this process's environment without ringside's own variables
 // and without a collector setting of its own, so that only the flags given
-// and memGOGC apply.
+// and the benchmark's own setting apply.
 func programEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -305,6 +327,35 @@ func readResident(pid int) (resident, error) {
 		return resident{}, fmt.Errorf("no VmRSS or RssAnon in /proc/%d/status", pid)
 	}
 	return r, nil
+}
+
+// clockTick is the unit of /proc's CPU times: USER_HZ, 100 on Linux.
+const clockTick = 10 * time.Millisecond
+
+// readCPU reads the user and system CPU time a process has taken from
+// /proc/PID/stat (its 14th and 15th fields, counted in clock ticks).
+func readCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the CPU time: %w", err)
+	}
+	// The command's name, in parentheses, may hold spaces and
+	// parentheses: count the fields after the last closing one, the
+	// third field on.
+	end := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat)[end+1:])
+	if end < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: CPU time %q: %w", pid, f, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
 }
 
 // openPTY opens a pseudo-terminal of cols × rows: the master for this
