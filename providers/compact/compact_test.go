@@ -182,12 +182,7 @@ func TestTableBounded(t *testing.T) {
 }
 
 func TestSame(t *testing.T) {
-	tab := NewTable()
-	pack := func(c providers.Call) *Call {
-		var p Call
-		tab.Pack(&p, &c)
-		return &p
-	}
+	pack := packer(NewTable())
 	base := full()
 	other := func(f func(c *providers.Call)) providers.Call { c := full(); f(&c); return c }
 	if !Same(pack(base), pack(other(func(c *providers.Call) { c.Version++ }))) {
@@ -334,12 +329,7 @@ func TestRouteZero(t *testing.T) {
 // SameButState sees the parties, queue and route, not the state, the
 // outcome, the end, the times, what may be done or the version.
 func TestSameButState(t *testing.T) {
-	tab := NewTable()
-	pack := func(c providers.Call) *Call {
-		var p Call
-		tab.Pack(&p, &c)
-		return &p
-	}
+	pack := packer(NewTable())
 	base := full()
 	other := func(f func(c *providers.Call)) providers.Call { c := full(); f(&c); return c }
 	for name, f := range map[string]func(c *providers.Call){
@@ -367,5 +357,14 @@ func TestSameButState(t *testing.T) {
 		if SameButState(pack(base), pack(other(f))) {
 			t.Errorf("another %s is the same but for the state", name)
 		}
+	}
+}
+
+// packer packs calls into tab, each into a Call of its own.
+func packer(tab *Table) func(c providers.Call) *Call {
+	return func(c providers.Call) *Call {
+		var p Call
+		tab.Pack(&p, &c)
+		return &p
 	}
 }
