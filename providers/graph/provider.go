@@ -60,6 +60,10 @@ type Provider struct {
 	// queueWait is how long a notification may wait for room in the queue
 	// before it is answered 503 (QueueWait; tests shorten it).
 	queueWait time.Duration
+	// readTimeout bounds reading a request, headers and body, and
+	// writeTimeout writing its answer (ReadTimeout, WriteTimeout; tests
+	// shorten them to see a slow client cut off).
+	readTimeout, writeTimeout time.Duration
 	// turnedAway counts notifications answered 503 because the console was
 	// behind.
 	turnedAway atomic.Int64
@@ -89,13 +93,15 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg: cfg, set: set, opts: opts,
-		ledger:     ledger.New(Name, ledger.FromOptions(opts)),
-		ids:        newIDBook(opts.MaxCalls + ledger.DefaultKeepEnded),
-		asked:      make(map[string]asked),
-		noticeShow: DefaultNoticeShow,
-		queueSize:  1024,
-		queueWait:  QueueWait,
-		ringGrace:  20 * time.Second,
+		ledger:       ledger.New(Name, ledger.FromOptions(opts)),
+		ids:          newIDBook(opts.MaxCalls + ledger.DefaultKeepEnded),
+		asked:        make(map[string]asked),
+		noticeShow:   DefaultNoticeShow,
+		queueSize:    1024,
+		queueWait:    QueueWait,
+		readTimeout:  ReadTimeout,
+		writeTimeout: WriteTimeout,
+		ringGrace:    20 * time.Second,
 	}
 	if set.openID != "" {
 		p.auth, err = webhookauth.New(webhookauth.Config{
@@ -270,8 +276,8 @@ func (p *Provider) server(ctx context.Context, queue chan<- batch) *http.Server 
 		Handler: &webhook{p: p, ctx: ctx, queue: queue,
 			logRefusal: rate.Sometimes{Interval: time.Second}, logBehind: rate.Sometimes{Interval: time.Second}},
 		TLSConfig:      p.set.tls,
-		ReadTimeout:    10 * time.Second,
-		WriteTimeout:   15 * time.Second,
+		ReadTimeout:    p.readTimeout,
+		WriteTimeout:   p.writeTimeout,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       newErrorLog(p.opts.Log),

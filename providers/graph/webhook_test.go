@@ -695,3 +695,42 @@ func runUntilCleanup(t *testing.T, p *Provider, buffer int) (<-chan providers.Ev
 	})
 	return events, ctx
 }
+
+// TestSlowClientIsCutOff: a client that stops halfway through its headers,
+// or through a body whose length it announced, holds its connection only
+// until the read timeout; a body of known length is read without
+// http.MaxBytesReader, so the timeout is what bounds it. Nothing it sent is
+// filed.
+func TestSlowClientIsCutOff(t *testing.T) {
+	h := newHarness(t, setup{tune: func(p *Provider) { p.readTimeout = 200 * time.Millisecond }})
+	auth := "Bearer " + h.srv.Signer.MustSign(graphtest.Claims(h.srv.Options.ClientID, time.Now()))
+	body := string(graphtest.Notification("seed000-incoming.json"))
+	head := "POST /api/calls HTTP/1.1\r\nHost: " + h.addr + "\r\nContent-Type: application/json\r\nAuthorization: " + auth +
+		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	for name, sent := range map[string]string{
+		"headers": head[:len(head)/2],
+		"body":    head + body[:len(body)/2],
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, sent); err != nil {
+				t.Fatal(err)
+			}
+			// The deadline only keeps a webhook that never lets go from
+			// hanging the test; the webhook's own is far shorter.
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			answer, err := io.ReadAll(conn) // until the webhook closes the connection
+			if err != nil {
+				t.Fatalf("the connection was not closed: %v (read %q)", err, answer)
+			}
+			if len(answer) > 0 && !bytes.HasPrefix(answer, []byte("HTTP/1.1 400 ")) {
+				t.Fatalf("answered %q", answer)
+			}
+		})
+	}
+	h.quiet()
+}
