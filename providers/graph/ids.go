@@ -15,10 +15,80 @@ type idBook struct {
 
 	mu sync.Mutex
 	// GUIDs and other ids apart: a map keyed by 16 bytes hashes them
-	// directly, and holds no pointer in its keys.
-	byGUID  map[[16]byte]string
+	// directly, and holds no pointer in its keys. Nor in its values: a
+	// GUID's first spelling is kept as its form (guidForm), from which the
+	// 16 bytes spell it again, so the garbage collector has nothing to
+	// visit in the book's largest part on each of its cycles. Only a
+	// spelling in no form of guidForm's is kept as a string, in oddGUID.
+	byGUID  map[[16]byte]guidForm
+	oddGUID map[[16]byte]string
 	byOther map[string]string
 	order   []bookKey // oldest first, to forget beyond limit
+}
+
+// guidForm is how a GUID was spelled: lower or upper case hex digits, with
+// dashes as in 57dab8b1-894c-409a-b240-bd8beae78896 or without. A GUID
+// with no letter among its digits is lower case.
+type guidForm uint8
+
+const (
+	guidOdd guidForm = iota // none of the forms below: the spelling is in oddGUID
+	guidLowerDashed
+	guidUpperDashed
+	guidLowerPlain
+	guidUpperPlain
+)
+
+// formOf is the form of id, the spelling of a GUID.
+func formOf(id string) guidForm {
+	dashed := len(id) == 36
+	if !dashed && len(id) != 32 {
+		return guidOdd
+	}
+	var lower, upper bool
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case dashed && (i == 8 || i == 13 || i == 18 || i == 23):
+			if c != '-' {
+				return guidOdd
+			}
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'f':
+			lower = true
+		case c >= 'A' && c <= 'F':
+			upper = true
+		default:
+			return guidOdd
+		}
+	}
+	switch {
+	case lower && upper:
+		return guidOdd
+	case upper && dashed:
+		return guidUpperDashed
+	case upper:
+		return guidUpperPlain
+	case dashed:
+		return guidLowerDashed
+	}
+	return guidLowerPlain
+}
+
+// spell writes guid in form f (not guidOdd).
+func spell(guid [16]byte, f guidForm) string {
+	digits := "0123456789abcdef"
+	if f == guidUpperDashed || f == guidUpperPlain {
+		digits = "0123456789ABCDEF"
+	}
+	dashed := f == guidLowerDashed || f == guidUpperDashed
+	b := make([]byte, 0, 36)
+	for i, v := range guid {
+		if dashed && (i == 4 || i == 6 || i == 8 || i == 10) {
+			b = append(b, '-')
+		}
+		b = append(b, digits[v>>4], digits[v&0xf])
+	}
+	return string(b)
 }
 
 // bookKey is an id's comparison form (idKey) as the book keeps it: a GUID,
@@ -61,24 +131,39 @@ func hexValue(c byte) (byte, bool) {
 }
 
 func newIDBook(limit int) *idBook {
-	return &idBook{limit: limit, byGUID: make(map[[16]byte]string), byOther: make(map[string]string)}
+	return &idBook{limit: limit, byGUID: make(map[[16]byte]guidForm), oddGUID: make(map[[16]byte]string),
+		byOther: make(map[string]string)}
 }
 
-// get returns the id filed under key.
-func (b *idBook) get(key bookKey) (string, bool) {
+// get returns the id filed under key, which is id's.
+func (b *idBook) get(key bookKey, id string) (string, bool) {
 	if key.other != "" {
-		id, ok := b.byOther[key.other]
-		return id, ok
+		first, ok := b.byOther[key.other]
+		return first, ok
 	}
-	id, ok := b.byGUID[key.guid]
-	return id, ok
+	f, ok := b.byGUID[key.guid]
+	switch {
+	case !ok:
+		return "", false
+	case f == guidOdd:
+		return b.oddGUID[key.guid], true
+	case formOf(id) == f:
+		// Same digits in the same form: id is spelled as the first was,
+		// byte for byte. The common case, with no string made.
+		return id, true
+	}
+	return spell(key.guid, f), true
 }
 
 func (b *idBook) put(key bookKey, id string) {
-	if key.other != "" {
+	switch {
+	case key.other != "":
 		b.byOther[key.other] = id
-	} else {
-		b.byGUID[key.guid] = id
+	case formOf(id) == guidOdd:
+		b.byGUID[key.guid] = guidOdd
+		b.oddGUID[key.guid] = id
+	default:
+		b.byGUID[key.guid] = formOf(id)
 	}
 }
 
@@ -87,6 +172,7 @@ func (b *idBook) forget(key bookKey) {
 		delete(b.byOther, key.other)
 	} else {
 		delete(b.byGUID, key.guid)
+		delete(b.oddGUID, key.guid)
 	}
 }
 
@@ -137,7 +223,7 @@ func (b *idBook) resolve(id string) string {
 	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if first, ok := b.get(key); ok {
+	if first, ok := b.get(key, id); ok {
 		return first
 	}
 	b.put(key, id)
@@ -159,5 +245,5 @@ func (b *idBook) lookup(id string) (string, bool) {
 	key := keyOf(appendKey(buf[:0], id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.get(key)
+	return b.get(key, id)
 }

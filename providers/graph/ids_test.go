@@ -82,8 +82,61 @@ func TestIDBookKeepsNoStringForAGUID(t *testing.T) {
 	if allocs >= 0.5 {
 		t.Errorf("%.2f allocations per new call", allocs)
 	}
-	if len(b.byOther) != 0 || len(b.byGUID) != len(ids) {
-		t.Fatalf("%d GUIDs kept by their 16 bytes, %d as strings", len(b.byGUID), len(b.byOther))
+	if len(b.byOther) != 0 || len(b.oddGUID) != 0 || len(b.byGUID) != len(ids) {
+		t.Fatalf("%d GUIDs kept by their 16 bytes, %d as strings, %d in odd spellings", len(b.byGUID), len(b.byOther), len(b.oddGUID))
+	}
+}
+
+// A GUID's first spelling comes back byte for byte whichever spelling asks,
+// in each form the book keeps by its bytes and in odd ones, and an odd
+// spelling is forgotten with its GUID.
+func TestIDBookSpellsGUIDsAsFirstSeen(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	variants := func(guid string) []string {
+		plain := strings.ReplaceAll(guid, "-", "")
+		mixed := []byte(guid)
+		for i := range mixed {
+			if r.IntN(2) == 0 {
+				mixed[i] = strings.ToUpper(string(mixed[i]))[0]
+			}
+		}
+		return []string{guid, strings.ToUpper(guid), plain, strings.ToUpper(plain), string(mixed),
+			"-" + plain, plain[:5] + "-" + plain[5:]}
+	}
+	b := newIDBook(1 << 20)
+	for range 2000 {
+		var g [16]byte
+		for i := range g {
+			g[i] = byte(r.Uint32())
+		}
+		if r.IntN(8) == 0 {
+			g = [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, byte(r.IntN(10))} // digits only
+		}
+		guid := spell(g, guidLowerDashed)
+		vs := variants(guid)
+		first := vs[r.IntN(len(vs))]
+		if _, ok := b.lookup(first); ok {
+			continue // drawn before
+		}
+		if got := b.resolve(first); got != first {
+			t.Fatalf("new %s resolves to %q", first, got)
+		}
+		for _, v := range vs {
+			if got := b.resolve(v); got != first {
+				t.Fatalf("%s resolves to %q, want %q", v, got, first)
+			}
+			if got, ok := b.lookup(v); !ok || got != first {
+				t.Fatalf("lookup %s: %q %v, want %q", v, got, ok, first)
+			}
+		}
+	}
+	small := newIDBook(2)
+	small.resolve("-57dab8b1894c409ab240bd8beae78896")
+	for i := range 10 {
+		small.resolve(fmt.Sprintf("%032x", i))
+	}
+	if len(small.oddGUID) != 0 {
+		t.Errorf("an odd spelling outlived its GUID: %v", small.oddGUID)
 	}
 }
 
