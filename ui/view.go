@@ -70,8 +70,15 @@ func (m *Model) View() tea.View {
 		v.Content = fit("ringside needs at least 40×10 (this is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+")", m.width)
 		return v
 	}
+	// The next frame is about as long as the last: room for it and an
+	// eighth more is one allocation, where a guess from the screen's size
+	// is either too much or grown again.
 	var b strings.Builder
-	b.Grow(m.width * (m.height + 1) * 4)
+	if m.frameLen > 0 {
+		b.Grow(m.frameLen + m.frameLen/8)
+	} else {
+		b.Grow(m.width * (m.height + 1) * 4)
+	}
 	lines := 0
 	nl := func() {
 		b.WriteByte('\n')
@@ -105,6 +112,7 @@ func (m *Model) View() tea.View {
 	nl()
 	b.WriteString(m.help.shortLine(m))
 	v.Content = b.String()
+	m.frameLen = len(v.Content)
 	v.ProgressBar = m.progressBar()
 	return v
 }
