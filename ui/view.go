@@ -137,6 +137,35 @@ func (m *Model) writeTitle(b *strings.Builder) {
 // writeTabs: the tabs, the queue the lists are limited to, the visible
 // rows, and the counts.
 func (m *Model) writeTabs(b *strings.Builder) {
+	total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
+	if m.tab == tabQueues {
+		total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
+	}
+	k := tabsKey{n: m.store.n, queues: len(m.queues.snap.Queues), tab: m.tab, queue: m.store.query.queue,
+		total: total, off: off, rows: rows, epoch: m.epoch}
+	if k != m.tabsKey || m.tabsLine == "" {
+		var line strings.Builder
+		m.composeTabs(&line, total, off, rows)
+		m.tabsKey, m.tabsLine = k, line.String()
+	}
+	b.WriteString(m.tabsLine)
+}
+
+// tabsKey is all the tabs line shows besides the styles and the width
+// (Model.epoch covers those): while it holds, the line drawn last is drawn
+// again, so that a frame does not build its tens of little strings anew.
+type tabsKey struct {
+	n                counts
+	queues           int
+	tab              tab
+	queue            string
+	total, off, rows int
+	epoch            uint32
+}
+
+// composeTabs draws the tabs line: the tabs with their counts, the queue
+// filtered on and the rows shown; the counts on the right, as wide as fit.
+func (m *Model) composeTabs(b *strings.Builder, total, off, rows int) {
 	c := &m.styles.Chrome
 	n := &m.store.n
 	tabs := [tabCount]struct {
@@ -155,10 +184,6 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		left = append(left, seg{"  queue: ", c.Dim}, seg{fit(q, min(width(q), 24)), c.FilterPrompt})
 	}
 	scroll := []string{""}
-	total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
-	if m.tab == tabQueues {
-		total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
-	}
 	if total > rows {
 		from, to, n := strconv.Itoa(off+1), strconv.Itoa(min(off+rows, total)), strconv.Itoa(total)
 		// A shorter form for narrow screens rather than a cut "rows 1–19 o…".
