@@ -45,11 +45,17 @@ type gcPolicy struct {
 }
 
 // gcPaceDefault is the program's policy: the runtime's default pacing while the
-// live heap is under 4 MB (where the runtime's own least heap, 4 MB, rules
-// anyway), then 4 MB of growth, down to a tenth of the live heap from 40 MB
-// on (a console of about 40,000 calls). BenchmarkMemoryPerCall shows what it
-// saves and what it costs.
-var gcPaceDefault = gcPolicy{Floor: 4 << 20, Percent: 10}
+// live heap is under 2 MB, then 2 MB of growth, down to a tenth of the live
+// heap from 20 MB on (a console of about 20,000 calls). The floor was 4 MB;
+// at 10,000 calls (about 10 MB live) that let the heap grow by 40% between
+// collections, some 400 bytes a call of resident memory. At 2 MB an empty
+// console (about 2.5 MB live) is still paced close to the runtime's default,
+// and a console of 10,000 calls collects about once every few hundred
+// milliseconds, a few milliseconds of marking each: a frame now allocates
+// little more than its own text. A floor of 1 MB saved only another 35 bytes
+// a call there for half again the collections. BenchmarkMemoryPerCall shows
+// what the policy saves and what it costs.
+var gcPaceDefault = gcPolicy{Floor: 2 << 20, Percent: 10}
 
 // PercentFor is the GOGC value p gives a live heap of live bytes: 100 up to
 // Floor, Floor as a share of live beyond, and never under Percent.

@@ -141,7 +141,7 @@ func TestDefault(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{2 << 20, 100}, {4 << 20, 100}, {8 << 20, 50}, {20 << 20, 20}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
+	}{{1 << 20, 100}, {2 << 20, 100}, {4 << 20, 50}, {8 << 20, 25}, {20 << 20, 10}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
 		if got := gcPaceDefault.PercentFor(c.live); got != c.want {
 			t.Errorf("gcPaceDefault.PercentFor(%d MB) = %d, want %d", c.live>>20, got, c.want)
 		}

@@ -179,12 +179,17 @@ func calleeText(c *providers.Call) string {
 
 // formatDuration is m:ss below an hour and h:mm:ss above.
 func formatDuration(d time.Duration) string {
+	var buf [24]byte
+	return string(appendDuration(buf[:0], d))
+}
+
+// appendDuration appends formatDuration(d) to b.
+func appendDuration(b []byte, d time.Duration) []byte {
 	if d < 0 {
 		d = 0
 	}
 	s := int64(d / time.Second)
 	h, m, sec := s/3600, s/60%60, s%60
-	var b []byte
 	if h > 0 {
 		b = strconv.AppendInt(b, h, 10)
 		b = append(b, ':')
@@ -192,19 +197,24 @@ func formatDuration(d time.Duration) string {
 	} else {
 		b = strconv.AppendInt(b, m, 10)
 	}
-	b = append(b, ':', byte('0'+sec/10), byte('0'+sec%10))
-	return string(b)
+	return append(b, ':', byte('0'+sec/10), byte('0'+sec%10))
 }
 
 // formatLeft is the time left to answer, as the countdown prints it.
 func formatLeft(secs int64) string {
+	var buf [24]byte
+	return string(appendLeft(buf[:0], secs))
+}
+
+// appendLeft appends formatLeft(secs) to b.
+func appendLeft(b []byte, secs int64) []byte {
 	switch {
 	case secs < 100:
-		return strconv.FormatInt(secs, 10) + "s"
+		return append(strconv.AppendInt(b, secs, 10), 's')
 	case secs < 100*60:
-		return strconv.FormatInt((secs+59)/60, 10) + "m"
+		return append(strconv.AppendInt(b, (secs+59)/60, 10), 'm')
 	}
-	return strconv.FormatInt((secs+3599)/3600, 10) + "h"
+	return append(strconv.AppendInt(b, (secs+3599)/3600, 10), 'h')
 }
 
 // clean makes text from the network safe to draw (textsafe.Clean): escape

@@ -27,14 +27,6 @@ type countdown struct {
 
 func (c countdown) expired() bool { return c.deadline && c.secs == 0 }
 
-// key identifies what the countdown looks like, for the row cache.
-func (c countdown) key() int64 {
-	if !c.deadline {
-		return -1
-	}
-	return c.secs<<10 | int64(c.eighths)<<2 | int64(c.level)
-}
-
 // answerWindow is the length of the call's answer window: from arrival to the
 // deadline, or the default when the provider did not say when it arrived.
 func answerWindow(c *providers.Call) time.Duration {

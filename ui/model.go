@@ -181,6 +181,9 @@ type Model struct {
 	bgSettled bool   // the background colour is known (or not needed)
 	epoch     uint32 // bumped when every cached row and help line is stale
 	frame     uint32 // numbers the tables drawn, so rows know which drew their line
+	frameLen  int    // the length of the last frame's text, to size the next one
+	tabsLine  string // the tabs line drawn last (writeTabs)
+	tabsKey   tabsKey
 	lined     []*row // the rows with a cached line (see trimLines)
 
 	store         *store

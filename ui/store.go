@@ -64,7 +64,8 @@ type rowAux struct {
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
 
-	line    string // rendered table line
+	line    string // rendered table line (a live row's cells before its timer)
+	tail    string // a live row's cells after its timer
 	lineKey lineKey
 	shown   uint32 // the frame that last drew the line
 	kept    bool   // the row is in Model.lined

@@ -70,8 +70,15 @@ func (m *Model) View() tea.View {
 		v.Content = fit("ringside needs at least 40×10 (this is "+strconv.Itoa(m.width)+"×"+strconv.Itoa(m.height)+")", m.width)
 		return v
 	}
+	// The next frame is about as long as the last: room for it and an
+	// eighth more is one allocation, where a guess from the screen's size
+	// is either too much or grown again.
 	var b strings.Builder
-	b.Grow(m.width * (m.height + 1) * 4)
+	if m.frameLen > 0 {
+		b.Grow(m.frameLen + m.frameLen/8)
+	} else {
+		b.Grow(m.width * (m.height + 1) * 4)
+	}
 	lines := 0
 	nl := func() {
 		b.WriteByte('\n')
@@ -105,6 +112,7 @@ func (m *Model) View() tea.View {
 	nl()
 	b.WriteString(m.help.shortLine(m))
 	v.Content = b.String()
+	m.frameLen = len(v.Content)
 	v.ProgressBar = m.progressBar()
 	return v
 }
@@ -129,6 +137,35 @@ func (m *Model) writeTitle(b *strings.Builder) {
 // writeTabs: the tabs, the queue the lists are limited to, the visible
 // rows, and the counts.
 func (m *Model) writeTabs(b *strings.Builder) {
+	total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
+	if m.tab == tabQueues {
+		total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
+	}
+	k := tabsKey{n: m.store.n, queues: len(m.queues.snap.Queues), tab: m.tab, queue: m.store.query.queue,
+		total: total, off: off, rows: rows, epoch: m.epoch}
+	if k != m.tabsKey || m.tabsLine == "" {
+		var line strings.Builder
+		m.composeTabs(&line, total, off, rows)
+		m.tabsKey, m.tabsLine = k, line.String()
+	}
+	b.WriteString(m.tabsLine)
+}
+
+// tabsKey is all the tabs line shows besides the styles and the width
+// (Model.epoch covers those): while it holds, the line drawn last is drawn
+// again, so that a frame does not build its tens of little strings anew.
+type tabsKey struct {
+	n                counts
+	queues           int
+	tab              tab
+	queue            string
+	total, off, rows int
+	epoch            uint32
+}
+
+// composeTabs draws the tabs line: the tabs with their counts, the queue
+// filtered on and the rows shown; the counts on the right, as wide as fit.
+func (m *Model) composeTabs(b *strings.Builder, total, off, rows int) {
 	c := &m.styles.Chrome
 	n := &m.store.n
 	tabs := [tabCount]struct {
@@ -147,10 +184,6 @@ func (m *Model) writeTabs(b *strings.Builder) {
 		left = append(left, seg{"  queue: ", c.Dim}, seg{fit(q, min(width(q), 24)), c.FilterPrompt})
 	}
 	scroll := []string{""}
-	total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
-	if m.tab == tabQueues {
-		total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
-	}
 	if total > rows {
 		from, to, n := strconv.Itoa(off+1), strconv.Itoa(min(off+rows, total)), strconv.Itoa(total)
 		// A shorter form for narrow screens rather than a cut "rows 1–19 o…".
@@ -256,7 +289,7 @@ func (m *Model) writeTable(b *strings.Builder, nl func()) {
 		if hist {
 			b.WriteString(m.histLine(r, sel, &lay))
 		} else {
-			b.WriteString(m.liveLine(r, sel, &lay))
+			m.writeLiveLine(b, r, sel, &lay)
 		}
 		nl()
 		drawn++
@@ -323,35 +356,45 @@ func (m *Model) columnTitles(lay *layout, hist bool) string {
 }
 
 // lineKey is what a cached row line depends on besides the row itself.
+// A live row's timer cell is not part of the cached line: it changes every
+// second, and is written into the frame as it is drawn (writeTimer).
 type lineKey struct {
 	ver     uint64
 	epoch   uint32
 	sel     bool
 	pending bool
+	expired bool // the countdown has run out (the state cell says so)
 	act     providers.Action
-	dyn     int64 // the countdown's look, or the shown duration in seconds
 }
 
-// liveLine is a live row, from cache unless something it shows changed.
-func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
+// writeLiveLine writes a live row into the frame: the cells before the
+// timer and after it from cache unless something they show changed, the
+// timer as it is now. Nothing is allocated while the row's call, its
+// selection and its pending action hold, so a frame whose only change is
+// the clock costs the collector nothing but the frame's own text.
+func (m *Model) writeLiveLine(b *strings.Builder, r *row, sel bool, lay *layout) {
 	timing := r.timing()
 	c := &timing
 	var cd countdown
-	var dyn int64
-	switch {
-	case c.State == providers.StateRinging:
+	if c.State == providers.StateRinging {
 		cd = countdownAt(c, m.now, lay.bar)
-		dyn = cd.key()
-	case c.State.Live():
-		dyn = int64(callAge(c, m.now) / time.Second)
 	}
 	busy := r.busy(m.now)
-	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: busy, act: r.pendingAct(), dyn: dyn}
-	if line, ok := m.cachedLine(r, k); ok {
-		return line
+	k := lineKey{ver: c.Version, epoch: m.epoch, sel: sel, pending: busy, expired: cd.expired(), act: r.pendingAct()}
+	head, ok := m.cachedLine(r, k)
+	if !ok {
+		head = m.keepLine(r, k, m.liveHead(r, busy, cd, sel, lay))
+		r.aux.tail = m.liveTail(r, sel, lay)
 	}
+	b.WriteString(head)
+	writeTimer(b, &m.styles.Table, c, cd, m.now, sel, lay)
+	b.WriteString(r.aux.tail)
+}
+
+// liveHead is a live row's cells before its timer.
+func (m *Model) liveHead(r *row, busy bool, cd countdown, sel bool, lay *layout) string {
 	view := r.view()
-	c = &view
+	c := &view
 	b, t := m.startLine(sel, lay)
 	text := t.Text.Get(sel)
 	// State: glyph and word, or what is being done, or that it rang out.
@@ -370,19 +413,47 @@ func (m *Model) liveLine(r *row, sel bool, lay *layout) string {
 		text.Write(b, gap+fit(calleeText(c), lay.callee))
 	}
 	text.Write(b, gap)
+	return b.String()
+}
+
+// liveTail is a live row's cells after its timer: its media.
+func (m *Model) liveTail(r *row, sel bool, lay *layout) string {
+	if lay.media <= 0 {
+		return ""
+	}
+	view := r.view()
+	var b strings.Builder
+	m.styles.Table.Muted.Get(sel).Write(&b, spaces(lay.gap)+fit(modalitiesText(view.Modalities), lay.media))
+	return b.String()
+}
+
+// writeTimer writes a live row's timer cell: the countdown's bar and the
+// seconds left to answer, or how long the call has been talking. It is
+// drawn every frame and allocates nothing.
+func writeTimer(b *strings.Builder, t *theme.Table, c *providers.Call, cd countdown, now time.Time, sel bool, lay *layout) {
+	var buf [24]byte
 	switch {
 	case c.State == providers.StateRinging && cd.deadline:
 		writeBar(b, t, cd, lay.bar, sel)
-		levelCell(t, cd.level).Get(sel).Write(b, fitRight(formatLeft(cd.secs), lay.timer-lay.bar))
+		writeRight(b, levelCell(t, cd.level).Get(sel), appendLeft(buf[:0], cd.secs), lay.timer-lay.bar)
 	case c.State == providers.StateRinging:
-		t.Muted.Get(sel).Write(b, fitRight("no limit", lay.timer))
+		writeRight(b, t.Muted.Get(sel), append(buf[:0], "no limit"...), lay.timer)
 	default:
-		t.Duration.Get(sel).Write(b, fitRight(formatDuration(callAge(c, m.now)), lay.timer))
+		writeRight(b, t.Duration.Get(sel), appendDuration(buf[:0], callAge(c, now)), lay.timer)
 	}
-	if lay.media > 0 {
-		t.Muted.Get(sel).Write(b, gap+fit(modalitiesText(c.Modalities), lay.media))
+}
+
+// writeRight writes p.Write(b, fitRight(string(s), w)) for ASCII s without
+// making either string.
+func writeRight(b *strings.Builder, p theme.Paint, s []byte, w int) {
+	if w <= 0 || len(s) > w {
+		p.Write(b, fitRight(string(s), w)) // a cell too narrow: rare, and fit cuts it
+		return
 	}
-	return m.keepLine(r, k, b.String())
+	b.WriteString(p.Open)
+	b.WriteString(spaces(w - len(s)))
+	b.Write(s)
+	b.WriteString(p.Close)
 }
 
 // cachedLine is r's line if it was drawn for k; it is marked as drawn in
@@ -418,7 +489,7 @@ func (m *Model) trimLines() {
 			continue
 		}
 		a := r.aux
-		a.line, a.lineKey, a.kept = "", lineKey{}, false
+		a.line, a.tail, a.lineKey, a.kept = "", "", lineKey{}, false
 		r.tidy()
 	}
 	clear(m.lined[len(keep):])

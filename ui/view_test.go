@@ -423,3 +423,50 @@ func TestNetworkTextIsDrawnClean(t *testing.T) {
 		}
 	}
 }
+
+// The tabs line is drawn from cache while nothing it shows changes: after
+// each change here, the frame's line is the one drawn afresh.
+func TestTabsLineCached(t *testing.T) {
+	calls := ringingCalls(60, time.Second)
+	m, _ := benchModel(t, calls[:40], 120, 30)
+	check := func(step string) {
+		t.Helper()
+		_ = m.View()
+		var cached, fresh strings.Builder
+		m.writeTabs(&cached)
+		total, off, rows := m.list(m.tab).Len(), m.offset[m.tab], m.tableH
+		if m.tab == tabQueues {
+			total, off, rows = len(m.queues.order), m.queues.offset, m.queues.lay.rows
+		}
+		m.composeTabs(&fresh, total, off, rows)
+		if cached.String() != fresh.String() {
+			t.Fatalf("%s: tabs line\n%q\nwant\n%q", step, cached.String(), fresh.String())
+		}
+	}
+	apply := func(cs ...providers.Call) {
+		evs := make([]providers.Event, len(cs))
+		for i := range cs {
+			evs[i] = providers.Event{Time: t0, Call: &cs[i]}
+		}
+		m.Update(eventsMsg{events: evs})
+	}
+	check("start")
+	apply(calls[40:]...)
+	check("more calls")
+	apply(answered(calls[0], t0))
+	check("answered")
+	apply(ended(answered(calls[1], t0), t0, providers.EndReason{}, providers.OutcomeHandled))
+	check("ended")
+	m.offset[m.tab] = 5
+	check("scrolled")
+	m.Update(tea.WindowSizeMsg{Width: 70, Height: 30})
+	check("narrower")
+	for _, tb := range []tab{tabHistory, tabQueues, tabLive} {
+		m.tab = tb
+		check(fmt.Sprintf("tab %d", tb))
+	}
+	apply(answered(calls[50], t0))
+	check("answered again")
+	m.store.n.missed++ // a count alone, the rows shown the same
+	check("a count")
+}
