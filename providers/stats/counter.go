@@ -22,7 +22,7 @@ type Counter struct {
 	index index    // call id → its slot in recs
 	recs  []record // what each call adds, and what finds it
 	links []link   // each call's places in heaps and lists, by the same slot
-	free  []int32  // slots of recs to reuse
+	free  []Handle // slots of recs to reuse, with the generation of their next call
 	// The calls remembered, longest first (for the cap), and the ended ones
 	// in the order they ended (to forget once out of the window).
 	oldest, newest       int32
@@ -325,8 +325,7 @@ func (r *record) inUse() bool { return r.key != key{} }
 // add remembers a call seen for the first time and counts it.
 func (c *Counter) add(call *providers.Call, k key) Handle {
 	f := c.factsOf(call, -1)
-	slot := c.alloc()
-	gen := c.recs[slot].gen
+	slot, gen := c.alloc()
 	c.recs[slot] = record{version: call.Version, f: f, gen: gen}
 	c.links[slot] = link{ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1}
 	if c.newest >= 0 {
@@ -655,16 +654,18 @@ func (c *Counter) see(m int64) {
 	c.head = m
 }
 
-// alloc is a free slot in recs.
-func (c *Counter) alloc() int32 {
+// alloc is a free slot in recs and the generation of its next call. The
+// free list keeps that generation so that the slot's record, long cold, is
+// only written (which does not wait for the miss), never read.
+func (c *Counter) alloc() (int32, uint32) {
 	if n := len(c.free); n > 0 {
-		slot := c.free[n-1]
+		h := c.free[n-1]
 		c.free = c.free[:n-1]
-		return slot
+		return h.slot - 1, h.gen
 	}
 	c.recs = append(c.recs, record{})
 	c.links = append(c.links, link{})
-	return int32(len(c.recs) - 1)
+	return int32(len(c.recs) - 1), 0
 }
 
 func (c *Counter) linkEnded(slot int32) {
@@ -714,8 +715,9 @@ func (c *Counter) forget(slot int32) {
 		c.newest = l.prev
 	}
 	c.index.remove(c.recs, slot)
-	*r = record{gen: r.gen + 1} // handles to the call find nothing now
-	c.free = append(c.free, slot)
+	gen := r.gen + 1
+	*r = record{gen: gen} // handles to the call find nothing now
+	c.free = append(c.free, Handle{slot: slot + 1, gen: gen})
 }
 
 // prune forgets the calls that ended a window's length ago. Their figures
