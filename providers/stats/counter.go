@@ -733,8 +733,14 @@ func (c *Counter) prune() {
 	for c.endOldest >= 0 {
 		// An end stamped far ahead of the latest minute was stamped by a
 		// made-up arrival time (see Snapshot): not worth keeping.
-		if at := c.links[c.endOldest].endedAt; at >= first && at <= c.head+slack {
+		l := &c.links[c.endOldest]
+		if at := l.endedAt; at >= first && at <= c.head+slack {
 			break
+		}
+		if l.endNext >= 0 {
+			// Most likely forgotten next (a minute's calls go together):
+			// its record's miss overlaps with this one's forgetting.
+			c.warm += c.recs[l.endNext].key.h1
 		}
 		c.forget(c.endOldest)
 	}
