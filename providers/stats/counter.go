@@ -279,14 +279,12 @@ func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
 			}
 			found[i] = h
 			if h.slot > 0 {
-				// Read now, used below; the snapshot's version too, which
-				// is far from the fields read before it.
-				c.warm += c.recs[h.slot-1].version + call.Version
+				c.warm += c.recs[h.slot-1].version // read now, used below
 			}
-			// The other lines of the snapshot that factsOf reads (its
-			// direction and state, its queue, its times), so that their
+			// Every line of the snapshot read below (its direction and
+			// state, its queue, its times, its version), so that their
 			// misses overlap too: 680 bytes a snapshot, fields far apart.
-			c.warm += uint64(len(call.Direction)+len(call.Queue)) + uint64(call.Arrived.Nanosecond()+call.Ended.Nanosecond())
+			c.warm += uint64(len(call.Direction)+len(call.Queue)) + uint64(call.Arrived.Nanosecond()+call.Ended.Nanosecond()) + call.Version
 		}
 		for i, call := range chunk {
 			// Found again: an earlier call of the chunk may have made the
