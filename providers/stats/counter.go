@@ -19,9 +19,10 @@ type Counter struct {
 	threshold int64
 	grace     time.Duration
 
-	index index // call id → its slot in recs
-	recs  []record
-	free  []int32 // slots of recs to reuse
+	index index    // call id → its slot in recs
+	recs  []record // what each call adds, and what finds it
+	links []link   // each call's places in heaps and lists, by the same slot
+	free  []Handle // slots of recs to reuse, with the generation of their next call
 	// The calls remembered, longest first (for the cap), and the ended ones
 	// in the order they ended (to forget once out of the window).
 	oldest, newest       int32
@@ -46,6 +47,7 @@ const (
 	nowWaiting
 	nowTalking
 	nowHeld
+	nowEnded // counts in no figure of now
 )
 
 // The counts one call adds to the bucket of the minute it arrived, one
@@ -65,52 +67,59 @@ const (
 )
 
 // facts is everything one snapshot of a call adds to the figures. It is
-// 40 bytes, so that a record's first cache line holds it (see record).
+// 32 bytes, so that a record fits one cache line (see record).
 type facts struct {
-	queue     int32 // -1: it counts nowhere (not an incoming call)
+	queue     int16 // -1: it counts nowhere (not an incoming call); MaxQueues fits
 	now       nowKind
 	known     bool   // its arrival is known
 	window    bool   // in the window's figures: arrival known and not before Since
 	ringingSL bool   // in the window, ringing and never answered: it may pass the threshold
-	ended     bool   // its state is ended
 	counts    uint16 // what it adds to its minute's counts (nOffered…)
 	arrived   int64  // nanoseconds since 1970
 	speed     time.Duration
 	handle    time.Duration
 }
 
+// ended reports whether the call's state is ended.
+func (f *facts) ended() bool { return f.now == nowEnded }
+
 // minute is the minute the call arrived in (when known).
 func (f *facts) minute() int64 { return floorDiv(f.arrived, int64(time.Minute)) }
 
-func (f *facts) count(i int) { f.counts |= 1 << i }
-
-// record is what a Counter remembers of one call: 128 bytes, the first 64
-// all that most snapshots of the call read or write (a lookup, the version
-// check, what it adds), the rest its places in heaps and lists, touched when
-// it starts or stops ringing, ends, or is forgotten.
+// record is what a Counter remembers of one call that most snapshots of it
+// read or write (a lookup, the version check, what it adds): one cache line.
+// Its places in heaps and lists, touched only when it starts or stops
+// ringing, ends, or is forgotten, are its link, in a slice of their own: 96
+// bytes a call in all.
 type record struct {
 	key     key // what the index knows it by
 	version uint64
-	f       facts // what its latest snapshot added
-
-	// Positions in the queue's heaps, -1 when not in them: ringPos in the
-	// heap of ringing calls (the longest wait), slPos in the young or the
-	// overdue heap (overdue says which).
-	ringPos, slPos   int32
-	prev, next       int32  // remembered order
-	endPrev, endNext int32  // ended order
-	endedAt          int64  // the latest minute seen when it ended
-	gen              uint32 // how many calls the slot has held before this one (see Handle)
-	overdue          bool
-	inEnded          bool
-	_                [26]byte
+	f       facts  // what its latest snapshot added
+	gen     uint32 // how many calls the slot has held before this one (see Handle)
+	overdue bool   // in the overdue heap, not the young one (when slPos >= 0)
+	inEnded bool
+	_       [2]byte
 }
 
-// The record is two cache lines exactly.
+// link is where the call at a slot is in its queue's heaps and in the
+// Counter's lists.
+type link struct {
+	// Positions in the queue's heaps, -1 when not in them: ringPos in the
+	// heap of ringing calls (the longest wait), slPos in the young or the
+	// overdue heap (record.overdue says which).
+	ringPos, slPos   int32
+	prev, next       int32 // remembered order
+	endPrev, endNext int32 // ended order
+	endedAt          int64 // the latest minute seen when it ended
+}
+
+// A record is one cache line exactly, and two links share one; a queue's
+// number fits facts.queue.
 var (
-	_ [128 - unsafe.Sizeof(record{})]byte
-	_ [unsafe.Sizeof(record{}) - 128]byte
-	_ [64 - unsafe.Offsetof(record{}.ringPos)]byte
+	_ [64 - unsafe.Sizeof(record{})]byte
+	_ [unsafe.Sizeof(record{}) - 64]byte
+	_ [32 - unsafe.Sizeof(link{})]byte
+	_ [math.MaxInt16 - MaxQueues - 1]byte
 )
 
 // bucket is one minute of one queue: the calls that arrived in it.
@@ -270,10 +279,12 @@ func (c *Counter) ApplyAll(hs []Handle, calls []*providers.Call) {
 			}
 			found[i] = h
 			if h.slot > 0 {
-				// Read now, used below; the snapshot's version too, which
-				// is far from the fields read before it.
-				c.warm += c.recs[h.slot-1].version + call.Version
+				c.warm += c.recs[h.slot-1].version // read now, used below
 			}
+			// Every line of the snapshot read below (its direction and
+			// state, its queue, its times, its version), so that their
+			// misses overlap too: 680 bytes a snapshot, fields far apart.
+			c.warm += uint64(len(call.Direction)+len(call.Queue)) + uint64(call.Arrived.Nanosecond()+call.Ended.Nanosecond()) + call.Version
 		}
 		for i, call := range chunk {
 			// Found again: an earlier call of the chunk may have made the
@@ -312,21 +323,18 @@ func (r *record) inUse() bool { return r.key != key{} }
 // add remembers a call seen for the first time and counts it.
 func (c *Counter) add(call *providers.Call, k key) Handle {
 	f := c.factsOf(call, -1)
-	slot := c.alloc()
-	gen := c.recs[slot].gen
-	c.recs[slot] = record{
-		version: call.Version, f: f, gen: gen,
-		ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1,
-	}
+	slot, gen := c.alloc()
+	c.recs[slot] = record{version: call.Version, f: f, gen: gen}
+	c.links[slot] = link{ringPos: -1, slPos: -1, prev: c.newest, next: -1, endPrev: -1, endNext: -1}
 	if c.newest >= 0 {
-		c.recs[c.newest].next = slot
+		c.links[c.newest].next = slot
 	} else {
 		c.oldest = slot
 	}
 	c.newest = slot
 	c.index.insert(c.recs, k, slot)
 	c.contribute(slot, true)
-	if f.ended {
+	if f.ended() {
 		c.linkEnded(slot)
 	}
 	c.prune()
@@ -343,6 +351,13 @@ func (c *Counter) add(call *providers.Call, k key) Handle {
 func (c *Counter) update(slot int32, version uint64, f facts) {
 	r := &c.recs[slot]
 	old := &r.f
+	// Most snapshots change nothing the figures count (ringing to ringing,
+	// connecting to active): taking the call back and adding it again would
+	// leave every figure as it was, so only its version moves on.
+	if f == *old && c.unmoved(&f) {
+		r.version = version
+		return
+	}
 	// A call that keeps its place in the heaps (most changes: answered to
 	// active, on hold and back) is not taken out and put back.
 	heaps := old.queue != f.queue || old.arrived != f.arrived || old.known != f.known ||
@@ -351,88 +366,111 @@ func (c *Counter) update(slot int32, version uint64, f facts) {
 	r.version, r.f = version, f
 	c.contribute(slot, heaps)
 	switch {
-	case f.ended && !r.inEnded:
+	case f.ended() && !r.inEnded:
 		c.linkEnded(slot)
-	case !f.ended && r.inEnded:
+	case !f.ended() && r.inEnded:
 		c.unlinkEnded(slot)
 	}
 }
 
-// factsOf is what call adds to the figures. prev is the queue its last
-// snapshot counted in (-1 if none), which saves looking the name up again.
-func (c *Counter) factsOf(call *providers.Call, prev int32) facts {
-	f := facts{queue: -1}
-	if call.Direction != providers.Incoming {
-		return f
+// unmoved reports whether f, already counted, is where contribute would
+// count it again: its minute seen, and its bucket still its minute's or
+// dropped off for a later one. A bucket emptied by dropAhead would take the
+// call afresh, as would a latest minute moved back by Snapshot.
+func (c *Counter) unmoved(f *facts) bool {
+	if f.queue < 0 || !f.known {
+		return true
 	}
-	if prev >= 0 && sameQueue(c.queues[prev].name, call.Queue) {
-		f.queue = prev
-	} else {
-		f.queue = c.queueOf(call.Queue)
+	m := f.minute()
+	if m > c.head {
+		return false
 	}
-	switch call.State {
-	case providers.StateRinging:
-		f.now = nowWaiting
-	case providers.StateConnecting, providers.StateActive:
-		f.now = nowTalking
-	case providers.StateHeld:
-		f.now = nowHeld
-	case providers.StateEnded:
-		f.ended = true
-	}
-	if !call.Arrived.IsZero() {
-		f.known = true
-		f.arrived = nanos(call.Arrived)
-	}
-	f.window = f.known && f.arrived >= c.since
 	if !f.window {
-		return f
+		return true
 	}
-	f.count(nOffered)
-	answered, pickedUp := answeredAt(call)
-	result := providers.ResultOf(call)
-	switch {
-	case answered:
-		f.count(nAnswered)
-		f.count(nSLStatic)
-		f.speed = max(between(call.Arrived, pickedUp), 0)
-		if f.speed <= c.cfg.Threshold {
-			f.count(nWithin)
-		}
-		if f.ended && !call.Ended.IsZero() && !call.Answered.IsZero() {
-			f.count(nHandled)
-			f.handle = max(between(call.Answered, call.Ended), 0)
-		}
-	case result == providers.OutcomeMissed:
-		f.count(nAbandoned)
-		if !call.Ended.IsZero() && between(call.Arrived, call.Ended) <= c.grace {
-			f.count(nShort)
-		} else {
-			f.count(nSLStatic)
-		}
-	case result == providers.OutcomeRejected:
-		f.count(nRejected)
-		f.count(nSLStatic)
-	}
-	if result == providers.OutcomeTransferred {
-		f.count(nTransferred)
-	}
-	f.ringingSL = !answered && call.State == providers.StateRinging
-	return f
+	q := &c.queues[f.queue]
+	return q.buckets[floorMod(m, int64(len(q.buckets)))].minute >= m
 }
 
-// answeredAt reports whether the queue answered the call, and when: when
-// this console's side answered it, or, for a call another agent answered
-// first (OutcomeElsewhere), when it left here. Such a call's talk time is
-// not known here, so it is in no AHT.
-func answeredAt(call *providers.Call) (bool, time.Time) {
-	switch {
-	case !call.Answered.IsZero():
-		return true, call.Answered
-	case providers.ResultOf(call) == providers.OutcomeElsewhere && !call.Ended.IsZero():
-		return true, call.Ended
+// factsOf is what call adds to the figures. prev is the queue its last
+// snapshot counted in (-1 if none), which saves looking the name up again.
+//
+// The facts are worked out in local variables and put together only at the
+// return: built field by field in memory, they were then copied with wide
+// loads that the CPU cannot forward from the narrow stores (a stall of
+// about 5 ns a snapshot).
+func (c *Counter) factsOf(call *providers.Call, prev int16) facts {
+	if call.Direction != providers.Incoming {
+		return facts{queue: -1}
 	}
-	return false, time.Time{}
+	queue := prev
+	if prev < 0 || !sameQueue(c.queues[prev].name, call.Queue) {
+		queue = int16(c.queueOf(call.Queue))
+	}
+	now := nowNone
+	switch call.State {
+	case providers.StateRinging:
+		now = nowWaiting
+	case providers.StateConnecting, providers.StateActive:
+		now = nowTalking
+	case providers.StateHeld:
+		now = nowHeld
+	case providers.StateEnded:
+		now = nowEnded
+	}
+	if call.Arrived.IsZero() {
+		return facts{queue: queue, now: now}
+	}
+	arrived := nanos(call.Arrived)
+	if arrived < c.since {
+		return facts{queue: queue, now: now, known: true, arrived: arrived}
+	}
+	counts, speed, handle, ringingSL := c.windowFacts(call, now)
+	return facts{queue: queue, now: now, known: true, window: true, ringingSL: ringingSL,
+		counts: counts, arrived: arrived, speed: speed, handle: handle}
+}
+
+// windowFacts is what call, in the window and in the state now, adds to
+// its minute: its counts (bit i adds 1 to bucket.n[i]), its speed of
+// answer and handling time, and whether it rings unanswered (facts).
+func (c *Counter) windowFacts(call *providers.Call, now nowKind) (counts uint16, speed, handle time.Duration, ringingSL bool) {
+	counts = 1 << nOffered
+	// The queue answered the call when this console's side answered it,
+	// or, for a call another agent answered first (OutcomeElsewhere), when
+	// it left here. Such a call's talk time is not known here, so it is in
+	// no AHT.
+	hasAnswered, hasEnded := !call.Answered.IsZero(), !call.Ended.IsZero()
+	result := providers.ResultOf(call)
+	answered := hasAnswered || (result == providers.OutcomeElsewhere && hasEnded)
+	switch {
+	case answered:
+		pickedUp := &call.Answered
+		if !hasAnswered {
+			pickedUp = &call.Ended
+		}
+		counts |= 1<<nAnswered | 1<<nSLStatic
+		speed = max(between(call.Arrived, *pickedUp), 0)
+		if speed <= c.cfg.Threshold {
+			counts |= 1 << nWithin
+		}
+		if now == nowEnded && hasEnded && hasAnswered {
+			counts |= 1 << nHandled
+			handle = max(between(call.Answered, call.Ended), 0)
+		}
+	case result == providers.OutcomeMissed:
+		counts |= 1 << nAbandoned
+		if hasEnded && between(call.Arrived, call.Ended) <= c.grace {
+			counts |= 1 << nShort
+		} else {
+			counts |= 1 << nSLStatic
+		}
+	case result == providers.OutcomeRejected:
+		counts |= 1<<nRejected | 1<<nSLStatic
+	}
+	if result == providers.OutcomeTransferred {
+		counts |= 1 << nTransferred
+	}
+	return counts, speed, handle, !answered && now == nowWaiting
 }
 
 // sameQueue reports whether a call's Queue field names the queue called name.
@@ -516,11 +554,11 @@ func (c *Counter) contribute(slot int32, heaps bool) {
 		return
 	}
 	if f.now == nowWaiting && f.known {
-		q.ringing.push(c.recs, slot)
+		q.ringing.push(c.links, slot, f.arrived)
 	}
 	if f.ringingSL {
 		// Young until a snapshot finds it past the threshold (settle).
-		q.young.push(c.recs, slot)
+		q.young.push(c.links, slot, f.arrived)
 	}
 }
 
@@ -549,18 +587,19 @@ func (c *Counter) retract(slot int32, heaps bool) {
 	if !heaps {
 		return
 	}
-	if r.ringPos >= 0 {
-		q.ringing.remove(c.recs, slot)
+	l := &c.links[slot]
+	if l.ringPos >= 0 {
+		q.ringing.remove(c.links, slot)
 	}
-	if r.slPos >= 0 {
+	if l.slPos >= 0 {
 		if r.overdue {
-			q.overdue.remove(c.recs, slot)
+			q.overdue.remove(c.links, slot)
 			r.overdue = false
 			if b := q.bucketAt(f.minute()); b != nil {
 				b.n[nOverdue]--
 			}
 		} else {
-			q.young.remove(c.recs, slot)
+			q.young.remove(c.links, slot)
 		}
 	}
 }
@@ -572,27 +611,27 @@ func (c *Counter) retract(slot int32, heaps bool) {
 // work is that of the calls crossing, not of all the calls.
 func (c *Counter) settle(q *queue, cut int64) {
 	for q.young.len() > 0 {
-		slot := q.young.top()
-		r := &c.recs[slot]
-		if r.f.arrived >= cut {
+		slot, arrived := q.young.top()
+		if arrived >= cut {
 			break
 		}
-		q.young.remove(c.recs, slot)
+		r := &c.recs[slot]
+		q.young.remove(c.links, slot)
 		r.overdue = true
-		q.overdue.push(c.recs, slot)
+		q.overdue.push(c.links, slot, arrived)
 		if b := q.bucketAt(r.f.minute()); b != nil {
 			b.n[nOverdue]++
 		}
 	}
 	for q.overdue.len() > 0 {
-		slot := q.overdue.top()
-		r := &c.recs[slot]
-		if r.f.arrived < cut {
+		slot, arrived := q.overdue.top()
+		if arrived < cut {
 			break
 		}
-		q.overdue.remove(c.recs, slot)
+		r := &c.recs[slot]
+		q.overdue.remove(c.links, slot)
 		r.overdue = false
-		q.young.push(c.recs, slot)
+		q.young.push(c.links, slot, arrived)
 		if b := q.bucketAt(r.f.minute()); b != nil {
 			b.n[nOverdue]--
 		}
@@ -606,29 +645,33 @@ func (c *Counter) see(m int64) {
 		return
 	}
 	if c.head == math.MinInt64 {
-		for slot := c.endOldest; slot >= 0; slot = c.recs[slot].endNext {
-			c.recs[slot].endedAt = m
+		for slot := c.endOldest; slot >= 0; slot = c.links[slot].endNext {
+			c.links[slot].endedAt = m
 		}
 	}
 	c.head = m
 }
 
-// alloc is a free slot in recs.
-func (c *Counter) alloc() int32 {
+// alloc is a free slot in recs and the generation of its next call. The
+// free list keeps that generation so that the slot's record, long cold, is
+// only written (which does not wait for the miss), never read.
+func (c *Counter) alloc() (int32, uint32) {
 	if n := len(c.free); n > 0 {
-		slot := c.free[n-1]
+		h := c.free[n-1]
 		c.free = c.free[:n-1]
-		return slot
+		return h.slot - 1, h.gen
 	}
 	c.recs = append(c.recs, record{})
-	return int32(len(c.recs) - 1)
+	c.links = append(c.links, link{})
+	return int32(len(c.recs) - 1), 0
 }
 
 func (c *Counter) linkEnded(slot int32) {
-	r := &c.recs[slot]
-	r.inEnded, r.endPrev, r.endNext, r.endedAt = true, c.endNewest, -1, c.head
+	c.recs[slot].inEnded = true
+	l := &c.links[slot]
+	l.endPrev, l.endNext, l.endedAt = c.endNewest, -1, c.head
 	if c.endNewest >= 0 {
-		c.recs[c.endNewest].endNext = slot
+		c.links[c.endNewest].endNext = slot
 	} else {
 		c.endOldest = slot
 	}
@@ -636,18 +679,19 @@ func (c *Counter) linkEnded(slot int32) {
 }
 
 func (c *Counter) unlinkEnded(slot int32) {
-	r := &c.recs[slot]
-	if r.endPrev >= 0 {
-		c.recs[r.endPrev].endNext = r.endNext
+	l := &c.links[slot]
+	if l.endPrev >= 0 {
+		c.links[l.endPrev].endNext = l.endNext
 	} else {
-		c.endOldest = r.endNext
+		c.endOldest = l.endNext
 	}
-	if r.endNext >= 0 {
-		c.recs[r.endNext].endPrev = r.endPrev
+	if l.endNext >= 0 {
+		c.links[l.endNext].endPrev = l.endPrev
 	} else {
-		c.endNewest = r.endPrev
+		c.endNewest = l.endPrev
 	}
-	r.inEnded, r.endPrev, r.endNext = false, -1, -1
+	c.recs[slot].inEnded = false
+	l.endPrev, l.endNext = -1, -1
 }
 
 // forget drops the call at slot from memory. Its figures stay as they are:
@@ -657,19 +701,21 @@ func (c *Counter) forget(slot int32) {
 	if r.inEnded {
 		c.unlinkEnded(slot)
 	}
-	if r.prev >= 0 {
-		c.recs[r.prev].next = r.next
+	l := &c.links[slot]
+	if l.prev >= 0 {
+		c.links[l.prev].next = l.next
 	} else {
-		c.oldest = r.next
+		c.oldest = l.next
 	}
-	if r.next >= 0 {
-		c.recs[r.next].prev = r.prev
+	if l.next >= 0 {
+		c.links[l.next].prev = l.prev
 	} else {
-		c.newest = r.prev
+		c.newest = l.prev
 	}
 	c.index.remove(c.recs, slot)
-	*r = record{gen: r.gen + 1} // handles to the call find nothing now
-	c.free = append(c.free, slot)
+	gen := r.gen + 1
+	*r = record{gen: gen} // handles to the call find nothing now
+	c.free = append(c.free, Handle{slot: slot + 1, gen: gen})
 }
 
 // prune forgets the calls that ended a window's length ago. Their figures
@@ -685,8 +731,14 @@ func (c *Counter) prune() {
 	for c.endOldest >= 0 {
 		// An end stamped far ahead of the latest minute was stamped by a
 		// made-up arrival time (see Snapshot): not worth keeping.
-		if at := c.recs[c.endOldest].endedAt; at >= first && at <= c.head+slack {
+		l := &c.links[c.endOldest]
+		if at := l.endedAt; at >= first && at <= c.head+slack {
 			break
+		}
+		if l.endNext >= 0 {
+			// Most likely forgotten next (a minute's calls go together):
+			// its record's miss overlaps with this one's forgetting.
+			c.warm += c.recs[l.endNext].key.h1
 		}
 		c.forget(c.endOldest)
 	}

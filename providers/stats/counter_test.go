@@ -468,6 +468,22 @@ func TestAFarFutureArrivalHoldsNoBucket(t *testing.T) {
 	}
 }
 
+// A snapshot that changes nothing the figures count, of a call whose
+// bucket a Snapshot emptied as too far ahead, counts the call afresh, as any
+// snapshot of it does.
+func TestAnUnchangedCallWhoseBucketWasDroppedCountsAgain(t *testing.T) {
+	c := stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
+	ahead := t0.Add(30 * time.Minute)
+	k := ring("early", "Sales", ahead)
+	c.Apply(k.c)
+	c.Snapshot(t0)                             // drops the bucket of ahead's minute, and moves the latest minute back
+	c.Apply(ring("other", "Support", ahead).c) // moves it on again
+	c.Apply(k.next(func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionAnswer) }))
+	if q := queueOf(t, c.Snapshot(ahead.Add(time.Second)), "Sales"); q.Offered != 1 || q.Waiting != 1 {
+		t.Fatalf("%+v: the call must be offered and waiting", q)
+	}
+}
+
 func TestConfigCheck(t *testing.T) {
 	good := stats.Config{Window: time.Hour, Threshold: 20 * time.Second, Target: 0.8}
 	if err := good.Check(); err != nil {

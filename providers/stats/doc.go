@@ -81,7 +81,9 @@
 // Call.Version decides, as in the console's store. A snapshot whose version
 // is not above the last one applied for its call is ignored, and a call is
 // counted once, by its latest snapshot. Per call the Counter keeps only what
-// its figures need: 128 bytes, and not its id (see index.go).
+// its figures need: 96 bytes (a record of 64 that its snapshots read, a
+// link of 32 for its places in heaps and lists), and not its id (see
+// index.go).
 //
 // Memory is bounded. An ended call is forgotten a window's length after it
 // ended: its figures stay where they were counted (by then its minute has

@@ -2,67 +2,74 @@ package stats
 
 // arrivalHeap is a binary heap of calls (their slots in Counter.recs) keyed
 // by arrival time: the earliest on top, or the latest when latest is set.
-// Each call keeps its position in the heap (ringPos or slPos), so it leaves
-// in O(log n) when it stops ringing, wherever it is.
+// Each call keeps its position in the heap (ringPos or slPos of its link),
+// so it leaves in O(log n) when it stops ringing, wherever it is. An item
+// carries its call's arrival, so sifting compares without reading records.
 type arrivalHeap struct {
-	items  []int32
+	items  []heapItem
 	latest bool // the latest arrival on top
-	sl     bool // positions live in record.slPos, else record.ringPos
+	sl     bool // positions live in link.slPos, else link.ringPos
+}
+
+type heapItem struct {
+	arrived int64 // the call's facts.arrived
+	slot    int32
 }
 
 func (h *arrivalHeap) len() int { return len(h.items) }
 
-// top is the call on top; call only when len() > 0.
-func (h *arrivalHeap) top() int32 { return h.items[0] }
+// top is the call on top and its arrival; call only when len() > 0.
+func (h *arrivalHeap) top() (slot int32, arrived int64) {
+	return h.items[0].slot, h.items[0].arrived
+}
 
-func (h *arrivalHeap) before(recs []record, a, b int32) bool {
-	x, y := recs[a].f.arrived, recs[b].f.arrived
+func (h *arrivalHeap) before(a, b heapItem) bool {
 	if h.latest {
-		return x > y
+		return a.arrived > b.arrived
 	}
-	return x < y
+	return a.arrived < b.arrived
 }
 
-func (h *arrivalHeap) setPos(recs []record, i int) {
-	r := &recs[h.items[i]]
+func (h *arrivalHeap) setPos(links []link, i int) {
+	l := &links[h.items[i].slot]
 	if h.sl {
-		r.slPos = int32(i)
+		l.slPos = int32(i)
 	} else {
-		r.ringPos = int32(i)
+		l.ringPos = int32(i)
 	}
 }
 
-func (h *arrivalHeap) pos(r *record) int32 {
+func (h *arrivalHeap) pos(l *link) int32 {
 	if h.sl {
-		return r.slPos
+		return l.slPos
 	}
-	return r.ringPos
+	return l.ringPos
 }
 
-func (h *arrivalHeap) push(recs []record, slot int32) {
-	h.items = append(h.items, slot)
+func (h *arrivalHeap) push(links []link, slot int32, arrived int64) {
+	h.items = append(h.items, heapItem{arrived: arrived, slot: slot})
 	i := len(h.items) - 1
-	h.setPos(recs, i)
-	h.up(recs, i)
+	h.setPos(links, i)
+	h.up(links, i)
 }
 
 // remove takes slot out of the heap; it must be in it.
-func (h *arrivalHeap) remove(recs []record, slot int32) {
-	i := int(h.pos(&recs[slot]))
+func (h *arrivalHeap) remove(links []link, slot int32) {
+	i := int(h.pos(&links[slot]))
 	last := len(h.items) - 1
 	if i != last {
 		h.items[i] = h.items[last]
-		h.setPos(recs, i)
+		h.setPos(links, i)
 	}
 	h.items = h.items[:last]
 	if h.sl {
-		recs[slot].slPos = -1
+		links[slot].slPos = -1
 	} else {
-		recs[slot].ringPos = -1
+		links[slot].ringPos = -1
 	}
 	if i != last {
-		if !h.down(recs, i) {
-			h.up(recs, i)
+		if !h.down(links, i) {
+			h.up(links, i)
 		}
 	}
 	// A heap that emptied after a burst gives its memory back.
@@ -71,36 +78,36 @@ func (h *arrivalHeap) remove(recs []record, slot int32) {
 	}
 }
 
-func (h *arrivalHeap) up(recs []record, i int) {
+func (h *arrivalHeap) up(links []link, i int) {
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !h.before(recs, h.items[i], h.items[parent]) {
+		if !h.before(h.items[i], h.items[parent]) {
 			return
 		}
 		h.items[i], h.items[parent] = h.items[parent], h.items[i]
-		h.setPos(recs, i)
-		h.setPos(recs, parent)
+		h.setPos(links, i)
+		h.setPos(links, parent)
 		i = parent
 	}
 }
 
 // down sifts the item at i down and reports whether it moved.
-func (h *arrivalHeap) down(recs []record, i int) bool {
+func (h *arrivalHeap) down(links []link, i int) bool {
 	start, n := i, len(h.items)
 	for {
 		child := 2*i + 1
 		if child >= n {
 			break
 		}
-		if right := child + 1; right < n && h.before(recs, h.items[right], h.items[child]) {
+		if right := child + 1; right < n && h.before(h.items[right], h.items[child]) {
 			child = right
 		}
-		if !h.before(recs, h.items[child], h.items[i]) {
+		if !h.before(h.items[child], h.items[i]) {
 			break
 		}
 		h.items[i], h.items[child] = h.items[child], h.items[i]
-		h.setPos(recs, i)
-		h.setPos(recs, child)
+		h.setPos(links, i)
+		h.setPos(links, child)
 		i = child
 	}
 	return i > start

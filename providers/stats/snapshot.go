@@ -149,7 +149,8 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 			}
 		}
 		if q.ringing.len() > 0 {
-			qs.longest = time.Duration(max(subSat(nowNs, c.recs[q.ringing.top()].f.arrived), 0))
+			_, arrived := q.ringing.top()
+			qs.longest = time.Duration(max(subSat(nowNs, arrived), 0))
 		}
 		if qs.n[nOffered] == 0 && qs.waiting == 0 && qs.talking == 0 && qs.held == 0 {
 			continue // nothing now, nothing in the window
