@@ -484,6 +484,26 @@ func TestAnUnchangedCallWhoseBucketWasDroppedCountsAgain(t *testing.T) {
 	}
 }
 
+// A call counted in a bucket that a Snapshot emptied as too far ahead is
+// not taken back from the bucket another call opens later for that minute:
+// the bucket no longer holds it.
+func TestACallDroppedAsAheadIsNotTakenFromTheNextBucket(t *testing.T) {
+	c := stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
+	ahead := t0.Add(30 * time.Minute)
+	early := ring("early", "Sales", ahead)
+	c.Apply(early.c)
+	c.Snapshot(t0)                                                       // drops the bucket of ahead's minute
+	c.Apply(ring("late", "Sales", ahead).c)                              // opens it again, with only this call in it
+	c.Apply(early.next(func(c *providers.Call) { c.Queue = "Support" })) // the early call moves
+	s := c.Snapshot(ahead.Add(time.Second))
+	if q := queueOf(t, s, "Sales"); q.Offered != 1 || q.Waiting != 1 {
+		t.Fatalf("%+v: Sales must have the late call offered and waiting", q)
+	}
+	if q := queueOf(t, s, "Support"); q.Offered != 1 || q.Waiting != 1 {
+		t.Fatalf("%+v: Support must have the early call offered and waiting", q)
+	}
+}
+
 func TestConfigCheck(t *testing.T) {
 	good := stats.Config{Window: time.Hour, Threshold: 20 * time.Second, Target: 0.8}
 	if err := good.Check(); err != nil {

@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -139,7 +140,7 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 		q := &c.queues[qi]
 		c.settle(q, cut)
 		if forward {
-			q.dropAhead(cur + int64(len(q.buckets)))
+			c.dropAhead(qi, cur+int64(len(q.buckets)))
 		}
 		qs := sums{waiting: q.waiting, talking: q.talking, held: q.held, arrivals: make([]int, c.minutes)}
 		for m := first; m <= cur; m++ {
@@ -162,11 +163,41 @@ func (c *Counter) Snapshot(now time.Time) Snapshot {
 	return s
 }
 
-// dropAhead empties the buckets of minutes after last. Such a minute comes
-// from a made-up arrival time (a provider's clock a little ahead stays
+// dropAhead empties queue qi's buckets of minutes after last. Such a minute
+// comes from a made-up arrival time (a provider's clock a little ahead stays
 // within the ring's slack); left in place, it would hold its bucket until
 // its minute came round and keep the real minutes there out.
-func (q *queue) dropAhead(last int64) {
+//
+// The calls counted in those buckets are taken out of the window's figures
+// first, as a call that arrived before Since is: a bucket emptied under a
+// call that still counted in it would have the call taken back later from
+// whatever call next filled that minute. Their next snapshot counts them
+// afresh. Walking every call is rare: only a made-up arrival ever puts a
+// bucket this far ahead.
+func (c *Counter) dropAhead(qi int32, last int64) {
+	q := &c.queues[qi]
+	if !slices.ContainsFunc(q.buckets, func(b bucket) bool { return b.minute > last }) {
+		return
+	}
+	for slot := c.oldest; slot >= 0; slot = c.links[slot].next {
+		r := &c.recs[slot]
+		f := &r.f
+		if int32(f.queue) != qi || !f.window || f.minute() <= last {
+			continue
+		}
+		// What it added to its bucket goes with the bucket; it keeps its
+		// place in now's counts and among the ringing, and leaves the
+		// heaps of the service level, which are for the window's calls.
+		if c.links[slot].slPos >= 0 {
+			if r.overdue {
+				q.overdue.remove(c.links, slot)
+				r.overdue = false
+			} else {
+				q.young.remove(c.links, slot)
+			}
+		}
+		*f = facts{queue: f.queue, now: f.now, known: f.known, arrived: f.arrived}
+	}
 	for i := range q.buckets {
 		if q.buckets[i].minute > last {
 			q.buckets[i] = bucket{minute: math.MinInt64}
