@@ -25,8 +25,28 @@ func TestPercentFor(t *testing.T) {
 		{17 << 20, 94},  // just over Floor
 		{(16 << 20) + 1, 99},
 	} {
-		if got := p.PercentFor(c.live); got != c.want {
+		if got := p.PercentFor(c.live, 0); got != c.want {
 			t.Errorf("PercentFor(%d) = %d, want %d", c.live, got, c.want)
+		}
+	}
+}
+
+// A burst is not collected more often than Gap: the growth is at least
+// what the program allocates in Gap, back to Floor once the burst is over.
+func TestPercentForRate(t *testing.T) {
+	p := gcPolicy{Floor: 2 << 20, Percent: 10, Gap: 100 * time.Millisecond}
+	for _, c := range []struct {
+		live, rate uint64
+		want       int
+	}{
+		{10 << 20, 0, 20},          // quiet: Floor
+		{10 << 20, 10 << 20, 20},   // 1 MB in Gap: Floor still
+		{10 << 20, 50 << 20, 50},   // 5 MB in Gap
+		{10 << 20, 200 << 20, 100}, // never looser than the runtime's default
+		{100 << 20, 50 << 20, 10},  // Percent: a tenth of a big heap is more
+	} {
+		if got := p.PercentFor(c.live, c.rate); got != c.want {
+			t.Errorf("PercentFor(%d MB, %d MB/s) = %d, want %d", c.live>>20, c.rate>>20, got, c.want)
 		}
 	}
 }
@@ -136,14 +156,18 @@ func TestStartLeavesAChosenPacingAlone(t *testing.T) {
 	pc.Stop() // a nil gcPacer stops nothing, safely
 }
 
-// The program's policy: Go's default for a small heap, a tenth of a big one.
+// The program's policy: Go's default for a small heap, then 2 MB of growth,
+// a tenth of a big heap, and a quarter of a second's allocation in a burst.
 func TestDefault(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{1 << 20, 100}, {2 << 20, 100}, {4 << 20, 50}, {8 << 20, 25}, {20 << 20, 10}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
-		if got := gcPaceDefault.PercentFor(c.live); got != c.want {
+	}{{1 << 20, 100}, {2 << 20, 100}, {4 << 20, 50}, {8 << 20, 25}, {10 << 20, 20}, {20 << 20, 10}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
+		if got := gcPaceDefault.PercentFor(c.live, 0); got != c.want {
 			t.Errorf("gcPaceDefault.PercentFor(%d MB) = %d, want %d", c.live>>20, got, c.want)
 		}
+	}
+	if got := gcPaceDefault.PercentFor(10<<20, 20<<20); got != 50 { // 5 MB in a quarter of a second
+		t.Errorf("gcPaceDefault.PercentFor(10 MB, 20 MB/s) = %d, want 50", got)
 	}
 }
