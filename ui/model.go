@@ -83,6 +83,11 @@ type Config struct {
 	// MaxBatch bounds how many events one message carries. Zero means 16,384.
 	MaxBatch int
 
+	// Gather is how long the intake waits, after the queue runs dry, for
+	// more events to carry in the same message. Zero means DefaultGather;
+	// below zero, no wait.
+	Gather time.Duration
+
 	// Inline draws in the terminal's normal screen instead of the
 	// alternate screen (which is restored on exit).
 	Inline bool
@@ -133,6 +138,12 @@ const (
 	DefaultActionTimeout = 15 * time.Second
 	DefaultHistoryLimit  = 10000
 	DefaultMaxBatch      = 16384
+	// DefaultGather: events that trickle in (a provider's calls changing
+	// one at a time, a hundred a second on a busy board) are gathered for a
+	// thirtieth of a second into one message. Every message is a new frame
+	// (Bubble Tea calls View after each Update), so without it a busy
+	// board drew a frame per event, well beyond what the terminal shows.
+	DefaultGather = time.Second / 30
 )
 
 type tab int
@@ -234,6 +245,9 @@ func New(cfg Config) *Model {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
+	if cfg.Gather == 0 {
+		cfg.Gather = DefaultGather
+	}
 	if cfg.Theme == "" {
 		cfg.Theme = theme.Auto
 	}
@@ -322,19 +336,20 @@ type eventsMsg struct {
 }
 
 // waitEvents returns the command that reads the next batch. It blocks for the
-// first event, then takes whatever else is already queued without waiting, so
-// a burst of thousands of events becomes a handful of messages and renders.
-// It returns when the console's context ends, so it never outlives the
-// program.
+// first event, then takes whatever else is already queued, and what comes in
+// within cfg.Gather of the queue running dry, so a burst of thousands of
+// events, or a trickle of a hundred a second, becomes a handful of messages
+// and renders. It returns when the console's context ends, so it never
+// outlives the program.
 func (m *Model) waitEvents() tea.Cmd {
 	if m.cfg.Events == nil || m.link.stopped {
 		return nil
 	}
-	ch, done, limit := m.cfg.Events, m.ctx.Done(), m.cfg.MaxBatch
-	return func() tea.Msg { return readBatch(ch, done, limit) }
+	ch, done, limit, gather := m.cfg.Events, m.ctx.Done(), m.cfg.MaxBatch, max(m.cfg.Gather, 0)
+	return func() tea.Msg { return readBatch(ch, done, limit, gather) }
 }
 
-func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.Msg {
+func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int, gather time.Duration) tea.Msg {
 	var first providers.Event
 	var ok bool
 	select {
@@ -347,6 +362,7 @@ func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.M
 	}
 	evs := make([]providers.Event, 1, min(limit, len(ch)+1))
 	evs[0] = first
+	var timeout <-chan time.Time // made when the queue first runs dry
 	for len(evs) < limit {
 		select {
 		case ev, ok := <-ch:
@@ -354,7 +370,26 @@ func readBatch(ch <-chan providers.Event, done <-chan struct{}, limit int) tea.M
 				return eventsMsg{events: evs, closed: true}
 			}
 			evs = append(evs, ev)
+			continue
 		default:
+		}
+		if gather <= 0 {
+			break
+		}
+		if timeout == nil {
+			t := time.NewTimer(gather)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return eventsMsg{events: evs, closed: true}
+			}
+			evs = append(evs, ev)
+		case <-timeout:
+			return eventsMsg{events: evs}
+		case <-done:
 			return eventsMsg{events: evs}
 		}
 	}

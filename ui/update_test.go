@@ -712,16 +712,16 @@ func TestReadBatch(t *testing.T) {
 		ch <- providers.CallEvent(t0, ringing(fmt.Sprint(i), "x", t0))
 	}
 	done := make(chan struct{})
-	msg := readBatch(ch, done, 50).(eventsMsg)
+	msg := readBatch(ch, done, 50, 0).(eventsMsg)
 	if len(msg.events) != 50 || msg.closed {
 		t.Fatalf("first batch has %d events (closed %v), want 50", len(msg.events), msg.closed)
 	}
-	msg = readBatch(ch, done, 50).(eventsMsg)
+	msg = readBatch(ch, done, 50, 0).(eventsMsg)
 	if len(msg.events) != 10 {
 		t.Fatalf("second batch has %d events, want 10", len(msg.events))
 	}
 	got := make(chan tea.Msg)
-	go func() { got <- readBatch(ch, done, 50) }()
+	go func() { got <- readBatch(ch, done, 50, 0) }()
 	close(done)
 	select {
 	case m := <-got:
@@ -732,8 +732,59 @@ func TestReadBatch(t *testing.T) {
 		t.Fatal("the intake did not return when its context ended")
 	}
 	close(ch)
-	if m := readBatch(ch, make(chan struct{}), 50).(eventsMsg); !m.closed {
+	if m := readBatch(ch, make(chan struct{}), 50, 0).(eventsMsg); !m.closed {
 		t.Fatal("closed channel not reported")
+	}
+}
+
+// Events that trickle in, each after the queue has run dry, are gathered
+// into one message while they come within the gathering time; with none,
+// each is a message of its own. A gathering intake still returns when the
+// console's context ends, with what it has.
+func TestReadBatchGathersATrickle(t *testing.T) {
+	trickle := func(ch chan<- providers.Event, n int) {
+		for i := range n {
+			time.Sleep(2 * time.Millisecond)
+			ch <- providers.CallEvent(t0, ringing(fmt.Sprint("t", i), "x", t0))
+		}
+	}
+	for _, tt := range []struct {
+		gather time.Duration
+		want   int
+	}{{10 * time.Second, 6}, {0, 1}} {
+		ch := make(chan providers.Event, 10)
+		ch <- providers.CallEvent(t0, ringing("first", "x", t0))
+		go trickle(ch, 5)
+		done := make(chan struct{})
+		if tt.gather > 0 {
+			// The sixth event ends the batch only by the limit: the
+			// gathering time is far off.
+			msg := readBatch(ch, done, 6, tt.gather).(eventsMsg)
+			if len(msg.events) != tt.want {
+				t.Fatalf("gathering %v: %d events in the first message, want %d", tt.gather, len(msg.events), tt.want)
+			}
+			continue
+		}
+		if msg := readBatch(ch, done, 6, tt.gather).(eventsMsg); len(msg.events) != tt.want {
+			t.Fatalf("no gathering: %d events in the first message, want %d", len(msg.events), tt.want)
+		}
+	}
+	ch := make(chan providers.Event, 10)
+	ch <- providers.CallEvent(t0, ringing("alone", "x", t0))
+	done := make(chan struct{})
+	got := make(chan tea.Msg)
+	go func() { got <- readBatch(ch, done, 50, time.Hour) }()
+	for deadline := time.Now().Add(5 * time.Second); len(ch) > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // until the intake holds the event and gathers
+	}
+	close(done)
+	select {
+	case m := <-got:
+		if msg, ok := m.(eventsMsg); !ok || len(msg.events) != 1 {
+			t.Fatalf("gathering when the context ended returned %#v, want the one event", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a gathering intake did not return when its context ended")
 	}
 }
 
