@@ -55,22 +55,23 @@ type gcPolicy struct {
 }
 
 // gcPaceDefault is the program's policy: the runtime's default pacing while
-// the live heap is under 2 MB, then 2 MB of growth, down to a tenth of the
-// live heap from 20 MB on (a console of about 20,000 calls), and never less
+// the live heap is under 1 MB, then 1 MB of growth, down to a tenth of the
+// live heap from 10 MB on (a console of about 10,000 calls), and never less
 // than a quarter of a second's allocation.
 //
-// The growth of 2 MB (it was 4 MB) is for a console of about 10,000 calls
-// (10 MB live): 4 MB let the heap grow by 40% between collections there,
-// some 400 bytes a call of resident memory, and 1 MB saved only another 35
-// bytes a call for half again the collections. The quarter of a second is
-// for bursts: a webhook taking 15,000 notifications a second allocates some
-// 50 MB a second on a heap of 2 to 10 MB, and paced at 2 MB of growth it
-// collected several times as often as the runtime's default would (and gave
-// pages back to the system between bursts, to fault them in again), some 5
-// µs of CPU a notification; loading 100,000 calls took 4.3 s of CPU instead
-// of 1.8 s. BenchmarkMemoryPerCall and BenchmarkWebhookOutOfProcess show
-// what the policy saves and what it costs.
-var gcPaceDefault = gcPolicy{Floor: 2 << 20, Percent: 10, Gap: 250 * time.Millisecond}
+// The growth of 1 MB (it was 4 MB) is for consoles of some thousands of
+// calls: at 10,000 calls 4 MB let the heap grow by 40% between
+// collections, some 400 bytes a call of resident memory. A console that
+// holds still allocates little (a frame per gathering of events), so it
+// collects about twice a second there. The quarter of a second is for
+// bursts: a webhook taking 15,000 notifications a second allocates some
+// 50 MB a second on a heap of 2 to 10 MB, and paced at a fixed growth it
+// collected several times as often as the runtime's default would (and
+// gave pages back to the system between bursts, to fault them in again),
+// some 5 µs of CPU a notification; loading 100,000 calls took 4.3 s of CPU
+// instead of 1.7 s. BenchmarkMemoryPerCall and BenchmarkWebhookOutOfProcess
+// show what the policy saves and what it costs.
+var gcPaceDefault = gcPolicy{Floor: 1 << 20, Percent: 10, Gap: 250 * time.Millisecond}
 
 // PercentFor is the GOGC value p gives a live heap of live bytes when the
 // program allocated at rate bytes a second since the last collection: the
@@ -101,7 +102,8 @@ type gcPacer struct {
 	mu      sync.Mutex // the cleanups run one at a time; Stop and Set may run beside them
 	set     int        // the GOGC value last set; 0 before the first
 	before  int        // the GOGC value the runtime had before Start
-	at      time.Time  // when the last collection's cleanup ran
+	cycle   uint64     // collections paced so far
+	at      time.Time  // the last look: a collection's cleanup or a recheck
 	allocs  uint64     // the bytes allocated since the start, then
 }
 
@@ -139,6 +141,36 @@ func (pc *gcPacer) collected() {
 		return
 	}
 	pc.mu.Lock()
+	pc.cycle++
+	pc.pace()
+	pc.mu.Unlock()
+	pc.arm()
+}
+
+// recheck runs a while after a pacing that the allocation rate set, if no
+// collection has come since. A program that has gone quiet after a burst
+// may not collect again for minutes, and would hold the heap the burst was
+// allowed all that time: the pacing is set again from the rate since the
+// last look, and the collection a lower one brings comes at once.
+func (pc *gcPacer) recheck(cycle uint64) {
+	if pc.stopped.Load() {
+		return
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if cycle == pc.cycle { // else a collection has come and paced afresh
+		pc.pace()
+	}
+}
+
+// recheckAfter is how long after a pacing the allocation rate set it is
+// looked at again, in Gaps.
+const recheckAfter = 4
+
+// pace sets the pacing from the live heap the last collection left and the
+// rate of allocation since the last look (a collection or a recheck), and
+// arms a recheck while that rate is what sets it. pc.mu is held.
+func (pc *gcPacer) pace() {
 	metrics.Read(pc.sample)
 	live, allocs := sampleUint(pc.sample[0]), sampleUint(pc.sample[1])
 	now := time.Now()
@@ -149,12 +181,15 @@ func (pc *gcPacer) collected() {
 		}
 	}
 	pc.at, pc.allocs = now, allocs
-	if pct := pc.policy.PercentFor(live, rate); pct != pc.set && !pc.stopped.Load() {
+	pct := pc.policy.PercentFor(live, rate)
+	if pct != pc.set && !pc.stopped.Load() {
 		debug.SetGCPercent(pct)
 		pc.set = pct
 	}
-	pc.mu.Unlock()
-	pc.arm()
+	if pc.policy.Gap > 0 && pct > pc.policy.PercentFor(live, 0) {
+		cycle := pc.cycle
+		time.AfterFunc(recheckAfter*pc.policy.Gap, func() { pc.recheck(cycle) })
+	}
 }
 
 // sampleUint is s's value, or 0 when the runtime does not have it.

@@ -93,6 +93,40 @@ func waitGOGC(t *testing.T, lo, hi int, what string) {
 
 var held []byte // kept live across collections
 
+var sink []byte // where the burst's garbage goes, so that it is made
+
+// After a burst the pacing the allocation rate loosened is tightened again
+// without waiting for the next collection, which a quiet program may not
+// make for minutes.
+func TestPacingTightensAfterABurst(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	pc := startGCPace(gcPolicy{Floor: 1 << 20, Percent: 10, Gap: 50 * time.Millisecond}, func(string) string { return "" })
+	defer pc.Stop()
+	held = make([]byte, 64<<20)
+	defer func() { held = nil }()
+	waitGOGC(t, 10, 10, "holding 64 MB, quiet")
+	// A burst: far more than the 6 MB a tenth of the heap allows, in
+	// each 50 ms.
+	deadline := time.Now().Add(20 * time.Second)
+	for gogc() < 50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("in a burst GOGC is %d, want at least 50", gogc())
+		}
+		for range 64 {
+			sink = make([]byte, 64<<10)
+		}
+	}
+	sink = nil
+	// Quiet again, and no collection asked for: the recheck tightens it.
+	for g := gogc(); g != 10; g = gogc() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the burst GOGC is still %d, want 10", g)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // The pacing follows the live heap: tightened while much is held, the
 // runtime's default again once it is let go, and what it was before once
 // stopped.
@@ -156,13 +190,13 @@ func TestStartLeavesAChosenPacingAlone(t *testing.T) {
 	pc.Stop() // a nil gcPacer stops nothing, safely
 }
 
-// The program's policy: Go's default for a small heap, then 2 MB of growth,
+// The program's policy: Go's default for a small heap, then 1 MB of growth,
 // a tenth of a big heap, and a quarter of a second's allocation in a burst.
 func TestDefault(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{1 << 20, 100}, {2 << 20, 100}, {4 << 20, 50}, {8 << 20, 25}, {10 << 20, 20}, {20 << 20, 10}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
+	}{{1 << 20, 100}, {2 << 20, 50}, {4 << 20, 25}, {8 << 20, 12}, {10 << 20, 10}, {20 << 20, 10}, {40 << 20, 10}, {80 << 20, 10}, {1 << 30, 10}} {
 		if got := gcPaceDefault.PercentFor(c.live, 0); got != c.want {
 			t.Errorf("gcPaceDefault.PercentFor(%d MB) = %d, want %d", c.live>>20, got, c.want)
 		}
