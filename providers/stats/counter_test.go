@@ -468,17 +468,25 @@ func TestAFarFutureArrivalHoldsNoBucket(t *testing.T) {
 	}
 }
 
+// droppedAhead is a counter where the call early rang in Sales at ahead, 30
+// minutes on, and a snapshot at t0 then emptied the bucket of ahead's minute
+// as too far ahead (and moved the latest minute back).
+func droppedAhead() (c *stats.Counter, early *call, ahead time.Time) {
+	c = stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
+	ahead = t0.Add(30 * time.Minute)
+	early = ring("early", "Sales", ahead)
+	c.Apply(early.c)
+	c.Snapshot(t0)
+	return c, early, ahead
+}
+
 // A snapshot that changes nothing the figures count, of a call whose
 // bucket a Snapshot emptied as too far ahead, counts the call afresh, as any
 // snapshot of it does.
 func TestAnUnchangedCallWhoseBucketWasDroppedCountsAgain(t *testing.T) {
-	c := stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
-	ahead := t0.Add(30 * time.Minute)
-	k := ring("early", "Sales", ahead)
-	c.Apply(k.c)
-	c.Snapshot(t0)                             // drops the bucket of ahead's minute, and moves the latest minute back
-	c.Apply(ring("other", "Support", ahead).c) // moves it on again
-	c.Apply(k.next(func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionAnswer) }))
+	c, early, ahead := droppedAhead()
+	c.Apply(ring("other", "Support", ahead).c) // moves the latest minute on again
+	c.Apply(early.next(func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionAnswer) }))
 	if q := queueOf(t, c.Snapshot(ahead.Add(time.Second)), "Sales"); q.Offered != 1 || q.Waiting != 1 {
 		t.Fatalf("%+v: the call must be offered and waiting", q)
 	}
@@ -488,12 +496,8 @@ func TestAnUnchangedCallWhoseBucketWasDroppedCountsAgain(t *testing.T) {
 // not taken back from the bucket another call opens later for that minute:
 // the bucket no longer holds it.
 func TestACallDroppedAsAheadIsNotTakenFromTheNextBucket(t *testing.T) {
-	c := stats.New(stats.Config{Window: 10 * time.Minute}) // 12 places: 10 minutes and the slack
-	ahead := t0.Add(30 * time.Minute)
-	early := ring("early", "Sales", ahead)
-	c.Apply(early.c)
-	c.Snapshot(t0)                                                       // drops the bucket of ahead's minute
-	c.Apply(ring("late", "Sales", ahead).c)                              // opens it again, with only this call in it
+	c, early, ahead := droppedAhead()
+	c.Apply(ring("late", "Sales", ahead).c)                              // opens the bucket again, with only this call in it
 	c.Apply(early.next(func(c *providers.Call) { c.Queue = "Support" })) // the early call moves
 	s := c.Snapshot(ahead.Add(time.Second))
 	if q := queueOf(t, s, "Sales"); q.Offered != 1 || q.Waiting != 1 {
