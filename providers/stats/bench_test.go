@@ -208,17 +208,22 @@ func BenchmarkApply(b *testing.B) {
 		m := map[string]providers.Call{}
 		b.ResetTimer()
 		for b.Loop() {
-			c := r.call(b)
-			old, ok := m[c.ID]
-			switch {
-			case ok && c.Version <= old.Version:
-			case c.State == providers.StateEnded:
-				delete(m, c.ID)
-			default:
-				m[c.ID] = *c
-			}
+			plainMap(m, r.call(b))
 		}
 	})
+}
+
+// plainMap is the baseline: a map of the live calls by id, a newer
+// snapshot replacing the one it holds and an ended call leaving it.
+func plainMap(m map[string]providers.Call, c *providers.Call) {
+	old, ok := m[c.ID]
+	switch {
+	case ok && c.Version <= old.Version:
+	case c.State == providers.StateEnded:
+		delete(m, c.ID)
+	default:
+		m[c.ID] = *c
+	}
 }
 
 // BenchmarkApplyAll is the cost of one snapshot on the console's path: the
@@ -258,14 +263,7 @@ func sideBySide(b *testing.B, size int, apply func(r *replay, calls []*providers
 	m := map[string]providers.Call{}
 	plain := func(calls []*providers.Call) {
 		for _, c := range calls {
-			old, ok := m[c.ID]
-			switch {
-			case ok && c.Version <= old.Version:
-			case c.State == providers.StateEnded:
-				delete(m, c.ID)
-			default:
-				m[c.ID] = *c
-			}
+			plainMap(m, c)
 		}
 	}
 	var calls []*providers.Call
