@@ -89,7 +89,7 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	buf := bodyPool.Get().(*[]byte)
 	defer func() {
-		if cap(*buf) <= 64<<10 { // do not keep rare large buffers alive
+		if cap(*buf) <= pooledBody { // do not keep rare large buffers alive
 			bodyPool.Put(buf)
 		}
 	}()
@@ -115,13 +115,20 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// pooledBody is the largest body buffer kept for the next request, and the
+// largest read into room made before its bytes arrive. A notification is a
+// few kilobytes; room for a bigger Content-Length is not made on the
+// client's word, or a flood of requests that claim a megabyte and send
+// nothing would hold a megabyte each.
+const pooledBody = 64 << 10
+
 // readBody reads the request's body into buf and returns it. A body of
-// known length (all of Graph's) is read in one go into room made for it:
-// net/http already stops it at its Content-Length, which ServeHTTP has held
-// to MaxBody, so it needs no http.MaxBytesReader, an allocation on every
-// notification. A chunked body, of no stated length, goes through one.
+// known length up to pooledBody (all of Graph's) is read in one go into
+// room made for it: net/http already stops it at its Content-Length, so it
+// needs no http.MaxBytesReader, an allocation on every notification. Any
+// other body (chunked, or longer) grows as its bytes come, through one.
 func readBody(buf []byte, w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n >= 0 && n <= MaxBody {
+	if n := r.ContentLength; n >= 0 && n <= pooledBody {
 		buf = slices.Grow(buf, int(n))[:n]
 		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			if errors.Is(err, io.EOF) {
