@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/hex"
 	"strings"
 	"sync"
 )
@@ -74,21 +75,17 @@ func formOf(id string) guidForm {
 	return guidLowerPlain
 }
 
-// spell writes guid in form f (not guidOdd).
+// spell writes guid in form f (not guidOdd). Only an id spelled otherwise
+// than its first spelling comes here: rare, so plain rather than quick.
 func spell(guid [16]byte, f guidForm) string {
-	digits := "0123456789abcdef"
+	h := hex.EncodeToString(guid[:])
+	if f == guidLowerDashed || f == guidUpperDashed {
+		h = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}
 	if f == guidUpperDashed || f == guidUpperPlain {
-		digits = "0123456789ABCDEF"
+		h = strings.ToUpper(h)
 	}
-	dashed := f == guidLowerDashed || f == guidUpperDashed
-	b := make([]byte, 0, 36)
-	for i, v := range guid {
-		if dashed && (i == 4 || i == 6 || i == 8 || i == 10) {
-			b = append(b, '-')
-		}
-		b = append(b, digits[v>>4], digits[v&0xf])
-	}
-	return string(b)
+	return h
 }
 
 // bookKey is an id's comparison form (idKey) as the book keeps it: a GUID,
