@@ -374,22 +374,12 @@ func (c *Counter) update(slot int32, version uint64, f facts) {
 }
 
 // unmoved reports whether f, already counted, is where contribute would
-// count it again: its minute seen, and its bucket still its minute's or
-// dropped off for a later one. A bucket emptied by dropAhead would take the
-// call afresh, as would a latest minute moved back by Snapshot.
+// count it again: its minute seen. A latest minute moved back by Snapshot
+// (a made-up arrival far ahead) would have contribute see it afresh. (A
+// bucket that Snapshot empties as too far ahead takes its calls out of the
+// window's figures with it, dropAhead, so their next facts differ.)
 func (c *Counter) unmoved(f *facts) bool {
-	if f.queue < 0 || !f.known {
-		return true
-	}
-	m := f.minute()
-	if m > c.head {
-		return false
-	}
-	if !f.window {
-		return true
-	}
-	q := &c.queues[f.queue]
-	return q.buckets[floorMod(m, int64(len(q.buckets)))].minute >= m
+	return f.queue < 0 || !f.known || f.minute() <= c.head
 }
 
 // factsOf is what call adds to the figures. prev is the queue its last
