@@ -59,8 +59,10 @@
 // subject ends the wait at once as ErrReadOnly instead of running out the
 // timeout.
 //
-// Files: config.go (flags), provider.go (the Provider, Join, Run),
-// board.go (a board's live calls, bounded), watch.go (the watchers, the
-// watchdog, the re-watch), status.go (the merged status), actions.go (the
-// requests and their errors).
+// Files, as in every provider: config.go (flags), provider.go (the
+// Provider, Join, Run), mapping.go (a board's entries to calls, the lease
+// and the status: the wire to the contract). Besides: board.go (a board's
+// live calls, bounded), watch.go (the watchers, the watchdog, the
+// re-watch), status.go (the merged status), actions.go (the requests and
+// their errors).
 package natsboard
