@@ -322,6 +322,10 @@ func (s *actionService) callAction(a providers.Action) action {
 			err = s.p.Resume(ctx, rq.ID)
 		case providers.ActionTransfer, providers.ActionRedirect:
 			err = s.sendOn(ctx, a, rq)
+		default:
+			// An action the contract gained and this switch did not:
+			// saying OK would tell the console it was done.
+			return wire.Reply{}, fmt.Errorf("the relay cannot %s a call: %w", a, providers.ErrNotAllowed)
 		}
 		return wire.Reply{OK: true}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -443,5 +444,16 @@ func TestRefusalsKeepTheirKind(t *testing.T) {
 				t.Errorf("refusal body %s: %v", reply.Data, err)
 			}
 		}
+	}
+}
+
+// An action the relay has no case for is refused, never answered OK: the
+// console would otherwise report as done what nobody did.
+func TestUnknownActionIsRefusedNotDone(t *testing.T) {
+	s := &actionService{}
+	unknown := providers.Action(len(providers.Actions)) // the first bit the contract leaves free
+	reply, err := s.callAction(unknown)(context.Background(), wire.Request{ID: "c1"})
+	if reply.OK || !errors.Is(err, providers.ErrNotAllowed) {
+		t.Fatalf("reply %+v, err %v; want a refusal that is ErrNotAllowed", reply, err)
 	}
 }
