@@ -38,6 +38,10 @@ type actionSpec struct {
 	// prompt is the pane that asks something before the request is sent
 	// (a reason, a yes); nil sends it at once.
 	prompt func(m *Model) prompt
+	// sendsOn: the request carries a target (actionArg.target, Arg.To),
+	// which a one-shot command checks before sending and the target
+	// picker keeps among the recent ones once it was sent.
+	sendsOn bool
 
 	// send makes the request. It runs in a command, never in Update.
 	send func(ctx context.Context, p providers.Provider, id string, arg actionArg) error
@@ -96,7 +100,7 @@ var actionTable = []actionSpec{
 	{
 		action: providers.ActionTransfer, keys: []string{"t"}, help: "transfer",
 		verb: "transfer", noun: "transfer", pending: "transferring…", marker: "transfer…", done: "transferred",
-		prompt: func(m *Model) prompt { return &m.target },
+		prompt: func(m *Model) prompt { return &m.target }, sendsOn: true,
 		send: func(ctx context.Context, p providers.Provider, id string, arg actionArg) error {
 			return p.Transfer(ctx, id, arg.target)
 		},
@@ -104,7 +108,7 @@ var actionTable = []actionSpec{
 	{
 		action: providers.ActionRedirect, keys: []string{"t"}, help: "redirect",
 		verb: "redirect", noun: "redirect", pending: "redirecting…", marker: "redirect…", done: "redirected",
-		prompt: func(m *Model) prompt { return &m.target },
+		prompt: func(m *Model) prompt { return &m.target }, sendsOn: true,
 		send: func(ctx context.Context, p providers.Provider, id string, arg actionArg) error {
 			return p.Redirect(ctx, id, arg.target)
 		},
@@ -151,7 +155,7 @@ func Perform(ctx context.Context, p providers.Provider, a providers.Action, id s
 	if s == nil {
 		return errors.New("ringside has no action " + a.String())
 	}
-	if sendsOn(a) {
+	if s.sendsOn {
 		if err := CheckTarget(p, arg.To); err != nil {
 			return fmt.Errorf("%s %s: %w", s.verb, id, err)
 		}
@@ -166,11 +170,6 @@ func DoneWord(a providers.Action) string {
 		return s.done
 	}
 	return a.String() + " sent"
-}
-
-// sendsOn reports whether a sends the call to a target.
-func sendsOn(a providers.Action) bool {
-	return a == providers.ActionTransfer || a == providers.ActionRedirect
 }
 
 // allowedIn applies the action's state rule.
@@ -443,7 +442,7 @@ func (m *Model) onResult(msg actionResultMsg) {
 		m.say(statusError, "could not "+s.verb+" "+msg.who+": "+msg.err.Error())
 		return
 	}
-	if sendsOn(s.action) {
+	if s.sendsOn {
 		m.target.used(msg.arg.target)
 	}
 	m.say(statusSuccess, s.doneWords()+" "+msg.who+s.doneAfter+msg.arg.words())

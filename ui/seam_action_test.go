@@ -287,3 +287,44 @@ func lineWith(screen, s string) string {
 	}
 	return ""
 }
+
+// An added action that sends the call on says so in its row (sendsOn) and
+// takes the console's own target picker as its prompt; nothing else
+// changes. A one-shot request for it checks its target before anything is
+// sent, and a target sent to from the console comes back among the recent
+// ones.
+func TestSeamAddedActionSendsOn(t *testing.T) {
+	spec := divertSpec
+	spec.sendsOn = true
+	spec.prompt = func(m *Model) prompt { return &m.target }
+	saved := actionTable
+	actionTable = append(slices.Clip(actionTable), spec) // the row, where Perform finds it
+	t.Cleanup(func() { actionTable = saved })
+
+	dp := &divertProvider{fakeProvider: newFake(), offers: allOffered}
+	if err := Perform(context.Background(), dp, actionDivert, "c1", Arg{}); err == nil || !strings.Contains(err.Error(), "no target given") {
+		t.Errorf("one-shot divert without a target: %v", err)
+	}
+	if got := dp.diverted(); len(got) != 0 {
+		t.Fatalf("a divert without a target was sent: %v", got)
+	}
+
+	hs := &harness{t: t, p: dp.fakeProvider, clk: &clock{t: t0}}
+	hs.m = New(Config{Provider: dp, Theme: theme.Mono, Now: hs.clk.now})
+	hs.m.tick.after = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	hs.send(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hs.events(talking("c1", "Carol"), talking("c2", "Dan"))
+
+	selectCall(t, hs, "c1")
+	hs.key("d")
+	hs.typeText("+44 20 7946 0000")
+	hs.key("enter")
+	if got := dp.diverted(); !slices.Equal(got, []string{"c1 → +44 20 7946 0000"}) {
+		t.Fatalf("provider got %v", got)
+	}
+	selectCall(t, hs, "c2")
+	hs.key("d")
+	if l := lineWith(hs.screen(), "+44 20 7946 0000"); !strings.Contains(l, "recent") {
+		t.Errorf("the target sent to is not among the recent ones: %q\n%s", l, hs.screen())
+	}
+}
