@@ -309,9 +309,11 @@ func New(cfg Config) *Model {
 
 func (m *Model) setStyles(st theme.Styles) {
 	m.styles = st
-	m.help.setStyles(&m.styles)
-	m.filter.setStyles(&m.styles)
-	m.target.setStyles(&m.styles)
+	for _, p := range m.panes {
+		if s, ok := p.(styledPane); ok {
+			s.setStyles(&m.styles)
+		}
+	}
 	m.epoch++ // every cached row and help line is stale
 }
 

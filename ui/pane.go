@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"ringside/theme"
 )
 
 // pane is a part of the console that opens over the table's bottom lines:
@@ -98,12 +100,23 @@ type paneMsg interface {
 	deliver(m *Model) tea.Cmd
 }
 
+// styledPane is a pane holding a component that keeps styles of its own (a
+// text input, the help): it is given the theme's when it is registered and
+// again whenever the theme changes.
+type styledPane interface {
+	pane
+	setStyles(st *theme.Styles)
+}
+
 // addPane registers p after the panes already there: it takes precedence
 // over none of them. Its toggle key joins the help.
 func (m *Model) addPane(p pane) {
 	m.panes = append(m.panes, p)
 	if b, at := p.toggleKey(); b != nil {
 		m.keys.place(b, at)
+	}
+	if s, ok := p.(styledPane); ok {
+		s.setStyles(&m.styles)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"ringside/providers"
+	"ringside/theme"
 )
 
 // This file adds a pane the console does not have, a board of live calls by
@@ -20,9 +21,12 @@ import (
 
 type boardPane struct {
 	paneBase
-	shown bool
-	key   key.Binding
+	shown  bool
+	key    key.Binding
+	styles theme.Styles // a copy of the console's, given at registration and on every change of theme
 }
+
+func (b *boardPane) setStyles(st *theme.Styles) { b.styles = *st }
 
 func newBoardPane() *boardPane {
 	return &boardPane{key: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "board"))}
@@ -79,7 +83,7 @@ func (b *boardPane) counts(m *Model) []string {
 func (b *boardPane) panel(m *Model) int { return len(b.counts(m)) + 3 }
 
 func (b *boardPane) drawPanel(m *Model, h int) []string {
-	return m.boxed(append([]string{"Calls by queue"}, b.counts(m)...), h)
+	return m.boxed(append([]string{b.styles.PanelTitle.Render("Calls by queue")}, b.counts(m)...), h)
 }
 
 func TestSeamAddedPane(t *testing.T) {
@@ -145,4 +149,19 @@ func TestSeamAddedPane(t *testing.T) {
 func lastLine(hs *harness) string {
 	ls := lines(hs.screen())
 	return ls[len(ls)-1]
+}
+
+// A pane with styles of its own has the console's from its registration
+// on, and follows the theme when the terminal's background settles it.
+func TestSeamAddedPaneFollowsTheTheme(t *testing.T) {
+	m := New(Config{Provider: newFake(), Theme: theme.Auto, Now: func() time.Time { return t0 }})
+	b := newBoardPane()
+	m.addPane(b)
+	if b.styles.Name == "" || b.styles.Name != m.Styles().Name {
+		t.Fatalf("the pane has styles %q at registration, the console %q", b.styles.Name, m.Styles().Name)
+	}
+	m.Update(tea.BackgroundColorMsg{Color: lightGrey})
+	if m.Styles().Name != theme.Light || b.styles.Name != theme.Light {
+		t.Errorf("after a light background: console %q, pane %q", m.Styles().Name, b.styles.Name)
+	}
 }
