@@ -77,19 +77,6 @@ func (t Target) String() string {
 	return "no target"
 }
 
-// GraphReachable reports whether Graph has an identity to send the call
-// to: a directory id or an E.164 number.
-func (t Target) GraphReachable() bool { return t.GraphID != "" || t.Phone != "" }
-
-// GenesysDestination is the number GWS is asked to dial: the switch's own
-// number when the target has one, else its E.164 number; "" when neither.
-func (t Target) GenesysDestination() string {
-	if t.GenesysNumber != "" {
-		return t.GenesysNumber
-	}
-	return t.Phone
-}
-
 // Validate checks the target's fields and that its kind has an address.
 // Errors name the field and what is wrong with it.
 func (t Target) Validate() error {

@@ -92,18 +92,21 @@ func (f *fakeProvider) Resume(_ context.Context, id string) error {
 func (f *fakeProvider) Address(t providers.Target) (string, error) {
 	switch f.name {
 	case "graph":
-		if !t.GraphReachable() {
-			return "", fmt.Errorf("%w: %s has no Teams id or E.164 number, so Teams cannot be asked to send the call there", providers.ErrBadTarget, t)
-		}
-		if t.GraphID != "" {
+		switch {
+		case t.GraphID != "":
 			return t.GraphID, nil
+		case t.Phone != "":
+			return t.Phone, nil
 		}
-		return t.Phone, nil
+		return "", fmt.Errorf("%w: %s has no Teams id or E.164 number, so Teams cannot be asked to send the call there", providers.ErrBadTarget, t)
 	case "genesys":
-		if t.GenesysDestination() == "" {
-			return "", fmt.Errorf("%w: %s has no number the Genesys switch can dial", providers.ErrBadTarget, t)
+		switch {
+		case t.GenesysNumber != "":
+			return t.GenesysNumber, nil
+		case t.Phone != "":
+			return t.Phone, nil
 		}
-		return t.GenesysDestination(), nil
+		return "", fmt.Errorf("%w: %s has no number the Genesys switch can dial", providers.ErrBadTarget, t)
 	}
 	for _, a := range []string{t.Phone, t.GenesysNumber, t.GraphID, t.Name} {
 		if a != "" {

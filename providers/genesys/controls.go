@@ -62,7 +62,12 @@ func genesysDestination(to providers.Target) (string, error) {
 	if err := to.Validate(); err != nil {
 		return "", err
 	}
-	number := to.GenesysDestination()
+	// The switch's own number when the target has one, else its E.164
+	// number.
+	number := to.GenesysNumber
+	if number == "" {
+		number = to.Phone
+	}
 	if number == "" {
 		return "", fmt.Errorf("%w: Genesys cannot dial %q: it has no Genesys number and no phone number", providers.ErrBadTarget, to.Name)
 	}

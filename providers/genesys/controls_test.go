@@ -380,3 +380,25 @@ func (c *restClient) singleStepTransfer(ctx context.Context, id string, to provi
 	}
 	return nil
 }
+
+// GWS dials the switch's own number first, else the E.164 number; a
+// Teams-only target has nothing for it to dial.
+func TestAddressIsTheNumberGWSDials(t *testing.T) {
+	p := new(Provider)
+	for _, c := range []struct {
+		to   providers.Target
+		want string
+	}{
+		{providers.Target{Name: "Reception", Kind: providers.TargetPhone, Phone: "+14255550100", GenesysNumber: "914255550100"}, "914255550100"},
+		{providers.Target{Name: "Paris", Kind: providers.TargetPhone, Phone: "+33155550123"}, "+33155550123"},
+		{providers.Target{Name: "Desk", Kind: providers.TargetUser, GenesysNumber: "5002"}, "5002"},
+	} {
+		if got, err := p.Address(c.to); err != nil || got != c.want {
+			t.Errorf("%+v: %q, %v; want %q", c.to, got, err, c.want)
+		}
+	}
+	bot := providers.Target{Name: "Bot", Kind: providers.TargetApplication, GraphID: "550fae72-d251-43ec-868c-373732c2704f"}
+	if got, err := p.Address(bot); !errors.Is(err, providers.ErrBadTarget) {
+		t.Errorf("a Teams-only target: %q, %v; want ErrBadTarget", got, err)
+	}
+}

@@ -569,3 +569,25 @@ func TestSecretFromFile(t *testing.T) {
 		t.Fatalf("a group-readable secret file: %v", err)
 	}
 }
+
+// Graph is sent a directory id first, else an E.164 number; a target with
+// only a number of the Genesys switch cannot be reached from Teams.
+func TestAddressIsTheIdentityGraphIsSent(t *testing.T) {
+	p := new(Provider)
+	const user = "550fae72-d251-43ec-868c-373732c2704f"
+	for _, c := range []struct {
+		to   providers.Target
+		want string
+	}{
+		{providers.Target{Name: "Ana", Kind: providers.TargetUser, GraphID: user, Phone: "+14255550100"}, user},
+		{providers.Target{Name: "Paris", Kind: providers.TargetPhone, Phone: "+33155550123", GenesysNumber: "900"}, "+33155550123"},
+	} {
+		if got, err := p.Address(c.to); err != nil || got != c.want {
+			t.Errorf("%+v: %q, %v; want %q", c.to, got, err, c.want)
+		}
+	}
+	desk := providers.Target{Name: "Desk", Kind: providers.TargetUser, GenesysNumber: "5002"}
+	if got, err := p.Address(desk); !errors.Is(err, providers.ErrBadTarget) {
+		t.Errorf("a Genesys-only target: %q, %v; want ErrBadTarget", got, err)
+	}
+}
