@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -200,5 +201,17 @@ func TestImportViolationsAreCaught(t *testing.T) {
 	}
 	if bad := importViolations(fine, nil); len(bad) > 0 {
 		t.Errorf("allowed imports refused: %v", bad)
+	}
+}
+
+// Every provider has the same files (ARCHITECTURE.md): a newcomer finds
+// the flags, the Provider and the wire-to-call mapping under one name each.
+func TestEveryProviderHasTheSameFiles(t *testing.T) {
+	for _, dir := range []string{"providers/demo", "providers/graph", "providers/genesys", "providers/natsboard", "providers/replay"} {
+		for _, f := range []string{"doc.go", "config.go", "provider.go", "mapping.go"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s has no %s: %v", dir, f, err)
+			}
+		}
 	}
 }
