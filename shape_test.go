@@ -215,3 +215,63 @@ func TestEveryProviderHasTheSameFiles(t *testing.T) {
 		}
 	}
 }
+
+// The README's layout and ARCHITECTURE.md name every package and every file
+// of main, so that neither drifts from the tree unnoticed. A command under a
+// package's cmd/ is named as cmd/NAME beside its package.
+func TestLayoutNamesEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := string(readme)
+	if i := strings.Index(layout, "## Layout"); i >= 0 {
+		layout = layout[i:]
+	}
+	if i := strings.Index(layout, "\n## "); i >= 0 {
+		layout = layout[:i]
+	}
+	arch, err := os.ReadFile("ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, _ := ringsideImports(t, ".")
+	dirs := map[string]bool{}
+	err = filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case p == filepath.Base(p) && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"):
+			// main's own files, each named in both.
+			if !strings.Contains(layout, p) || !strings.Contains(string(arch), "`"+p+"`") {
+				t.Errorf("%s is not named in the README's layout and ARCHITECTURE.md", p)
+			}
+		case strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"):
+			dirs[filepath.ToSlash(filepath.Dir(p))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < len(prod)-1 {
+		t.Fatalf("found %d packages, the import walk %d", len(dirs), len(prod))
+	}
+	for dir := range dirs {
+		inReadme, inArch := "\n"+dir+"/", "`"+dir+"`"
+		if i := strings.Index(dir, "/cmd/"); i >= 0 {
+			inReadme, inArch = dir[i+1:], dir[i+1:]
+		}
+		if !strings.Contains(layout, inReadme) {
+			t.Errorf("the README's layout does not name %s", dir)
+		}
+		if !strings.Contains(string(arch), inArch) {
+			t.Errorf("ARCHITECTURE.md does not name %s", dir)
+		}
+	}
+}
