@@ -101,4 +101,19 @@ func TestTransferEndWords(t *testing.T) {
 			t.Errorf("%d/%d: %q, want %q", tc.code, tc.sub, got, tc.want)
 		}
 	}
+	// A transfer Graph gives back is not an end: its codes have words of
+	// their own, and others have none (Graph's message is shown instead).
+	for _, tc := range []struct {
+		code, sub int
+		want      string
+	}{
+		{500, 7000, "did not complete"},
+		{500, 7700, "did not take the call"},
+		{500, 1005, ""},
+		{200, 7000, ""},
+	} {
+		if got := TransferFailureWords(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("transfer given back %d/%d: %q, want %q", tc.code, tc.sub, got, tc.want)
+		}
+	}
 }
