@@ -259,6 +259,11 @@ func routeFields(c *providers.Call) []detailField {
 		}
 		fs = append(fs, detailField{label: f.label, value: v, wide: labelled})
 	}
+	if r.SourceParticipant != "" {
+		// A participant id: what Graph's logs and participant lists
+		// name the caller's leg by.
+		fs = append(fs, detailField{"source", "participant " + r.SourceParticipant, true})
+	}
 	return fs
 }
 

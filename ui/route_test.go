@@ -124,6 +124,7 @@ func TestDetailsGiveLabelledRoutePartiesTheirIDs(t *testing.T) {
 	rec := recordingInvite("c-rec")
 	rec.From = providers.Party{Name: "Megan Bowen", Kind: providers.KindUser}
 	rec.Route.Observed = providers.Party{ID: observed, Kind: providers.KindUser}
+	rec.Route.SourceParticipant = "30fad2ce-8989-41a1-8a66-f6636e629a2a"
 	hs.events(c, rec)
 	for hs.selectedID() != "c-ids" {
 		hs.key("j")
@@ -151,6 +152,7 @@ func TestDetailsGiveLabelledRoutePartiesTheirIDs(t *testing.T) {
 		"⏺ rec: Teams user ·0b5e00",
 		"kind      recording invite (policy-based recording) for Teams user ·0b5e00",
 		"observed  Teams user ·0b5e00 · " + observed,
+		"source    participant 30fad2ce-8989-41a1-8a66-f6636e629a2a",
 		"id c-rec · fake",
 	} {
 		if !strings.Contains(screen, want) {

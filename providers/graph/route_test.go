@@ -29,11 +29,15 @@ func TestIncomingContextFillsRouteAndQueue(t *testing.T) {
 		"transferor":{"user":{"id":"a1e00000-0000-0000-0000-000000000003","displayName":"Alex Wilber"}}}`))
 	c := h.call()
 	want := providers.Route{
-		OnBehalfOf: providers.Party{Name: "Megan Bowen", ID: "b0550000-0000-0000-0000-000000000002", Kind: providers.KindUser},
-		Transferor: providers.Party{Name: "Alex Wilber", ID: "a1e00000-0000-0000-0000-000000000003", Kind: providers.KindUser},
+		OnBehalfOf:        providers.Party{Name: "Megan Bowen", ID: "b0550000-0000-0000-0000-000000000002", Kind: providers.KindUser},
+		Transferor:        providers.Party{Name: "Alex Wilber", ID: "a1e00000-0000-0000-0000-000000000003", Kind: providers.KindUser},
+		SourceParticipant: "p1",
 	}
 	if c.Route != want || c.Queue != "Megan Bowen" || c.From.Name != "Adele Vance" {
 		t.Fatalf("route %+v queue %q from %+v", c.Route, c.Queue, c.From)
+	}
+	if j := jsonLine(t, c); !strings.Contains(j, `"transferor":{"name":"Alex Wilber","id":"a1e00000-0000-0000-0000-000000000003","kind":"user"},"source_participant":"p1"}`) {
+		t.Fatalf("json: %s", j)
 	}
 	if c.AnswerBy.Sub(c.Arrived) != 15*time.Second {
 		t.Fatalf("a transferred call is no recording invite: window %v", c.AnswerBy.Sub(c.Arrived))
