@@ -89,35 +89,28 @@ func TestMeetingKindOnlyForRealMeetings(t *testing.T) {
 }
 
 // Words for transfer ends: the table's, and for code 0 the 200 row of the
-// same subcode when there is no row of its own.
+// same subcode when there is no row of its own. A transfer Graph gives back
+// is not an end: its codes have words of their own, and others have none
+// (Graph's message is shown instead).
 func TestTransferEndWords(t *testing.T) {
+	end, back := EndReasonWords, TransferFailureWords
 	for _, tc := range []struct {
+		words     func(code, subcode int) string
 		code, sub int
 		want      string
 	}{
-		{0, 7015, "Call transferred"},
-		{200, 7015, "transfer completed successfully"},
-		{0, 4097, "other participant"},
-		{0, 0, ""},
-		{0, 123456, ""},
+		{end, 0, 7015, "Call transferred"},
+		{end, 200, 7015, "transfer completed successfully"},
+		{end, 0, 4097, "other participant"},
+		{end, 0, 0, ""},
+		{end, 0, 123456, ""},
+		{back, 500, 7000, "did not complete"},
+		{back, 500, 7700, "did not take the call"},
+		{back, 500, 1005, ""},
+		{back, 200, 7000, ""},
 	} {
-		if got := EndReasonWords(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+		if got := tc.words(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%d/%d: %q, want %q", tc.code, tc.sub, got, tc.want)
-		}
-	}
-	// A transfer Graph gives back is not an end: its codes have words of
-	// their own, and others have none (Graph's message is shown instead).
-	for _, tc := range []struct {
-		code, sub int
-		want      string
-	}{
-		{500, 7000, "did not complete"},
-		{500, 7700, "did not take the call"},
-		{500, 1005, ""},
-		{200, 7000, ""},
-	} {
-		if got := TransferFailureWords(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("transfer given back %d/%d: %q, want %q", tc.code, tc.sub, got, tc.want)
 		}
 	}
 }
