@@ -272,6 +272,11 @@ type Route struct {
 	Transferor Party // who transferred the call here
 	Observed   Party // a recording invite: the participant whose call is recorded
 	Organizer  Party // a meeting: who organised it
+	// SourceParticipant is the participant id of the caller's leg on the
+	// call (Graph's incomingContext.sourceParticipantId): what Graph's
+	// participant lists and a recording invite's observed participant
+	// refer to.
+	SourceParticipant string
 }
 
 // IsZero reports whether nothing is known about the route.
@@ -329,6 +334,7 @@ func (c *Call) cleanText() {
 	for _, p := range [...]*Party{&r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer} {
 		p.cleanText()
 	}
+	r.SourceParticipant = textsafe.Line(r.SourceParticipant)
 	c.Queue, c.Region, c.End.Text = textsafe.Line(c.Queue), textsafe.Line(c.Region), textsafe.Line(c.End.Text)
 	for i, m := range c.Modalities {
 		c.Modalities[i] = textsafe.Line(m)

@@ -66,7 +66,7 @@ func (d *detailsPane) panel(m *Model) int {
 		return 0
 	}
 	c := r.view()
-	return detailHeight + detailIDLines(&c) + len(routeLines(&c.Route))
+	return detailHeight + detailIDLines(&c) + len(routeLines(&c))
 }
 
 func (d *detailsPane) drawPanel(m *Model, h int) []string { return m.boxed(d.lines(m), h) }
@@ -154,7 +154,7 @@ func (d *detailsPane) lines(m *Model) []string {
 		lines = append(lines, pair("to id", fullID(c.To), "", ""))
 	}
 	lines = append(lines, pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")))
-	for _, l := range routeLines(&c.Route) {
+	for _, l := range routeLines(c) {
 		if len(l) == 2 {
 			lines = append(lines, pair(l[0].label, l[0].value, l[1].label, l[1].value))
 		} else {
@@ -220,11 +220,25 @@ type detailField struct {
 }
 
 // routeFields are the details about how the call reached us, only those the
-// provider knows: an ordinary call without routing shows none of them.
-func routeFields(r *providers.Route) []detailField {
+// provider knows: an ordinary call without routing shows none of them. A
+// party shown by a label takes a line of its own with its full id, as the
+// caller does: the label alone names nobody an admin can look up.
+func routeFields(c *providers.Call) []detailField {
+	r := &c.Route
 	var fs []detailField
 	if k := kindText(r); k != "" {
 		fs = append(fs, detailField{"kind", k, true})
+	}
+	// The observed participant and the organizer are named in the kind
+	// line; only their full id is left to show, unless the caller's line
+	// shows it already.
+	for _, f := range []struct {
+		label string
+		p     providers.Party
+	}{{"observed", r.Observed}, {"organizer", r.Organizer}} {
+		if f.p.Labelled() && !(c.From.Labelled() && strings.EqualFold(fullID(c.From), fullID(f.p))) {
+			fs = append(fs, detailField{f.label, f.p.String() + " · " + fullID(f.p), true})
+		}
 	}
 	for _, f := range []struct {
 		label string
@@ -236,19 +250,28 @@ func routeFields(r *providers.Route) []detailField {
 			continue
 		}
 		v := partyDetail(f.p)
+		labelled := f.p.Labelled()
+		if labelled {
+			v += " · " + fullID(f.p)
+		}
 		if f.label == "transfer" {
 			v = "by " + v
 		}
-		fs = append(fs, detailField{label: f.label, value: v})
+		fs = append(fs, detailField{label: f.label, value: v, wide: labelled})
+	}
+	if r.SourceParticipant != "" {
+		// A participant id: what Graph's logs and participant lists
+		// name the caller's leg by.
+		fs = append(fs, detailField{"source", "participant " + r.SourceParticipant, true})
 	}
 	return fs
 }
 
 // routeLines lays the route's fields out as the details show them: two to a
 // line, a wide one alone. panelHeight sizes the details from it.
-func routeLines(r *providers.Route) [][]detailField {
+func routeLines(c *providers.Call) [][]detailField {
 	var lines [][]detailField
-	fs := routeFields(r)
+	fs := routeFields(c)
 	for len(fs) > 0 {
 		n := 1
 		if len(fs) > 1 && !fs[0].wide && !fs[1].wide {

@@ -107,3 +107,56 @@ func TestFilterFindsTheRoute(t *testing.T) {
 		hs.key("esc")
 	}
 }
+
+// Parties of the route known by id only read as labels, and the details
+// give each its full id, as they do for the caller: on a line of its own,
+// so that it is not cut.
+func TestDetailsGiveLabelledRoutePartiesTheirIDs(t *testing.T) {
+	const (
+		boss     = "b0550000-1111-4222-8333-444455556666"
+		by       = "a1e00000-1111-4222-8333-444455556666"
+		observed = "0b5e0000-1111-4222-8333-444455556666"
+	)
+	hs := newHarness(t, 100, 34)
+	c := routed("c-ids")
+	c.Route.OnBehalfOf = providers.Party{ID: boss, Kind: providers.KindUser}
+	c.Route.Transferor = providers.Party{ID: by, Kind: providers.KindUser}
+	rec := recordingInvite("c-rec")
+	rec.From = providers.Party{Name: "Megan Bowen", Kind: providers.KindUser}
+	rec.Route.Observed = providers.Party{ID: observed, Kind: providers.KindUser}
+	rec.Route.SourceParticipant = "30fad2ce-8989-41a1-8a66-f6636e629a2a"
+	hs.events(c, rec)
+	for hs.selectedID() != "c-ids" {
+		hs.key("j")
+	}
+	hs.key("enter")
+	screen := hs.screen()
+	for _, want := range []string{
+		"on behalf Teams user ·b05500 · " + boss,
+		"transfer  by Teams user ·a1e000 · " + by,
+		"id c-ids · fake",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("the details lack %q:\n%s", want, screen)
+		}
+	}
+	checkFrame(t, hs.m.View().Content, 100, 34)
+
+	hs.key("esc")
+	for hs.selectedID() != "c-rec" {
+		hs.key("k")
+	}
+	hs.key("enter")
+	screen = hs.screen()
+	for _, want := range []string{
+		"⏺ rec: Teams user ·0b5e00",
+		"kind      recording invite (policy-based recording) for Teams user ·0b5e00",
+		"observed  Teams user ·0b5e00 · " + observed,
+		"source    participant 30fad2ce-8989-41a1-8a66-f6636e629a2a",
+		"id c-rec · fake",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("the details of the recording invite lack %q:\n%s", want, screen)
+		}
+	}
+}

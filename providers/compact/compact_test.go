@@ -324,6 +324,9 @@ func TestRouteZero(t *testing.T) {
 	if routeZero(&providers.Route{Kind: providers.CallMeeting}) {
 		t.Fatal("a route with a kind only is zero")
 	}
+	if routeZero(&providers.Route{SourceParticipant: "p1"}) {
+		t.Fatal("a route with the caller's participant id only is zero")
+	}
 }
 
 // SameButState sees the parties, queue and route, not the state, the

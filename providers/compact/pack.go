@@ -189,7 +189,7 @@ func setExt(prev *ext, k *common, end providers.EndReason, route *providers.Rout
 func routeZero(r *providers.Route) bool {
 	empty := func(p *providers.Party) bool { return len(p.Name)|len(p.ID)|len(p.Kind) == 0 }
 	return len(r.Kind) == 0 && empty(&r.Dialled) && empty(&r.RoutedTo) && empty(&r.OnBehalfOf) &&
-		empty(&r.Transferor) && empty(&r.Observed) && empty(&r.Organizer)
+		empty(&r.Transferor) && empty(&r.Observed) && empty(&r.Organizer) && len(r.SourceParticipant) == 0
 }
 
 // sameOdd reports whether kept holds the oddities o (nil kept: none).

@@ -241,3 +241,16 @@ func TestLiveCorpus(t *testing.T) {
 		}
 	}
 }
+
+// Every message of the corpus has its source named in the README beside it.
+func TestCorpusSourcesAreNamed(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("testdata", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range corpusFiles(t) {
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("testdata/README.md does not name the source of %s", name)
+		}
+	}
+}

@@ -95,8 +95,15 @@ func transferFailure(n notification.Notification, a asked) *notification.ResultI
 // connected, still ours); the transfer is no longer pending.
 func (p *Provider) transferFailed(ctx context.Context, sink providers.Sink, call providers.Call, to string, ri *notification.ResultInfo) {
 	p.note(call.ID, func(a *asked) { a.transfer = "" })
-	why := providers.EndReason{Code: ri.Code, Subcode: ri.Subcode, Text: ri.Message}
-	if why.Text == "" {
+	// Words for the codes where there are some: the message Graph sends
+	// with them is meant for developers (a placeholder in its own
+	// examples), and stays in the log.
+	why := providers.EndReason{Code: ri.Code, Subcode: ri.Subcode, Text: TransferFailureWords(ri.Code, ri.Subcode)}
+	switch {
+	case why.Text != "":
+	case ri.Message != "":
+		why.Text = ri.Message
+	default:
 		why.Text = "Graph gave no reason"
 	}
 	p.opts.Log.Warn("graph: a transfer failed; the call is still connected here",

@@ -208,12 +208,12 @@ func TestFailedTransferIsReportedAndTheCallStays(t *testing.T) {
 	if err := h.p.Transfer(context.Background(), c.ID, desk); err != nil {
 		t.Fatal(err)
 	}
-	want := "transfer of the call from " + c.From.String() + " to Front desk failed: Call transfer failed. (500/7700); the call is still yours"
+	want := "transfer of the call from " + c.From.String() + " to Front desk failed: The transfer target did not take the call; Graph gave the call back. (500/7700); the call is still yours"
 	st := h.waitStatus(func(s providers.Status) bool { return strings.Contains(s.Detail, "failed") })
 	if st.Detail != h.addr+" · "+want || st.Link != providers.LinkLive {
 		t.Fatalf("status %+v, want the detail to end with %q", st, want)
 	}
-	if !h.logContains("a transfer failed") || !h.logContains("subcode=7700") {
+	if !h.logContains("a transfer failed") || !h.logContains("subcode=7700") || !h.logContains(`message="Call transfer failed."`) {
 		t.Fatalf("the failure is not logged:\n%s", h.logs.String())
 	}
 	// The notice goes once its time is up; the link's own detail stays.
@@ -253,7 +253,7 @@ func TestTransferFailureIsReadWithTheState(t *testing.T) {
 	}
 	h.post(failed)
 	st := h.waitStatus(func(s providers.Status) bool { return strings.Contains(s.Detail, "failed") })
-	if !strings.HasSuffix(st.Detail, "to Heidi Steen failed: <message> (500/7000); the call is still yours") {
+	if !strings.HasSuffix(st.Detail, "to Heidi Steen failed: The transfer did not complete; Graph gave the call back. (500/7000); the call is still yours") {
 		t.Fatalf("status %q", st.Detail)
 	}
 	shown := h.noticeNow()

@@ -102,7 +102,7 @@ var corpusCases = map[string]func(t *testing.T, h *harness, body []byte){
 		c := h.call()
 		observed := providers.Party{ID: "8A34A46B-3D17-4ADC-8DCE-DC4E7D572698", Kind: providers.KindUser}
 		if c.ID != "e71f0300-9c1f-4d99-b5f4-2722e877d497" || c.State != providers.StateRinging ||
-			c.Route != (providers.Route{Kind: providers.CallRecording, Observed: observed}) {
+			c.Route != (providers.Route{Kind: providers.CallRecording, Observed: observed, SourceParticipant: "30fad2ce-8989-41a1-8a66-f6636e629a2a"}) {
 			t.Fatalf("a policy-based recording invite must show as one, for the observed participant: %+v", c)
 		}
 		if w := c.AnswerBy.Sub(c.Arrived); w != RecordingWindow {
@@ -111,7 +111,7 @@ var corpusCases = map[string]func(t *testing.T, h *harness, body []byte){
 		if !c.Can(providers.ActionAnswer) {
 			t.Fatal("a recording invite can be answered")
 		}
-		if j := jsonLine(t, c); !strings.Contains(j, `"route":{"kind":"recording","observed":{"id":"8A34A46B-3D17-4ADC-8DCE-DC4E7D572698","kind":"user","label":"Teams user ·8a34a4"}}`) {
+		if j := jsonLine(t, c); !strings.Contains(j, `"route":{"kind":"recording","observed":{"id":"8A34A46B-3D17-4ADC-8DCE-DC4E7D572698","kind":"user","label":"Teams user ·8a34a4"},"source_participant":"30fad2ce-8989-41a1-8a66-f6636e629a2a"}`) {
 			t.Fatalf("json: %s", j)
 		}
 	},

@@ -50,6 +50,21 @@ var transferWords = map[[2]int]string{
 	{0, 7015}: "Call transferred: the transfer completed.",
 }
 
+// transferFailureWords are the results Graph gives a transferred call back
+// with (still established): its transfer documentation's failure examples
+// carry 500/7000 and 500/7700, with a message that is a placeholder in
+// Microsoft's own examples.
+var transferFailureWords = map[[2]int]string{
+	{500, 7000}: "The transfer did not complete; Graph gave the call back.",
+	{500, 7700}: "The transfer target did not take the call; Graph gave the call back.",
+}
+
+// TransferFailureWords returns words for the result of a transfer Graph
+// gave back, or "" when none are known.
+func TransferFailureWords(code, subcode int) string {
+	return transferFailureWords[[2]int{code, subcode}]
+}
+
 // EndReasonWords returns words for a code and subcode, or "" when none are
 // known. Code 0 marks a graceful end, as 200 does; its subcodes mean what
 // they mean under 200, so a 0/subcode without a row of its own borrows the

@@ -192,6 +192,9 @@ func applyRoute(c *providers.Call, data *notification.Call) {
 		if p := partyOf(ic.Transferor); !p.IsZero() {
 			r.Transferor = p
 		}
+		if ic.SourceParticipantID != "" {
+			r.SourceParticipant = ic.SourceParticipantID
+		}
 		if ic.ObservedParticipantID != "" {
 			// The invite comes from the observed participant's leg: Graph
 			// names that participant as the source (the samples rely on

@@ -92,10 +92,24 @@ func userKey(id string) string { return strings.ToLower(id) }
 // name back into a label, and a name already in the cache is applied at
 // once (reading the cache is no I/O). It runs under the ledger's lock.
 func (b *nameBook) keep(c *providers.Call, ch *change) {
-	from, to := c.From, c.To
+	before := *c
 	ch.apply(c)
-	c.From = b.fill(c.From, from)
-	c.To = b.fill(c.To, to)
+	now, was := parties(c), parties(&before)
+	for i, p := range now {
+		*p = b.fill(*p, *was[i])
+	}
+	if q := routeQueue(&c.Route); q != "" {
+		c.Queue = q // by the name, where one was filled in
+	}
+}
+
+// parties are every party of c that can be a directory user shown by a
+// label: the caller and callee, and those of the route (a recording
+// invite's observed participant stands in the caller column, a transferor
+// or the user a call is for in the details), in a fixed order.
+func parties(c *providers.Call) [8]*providers.Party {
+	r := &c.Route
+	return [8]*providers.Party{&c.From, &c.To, &r.Dialled, &r.RoutedTo, &r.OnBehalfOf, &r.Transferor, &r.Observed, &r.Organizer}
 }
 
 func (b *nameBook) fill(p, before providers.Party) providers.Party {
@@ -137,8 +151,14 @@ func (p *Provider) applyName(ctx context.Context, sink providers.Sink, f nameFou
 			continue
 		}
 		call, changed := p.ledger.Update(id, func(c *providers.Call) {
-			c.From = withName(c.From, f)
-			c.To = withName(c.To, f)
+			for _, party := range parties(c) {
+				*party = withName(*party, f)
+			}
+			// The queue column may show what was dialled, or whom the
+			// call is for, by its label.
+			if q := routeQueue(&c.Route); q != "" {
+				c.Queue = q
+			}
 		})
 		if changed {
 			providers.Emit(ctx, sink, providers.CallEvent(p.opts.Now(), call))
@@ -167,8 +187,9 @@ func (b *nameBook) want(call providers.Call) []nameFound {
 		return nil
 	}
 	var hits []nameFound
-	for _, p := range []providers.Party{call.From, call.To} {
-		if !resolvable(p) {
+	ps := parties(&call)
+	for i, p := range ps {
+		if !resolvable(*p) || seenBefore(ps, i) {
 			continue
 		}
 		if name, ok := b.request(p.ID, call.ID); ok {
@@ -176,6 +197,18 @@ func (b *nameBook) want(call providers.Call) []nameFound {
 		}
 	}
 	return hits
+}
+
+// seenBefore reports whether the user at ps[i] is also at an earlier
+// index: a recording invite names the observed participant twice, as the
+// source and as observed, and one user needs one lookup.
+func seenBefore(ps [8]*providers.Party, i int) bool {
+	for _, q := range ps[:i] {
+		if resolvable(*q) && strings.EqualFold(q.ID, ps[i].ID) {
+			return true
+		}
+	}
+	return false
 }
 
 // request queues userID's lookup for callID; ok says the name is known.

@@ -412,3 +412,44 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
+
+// A name found is given to every party that shows the user by a label: a
+// recording invite's caller column shows the observed participant, and a
+// transferred call's details the transferor, so these are named too, and a
+// later notification that names them by id alone keeps the names.
+func TestRouteUsersAreNamedToo(t *testing.T) {
+	h := newHarness(t, resolving(nil))
+	const observed = "8A34A46B-3D17-4ADC-8DCE-DC4E7D572698" // as the corpus sends it
+	h.srv.Users.Add(observed, "Megan Bowen")
+	transferor, boss := newUserID(), newUserID()
+	h.srv.Users.Add(transferor, "Alex Wilber")
+	h.srv.Users.Add(boss, "Nestor Wilke")
+
+	h.post(corpusBody(t, "doc-answer-policy-recording.json"))
+	invite := h.callWhere(func(c providers.Call) bool { return c.Route.Observed.Name == "Megan Bowen" })
+	if invite.Route.Kind != providers.CallRecording || invite.From.Name != "Megan Bowen" || invite.Route.Observed.ID != observed {
+		t.Fatalf("recording invite: from %+v observed %+v", invite.From, invite.Route.Observed)
+	}
+
+	call := graphtest.NewCallID()
+	h.post(incoming(call, `,"incomingContext":{"transferor":{"user":{"id":"`+transferor+`","tenantId":"`+callerTenant+`"}},
+		"onBehalfOf":{"user":{"id":"`+boss+`","tenantId":"`+callerTenant+`"}}}`))
+	named := h.callWhere(func(c providers.Call) bool {
+		return c.ID == call && c.Route.Transferor.Name == "Alex Wilber" && c.Route.OnBehalfOf.Name == "Nestor Wilke"
+	})
+	if named.Queue != "Nestor Wilke" {
+		t.Fatalf("the queue column shows %q, want whom the call is for by name", named.Queue)
+	}
+	h.post([]byte(`{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/` + call + `",
+		"resourceData":{"state":"established","incomingContext":{"transferor":{"user":{"id":"` + transferor + `"}},
+		"onBehalfOf":{"user":{"id":"` + boss + `"}}}}}]}`))
+	later := h.callWhere(func(c providers.Call) bool { return c.ID == call && c.Version > named.Version })
+	if later.Route.Transferor.Name != "Alex Wilber" || later.Route.OnBehalfOf.Name != "Nestor Wilke" || later.Queue != "Nestor Wilke" {
+		t.Fatalf("a later notification lost the names: %+v queue %q", later.Route, later.Queue)
+	}
+	h.quiet()
+	h.settled()
+	if n := len(h.srv.Users.Requests()); n != 3 {
+		t.Fatalf("%d lookups, want one for each user (the observed participant is also the source)", n)
+	}
+}

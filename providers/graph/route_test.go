@@ -29,11 +29,15 @@ func TestIncomingContextFillsRouteAndQueue(t *testing.T) {
 		"transferor":{"user":{"id":"a1e00000-0000-0000-0000-000000000003","displayName":"Alex Wilber"}}}`))
 	c := h.call()
 	want := providers.Route{
-		OnBehalfOf: providers.Party{Name: "Megan Bowen", ID: "b0550000-0000-0000-0000-000000000002", Kind: providers.KindUser},
-		Transferor: providers.Party{Name: "Alex Wilber", ID: "a1e00000-0000-0000-0000-000000000003", Kind: providers.KindUser},
+		OnBehalfOf:        providers.Party{Name: "Megan Bowen", ID: "b0550000-0000-0000-0000-000000000002", Kind: providers.KindUser},
+		Transferor:        providers.Party{Name: "Alex Wilber", ID: "a1e00000-0000-0000-0000-000000000003", Kind: providers.KindUser},
+		SourceParticipant: "p1",
 	}
 	if c.Route != want || c.Queue != "Megan Bowen" || c.From.Name != "Adele Vance" {
 		t.Fatalf("route %+v queue %q from %+v", c.Route, c.Queue, c.From)
+	}
+	if j := jsonLine(t, c); !strings.Contains(j, `"transferor":{"name":"Alex Wilber","id":"a1e00000-0000-0000-0000-000000000003","kind":"user"},"source_participant":"p1"}`) {
+		t.Fatalf("json: %s", j)
 	}
 	if c.AnswerBy.Sub(c.Arrived) != 15*time.Second {
 		t.Fatalf("a transferred call is no recording invite: window %v", c.AnswerBy.Sub(c.Arrived))
@@ -85,19 +89,27 @@ func TestMeetingKindOnlyForRealMeetings(t *testing.T) {
 }
 
 // Words for transfer ends: the table's, and for code 0 the 200 row of the
-// same subcode when there is no row of its own.
+// same subcode when there is no row of its own. A transfer Graph gives back
+// is not an end: its codes have words of their own, and others have none
+// (Graph's message is shown instead).
 func TestTransferEndWords(t *testing.T) {
+	end, back := EndReasonWords, TransferFailureWords
 	for _, tc := range []struct {
+		words     func(code, subcode int) string
 		code, sub int
 		want      string
 	}{
-		{0, 7015, "Call transferred"},
-		{200, 7015, "transfer completed successfully"},
-		{0, 4097, "other participant"},
-		{0, 0, ""},
-		{0, 123456, ""},
+		{end, 0, 7015, "Call transferred"},
+		{end, 200, 7015, "transfer completed successfully"},
+		{end, 0, 4097, "other participant"},
+		{end, 0, 0, ""},
+		{end, 0, 123456, ""},
+		{back, 500, 7000, "did not complete"},
+		{back, 500, 7700, "did not take the call"},
+		{back, 500, 1005, ""},
+		{back, 200, 7000, ""},
 	} {
-		if got := EndReasonWords(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+		if got := tc.words(tc.code, tc.sub); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%d/%d: %q, want %q", tc.code, tc.sub, got, tc.want)
 		}
 	}

@@ -178,6 +178,7 @@ func appendRoute(dst []byte, r *providers.Route) []byte {
 		dst = appendName(dst, p.name)
 		dst = appendParty(dst, *p.party)
 	}
+	dst = appendField(dst, "source_participant", r.SourceParticipant)
 	return closeObject(dst, open)
 }
 

@@ -146,6 +146,7 @@ func fromJSONRoute(r *jsonRoute) providers.Route {
 		Kind: known(r.Kind, providers.CallRecording, providers.CallMeeting), Dialled: fromJSONParty(r.Dialled), RoutedTo: fromJSONParty(r.RoutedTo),
 		OnBehalfOf: fromJSONParty(r.OnBehalfOf), Transferor: fromJSONParty(r.Transferor),
 		Observed: fromJSONParty(r.Observed), Organizer: fromJSONParty(r.Organizer),
+		SourceParticipant: r.SourceParticipant,
 	}
 }
 

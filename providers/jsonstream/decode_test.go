@@ -19,9 +19,10 @@ func fullCall() providers.Call {
 		To:    providers.Party{ID: "3f9a2c17-0b4e-4d6a-9c3e-5a1b2c3d4e5f", Kind: providers.KindApplication},
 		Queue: "Sales",
 		Route: providers.Route{
-			Kind:       providers.CallMeeting,
-			Dialled:    providers.Party{ID: "+351210000099", Kind: providers.KindPhone},
-			Transferor: providers.Party{Name: "Bo", Kind: providers.KindUser},
+			Kind:              providers.CallMeeting,
+			Dialled:           providers.Party{ID: "+351210000099", Kind: providers.KindPhone},
+			Transferor:        providers.Party{Name: "Bo", Kind: providers.KindUser},
+			SourceParticipant: "30fad2ce-8989-41a1-8a66-f6636e629a2a",
 		},
 		Modalities: []string{"audio", "video"},
 		Region:     "euwe",
@@ -38,6 +39,8 @@ func TestUnmarshalCallRoundTrip(t *testing.T) {
 		"every field": fullCall(),
 		"ringing, bare": {ID: "r1", Provider: "demo", State: providers.StateRinging, Version: 1,
 			Arrived: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		"a route with only the caller's participant id": {ID: "s1", Provider: "graph", State: providers.StateRinging, Version: 1,
+			Route: providers.Route{SourceParticipant: "p1"}},
 		"ended with code 0 and no subcode": {ID: "e1", Provider: "genesys", State: providers.StateEnded,
 			End: providers.EndReason{Text: "hung up"}, Version: 3},
 	} {

@@ -58,6 +58,8 @@ type jsonRoute struct {
 	Transferor *jsonParty         `json:"transferor,omitempty"`
 	Observed   *jsonParty         `json:"observed,omitempty"`
 	Organizer  *jsonParty         `json:"organizer,omitempty"`
+	// SourceParticipant is the caller's participant id on the call.
+	SourceParticipant string `json:"source_participant,omitempty"`
 }
 
 func toJSONRoute(r providers.Route) *jsonRoute {
@@ -74,6 +76,7 @@ func toJSONRoute(r providers.Route) *jsonRoute {
 	return &jsonRoute{
 		Kind: r.Kind, Dialled: party(r.Dialled), RoutedTo: party(r.RoutedTo), OnBehalfOf: party(r.OnBehalfOf),
 		Transferor: party(r.Transferor), Observed: party(r.Observed), Organizer: party(r.Organizer),
+		SourceParticipant: r.SourceParticipant,
 	}
 }
 

@@ -96,6 +96,10 @@ func TestMarshalRouteAndTransferEnd(t *testing.T) {
 	if !strings.Contains(string(rec), `"route":{"kind":"recording","observed":{"id":"u9","kind":"user"}}`) {
 		t.Fatalf("%s", rec)
 	}
+	src, _ := MarshalCall(providers.Call{ID: "c5", Route: providers.Route{SourceParticipant: "p1"}})
+	if !strings.Contains(string(src), `"route":{"source_participant":"p1"}`) {
+		t.Fatalf("%s", src)
+	}
 	plain, _ := MarshalCall(providers.Call{ID: "c4", End: providers.EndReason{Text: "released"}})
 	if strings.Contains(string(plain), `"route"`) || !strings.Contains(string(plain), `"end":{"text":"released"}`) {
 		t.Fatalf("%s", plain)

@@ -111,6 +111,7 @@ func (r *Redactor) Call(c providers.Call) providers.Call {
 	for _, p := range []*providers.Party{&rt.Dialled, &rt.RoutedTo, &rt.OnBehalfOf, &rt.Transferor, &rt.Observed, &rt.Organizer} {
 		*p = r.Party(*p)
 	}
+	rt.SourceParticipant = r.ID(rt.SourceParticipant)
 	c.End.Text = r.Text(c.End.Text)
 	return c
 }

@@ -85,6 +85,19 @@ func TestRedactorPseudonyms(t *testing.T) {
 	}
 }
 
+// The caller's participant id is an id like the others.
+func TestRedactorCallRouteParticipant(t *testing.T) {
+	r := newRedactorWithKey([]byte("a key for this test only"))
+	const src = "30fad2ce-8989-41a1-8a66-f6636e629a2a"
+	got := r.Call(providers.Call{ID: "c1", Route: providers.Route{SourceParticipant: src}}).Route.SourceParticipant
+	if got == src || !providers.IsGUID(got) || got != r.ID(src) {
+		t.Fatalf("source participant %q redacted as %q", src, got)
+	}
+	if r.Call(providers.Call{ID: "c2"}).Route.SourceParticipant != "" {
+		t.Fatal("an absent participant id became one")
+	}
+}
+
 func TestRedactorScrubsFreeText(t *testing.T) {
 	r := newRedactorWithKey([]byte("k"))
 	ana := r.Party(providers.Party{Name: "Ana Lima", ID: "+14255550100", Kind: providers.KindPhone})
