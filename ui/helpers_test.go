@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image/color"
@@ -92,19 +93,13 @@ func (f *fakeProvider) Resume(_ context.Context, id string) error {
 func (f *fakeProvider) Address(t providers.Target) (string, error) {
 	switch f.name {
 	case "graph":
-		switch {
-		case t.GraphID != "":
-			return t.GraphID, nil
-		case t.Phone != "":
-			return t.Phone, nil
+		if a := cmp.Or(t.GraphID, t.Phone); a != "" {
+			return a, nil
 		}
 		return "", fmt.Errorf("%w: %s has no Teams id or E.164 number, so Teams cannot be asked to send the call there", providers.ErrBadTarget, t)
 	case "genesys":
-		switch {
-		case t.GenesysNumber != "":
-			return t.GenesysNumber, nil
-		case t.Phone != "":
-			return t.Phone, nil
+		if a := cmp.Or(t.GenesysNumber, t.Phone); a != "" {
+			return a, nil
 		}
 		return "", fmt.Errorf("%w: %s has no number the Genesys switch can dial", providers.ErrBadTarget, t)
 	}
