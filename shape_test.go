@@ -275,3 +275,26 @@ func TestLayoutNamesEveryPackage(t *testing.T) {
 		}
 	}
 }
+
+// Every style is made in theme (ARCHITECTURE.md): the console only uses
+// what theme.Styles holds, so a new colour is one edit in one package.
+func TestConsoleMakesNoStyle(t *testing.T) {
+	files, err := filepath.Glob("ui/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, maker := range []string{"NewStyle(", "DefaultStyles(", "DefaultDarkStyles(", "DefaultLightStyles("} {
+			if strings.Contains(string(src), maker) {
+				t.Errorf("%s makes a style (%s…): it belongs in theme", f, maker)
+			}
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 )
 
@@ -161,6 +162,9 @@ type Styles struct {
 	FilterText   lipgloss.Style
 	FilterCount  lipgloss.Style
 	CursorColor  color.Color // the real cursor in the filter input; nil = terminal's
+	// Input is a text field's looks (the filter, the target picker), made
+	// of the filter line's text, the hint and the cursor colour.
+	Input textinput.Styles
 
 	Help help.Styles
 }
@@ -350,6 +354,10 @@ func build(name Name, dark bool, p Palette) Styles {
 	s.FilterText = fg(p.Text)
 	s.FilterCount = muted
 	s.CursorColor = p.Accent
+	s.Input = textinput.DefaultStyles(s.Dark)
+	s.Input.Focused.Text, s.Input.Blurred.Text = s.FilterText, s.FilterText
+	s.Input.Focused.Placeholder, s.Input.Blurred.Placeholder = s.Hint, s.Hint
+	s.Input.Cursor.Color, s.Input.Cursor.Blink = s.CursorColor, false
 
 	if mono {
 		s.Help = help.Styles{

@@ -37,19 +37,7 @@ func newFilterPane() filterPane {
 	return f
 }
 
-func (f *filterPane) setStyles(st *theme.Styles) { f.input.SetStyles(inputStyles(st)) }
-
-// inputStyles are a text field's looks (the filter, the target picker).
-func inputStyles(st *theme.Styles) textinput.Styles {
-	is := textinput.DefaultStyles(st.Dark)
-	is.Focused.Text = st.FilterText
-	is.Blurred.Text = st.FilterText
-	is.Focused.Placeholder = st.Hint
-	is.Blurred.Placeholder = st.Hint
-	is.Cursor.Color = st.CursorColor
-	is.Cursor.Blink = false
-	return is
-}
+func (f *filterPane) setStyles(st *theme.Styles) { f.input.SetStyles(st.Input) }
 
 // open: the line shows while typing, and while a filter is kept. (A queue
 // chosen on the Queues view limits the lists too; the header says that one.)

@@ -67,7 +67,7 @@ func newTargetPicker(dir *directory.Directory) targetPicker {
 	return p
 }
 
-func (p *targetPicker) setStyles(st *theme.Styles) { p.input.SetStyles(inputStyles(st)) }
+func (p *targetPicker) setStyles(st *theme.Styles) { p.input.SetStyles(st.Input) }
 
 func (p *targetPicker) open(*Model) bool  { return p.callID != "" }
 func (p *targetPicker) modal(*Model) bool { return true }
