@@ -179,8 +179,9 @@ type selection struct {
 //
 // It is one model over plain parts, each in a file of its own and driven by
 // direct calls: the action table's keys (actions.go), the panes (pane.go:
-// the reason picker, the confirmation, the full help, the details, the
-// filter), the tick, the status line and the link.
+// the reason picker, the target picker, the confirmation, the agent's
+// menu, the full help, the details, the filter, the queue filter), the
+// Queues view, the tick, the status line and the link.
 type Model struct {
 	cfg    Config
 	ctx    context.Context

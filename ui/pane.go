@@ -10,8 +10,8 @@ import (
 )
 
 // pane is a part of the console that opens over the table's bottom lines:
-// the reason picker, the hang-up question, the full help, the details, the
-// filter. Each is a plain struct in a file of its own, holding its own state
+// the reason picker, the target picker, the hang-up question, the agent's
+// menu, the full help, the details, the filter, the queue filter. Each is a plain struct in a file of its own, holding its own state
 // and keys. The root model keeps them in m.panes, in order of precedence,
 // and consults that list wherever it lays out, draws or routes a key; it
 // never needs to know which pane is which.
