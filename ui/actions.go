@@ -436,6 +436,10 @@ func (m *Model) onResult(msg actionResultMsg) {
 			a.awaitVer, a.awaitUntil, a.sentOn = a.pendingVer, m.now.Add(awaitSnapshot), false
 			if sendsOn(s.action) {
 				a.awaitUntil, a.sentOn = m.now.Add(sendOnSettle), true
+				if m.sendingOn == nil {
+					m.sendingOn = make(map[string]*actionSpec)
+				}
+				m.sendingOn[msg.id] = s
 			}
 		}
 	}

@@ -607,6 +607,16 @@ func TestSentOnCallKeepsItsMarkerUntilSettled(t *testing.T) {
 		if l := selectedLine(hs); strings.Contains(l, "transfer…") || !strings.Contains(l, "active") {
 			t.Fatalf("row once the call came back: %q", l)
 		}
+		// The status line no longer says "transferred".
+		if s := hs.m.status.text; s != "Carol is back: the transfer did not go through" {
+			t.Fatalf("status once the call came back: %q", s)
+		}
+		// Said once: a later snapshot of the call says nothing more.
+		hs.m.say(statusInfo, "something else")
+		hs.events(next(c, func(c *providers.Call) { c.State = providers.StateHeld }))
+		if s := hs.m.status.text; s != "something else" {
+			t.Fatalf("status after a later snapshot: %q", s)
+		}
 	})
 	t.Run("redirect with no word until the end", func(t *testing.T) {
 		hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
