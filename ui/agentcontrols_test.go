@@ -583,12 +583,8 @@ func TestAnsweredElsewhereInHistoryAndCounts(t *testing.T) {
 // the next snapshot.
 func TestSentOnCallKeepsItsMarkerUntilSettled(t *testing.T) {
 	t.Run("transfer given back", func(t *testing.T) {
-		hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
 		c := connectedCall("c1", "Carol")
-		hs.events(c)
-		hs.key("t")
-		hs.typeText("sales")
-		hs.key("enter")
+		hs := sentOn(t, c, "sales")
 		// Graph's "transferring": still established, no second transfer.
 		c = next(c, func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionHangup) })
 		hs.events(c)
@@ -619,12 +615,8 @@ func TestSentOnCallKeepsItsMarkerUntilSettled(t *testing.T) {
 		}
 	})
 	t.Run("redirect with no word until the end", func(t *testing.T) {
-		hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
 		c := redirectable("c1", "Alice")
-		hs.events(c)
-		hs.key("t")
-		hs.typeText("recep")
-		hs.key("enter")
+		hs := sentOn(t, c, "recep")
 		hs.clk.advance(5 * time.Second)
 		hs.send(tickMsg{})
 		if l := selectedLine(hs); !strings.Contains(l, "⋯ redirect…") {
@@ -640,16 +632,27 @@ func TestSentOnCallKeepsItsMarkerUntilSettled(t *testing.T) {
 		}
 	})
 	t.Run("a provider that never settles it", func(t *testing.T) {
-		hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
 		c := connectedCall("c1", "Carol")
-		hs.events(c)
-		hs.key("t")
-		hs.typeText("sales")
-		hs.key("enter")
+		hs := sentOn(t, c, "sales")
 		hs.clk.advance(sendOnSettle)
 		hs.send(tickMsg{})
 		if l := selectedLine(hs); strings.Contains(l, "transfer…") {
 			t.Fatalf("the marker outlived its bound: %q", l)
 		}
 	})
+}
+
+// sentOn is a console showing c, whose target picker was opened on it with
+// t, given typed and sent with enter.
+func sentOn(t *testing.T, c providers.Call, typed string) *harness {
+	t.Helper()
+	hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
+	hs.events(c)
+	hs.key("t")
+	hs.typeText(typed)
+	hs.key("enter")
+	if got := hs.p.requests(); len(got) != 1 {
+		t.Fatalf("sent %v, want one request", got)
+	}
+	return hs
 }
