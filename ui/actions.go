@@ -433,7 +433,14 @@ func (m *Model) onResult(msg actionResultMsg) {
 			// after the reply: keep the marker until it does, so the
 			// row never flashes back to what it was. If it came first,
 			// the version has moved on already and the marker goes now.
-			a.awaitVer, a.awaitUntil = a.pendingVer, m.now.Add(awaitSnapshot)
+			a.awaitVer, a.awaitUntil, a.sentOn = a.pendingVer, m.now.Add(awaitSnapshot), false
+			if sendsOn(s.action) {
+				a.awaitUntil, a.sentOn = m.now.Add(sendOnSettle), true
+				if m.sendingOn == nil {
+					m.sendingOn = make(map[string]*actionSpec)
+				}
+				m.sendingOn[msg.id] = s
+			}
 		}
 	}
 	if msg.err != nil {
