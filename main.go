@@ -211,10 +211,18 @@ func run(args []string, e env) int {
 	// The directory is read before anything starts: a typo in it is found
 	// now, with its line, not when a call is being transferred.
 	var dir *directory.Directory
-	if c.Directory != "" {
+	switch {
+	case c.Directory != "":
 		if dir, err = directory.Load(c.Directory); err != nil {
 			fmt.Fprintf(e.stderr, "ringside: %v\n", err)
 			return exitUsage
+		}
+	case c.Provider == "demo":
+		// The simulation brings its own colleagues, so t has someone to
+		// offer on a first run with no file.
+		if dir, err = directory.New(demo.Colleagues()...); err != nil {
+			fmt.Fprintf(e.stderr, "ringside: demo: %v\n", err)
+			return exitFailed
 		}
 	}
 

@@ -936,14 +936,51 @@ func TestDirectoryFlagRefusesABadFile(t *testing.T) {
 	}
 }
 
-// The console gets the directory: its picker lists the file's entries.
+// The console gets the directory: its picker lists the file's entries. The
+// demo, given no file, offers its own colleagues; a file given to it wins.
 func TestConsoleGetsTheDirectory(t *testing.T) {
 	path := writeDirectory(t, testDirectoryFile)
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		want      []string
+		wantNot   []string
+		providerN string
+	}{
+		{name: "file", providerN: "genesys", args: []string{"--provider", "genesys", "--directory", path},
+			want: []string{"Sales desk", "Salvador Costa", "2 in the directory"}},
+		{name: "no file", providerN: "genesys", args: []string{"--provider", "genesys"},
+			want: []string{"no directory"}, wantNot: []string{"Priya Natarajan"}},
+		{name: "demo without a file", providerN: "demo", args: []string{"--provider", "demo"},
+			want: []string{"Priya Natarajan", "Support queue", "12 in the directory"}},
+		{name: "demo with a file", providerN: "demo", args: []string{"--provider", "demo", "--directory", path},
+			want: []string{"Sales desk", "Salvador Costa"}, wantNot: []string{"Priya Natarajan"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			view := pickerView(t, tc.providerN, append(tc.args, "--theme", "mono"))
+			for _, w := range tc.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("the picker does not show %q:\n%s", w, view)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(view, w) {
+					t.Errorf("the picker shows %q:\n%s", w, view)
+				}
+			}
+		})
+	}
+}
+
+// pickerView runs the console on one connected call of a provider named
+// name and returns the screen after t opens the target picker.
+func pickerView(t *testing.T, name string, args []string) string {
+	t.Helper()
 	te := newTestEnv(nil)
 	e := te.env()
-	call := providers.Call{ID: "C1", Provider: "genesys", State: providers.StateActive, From: providers.Party{Name: "Carol"},
+	call := providers.Call{ID: "C1", Provider: name, State: providers.StateActive, From: providers.Party{Name: "Carol"},
 		Answered: time.Now(), Caps: providers.Caps(providers.ActionTransfer), Version: 1}
-	p := &controlProvider{name: "genesys", scriptedProvider: scriptedProvider{
+	p := &controlProvider{name: name, scriptedProvider: scriptedProvider{
 		events: []providers.Event{providers.CallEvent(time.Now(), call)}, waitForCancel: true}}
 	e.newProvider = func(*cli, providers.Options) (providers.Provider, error) { return p, nil }
 	var view string
@@ -969,10 +1006,8 @@ func TestConsoleGetsTheDirectory(t *testing.T) {
 		view = m.View().Content
 		return nil
 	}
-	if code := run([]string{"--provider", "genesys", "--directory", path, "--theme", "mono"}, e); code != exitOK {
+	if code := run(args, e); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
-	if !strings.Contains(view, "Sales desk") || !strings.Contains(view, "Salvador Costa") || !strings.Contains(view, "2 in the directory") {
-		t.Errorf("the picker does not list the directory:\n%s", view)
-	}
+	return view
 }

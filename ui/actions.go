@@ -40,7 +40,8 @@ type actionSpec struct {
 	prompt func(m *Model) prompt
 	// sendsOn: the request carries a target (actionArg.target, Arg.To),
 	// which a one-shot command checks before sending and the target
-	// picker keeps among the recent ones once it was sent.
+	// picker keeps among the recent ones once it was sent; once accepted,
+	// the row keeps its marker until the call ends or is given back.
 	sendsOn bool
 
 	// send makes the request. It runs in a command, never in Update.
@@ -432,7 +433,14 @@ func (m *Model) onResult(msg actionResultMsg) {
 			// after the reply: keep the marker until it does, so the
 			// row never flashes back to what it was. If it came first,
 			// the version has moved on already and the marker goes now.
-			a.awaitVer, a.awaitUntil = a.pendingVer, m.now.Add(awaitSnapshot)
+			a.awaitVer, a.awaitUntil, a.sentOn = a.pendingVer, m.now.Add(awaitSnapshot), false
+			if s.sendsOn {
+				a.awaitUntil, a.sentOn = m.now.Add(sendOnSettle), true
+				if m.sendingOn == nil {
+					m.sendingOn = make(map[string]*actionSpec)
+				}
+				m.sendingOn[msg.id] = s
+			}
 		}
 	}
 	if msg.err != nil {

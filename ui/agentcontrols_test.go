@@ -574,3 +574,85 @@ func TestAnsweredElsewhereInHistoryAndCounts(t *testing.T) {
 	}
 	checkFrame(t, hs.m.View().Content, 140, 30)
 }
+
+// A transfer or redirect the provider accepted is not done until the
+// provider says so: Graph answers 202, then keeps the call (established
+// while the target rings, or ringing with no word at all after a
+// redirect) until it ends it or gives it back. The row keeps its marker,
+// and takes no other action, for as long as that lasts, not only until
+// the next snapshot.
+func TestSentOnCallKeepsItsMarkerUntilSettled(t *testing.T) {
+	t.Run("transfer given back", func(t *testing.T) {
+		c := connectedCall("c1", "Carol")
+		hs := sentOn(t, c, "sales")
+		// Graph's "transferring": still established, no second transfer.
+		c = next(c, func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionHangup) })
+		hs.events(c)
+		hs.clk.advance(20 * time.Second)
+		hs.send(tickMsg{})
+		if l := selectedLine(hs); !strings.Contains(l, "⋯ transfer…") {
+			t.Fatalf("row while the target rings: %q", l)
+		}
+		hs.key("x")
+		if got := hs.p.requests(); len(got) != 1 {
+			t.Fatalf("a hang-up went out during the transfer: %v", got)
+		}
+		// The transfer failed: Graph gives the call back, transfer allowed.
+		c = next(c, func(c *providers.Call) { c.Caps = providers.Caps(providers.ActionHangup, providers.ActionTransfer) })
+		hs.events(c)
+		if l := selectedLine(hs); strings.Contains(l, "transfer…") || !strings.Contains(l, "active") {
+			t.Fatalf("row once the call came back: %q", l)
+		}
+		// The status line no longer says "transferred".
+		if s := hs.m.status.text; s != "Carol is back: the transfer did not go through" {
+			t.Fatalf("status once the call came back: %q", s)
+		}
+		// Said once: a later snapshot of the call says nothing more.
+		hs.m.say(statusInfo, "something else")
+		hs.events(next(c, func(c *providers.Call) { c.State = providers.StateHeld }))
+		if s := hs.m.status.text; s != "something else" {
+			t.Fatalf("status after a later snapshot: %q", s)
+		}
+	})
+	t.Run("redirect with no word until the end", func(t *testing.T) {
+		c := redirectable("c1", "Alice")
+		hs := sentOn(t, c, "recep")
+		hs.clk.advance(5 * time.Second)
+		hs.send(tickMsg{})
+		if l := selectedLine(hs); !strings.Contains(l, "⋯ redirect…") {
+			t.Fatalf("row after the redirect was accepted: %q", l)
+		}
+		hs.key("a")
+		if got := hs.p.requests(); len(got) != 1 || got[0].Action != providers.ActionRedirect {
+			t.Fatalf("an answer went out for a call being redirected: %v", got)
+		}
+		hs.events(ended(c, hs.clk.t, providers.EndReason{Text: "Redirected to Reception"}, providers.OutcomeTransferred))
+		if hs.m.store.n.live != 0 || hs.m.store.n.transferred != 1 {
+			t.Fatalf("after the end: %d live, %d transferred", hs.m.store.n.live, hs.m.store.n.transferred)
+		}
+	})
+	t.Run("a provider that never settles it", func(t *testing.T) {
+		c := connectedCall("c1", "Carol")
+		hs := sentOn(t, c, "sales")
+		hs.clk.advance(sendOnSettle)
+		hs.send(tickMsg{})
+		if l := selectedLine(hs); strings.Contains(l, "transfer…") {
+			t.Fatalf("the marker outlived its bound: %q", l)
+		}
+	})
+}
+
+// sentOn is a console showing c, whose target picker was opened on it with
+// t, given typed and sent with enter.
+func sentOn(t *testing.T, c providers.Call, typed string) *harness {
+	t.Helper()
+	hs := newHarness(t, 100, 30, withDirectory(testDir(t)))
+	hs.events(c)
+	hs.key("t")
+	hs.typeText(typed)
+	hs.key("enter")
+	if got := hs.p.requests(); len(got) != 1 {
+		t.Fatalf("sent %v, want one request", got)
+	}
+	return hs
+}

@@ -206,6 +206,10 @@ type Model struct {
 	tableH        int
 	panel         panelSlot
 	moved         movedSelection
+	// sendingOn holds the calls whose transfer or redirect the provider
+	// accepted and has not settled yet (a handful), so that a call given
+	// back is told in the status line (see noteGivenBack).
+	sendingOn map[string]*actionSpec
 
 	keys    keyMap
 	actions []boundAction // the action table's rows, with their keys
@@ -486,6 +490,7 @@ func (m *Model) applyEvents(evs []providers.Event) {
 	rows := m.store.applyAll(calls)
 	m.queues.applyAll(calls, rows) // every snapshot, in order, as the table's
 	m.noteRinging(fresh)
+	m.noteGivenBack()
 	if !wasWide && m.store.n.wideOutcome() {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}
@@ -505,6 +510,25 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		m.moved = movedSelection{at: m.now, to: r.call.ID()}
 	}
 	m.say(statusInfo, clean(before.call.From().String())+" "+why+" · "+next)
+}
+
+// noteGivenBack says so when a call whose transfer or redirect the provider
+// accepted comes back instead of leaving (Graph gives a call back
+// established after a failed transfer): the status line said "transferred"
+// when the provider accepted it. A call that ended, or that the provider has
+// not settled within sendOnSettle, is let go without a word.
+func (m *Model) noteGivenBack() {
+	for id, s := range m.sendingOn {
+		r := m.store.get(id)
+		switch {
+		case r == nil || r.isEnded():
+		case r.busy(m.now):
+			continue
+		case r.allows(s.action):
+			m.say(statusError, clean(r.call.From().String())+" is back: the "+s.noun+" did not go through")
+		}
+		delete(m.sendingOn, id)
+	}
 }
 
 // endWords says why a call ended, as briefly as the provider allows.

@@ -63,6 +63,10 @@ type rowAux struct {
 	pendingVer uint64    // the call's version when the request was sent
 	awaitVer   uint64    // the request succeeded; a snapshot newer than this version will show it
 	awaitUntil time.Time // how long to wait for that snapshot at most
+	// sentOn: the request was a transfer or redirect the provider accepted;
+	// the call is on its way out until it ends or allows the action again
+	// (see busy), not merely until its next snapshot.
+	sentOn bool
 
 	line    string // rendered table line (a live row's cells before its timer)
 	tail    string // a live row's cells after its timer
@@ -105,11 +109,36 @@ func (r *row) pendingAct() providers.Action {
 // provider said yes but before its new snapshot arrives.
 const awaitSnapshot = 2 * time.Second
 
+// sendOnSettle bounds how long a row keeps its marker after a transfer or
+// redirect was accepted, while the provider has neither ended the call nor
+// given it back: Graph rings a redirect or transfer target for 90 s at most,
+// and a provider silent for longer has lost track of it.
+const sendOnSettle = 90 * time.Second
+
 // busy reports whether a request for the call is in flight, or has just
-// succeeded and the provider has not sent the call's new state yet.
+// succeeded and the provider has not sent the call's new state yet. After
+// a transfer or redirect that state is the end (or the call given back):
+// Graph accepts one with 202 and keeps the call established while the
+// target rings (or says nothing at all after a redirect), so the row keeps
+// its marker, and takes no other action, until the provider settles it.
 func (r *row) busy(now time.Time) bool {
 	a := r.aux
-	return a != nil && (a.pending || (a.awaitVer != 0 && a.awaitVer == r.call.Version() && now.Before(a.awaitUntil)))
+	switch {
+	case a == nil:
+		return false
+	case a.pending:
+		return true
+	case a.awaitVer == 0 || !now.Before(a.awaitUntil):
+		return false
+	case a.awaitVer == r.call.Version():
+		return true
+	}
+	return a.sentOn && r.call.State() != providers.StateEnded && !r.allows(a.pendingAct)
+}
+
+// allows reports whether the call, as last reported, allows action act.
+func (r *row) allows(act providers.Action) bool {
+	return r.call.Caps().Has(act) && act.AllowedIn(r.call.State())
 }
 
 // searchText is the text the console can show for the call that stays as

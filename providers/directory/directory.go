@@ -134,14 +134,40 @@ func Parse(r io.Reader) (*Directory, error) {
 		if err != nil {
 			return nil, &LineError{line, err}
 		}
-		k := key(t.Name)
-		if first, dup := d.byName[k]; dup {
-			return nil, &LineError{line, fmt.Errorf("the name %q is already used by entry %d (%q); names must be unique", t.Name, first+1, d.entries[first].Name)}
+		if err := d.add(t); err != nil {
+			return nil, &LineError{line, err}
 		}
-		d.byName[k] = len(d.entries)
-		d.entries = append(d.entries, t)
 	}
 	return d, nil
+}
+
+// New makes a directory of targets given in code (the demo's colleagues),
+// held to the rules of a file: each target valid, names unique.
+func New(targets ...providers.Target) (*Directory, error) {
+	if len(targets) > MaxEntries {
+		return nil, fmt.Errorf("directory: more than %d entries", MaxEntries)
+	}
+	d := &Directory{byName: make(map[string]int, len(targets))}
+	for i, t := range targets {
+		if err := t.Validate(); err != nil {
+			return nil, fmt.Errorf("directory entry %d: %w", i+1, err)
+		}
+		if err := d.add(t); err != nil {
+			return nil, fmt.Errorf("directory entry %d: %w", i+1, err)
+		}
+	}
+	return d, nil
+}
+
+// add files t under its name, refusing a name already used.
+func (d *Directory) add(t providers.Target) error {
+	k := key(t.Name)
+	if first, dup := d.byName[k]; dup {
+		return fmt.Errorf("the name %q is already used by entry %d (%q); names must be unique", t.Name, first+1, d.entries[first].Name)
+	}
+	d.byName[k] = len(d.entries)
+	d.entries = append(d.entries, t)
+	return nil
 }
 
 // columns maps the header's column names to their positions.

@@ -225,3 +225,22 @@ func TestNamesCompareAsEqualFold(t *testing.T) {
 		t.Fatal("names equal under case folding are duplicates")
 	}
 }
+
+// New holds targets given in code to a file's rules.
+func TestNewHoldsTargetsToTheFileRules(t *testing.T) {
+	ana := providers.Target{Name: "Ana Ribeiro", Kind: providers.TargetUser, GenesysNumber: "5002"}
+	d, err := New(ana, providers.Target{Name: "Reception", Kind: providers.TargetPhone, Phone: "+14255550100"})
+	if err != nil || d.Len() != 2 {
+		t.Fatalf("New = %v, %v", d.Len(), err)
+	}
+	if got, ok := d.Lookup("ana ribeiro"); !ok || got != ana {
+		t.Errorf("Lookup = %+v, %v", got, ok)
+	}
+	if _, err := New(ana, providers.Target{Name: "ANA RIBEIRO", Kind: providers.TargetPhone, Phone: "+14255550101"}); err == nil ||
+		!strings.Contains(err.Error(), "entry 2") || !strings.Contains(err.Error(), "already used") {
+		t.Errorf("a repeated name: %v", err)
+	}
+	if _, err := New(providers.Target{Name: "Nobody", Kind: providers.TargetUser}); !errors.Is(err, providers.ErrBadTarget) {
+		t.Errorf("a target with no address: %v", err)
+	}
+}
