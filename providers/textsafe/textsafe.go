@@ -185,14 +185,14 @@ func fold(s string) string {
 func isOtherSpace(r rune) bool { return r != ' ' && unicode.IsSpace(r) }
 
 func looksLikeHTML(s string) bool {
-	head := strings.ToLower(strings.TrimSpace(s[:min(len(s), 512)]))
+	head := lowerASCII(strings.TrimSpace(s[:min(len(s), 512)]))
 	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html") ||
 		strings.Contains(head, "<head") || strings.Contains(head, "<body") || strings.Contains(head, "<title")
 }
 
 // htmlTitle returns the text of the page's <title>, if it has one.
 func htmlTitle(s string) string {
-	lower := strings.ToLower(s)
+	lower := lowerASCII(s)
 	open := strings.Index(lower, "<title")
 	if open < 0 {
 		return ""
@@ -212,7 +212,7 @@ func htmlTitle(s string) string {
 // stripTags drops markup, scripts and styles, leaving the page's text.
 func stripTags(s string) string {
 	var b strings.Builder
-	lower := strings.ToLower(s)
+	lower := lowerASCII(s)
 	for i := 0; i < len(s); {
 		if s[i] != '<' {
 			b.WriteByte(s[i])
@@ -234,4 +234,19 @@ func stripTags(s string) string {
 		b.WriteByte(' ')
 	}
 	return html.UnescapeString(b.String())
+}
+
+// lowerASCII lowers ASCII letters only, so that an offset found in the
+// result is the same offset in s. strings.ToLower changes the length of some
+// letters (U+1E9E ẞ, U+0130 İ) and of broken UTF-8, which a server's error
+// page may hold: offsets found in its result then cut s in the wrong place
+// or past its end. Tag names are ASCII; nothing else needs lowering.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

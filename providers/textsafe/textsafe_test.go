@@ -77,6 +77,13 @@ func TestBody(t *testing.T) {
 		{"HTML without a title gives its text", "<html><body><script>var a=1;</script><h1>Not   Found</h1>\n<p>nginx</p></body></html>", "Not Found nginx"},
 		{"plain text", "upstream connect error\r\nor disconnect", "upstream connect error or disconnect"},
 		{"empty", "  \n ", ""},
+		// Letters whose lower case is longer or shorter, and broken UTF-8,
+		// must not move where the title or a tag is cut: such a page from
+		// a server once cut the title short or panicked.
+		{"title of letters that lower to another length", "<TITLE>İİİ ẞẞ</TITLE>", "İİİ ẞẞ"},
+		{"title in broken UTF-8", "<html><title>\xff\xffGateway</title>", "\ufffdGateway"},
+		{"text of letters that lower to another length", "<html>ẞẞẞẞ<b>x</b>", "ẞẞẞẞ x"},
+		{"text ending inside a tag", "<html><body>ẞẞẞẞẞẞẞẞ<", "ẞẞẞẞẞẞẞẞ"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Body([]byte(tc.in)); got != tc.want {
@@ -99,7 +106,7 @@ func TestCleanPlainDoesNotAllocate(t *testing.T) {
 func FuzzClean(f *testing.F) {
 	for _, s := range []string{
 		"", "plain", "a\x1b]52;c;aGk=\x07b", "\x1b[2J", "\u009b31m", "\u202e", "\xff", "a\x1b", "\x1bP\x1b\\",
-		"<html><title>x</title></html>", "\u200d\u2066", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
+		"<html><title>x</title></html>", "<html><title>\xff\xff\xff</title>", "<html>ẞẞ<b>x</b>", "\u200d\u2066", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
 	} {
 		f.Add(s)
 	}
