@@ -38,13 +38,16 @@ func Clean(s string) string {
 		// replacement character has neither problem.
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if strings.ContainsFunc(s, isC1) {
+	if strings.ContainsFunc(s, opensSequence) {
 		// A C1 control is the one-character form of ESC and a letter
-		// (U+009B is ESC [, U+009D is ESC ]). Spelled out, the sequences
-		// they open are stripped whole below.
+		// (U+009B is ESC [, U+009D is ESC ]). Those that open a sequence
+		// or a string, and the one that ends a string, are spelled out so
+		// that what they open is stripped whole below, its parameters
+		// with it. The other C1 controls stand alone and become spaces
+		// like C0 controls.
 		var b strings.Builder
 		for _, r := range s {
-			if isC1(r) {
+			if opensSequence(r) {
 				b.WriteByte(0x1b)
 				b.WriteByte(byte(r - 0x40))
 				continue
@@ -173,6 +176,16 @@ func isPlain(s string) bool {
 }
 
 func isC1(r rune) bool { return r >= 0x80 && r < 0xa0 }
+
+// opensSequence reports whether r is a C1 control that opens a control
+// sequence or string (DCS, SOS, CSI, OSC, PM, APC) or ends a string (ST).
+func opensSequence(r rune) bool {
+	switch r {
+	case 0x90, 0x98, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f:
+		return true
+	}
+	return false
+}
 
 // fold turns every run of white space into one space and trims the ends.
 func fold(s string) string {

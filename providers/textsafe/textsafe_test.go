@@ -19,6 +19,8 @@ func TestClean(t *testing.T) {
 		{"DCS string", "\x1bPq#0;2;0;0;0\x1b\\z", "z"},
 		{"8-bit CSI", "a\u009b31mred", "ared"},
 		{"8-bit OSC with 8-bit ST", "a\u009d0;title\u009cb", "ab"},
+		{"8-bit DCS, SOS, PM and APC strings", "a\u0090q#0\u009cb\u0098x\u009cc\u009ey\u009cd\u009fz\u009ce", "abcde"},
+		{"C1 controls that open nothing become spaces", "Line1\u0085Line2\u0084a\u008db\u0080c", "Line1 Line2 a b c"},
 		{"a lone ESC at the end", "a\x1b", "a"},
 		{"C0 controls become spaces", "a\tb\nc\rd\x07e\x00f", "a b c d e f"},
 		{"DEL becomes a space", "a\x7fb", "a b"},
