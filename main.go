@@ -388,7 +388,9 @@ func openLogFileAfter(path string, looked func()) (*os.File, error) {
 	// after the look, where no file was yet, is not followed either.
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|noFollow, 0o600)
 	if err != nil {
-		if isLoop(err) {
+		// Systems differ in the error noFollow gives (ELOOP, EMLINK,
+		// EFTYPE); a look at what is there now says it in words.
+		if now, lerr := os.Lstat(path); lerr == nil && now.Mode()&os.ModeSymlink != 0 {
 			return nil, isLink()
 		}
 		return nil, err
