@@ -10,14 +10,22 @@ import (
 	"ringside/ui"
 )
 
+// oneShotGWS starts a fake GWS for the user "agent" (password "pw") holding
+// the call given.
+func oneShotGWS(t *testing.T, call gwstest.Call) (*gwstest.Server, *httptest.Server) {
+	t.Helper()
+	gws := gwstest.New(gwstest.Options{User: "agent", Password: "pw"})
+	srv := httptest.NewServer(gws)
+	t.Cleanup(srv.Close)
+	gws.SetBaseURL(srv.URL)
+	gws.Put(call)
+	return gws, srv
+}
+
 // A one-shot command acts through the console's action table and reports
 // in its words: "answered R1", "rejected R2", "hung up A1".
 func TestOneShotReportsInTheConsolesWords(t *testing.T) {
-	gws := gwstest.New(gwstest.Options{User: "agent", Password: "pw"})
-	srv := httptest.NewServer(gws)
-	defer srv.Close()
-	gws.SetBaseURL(srv.URL)
-	gws.Put(gwstest.QueueCall("R1", "5125", "9000"))
+	gws, srv := oneShotGWS(t, gwstest.QueueCall("R1", "5125", "9000"))
 	gws.Put(gwstest.QueueCall("R2", "5126", "9000"))
 	gws.Put(gwstest.ActiveCall("A1", "5127"))
 
@@ -54,11 +62,7 @@ func TestActionTimeoutDefaultIsTheFlags(t *testing.T) {
 // screen clear or a reversed word would otherwise act on the terminal of
 // whoever runs the command.
 func TestOneShotRefusalReachesStderrClean(t *testing.T) {
-	gws := gwstest.New(gwstest.Options{User: "agent", Password: "pw"})
-	srv := httptest.NewServer(gws)
-	defer srv.Close()
-	gws.SetBaseURL(srv.URL)
-	gws.Put(gwstest.QueueCall("R1", "5125", "9000"))
+	gws, srv := oneShotGWS(t, gwstest.QueueCall("R1", "5125", "9000"))
 	gws.FailNext("Answer", 3, "Call\x1b]52;c;aGk=\x07 is\u0085not \u202eringing\x1b[2J\u009b31m now")
 
 	te := newTestEnv(map[string]string{genesys.PasswordEnv: "pw"})
