@@ -376,16 +376,31 @@ func openLog(path, level string) (*slog.Logger, func(), error) {
 // planted where the log goes would make the program append to a file of
 // someone else's choosing), and narrows the mode of an existing log that
 // group or others could read.
-func openLogFile(path string) (*os.File, error) {
+func openLogFile(path string) (*os.File, error) { return openLogFileAfter(path, nil) }
+
+// openLogFileAfter is openLogFile with looked, when not nil, run between the
+// look at path and the open: where a link planted in that moment would land.
+func openLogFileAfter(path string, looked func()) (*os.File, error) {
+	isLink := func() error { return fmt.Errorf("%s is a symbolic link; give the path of the file itself", path) }
 	before, err := os.Lstat(path)
 	switch {
 	case err == nil && before.Mode()&os.ModeSymlink != 0:
-		return nil, fmt.Errorf("%s is a symbolic link; give the path of the file itself", path)
+		return nil, isLink()
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if looked != nil {
+		looked()
+	}
+	// noFollow makes the open itself refuse a link, so that one planted
+	// after the look, where no file was yet, is not followed either.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|noFollow, 0o600)
 	if err != nil {
+		// Systems differ in the error noFollow gives (ELOOP, EMLINK,
+		// EFTYPE); a look at what is there now says it in words.
+		if now, lerr := os.Lstat(path); lerr == nil && now.Mode()&os.ModeSymlink != 0 {
+			return nil, isLink()
+		}
 		return nil, err
 	}
 	after, err := f.Stat()
@@ -393,8 +408,8 @@ func openLogFile(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	// The path may have been swapped for a link between the look and the
-	// open: what was opened must be what was looked at (or a new file).
+	// The path may have been swapped between the look and the open: what
+	// was opened must be what was looked at (or a new file).
 	if before != nil && !os.SameFile(before, after) {
 		f.Close()
 		return nil, fmt.Errorf("%s changed while it was being opened", path)

@@ -597,6 +597,21 @@ func TestLogFileIsPrivate(t *testing.T) {
 	if b, _ := os.ReadFile(target); len(b) != 0 {
 		t.Fatalf("the link's target was written: %q", b)
 	}
+
+	// Nor is one planted between the look, which found no file, and the
+	// open.
+	late := filepath.Join(dir, "late.log")
+	f, err := openLogFileAfter(late, func() {
+		if err := os.Symlink(target, late); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil {
+		f.Close()
+	}
+	if runtime.GOOS != "windows" && (err == nil || !strings.Contains(err.Error(), "symbolic link")) {
+		t.Fatalf("a link planted after the look: %v", err)
+	}
 }
 
 // The log quotes servers; read later with cat, it must not replay their

@@ -157,3 +157,30 @@ func TestErrorWithoutDetailsStillSaysSomething(t *testing.T) {
 		return strings.Contains(s.Detail, "GWS reported an error: no reason given")
 	})
 }
+
+// TestInsecureHTTPWarningStands: with --genesys-insecure-http the header warns
+// that the password travels unencrypted on every status for as long as the
+// console runs, beside a device's failure and after it. The fake GWS is on
+// loopback (plain http there needs no flag), so the settings' warning is taken
+// from a configuration that did need it.
+func TestInsecureHTTPWarningStands(t *testing.T) {
+	insecure, err := Config{URL: "http://gws.internal:8080", User: testUser, InsecureHTTP: true}.resolve(env(map[string]string{PasswordEnv: "x"}))
+	if err != nil || insecure.warning == "" {
+		t.Fatalf("plain http elsewhere with the flag: warning %q, %v", insecure.warning, err)
+	}
+	h := startHarnessWith(t, Config{}, func(p *Provider) { p.s.warning = insecure.warning })
+	st := h.waitStatus("the agent's state", func(s providers.Status) bool { return s.Agent == "Logged Out" })
+	if !strings.Contains(st.Warning, "password travels unencrypted") {
+		t.Fatalf("live status without the plain-http warning: %+v", st)
+	}
+	must(t, h.gws.PublishError(gwstest.ChannelDevices, gwstest.ErrorReport{Code: 41, Message: "DN is not registered", Device: true}))
+	st = h.waitStatus("the device's failure", func(s providers.Status) bool { return strings.Contains(s.Warning, deviceFailure) })
+	if !strings.Contains(st.Warning, "password travels unencrypted") {
+		t.Fatalf("a device's failure pushed out the plain-http warning: %q", st.Warning)
+	}
+	must(t, h.gws.SetAgentState("Ready", "Ready", false))
+	st = h.waitStatus("the device back", func(s providers.Status) bool { return s.Agent == "Ready" })
+	if st.Warning != insecure.warning {
+		t.Fatalf("after the device reported again the warning is %q, want %q", st.Warning, insecure.warning)
+	}
+}

@@ -55,6 +55,7 @@ type settings struct {
 	callbackPath string
 	tls          *tls.Config
 	openID       string // the OpenID configuration URL; empty with SkipAuth
+	skipAuth     bool
 	api          callapi.Config
 	actionsOff   string // why the console cannot act on calls; empty when it can
 }
@@ -65,6 +66,7 @@ func (cfg Config) check(getenv func(string) string) (settings, error) {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	s.listen = strings.TrimSpace(cfg.Listen)
+	s.skipAuth = cfg.SkipAuth
 	listenHost, _, listenErr := net.SplitHostPort(s.listen)
 	if listenErr != nil {
 		bad("--graph-listen %q: want host:port, e.g. 127.0.0.1:8443", cfg.Listen)

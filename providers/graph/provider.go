@@ -195,6 +195,12 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 		p.setStatus(ctx, sink, func(s *providers.Status) { s.Link, s.Detail = providers.LinkFailed, err.Error() })
 		return err
 	}
+	if err := boundForSkipAuth(p.set.skipAuth, ln.Addr()); err != nil {
+		ln.Close()
+		p.opts.Log.Error(err.Error())
+		p.setStatus(ctx, sink, func(s *providers.Status) { s.Link, s.Detail = providers.LinkFailed, err.Error() })
+		return err
+	}
 	addr := ln.Addr().String()
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -466,3 +472,17 @@ var graphOffers = providers.Caps(providers.ActionAnswer, providers.ActionReject,
 // Offers is every action this provider may offer on a call: answer,
 // reject, hang up, transfer and redirect.
 func (p *Provider) Offers() providers.Capabilities { return graphOffers }
+
+// boundForSkipAuth checks, with inbound authentication off, that the
+// webhook really listens on loopback. The flag's check reads the name
+// given; "localhost" is trusted there, but a hosts file can point it
+// anywhere, so the address bound is what decides.
+func boundForSkipAuth(skipAuth bool, a net.Addr) error {
+	if !skipAuth {
+		return nil
+	}
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("graph webhook: --graph-skip-auth needs a loopback address, but the webhook is bound to %s: anyone who can reach it could inject calls", a)
+}

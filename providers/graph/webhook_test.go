@@ -763,3 +763,27 @@ func TestBodyRoomFollowsTheBytesSent(t *testing.T) {
 		t.Fatalf("a small body: %q, %v", got, err)
 	}
 }
+
+// With authentication off, the address bound decides, not the name given:
+// "localhost" pointed elsewhere by a hosts file is refused once bound.
+func TestSkipAuthChecksTheAddressBound(t *testing.T) {
+	for _, tc := range []struct {
+		skip bool
+		addr net.Addr
+		ok   bool
+	}{
+		{true, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8443}, true},
+		{true, &net.TCPAddr{IP: net.IPv6loopback, Port: 8443}, true},
+		{true, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 8443}, false},
+		{true, &net.TCPAddr{IP: net.IPv4zero, Port: 8443}, false},
+		{false, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 8443}, true},
+	} {
+		err := boundForSkipAuth(tc.skip, tc.addr)
+		if (err == nil) != tc.ok {
+			t.Errorf("skip %v, bound to %v: %v", tc.skip, tc.addr, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "bound to "+tc.addr.String()) {
+			t.Errorf("the refusal does not name the address: %v", err)
+		}
+	}
+}

@@ -29,7 +29,9 @@ func Read(path string) (string, error) { return ReadUpTo(path, MaxSize) }
 // ReadUpTo is Read for a secret that may be larger than MaxSize, up to most
 // bytes: a NATS credentials file holds a signed token and a key.
 func ReadUpTo(path string, most int64) (string, error) {
-	f, err := os.Open(path)
+	// nonBlock keeps the open of a named pipe from waiting for a writer
+	// that may never come: it is refused below like anything irregular.
+	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
 	if err != nil {
 		return "", err
 	}

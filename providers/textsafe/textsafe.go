@@ -38,13 +38,16 @@ func Clean(s string) string {
 		// replacement character has neither problem.
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if strings.ContainsFunc(s, isC1) {
+	if strings.ContainsFunc(s, opensSequence) {
 		// A C1 control is the one-character form of ESC and a letter
-		// (U+009B is ESC [, U+009D is ESC ]). Spelled out, the sequences
-		// they open are stripped whole below.
+		// (U+009B is ESC [, U+009D is ESC ]). Those that open a sequence
+		// or a string, and the one that ends a string, are spelled out so
+		// that what they open is stripped whole below, its parameters
+		// with it. The other C1 controls stand alone and become spaces
+		// like C0 controls.
 		var b strings.Builder
 		for _, r := range s {
-			if isC1(r) {
+			if opensSequence(r) {
 				b.WriteByte(0x1b)
 				b.WriteByte(byte(r - 0x40))
 				continue
@@ -174,6 +177,16 @@ func isPlain(s string) bool {
 
 func isC1(r rune) bool { return r >= 0x80 && r < 0xa0 }
 
+// opensSequence reports whether r is a C1 control that opens a control
+// sequence or string (DCS, SOS, CSI, OSC, PM, APC) or ends a string (ST).
+func opensSequence(r rune) bool {
+	switch r {
+	case 0x90, 0x98, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f:
+		return true
+	}
+	return false
+}
+
 // fold turns every run of white space into one space and trims the ends.
 func fold(s string) string {
 	if !strings.Contains(s, "  ") && strings.TrimSpace(s) == s && !strings.ContainsFunc(s, isOtherSpace) {
@@ -185,14 +198,14 @@ func fold(s string) string {
 func isOtherSpace(r rune) bool { return r != ' ' && unicode.IsSpace(r) }
 
 func looksLikeHTML(s string) bool {
-	head := strings.ToLower(strings.TrimSpace(s[:min(len(s), 512)]))
+	head := lowerASCII(strings.TrimSpace(s[:min(len(s), 512)]))
 	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html") ||
 		strings.Contains(head, "<head") || strings.Contains(head, "<body") || strings.Contains(head, "<title")
 }
 
 // htmlTitle returns the text of the page's <title>, if it has one.
 func htmlTitle(s string) string {
-	lower := strings.ToLower(s)
+	lower := lowerASCII(s)
 	open := strings.Index(lower, "<title")
 	if open < 0 {
 		return ""
@@ -212,7 +225,7 @@ func htmlTitle(s string) string {
 // stripTags drops markup, scripts and styles, leaving the page's text.
 func stripTags(s string) string {
 	var b strings.Builder
-	lower := strings.ToLower(s)
+	lower := lowerASCII(s)
 	for i := 0; i < len(s); {
 		if s[i] != '<' {
 			b.WriteByte(s[i])
@@ -234,4 +247,19 @@ func stripTags(s string) string {
 		b.WriteByte(' ')
 	}
 	return html.UnescapeString(b.String())
+}
+
+// lowerASCII lowers ASCII letters only, so that an offset found in the
+// result is the same offset in s. strings.ToLower changes the length of some
+// letters (U+1E9E ẞ, U+0130 İ) and of broken UTF-8, which a server's error
+// page may hold: offsets found in its result then cut s in the wrong place
+// or past its end. Tag names are ASCII; nothing else needs lowering.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -19,6 +19,8 @@ func TestClean(t *testing.T) {
 		{"DCS string", "\x1bPq#0;2;0;0;0\x1b\\z", "z"},
 		{"8-bit CSI", "a\u009b31mred", "ared"},
 		{"8-bit OSC with 8-bit ST", "a\u009d0;title\u009cb", "ab"},
+		{"8-bit DCS, SOS, PM and APC strings", "a\u0090q#0\u009cb\u0098x\u009cc\u009ey\u009cd\u009fz\u009ce", "abcde"},
+		{"C1 controls that open nothing become spaces", "Line1\u0085Line2\u0084a\u008db\u0080c", "Line1 Line2 a b c"},
 		{"a lone ESC at the end", "a\x1b", "a"},
 		{"C0 controls become spaces", "a\tb\nc\rd\x07e\x00f", "a b c d e f"},
 		{"DEL becomes a space", "a\x7fb", "a b"},
@@ -77,6 +79,13 @@ func TestBody(t *testing.T) {
 		{"HTML without a title gives its text", "<html><body><script>var a=1;</script><h1>Not   Found</h1>\n<p>nginx</p></body></html>", "Not Found nginx"},
 		{"plain text", "upstream connect error\r\nor disconnect", "upstream connect error or disconnect"},
 		{"empty", "  \n ", ""},
+		// Letters whose lower case is longer or shorter, and broken UTF-8,
+		// must not move where the title or a tag is cut: such a page from
+		// a server once cut the title short or panicked.
+		{"title of letters that lower to another length", "<TITLE>İİİ ẞẞ</TITLE>", "İİİ ẞẞ"},
+		{"title in broken UTF-8", "<html><title>\xff\xffGateway</title>", "\ufffdGateway"},
+		{"text of letters that lower to another length", "<html>ẞẞẞẞ<b>x</b>", "ẞẞẞẞ x"},
+		{"text ending inside a tag", "<html><body>ẞẞẞẞẞẞẞẞ<", "ẞẞẞẞẞẞẞẞ"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Body([]byte(tc.in)); got != tc.want {
@@ -99,7 +108,7 @@ func TestCleanPlainDoesNotAllocate(t *testing.T) {
 func FuzzClean(f *testing.F) {
 	for _, s := range []string{
 		"", "plain", "a\x1b]52;c;aGk=\x07b", "\x1b[2J", "\u009b31m", "\u202e", "\xff", "a\x1b", "\x1bP\x1b\\",
-		"<html><title>x</title></html>", "\u200d\u2066", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
+		"<html><title>x</title></html>", "<html><title>\xff\xff\xff</title>", "<html>ẞẞ<b>x</b>", "\u200d\u2066", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
 	} {
 		f.Add(s)
 	}

@@ -332,6 +332,10 @@ func TestErrorsInGraphsWords(t *testing.T) {
 		// A proxy's page gives its text, not its markup.
 		{graphtest.Response{Status: 502, RawBody: "<html>\nBad gateway</html>"}, 502, "", "Bad gateway", "HTTP 502"},
 		{graphtest.Response{Status: 502, RawBody: "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"}, 502, "", "502 Bad Gateway", "HTTP 502"},
+		// Letters whose lower case has another length neither cut the
+		// title short nor bring the program down.
+		{graphtest.Response{Status: 502, RawBody: "<html><head><TITLE>İİİ ẞẞẞ gesperrt</TITLE></head></html>"}, 502, "", "İİİ ẞẞẞ gesperrt", "HTTP 502"},
+		{graphtest.Response{Status: 502, RawBody: "<html><body>ẞẞẞẞẞẞẞẞ Wartung<"}, 502, "", "ẞẞẞẞẞẞẞẞ Wartung", "HTTP 502"},
 		// A hostile message is shown without its escape sequences.
 		{graphtest.Response{Status: 400, Code: "BadRequest", Message: "bad\x1b]52;c;aGk=\x07 request\u202e"}, 400, "BadRequest", "bad\x1b]52;c;aGk=\x07 request\u202e", "BadRequest bad request ["},
 	}

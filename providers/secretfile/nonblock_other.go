@@ -1,0 +1,6 @@
+//go:build !unix
+
+package secretfile
+
+// nonBlock is nothing where the system has no O_NONBLOCK for open.
+const nonBlock = 0
