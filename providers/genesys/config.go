@@ -93,11 +93,20 @@ func (cfg Config) resolve(getenv func(string) string) (settings, error) {
 	if s.nameKeys, err = parseNameKeys(cfg.NameKeys); err != nil {
 		return s, fmt.Errorf("genesys: --genesys-name-keys: %w", err)
 	}
+	if getenv(InsecureHTTPEnv) != "" {
+		return s, fmt.Errorf("genesys: %s is set, but plain http can only be allowed with --genesys-insecure-http on the command line; unset it", InsecureHTTPEnv)
+	}
 	if err := s.checkPlainHTTP(cfg); err != nil {
 		return s, err
 	}
 	return s, nil
 }
+
+// InsecureHTTPEnv is the variable --genesys-insecure-http would read were
+// it like the other flags. It is not: sending the password in clear text
+// must be a visible choice on the command line. A value in it is refused,
+// so an operator who set it learns that it does nothing.
+const InsecureHTTPEnv = "RINGSIDE_GENESYS_INSECURE_HTTP"
 
 // checkPlainHTTP refuses plain http to a host that is not this machine:
 // Basic authentication would carry the password in clear text over the

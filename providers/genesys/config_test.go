@@ -195,6 +195,12 @@ func TestFlagsOnTheCommandLine(t *testing.T) {
 	if cfg := parse(t, "--genesys-insecure-http"); !cfg.InsecureHTTP {
 		t.Error("--genesys-insecure-http not read")
 	}
+	// Set anyway, it is refused in words rather than ignored unseen.
+	plain := Config{URL: "http://127.0.0.1:8090", User: "u"}
+	if _, err := plain.resolve(env(map[string]string{InsecureHTTPEnv: "1"})); err == nil ||
+		!strings.Contains(err.Error(), InsecureHTTPEnv+" is set") || !strings.Contains(err.Error(), "--genesys-insecure-http on the command line") {
+		t.Errorf("%s set: %v", InsecureHTTPEnv, err)
+	}
 	if cfg := parse(t); !reflect.DeepEqual(cfg.NameKeys, []string{"WWE_PARTY_{number}"}) {
 		t.Errorf("default name keys %q", cfg.NameKeys)
 	}
