@@ -37,6 +37,13 @@ var secretsChecked = []struct{ what, fileFlag, env string }{
 	{"nats password", "nats-password-file", natsconn.PasswordEnv},
 }
 
+// commandLineOnly are the flags no variable may set (they turn a protection
+// off), with the variable each would otherwise read.
+var commandLineOnly = []struct{ flag, env string }{
+	{"graph-skip-auth", graph.SkipAuthEnv},
+	{"genesys-insecure-http", genesys.InsecureHTTPEnv},
+}
+
 // configCheck prints every flag's effective value and where it comes from,
 // then the secrets' state (never their values). A file that cannot be used
 // never gets here: parsing it failed already, with its lines. What is checked
@@ -95,6 +102,11 @@ func configCheck(e env, c *cli) int {
 	}
 	w.Flush()
 
+	for _, o := range commandLineOnly {
+		if e.getenv(o.env) != "" {
+			problems = append(problems, fmt.Sprintf("%s is set, but --%s is read from the command line only, and the provider refuses to start with it set; unset it", o.env, o.flag))
+		}
+	}
 	if path := effective["directory"]; path != "" {
 		if _, err := directory.Load(path); err != nil {
 			problems = append(problems, err.Error())

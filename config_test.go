@@ -291,13 +291,15 @@ board = ["front", "back"]
 		t.Fatal(err)
 	}
 	t.Setenv("RINGSIDE_THEME", "neon")
-	te = newTestEnv(nil)
+	te = newTestEnv(map[string]string{"RINGSIDE_GRAPH_SKIP_AUTH": "1", "RINGSIDE_GENESYS_INSECURE_HTTP": "true"})
 	if code := run([]string{"config", "check", "--config", path}, te.env()); code != exitUsage {
 		t.Fatalf("exit %d, want %d: %s", code, exitUsage, te.stderr.String())
 	}
 	for _, want := range []string{
 		`ringside: config check: RINGSIDE_THEME="neon": "neon" is not one of auto, dark, light, mono`,
 		"ringside: config check: genesys-password-file: " + pwFile + " is readable by group or others (mode 0644): run chmod 600 " + pwFile,
+		"ringside: config check: RINGSIDE_GRAPH_SKIP_AUTH is set, but --graph-skip-auth is read from the command line only",
+		"ringside: config check: RINGSIDE_GENESYS_INSECURE_HTTP is set, but --genesys-insecure-http is read from the command line only",
 	} {
 		if !strings.Contains(te.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, te.stderr.String())
