@@ -306,6 +306,11 @@ type Call struct {
 
 	End  EndReason    // why it ended (only for ended calls)
 	Caps Capabilities // which actions are allowed right now
+	// RingOut is what the switch does to the agent when this call rings
+	// until its ring timeout unanswered (set Not Ready, log out), so the
+	// console can say so before and after. Only a provider whose platform
+	// says it sets it (Genesys); it stays on the call once it has ended.
+	RingOut RingOut
 
 	// Outcome classifies an ended call for counts and history. Providers set
 	// it when they know (a reject they sent); Result derives it otherwise.
@@ -314,6 +319,64 @@ type Call struct {
 	// Version grows with every change the provider makes to this call, so a
 	// late or duplicated snapshot never overwrites a newer one.
 	Version uint64
+}
+
+// RingOut is what the switch does to the agent when a ringing call is left
+// unanswered until its ring timeout: T-Server's no-answer action. It is a
+// byte so that it costs a call nothing (it sits in Caps' padding).
+type RingOut uint8
+
+const (
+	RingOutNone     RingOut = iota // nothing: the agent stays as they were
+	RingOutNotReady                // the switch sets the agent Not Ready
+	RingOutLogOut                  // the switch logs the agent out
+)
+
+// ringOutNames are the stream's words for each value, "" for none.
+var ringOutNames = [...]string{"", "not_ready", "log_out"}
+
+// String is the value's word in the JSON stream ("not_ready", "log_out"),
+// "" for none and for a value this build does not know.
+func (r RingOut) String() string {
+	if int(r) < len(ringOutNames) {
+		return ringOutNames[r]
+	}
+	return ""
+}
+
+// Effect says what the switch does, as the agent reads it: "sets you Not
+// Ready", "logs you out"; "" for none.
+func (r RingOut) Effect() string {
+	switch r {
+	case RingOutNotReady:
+		return "sets you Not Ready"
+	case RingOutLogOut:
+		return "logs you out"
+	}
+	return ""
+}
+
+// Done says what the switch did, once the call has rung out: "set you Not
+// Ready", "logged you out"; "" for none.
+func (r RingOut) Done() string {
+	switch r {
+	case RingOutNotReady:
+		return "set you Not Ready"
+	case RingOutLogOut:
+		return "logged you out"
+	}
+	return ""
+}
+
+// ParseRingOut reads a value by its word in the stream; "" is none, and a
+// word it does not know is none and not ok.
+func ParseRingOut(s string) (RingOut, bool) {
+	for r, n := range ringOutNames {
+		if n == s {
+			return RingOut(r), true
+		}
+	}
+	return RingOutNone, false
 }
 
 // Clone returns a copy that shares no memory with c.

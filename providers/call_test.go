@@ -173,3 +173,25 @@ func TestCheckCallID(t *testing.T) {
 		}
 	}
 }
+
+// A ring-out action reads back from its word in the stream; none is the
+// empty word, and a word or value this build does not know is none.
+func TestRingOutWords(t *testing.T) {
+	for _, r := range []RingOut{RingOutNone, RingOutNotReady, RingOutLogOut} {
+		if got, ok := ParseRingOut(r.String()); !ok || got != r {
+			t.Errorf("%d: %q read back as %d (ok %v)", r, r.String(), got, ok)
+		}
+	}
+	if RingOutNotReady.String() != "not_ready" || RingOutLogOut.String() != "log_out" || RingOutNone.String() != "" {
+		t.Errorf("words %q %q %q", RingOutNone, RingOutNotReady, RingOutLogOut)
+	}
+	if got, ok := ParseRingOut("afterwork"); ok || got != RingOutNone {
+		t.Errorf("an unknown word: %d, ok %v", got, ok)
+	}
+	if s := RingOut(7).String(); s != "" || RingOut(7).Effect() != "" || RingOut(7).Done() != "" {
+		t.Errorf("an unknown value reads %q", s)
+	}
+	if RingOutNotReady.Effect() != "sets you Not Ready" || RingOutLogOut.Done() != "logged you out" {
+		t.Errorf("effects %q, %q", RingOutNotReady.Effect(), RingOutLogOut.Done())
+	}
+}

@@ -1,5 +1,5 @@
 // Package compact keeps calls the way a store that holds many of them needs
-// them: small. A providers.Call is 680 bytes, and most of them go to what is
+// them: small. A providers.Call is 696 bytes, and most of them go to what is
 // empty (the route always on most sources, the end while the call lives) or
 // the same for many calls (the provider, the callee, the queue, the region,
 // the media, the time zone). A Call here keeps what differs from call to
@@ -39,6 +39,7 @@ type Call struct {
 	kind    code  // From.Kind
 	set     uint8 // bit w: time w is set (not zero)
 	caps    providers.Capabilities
+	ringOut providers.RingOut // kept as it is: a byte of what was padding
 
 	// Mark is a byte for whoever holds the call, for flags of its own (a
 	// store's "ended", "listed"): it takes what would be padding, so that
@@ -132,6 +133,9 @@ func (c *Call) ID() string { return c.id }
 
 // Version is the call's version.
 func (c *Call) Version() uint64 { return c.version }
+
+// RingOut is what the switch does to the agent if the call rings out.
+func (c *Call) RingOut() providers.RingOut { return c.ringOut }
 
 // Caps is what may be done to the call now.
 func (c *Call) Caps() providers.Capabilities { return c.caps }
@@ -251,6 +255,7 @@ func (c *Call) Unpack(dst *providers.Call) {
 		From:    c.From(),
 		Version: c.version,
 		Caps:    c.caps,
+		RingOut: c.ringOut,
 	}
 	dst.Outcome = c.Outcome()
 	e := c.ext
@@ -293,7 +298,7 @@ func (c *Call) Call() providers.Call {
 // does), so that a time given again in another zone changes nothing.
 func Same(a, b *Call) bool {
 	if a.id != b.id || a.from != b.from || a.state != b.state || a.outcome != b.outcome ||
-		a.kind != b.kind || a.caps != b.caps || !sameCommon(a.shared(), b.shared()) || !sameOwn(a.ext, b.ext) {
+		a.kind != b.kind || a.caps != b.caps || a.ringOut != b.ringOut || !sameCommon(a.shared(), b.shared()) || !sameOwn(a.ext, b.ext) {
 		return false
 	}
 	if !a.oddTimes() && !b.oddTimes() {
@@ -318,13 +323,14 @@ func (c *Call) oddTimes() bool {
 // deadline is shown as a countdown, an answer as an outcome).
 func SameText(a, b *Call) bool {
 	return a.id == b.id && a.from == b.from && a.state == b.state && a.outcome == b.outcome &&
-		a.kind == b.kind && sameCommon(a.shared(), b.shared()) && sameOwn(a.ext, b.ext) &&
+		a.kind == b.kind && a.ringOut == b.ringOut && sameCommon(a.shared(), b.shared()) && sameOwn(a.ext, b.ext) &&
 		a.HasTime(AnswerBy) == b.HasTime(AnswerBy) && a.HasTime(Answered) == b.HasTime(Answered)
 }
 
 // SameButState reports whether a and b differ at most in their version,
-// what may be done, their state, their outcome, their end and their times:
-// in what a call keeps as it rings, is answered, held and ended.
+// what may be done, their state, their outcome, their end, their times and
+// what the switch does if they ring out: in what a call keeps as it rings,
+// is answered, held and ended, and in nothing a filter searches.
 func SameButState(a, b *Call) bool {
 	if a.id != b.id || a.from != b.from || a.kind != b.kind || !sameCommon(a.shared(), b.shared()) {
 		return false

@@ -26,6 +26,7 @@ func full() providers.Call {
 		Arrived: t0, AnswerBy: t0.Add(15 * time.Second), Answered: t0.Add(4 * time.Second), Ended: t0.Add(time.Minute),
 		End:  providers.EndReason{Code: 200, Subcode: 540000, Text: "The caller hung up"},
 		Caps: providers.Caps(providers.ActionHangup), Outcome: providers.OutcomeHandled, Version: 7,
+		RingOut: providers.RingOutNotReady,
 	}
 }
 
@@ -68,11 +69,13 @@ func TestRoundTripKeepsEveryField(t *testing.T) {
 			c.State, c.Outcome, c.From.Kind = "parked", "voicemail", "bot"
 			return c
 		}(),
-		"empty media":   func() providers.Call { c := full(); c.Modalities = []string{}; return c }(),
-		"no media":      func() providers.Call { c := full(); c.Modalities = nil; return c }(),
-		"live, ringing": {ID: "c-2", Provider: "demo", State: providers.StateRinging, Arrived: t0, AnswerBy: t0.Add(time.Second), Version: 1},
-		"only a route":  {ID: "c-3", Route: providers.Route{Kind: providers.CallMeeting}},
-		"epoch":         {ID: "c-4", Arrived: time.Unix(0, 0).UTC(), State: providers.StateActive},
+		"empty media":      func() providers.Call { c := full(); c.Modalities = []string{}; return c }(),
+		"no media":         func() providers.Call { c := full(); c.Modalities = nil; return c }(),
+		"live, ringing":    {ID: "c-2", Provider: "demo", State: providers.StateRinging, Arrived: t0, AnswerBy: t0.Add(time.Second), Version: 1},
+		"logs out":         {ID: "c-5", State: providers.StateRinging, RingOut: providers.RingOutLogOut},
+		"unknown ring out": func() providers.Call { c := full(); c.RingOut = 9; return c }(),
+		"only a route":     {ID: "c-3", Route: providers.Route{Kind: providers.CallMeeting}},
+		"epoch":            {ID: "c-4", Arrived: time.Unix(0, 0).UTC(), State: providers.StateActive},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -105,7 +108,7 @@ func TestAccessorsMatchUnpack(t *testing.T) {
 		var p Call
 		tab.Pack(&p, &c)
 		if p.ID() != c.ID || p.Version() != c.Version || p.State() != c.State || p.Queue() != c.Queue ||
-			p.Provider() != c.Provider || p.From() != c.From || p.Caps() != c.Caps {
+			p.Provider() != c.Provider || p.From() != c.From || p.Caps() != c.Caps || p.RingOut() != c.RingOut {
 			t.Errorf("accessors of %q disagree with the call", c.ID)
 		}
 		for w, want := range []time.Time{c.Arrived, c.AnswerBy, c.Answered, c.Ended} {
@@ -201,6 +204,7 @@ func TestSame(t *testing.T) {
 		"end":      func(c *providers.Call) { c.End.Subcode = 1 },
 		"odd kind": func(c *providers.Call) { c.From.Kind = "bot" },
 		"caller":   func(c *providers.Call) { c.From.ID = "+1" },
+		"ring out": func(c *providers.Call) { c.RingOut = providers.RingOutLogOut },
 	} {
 		if Same(pack(base), pack(other(f))) {
 			t.Errorf("a call with another %s is the same", name)
@@ -221,6 +225,7 @@ func TestSame(t *testing.T) {
 		"unanswered":  func(c *providers.Call) { c.Answered = time.Time{} },
 		"queue":       func(c *providers.Call) { c.Queue = "Sales" },
 		"outcome":     func(c *providers.Call) { c.Outcome = providers.OutcomeMissed },
+		"ring out":    func(c *providers.Call) { c.RingOut = providers.RingOutNone },
 	} {
 		if SameText(pack(base), pack(other(f))) {
 			t.Errorf("another %s reads the same", name)
@@ -257,7 +262,7 @@ func FuzzRoundTrip(f *testing.F) {
 			Queue: queue, Region: region, Arrived: at(arrived, int(zone)), AnswerBy: at(answerBy, int(zone)),
 			Answered: at(answered, int(zone)), Ended: at(ended, int(zone)+int(zone>>4)),
 			End: providers.EndReason{Text: endText, Code: outcome}, Version: uint64(outcome),
-			Outcome: providers.Outcome(endText),
+			Outcome: providers.Outcome(endText), RingOut: providers.RingOut(uint(outcome) % 4),
 		}
 		if media != "" {
 			c.Modalities = strings.Fields(media)
@@ -343,6 +348,7 @@ func TestSameButState(t *testing.T) {
 		"version":  func(c *providers.Call) { c.Version++ },
 		"odd word": func(c *providers.Call) { c.State = "parked" },
 		"end":      func(c *providers.Call) { c.End.Text = "gone" },
+		"ring out": func(c *providers.Call) { c.RingOut = providers.RingOutLogOut },
 	} {
 		if !SameButState(pack(base), pack(other(f))) {
 			t.Errorf("another %s is not the same but for the state", name)

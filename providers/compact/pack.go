@@ -62,7 +62,7 @@ func (t *Table) Pack(dst *Call, c *providers.Call) {
 	}
 	*dst = Call{
 		id: c.ID, from: [2]string{c.From.Name, c.From.ID}, times: times, version: c.Version,
-		state: st, outcome: oc, kind: kd, set: set, caps: c.Caps, Mark: mark,
+		state: st, outcome: oc, kind: kd, set: set, caps: c.Caps, ringOut: c.RingOut, Mark: mark,
 	}
 	dst.ext = setExt(prev, t.share(prevCommon, c, loc), c.End, &c.Route, &o)
 }
