@@ -121,6 +121,7 @@ func appendCall(dst []byte, c *providers.Call) ([]byte, bool) {
 	if !c.End.IsZero() {
 		dst = appendEnd(dst, c.End)
 	}
+	dst = appendField(dst, "ring_out", c.RingOut.String())
 	dst = append(dst, `,"capabilities":`...)
 	dst = append(dst, capsJSON[c.Caps]...)
 	dst = appendField(dst, "outcome", string(c.Result()))

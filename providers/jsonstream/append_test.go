@@ -41,6 +41,7 @@ func richCall() providers.Call {
 		Outcome: providers.OutcomeTransferred,
 		Caps:    providers.Caps(providers.ActionAnswer, providers.ActionHold, providers.ActionResume),
 		Version: 1<<64 - 1,
+		RingOut: providers.RingOutLogOut,
 	}
 }
 
@@ -124,7 +125,7 @@ func FuzzAppendMatchesMarshal(f *testing.F) {
 			Queue: queue, Modalities: []string{name, text},
 			Region: text, Arrived: at, AnswerBy: at.Add(time.Duration(code)), Answered: at.Add(time.Duration(subcode)),
 			End: providers.EndReason{Code: code, Subcode: subcode, Text: text}, Outcome: providers.Outcome(queue),
-			Caps: providers.Capabilities(caps), Version: uint64(nanos),
+			Caps: providers.Capabilities(caps), Version: uint64(nanos), RingOut: providers.RingOut(pick % 4),
 		}
 		if pick&1 == 1 {
 			c.Route = providers.Route{Kind: providers.CallKind(text), Dialled: p, Observed: providers.Party{Name: queue}}

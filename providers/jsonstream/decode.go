@@ -124,6 +124,8 @@ func fromJSONCall(j *jsonCall) (providers.Call, error) {
 			c.End.Code = *j.End.Code
 		}
 	}
+	// A word this build does not know is none: the call is kept.
+	c.RingOut, _ = providers.ParseRingOut(j.RingOut)
 	for _, name := range j.Capabilities {
 		// An action this build does not know is one it cannot send.
 		if a, ok := providers.ParseAction(name); ok {

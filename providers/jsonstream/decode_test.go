@@ -31,6 +31,7 @@ func fullCall() providers.Call {
 		Caps:    providers.Caps(providers.ActionHangup, providers.ActionTransfer),
 		Outcome: providers.OutcomeTransferred,
 		Version: 42,
+		RingOut: providers.RingOutNotReady,
 	}
 }
 
@@ -41,6 +42,8 @@ func TestUnmarshalCallRoundTrip(t *testing.T) {
 			Arrived: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
 		"a route with only the caller's participant id": {ID: "s1", Provider: "graph", State: providers.StateRinging, Version: 1,
 			Route: providers.Route{SourceParticipant: "p1"}},
+		"ringing, the switch logs the agent out if it rings out": {ID: "g1", Provider: "genesys", State: providers.StateRinging,
+			RingOut: providers.RingOutLogOut, Version: 2},
 		"ended with code 0 and no subcode": {ID: "e1", Provider: "genesys", State: providers.StateEnded,
 			End: providers.EndReason{Text: "hung up"}, Version: 3},
 	} {
@@ -96,12 +99,13 @@ func TestUnmarshalCallRefusesWhatIsNotACall(t *testing.T) {
 
 func TestUnmarshalCallDropsUnknownWordsKeepsTheCall(t *testing.T) {
 	body := `{"id":"a","provider":"graph","state":"ringing","direction":"sideways","outcome":"\u001b[31mwon",` +
-		`"from":{"name":"X","kind":"martian"},"route":{"kind":"party"},"capabilities":["answer","teleport"],"new_field":{"x":1}}`
+		`"from":{"name":"X","kind":"martian"},"route":{"kind":"party"},"capabilities":["answer","teleport"],"new_field":{"x":1},` +
+		`"ring_out":"lunch"}`
 	c, err := UnmarshalCall([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Direction != "" || c.Outcome != "" || c.From.Kind != "" || c.Route.Kind != "" {
+	if c.Direction != "" || c.Outcome != "" || c.From.Kind != "" || c.Route.Kind != "" || c.RingOut != providers.RingOutNone {
 		t.Fatalf("unknown words kept: %+v", c)
 	}
 	if c.Caps != providers.Caps(providers.ActionAnswer) {
@@ -134,6 +138,7 @@ func FuzzUnmarshalCall(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"id":"a","state":"ringing","capabilities":["answer"]}`))
 	f.Add([]byte(`{"id":"a","state":"ended","end":{"code":0,"subcode":7015}}`))
+	f.Add([]byte(`{"id":"a","state":"ringing","ring_out":"log_out"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := UnmarshalCall(b)
 		if err != nil {

@@ -81,24 +81,27 @@ func toJSONRoute(r providers.Route) *jsonRoute {
 }
 
 type jsonCall struct {
-	ID           string              `json:"id"`
-	Provider     string              `json:"provider"`
-	State        providers.State     `json:"state"`
-	Direction    providers.Direction `json:"direction,omitempty"`
-	From         jsonParty           `json:"from"`
-	To           jsonParty           `json:"to"`
-	Queue        string              `json:"queue,omitempty"`
-	Route        *jsonRoute          `json:"route,omitempty"`
-	Modalities   []string            `json:"modalities"`
-	Region       string              `json:"region,omitempty"`
-	Arrived      *time.Time          `json:"arrived,omitempty"`
-	AnswerBy     *time.Time          `json:"answer_by,omitempty"`
-	Answered     *time.Time          `json:"answered,omitempty"`
-	Ended        *time.Time          `json:"ended,omitempty"`
-	End          *jsonEnd            `json:"end,omitempty"`
-	Capabilities []string            `json:"capabilities"`
-	Outcome      providers.Outcome   `json:"outcome,omitempty"`
-	Version      uint64              `json:"version"`
+	ID         string              `json:"id"`
+	Provider   string              `json:"provider"`
+	State      providers.State     `json:"state"`
+	Direction  providers.Direction `json:"direction,omitempty"`
+	From       jsonParty           `json:"from"`
+	To         jsonParty           `json:"to"`
+	Queue      string              `json:"queue,omitempty"`
+	Route      *jsonRoute          `json:"route,omitempty"`
+	Modalities []string            `json:"modalities"`
+	Region     string              `json:"region,omitempty"`
+	Arrived    *time.Time          `json:"arrived,omitempty"`
+	AnswerBy   *time.Time          `json:"answer_by,omitempty"`
+	Answered   *time.Time          `json:"answered,omitempty"`
+	Ended      *time.Time          `json:"ended,omitempty"`
+	End        *jsonEnd            `json:"end,omitempty"`
+	// RingOut is what the switch does to the agent if the call rings
+	// out: "not_ready" or "log_out"; absent for nothing.
+	RingOut      string            `json:"ring_out,omitempty"`
+	Capabilities []string          `json:"capabilities"`
+	Outcome      providers.Outcome `json:"outcome,omitempty"`
+	Version      uint64            `json:"version"`
 }
 
 type jsonEvent struct {
@@ -139,6 +142,7 @@ func toJSONCall(c providers.Call) *jsonCall {
 		AnswerBy:     utc(c.AnswerBy),
 		Answered:     utc(c.Answered),
 		Ended:        utc(c.Ended),
+		RingOut:      c.RingOut.String(),
 		Capabilities: c.Caps.Names(),
 		Outcome:      c.Result(),
 		Version:      c.Version,

@@ -67,6 +67,26 @@ func TestMarshalCallEvent(t *testing.T) {
 	}
 }
 
+// What the switch does if a call rings out is in the stream by its word,
+// and left out when it does nothing.
+func TestMarshalRingOut(t *testing.T) {
+	c := providers.Call{ID: "g1", Provider: "genesys", State: providers.StateRinging, Version: 1}
+	for r, want := range map[providers.RingOut]string{
+		providers.RingOutNotReady: `,"ring_out":"not_ready","capabilities"`,
+		providers.RingOutLogOut:   `,"ring_out":"log_out","capabilities"`,
+	} {
+		c.RingOut = r
+		b, err := MarshalCall(c)
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%d: %s (%v), want %s in it", r, b, err, want)
+		}
+	}
+	c.RingOut = providers.RingOutNone
+	if b, _ := MarshalCall(c); strings.Contains(string(b), "ring_out") {
+		t.Errorf("none is written: %s", b)
+	}
+}
+
 // The route is in the stream with only the parties that are known, and an
 // end's code 0 is written when a subcode goes with it.
 func TestMarshalRouteAndTransferEnd(t *testing.T) {

@@ -133,7 +133,8 @@ func runAll(t *testing.T, p providers.Provider, room int) []providers.Event {
 
 func TestWrapPassesEventsOnAndRecordsThem(t *testing.T) {
 	ring := providers.Call{ID: "c1", Provider: "demo", State: providers.StateRinging, Arrived: t0, Version: 1,
-		From: providers.Party{Name: "Ana Lima", ID: "+14255550100", Kind: providers.KindPhone}}
+		From:    providers.Party{Name: "Ana Lima", ID: "+14255550100", Kind: providers.KindPhone},
+		RingOut: providers.RingOutNotReady}
 	talk := ring
 	talk.State, talk.Answered, talk.Version = providers.StateActive, t0.Add(2*time.Second), 2
 	inner := &fakeProvider{name: "demo", stopAfter: true, events: []providers.Event{
@@ -155,6 +156,9 @@ func TestWrapPassesEventsOnAndRecordsThem(t *testing.T) {
 	}
 	if len(es) != 3 || es[0].Status.Agent != "Ready" || es[1].Call.From.Name != "Ana Lima" || es[2].Call.State != providers.StateActive {
 		t.Fatalf("recorded %+v", es)
+	}
+	if es[1].Call.RingOut != providers.RingOutNotReady {
+		t.Errorf("what the switch does if the call rings out is lost: %d", es[1].Call.RingOut)
 	}
 	if !es[2].Time.Equal(t0.Add(2*time.Second)) || !es[2].Call.Answered.Equal(talk.Answered) {
 		t.Errorf("times changed: %v %v", es[2].Time, es[2].Call.Answered)
