@@ -140,3 +140,51 @@ func TestCallerNamesOffWithoutKeys(t *testing.T) {
 		t.Errorf("with no name keys: %+v", got.From)
 	}
 }
+
+// NO_ANSWER_ACTION tells the console what the switch does to the agent when
+// a ringing call rings out, in any case; an action T-Server does not name,
+// or a ring the switch does not time, is none. The call keeps what it was
+// told when later messages (its release) do not say.
+func TestSwitchNoAnswerActionOnTheCall(t *testing.T) {
+	h := startHarness(t, Config{})
+	tests := []struct {
+		name string
+		ext  map[string]any
+		want providers.RingOut
+	}{
+		{"notready", map[string]any{"NO_ANSWER_TIMEOUT": 20, "NO_ANSWER_ACTION": "notready"}, providers.RingOutNotReady},
+		{"NotReady, padded", map[string]any{"NO_ANSWER_TIMEOUT": "20", "NO_ANSWER_ACTION": " NotReady "}, providers.RingOutNotReady},
+		{"LOGOUT", map[string]any{"NO_ANSWER_TIMEOUT": 20, "NO_ANSWER_ACTION": "LOGOUT"}, providers.RingOutLogOut},
+		{"logout, the switch's default timeout", map[string]any{"NO_ANSWER_ACTION": "logout"}, providers.RingOutLogOut},
+		{"none", map[string]any{"NO_ANSWER_TIMEOUT": 20, "NO_ANSWER_ACTION": "none"}, providers.RingOutNone},
+		{"an action T-Server does not name", map[string]any{"NO_ANSWER_TIMEOUT": 20, "NO_ANSWER_ACTION": "afterwork"}, providers.RingOutNone},
+		{"not text", map[string]any{"NO_ANSWER_TIMEOUT": 20, "NO_ANSWER_ACTION": 3}, providers.RingOutNone},
+		{"no supervision", map[string]any{"NO_ANSWER_TIMEOUT": 0, "NO_ANSWER_ACTION": "notready"}, providers.RingOutNone},
+		{"no extensions", nil, providers.RingOutNone},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := gwstest.QueueCall("R"+string(rune('A'+i)), "+14255550100", "9000")
+			c.Extensions = tt.ext
+			if got := h.ringing(c).RingOut; got != tt.want {
+				t.Errorf("ring out %d, want %d", got, tt.want)
+			}
+		})
+	}
+
+	// A message without the extension keeps it; the call rings out and
+	// ends still saying it.
+	must(t, h.gws.Change("RA", func(c *gwstest.Call) {
+		c.Extensions = nil
+		c.ANI = "+14255550101"
+	}, true, "ParticipantsUpdated"))
+	later := h.waitCall("RA", "to take the change", func(c providers.Call) bool { return c.From.ID == "+14255550101" })
+	if later.RingOut != providers.RingOutNotReady {
+		t.Errorf("a message without the extension undid the action: %d", later.RingOut)
+	}
+	must(t, h.gws.Release("RA", true))
+	ended := h.waitState("RA", providers.StateEnded)
+	if ended.RingOut != providers.RingOutNotReady || ended.Result() != providers.OutcomeMissed {
+		t.Errorf("rang out: ring out %d, outcome %s", ended.RingOut, ended.Result())
+	}
+}

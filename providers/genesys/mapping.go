@@ -128,6 +128,10 @@ func fold(c *providers.Call, w *wireCall, fc foldContext) {
 		c.Caps = 0
 	}
 
+	if r, said := ringOutOf(w); said {
+		c.RingOut = r
+	}
+
 	switch state {
 	case providers.StateRinging:
 		switch {
@@ -151,6 +155,28 @@ func fold(c *providers.Call, w *wireCall, fc foldContext) {
 		c.Ended = fc.now
 		c.End, c.Outcome = endReason(prev, fresh, fc)
 	}
+}
+
+// ringOutOf is what the switch does to the agent if the call rings out,
+// from NO_ANSWER_ACTION (none, notready, logout, in any case), and whether
+// the message said: a message without extensions (a Released) leaves what
+// an earlier one said. An action GWS names that is not one of T-Server's
+// is none (the session logs it), and so is any action when the ring is
+// not timed (NO_ANSWER_TIMEOUT 0): the switch never acts then.
+func ringOutOf(w *wireCall) (providers.RingOut, bool) {
+	if w.NoSupervision {
+		return providers.RingOutNone, true
+	}
+	if w.NoAnswerAction == "" {
+		return providers.RingOutNone, false
+	}
+	switch strings.ToLower(w.NoAnswerAction) {
+	case "notready":
+		return providers.RingOutNotReady, true
+	case "logout":
+		return providers.RingOutLogOut, true
+	}
+	return providers.RingOutNone, true
 }
 
 // endReason words why a call ended.

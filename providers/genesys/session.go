@@ -685,6 +685,10 @@ func (s *session) applyCall(w *wireCall, phoneNumber, noteType string) {
 	} else if w.NoAnswer > 0 && w.State == gwsRinging {
 		s.log.Debug("the switch times the ring", "call", w.ID, "timeout", w.NoAnswer, "action", w.NoAnswerAction)
 	}
+	if r, said := ringOutOf(w); said && r == providers.RingOutNone && w.NoAnswerAction != "" &&
+		!strings.EqualFold(w.NoAnswerAction, "none") && !w.NoSupervision {
+		s.log.Debug("unknown no-answer action; taken as none", "call", w.ID, "action", w.NoAnswerAction)
+	}
 	fc := s.foldContext(w.ID, phoneNumber)
 	_, known := s.p.ledger.Get(w.ID)
 	c, changed := s.p.ledger.Update(w.ID, func(c *providers.Call) { fold(c, w, fc) })

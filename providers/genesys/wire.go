@@ -58,6 +58,9 @@ type wireCall struct {
 	// NoAnswerProblem says why a NO_ANSWER_TIMEOUT that was sent is not
 	// used ("" when it is used or none was sent).
 	NoAnswerProblem string
+	// NoSupervision: NO_ANSWER_TIMEOUT was sent as 0, the switch does not
+	// time the ring, so its no-answer action never comes.
+	NoSupervision bool
 	// UserData is the call's attached data, still raw: the console only
 	// looks into it for a caller's name.
 	UserData json.RawMessage
@@ -440,6 +443,7 @@ func (c *wireCall) applyExtensions(ext *extensionFields) {
 		return
 	}
 	c.NoAnswer, c.NoAnswerProblem = decodeNoAnswer(ext.Timeout)
+	c.NoSupervision = c.NoAnswer == 0 && c.NoAnswerProblem == ""
 }
 
 // decodeNoAnswer reads NO_ANSWER_TIMEOUT: seconds, as a number or a string.
