@@ -66,7 +66,11 @@ func (d *detailsPane) panel(m *Model) int {
 		return 0
 	}
 	c := r.view()
-	return detailHeight + detailIDLines(&c) + len(routeLines(&c))
+	n := detailHeight + detailIDLines(&c) + len(routeLines(&c))
+	if ringOutDetail(&c) != "" {
+		n++
+	}
+	return n
 }
 
 func (d *detailsPane) drawPanel(m *Model, h int) []string { return m.boxed(d.lines(m), h) }
@@ -153,6 +157,11 @@ func (d *detailsPane) lines(m *Model) []string {
 	if c.To.Labelled() {
 		lines = append(lines, pair("to id", fullID(c.To), "", ""))
 	}
+	// What the switch does to the agent if the call rings out, while it
+	// rings: the header's state would change without a word otherwise.
+	if r := ringOutDetail(c); r != "" {
+		lines = append(lines, pair("ring out", r, "", ""))
+	}
 	lines = append(lines, pair("queue", or(c.Queue, "—"), "direction", or(string(c.Direction), "—")))
 	for _, l := range routeLines(c) {
 		if len(l) == 2 {
@@ -169,6 +178,16 @@ func (d *detailsPane) lines(m *Model) []string {
 		pair("offers", allowed, "can now", now),
 		s.Hint.Render(fit("id "+c.ID+" · "+c.Provider+" · version "+strconv.FormatUint(c.Version, 10), w)),
 	)
+}
+
+// ringOutDetail is what the details say a ringing call's ringing out does
+// to the agent ("unanswered: the switch sets you Not Ready"); "" when the
+// call does not ring or the switch does nothing.
+func ringOutDetail(c *providers.Call) string {
+	if e := c.RingOut.Effect(); e != "" && c.State == providers.StateRinging {
+		return "unanswered: the switch " + e
+	}
+	return ""
 }
 
 // fullID is the id a labelled party's label was made from (some sources

@@ -18,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"ringside/providers"
+	"ringside/providers/compact"
 	"ringside/providers/directory"
 	"ringside/providers/stats"
 	"ringside/theme"
@@ -487,14 +488,19 @@ func (m *Model) applyEvents(evs []providers.Event) {
 	}
 	wasWide := m.store.n.wideOutcome()
 	fresh := m.newlyRinging(evs)
+	watch := m.ringingOut(calls)
 	rows := m.store.applyAll(calls)
 	m.queues.applyAll(calls, rows) // every snapshot, in order, as the table's
 	m.noteRinging(fresh)
 	m.noteGivenBack()
+	rang := m.rangOut(watch)
 	if !wasWide && m.store.n.wideOutcome() {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}
 	if before == nil || m.inTab(before, tabLive) {
+		if rang.id != "" {
+			m.say(statusError, rang.who+" "+rang.why)
+		}
 		return
 	}
 	m.relayout()
@@ -504,12 +510,76 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		view := before.view()
 		why = "ended: " + endWords(&view)
 	}
+	if rang.id == before.call.ID() {
+		why = rang.why
+	}
 	next := "nothing left to select"
 	if r := m.store.get(m.sel[tabLive].id); r != nil {
 		next = "selected " + clean(r.call.From().String())
 		m.moved = movedSelection{at: m.now, to: r.call.ID()}
 	}
-	m.say(statusInfo, clean(before.call.From().String())+" "+why+" · "+next)
+	kind := statusInfo
+	if rang.id == before.call.ID() {
+		kind = statusError
+	}
+	m.say(kind, clean(before.call.From().String())+" "+why+" · "+next)
+	if rang.id != "" && rang.id != before.call.ID() {
+		m.say(statusError, rang.who+" "+rang.why)
+	}
+}
+
+// ringOutWatch is a ringing call a batch ends whose ringing out the switch
+// acts on: its deadline to answer, as the call had it while it rang.
+type ringOutWatch struct {
+	id       string
+	answerBy int64 // nanoseconds since 1970; 0 for none
+}
+
+// ringingOut lists the calls of a batch that end a call still ringing
+// before it, the switch acting on the agent if it rings out. It is read
+// before the batch is applied: the ended snapshot no longer has the
+// deadline it rang to.
+func (m *Model) ringingOut(calls []*providers.Call) []ringOutWatch {
+	var out []ringOutWatch
+	for _, c := range calls {
+		if c.State != providers.StateEnded || c.RingOut.Done() == "" {
+			continue
+		}
+		if r := m.store.get(c.ID); r != nil && !r.isEnded() && r.call.State() == providers.StateRinging {
+			out = append(out, ringOutWatch{id: c.ID, answerBy: r.call.Nanos(compact.AnswerBy)})
+		}
+	}
+	return out
+}
+
+// rangOutWords is a call that rang out and what the switch did about it.
+type rangOutWords struct {
+	id, who, why string // why: "rang out: the switch set you Not Ready"
+}
+
+// ringOutSlack is how far before its deadline a call may end and still be
+// taken to have rung out: the switch times the ring from when it began,
+// the console from when it heard of it.
+const ringOutSlack = 2 * time.Second
+
+// rangOut is the last of the watched calls that ended unanswered at its
+// deadline, and so rang out and had the switch act on the agent (whose
+// state in the header changes with no other word). One that ended well
+// before its deadline was given up by the caller: the switch does nothing
+// then, and nothing is said.
+func (m *Model) rangOut(watch []ringOutWatch) rangOutWords {
+	var out rangOutWords
+	for _, w := range watch {
+		r := m.store.get(w.id)
+		if r == nil || !r.isEnded() || r.call.Result() != providers.OutcomeMissed || r.call.HasTime(compact.Answered) {
+			continue
+		}
+		if end := r.call.Nanos(compact.Ended); w.answerBy != 0 && end != 0 && end < w.answerBy-int64(ringOutSlack) {
+			continue
+		}
+		out = rangOutWords{id: w.id, who: clean(r.call.From().String()), why: "rang out: the switch " + r.call.RingOut().Done()}
+	}
+	return out
 }
 
 // noteGivenBack says so when a call whose transfer or redirect the provider
