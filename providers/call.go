@@ -332,47 +332,39 @@ const (
 	RingOutLogOut                  // the switch logs the agent out
 )
 
-// ringOutNames are the stream's words for each value, "" for none.
-var ringOutNames = [...]string{"", "not_ready", "log_out"}
+// ringOutWords are each value's words: in the stream, what the switch
+// does and what it did, as the agent reads them; "" for none.
+var ringOutWords = [...]struct{ name, effect, done string }{
+	{},
+	{"not_ready", "sets you Not Ready", "set you Not Ready"},
+	{"log_out", "logs you out", "logged you out"},
+}
+
+// words is r's words, none's for a value this build does not know.
+func (r RingOut) words() (w struct{ name, effect, done string }) {
+	if int(r) < len(ringOutWords) {
+		w = ringOutWords[r]
+	}
+	return w
+}
 
 // String is the value's word in the JSON stream ("not_ready", "log_out"),
 // "" for none and for a value this build does not know.
-func (r RingOut) String() string {
-	if int(r) < len(ringOutNames) {
-		return ringOutNames[r]
-	}
-	return ""
-}
+func (r RingOut) String() string { return r.words().name }
 
 // Effect says what the switch does, as the agent reads it: "sets you Not
 // Ready", "logs you out"; "" for none.
-func (r RingOut) Effect() string {
-	switch r {
-	case RingOutNotReady:
-		return "sets you Not Ready"
-	case RingOutLogOut:
-		return "logs you out"
-	}
-	return ""
-}
+func (r RingOut) Effect() string { return r.words().effect }
 
 // Done says what the switch did, once the call has rung out: "set you Not
 // Ready", "logged you out"; "" for none.
-func (r RingOut) Done() string {
-	switch r {
-	case RingOutNotReady:
-		return "set you Not Ready"
-	case RingOutLogOut:
-		return "logged you out"
-	}
-	return ""
-}
+func (r RingOut) Done() string { return r.words().done }
 
 // ParseRingOut reads a value by its word in the stream; "" is none, and a
 // word it does not know is none and not ok.
 func ParseRingOut(s string) (RingOut, bool) {
-	for r, n := range ringOutNames {
-		if n == s {
+	for r, w := range ringOutWords {
+		if w.name == s {
 			return RingOut(r), true
 		}
 	}

@@ -56,12 +56,18 @@ func TestRangOutSaysWhatTheSwitchDid(t *testing.T) {
 	missed := func(c providers.Call, at time.Time) providers.Call {
 		return ended(c, at, providers.EndReason{Text: "released while ringing"}, providers.OutcomeNone)
 	}
-	t.Run("selected, Not Ready", func(t *testing.T) {
+	// rings rings a call the switch sets the agent Not Ready for, which
+	// ends unanswered after d.
+	rings := func(t *testing.T, d time.Duration) *harness {
 		hs := newHarness(t, 100, 30)
 		c := notReady(ringing("c1", "Ana", t0))
 		hs.events(c)
-		hs.clk.advance(15 * time.Second)
+		hs.clk.advance(d)
 		hs.events(missed(c, hs.clk.t))
+		return hs
+	}
+	t.Run("selected, Not Ready", func(t *testing.T) {
+		hs := rings(t, 15*time.Second)
 		if got, want := hs.m.status.text, "Ana rang out: the switch set you Not Ready · nothing left to select"; got != want {
 			t.Errorf("status %q, want %q", got, want)
 		}
@@ -85,11 +91,7 @@ func TestRangOutSaysWhatTheSwitchDid(t *testing.T) {
 		}
 	})
 	t.Run("within the slack of the deadline", func(t *testing.T) {
-		hs := newHarness(t, 100, 30)
-		c := notReady(ringing("c1", "Ana", t0))
-		hs.events(c)
-		hs.clk.advance(14 * time.Second)
-		hs.events(missed(c, hs.clk.t))
+		hs := rings(t, 14*time.Second)
 		if !strings.Contains(hs.m.status.text, "rang out") {
 			t.Errorf("status %q", hs.m.status.text)
 		}
