@@ -150,7 +150,7 @@ func (p *Provider) Run(ctx context.Context, sink providers.Sink) error {
 	}
 	// The calls under way go out a chunk at a time, each read from the
 	// ledger as it is then: a population of a million is never copied
-	// whole at 680 bytes a call. A call an action changed meanwhile goes
+	// whole at 696 bytes a call. A call an action changed meanwhile goes
 	// out as it is now; the change follows as well, as an event the
 	// console finds no newer.
 	for start := 0; start < len(live); start += snapshotChunk {
