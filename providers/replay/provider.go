@@ -68,6 +68,12 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 
 // scan reads every line once: the header, each line's checks, the length.
 func (p *Provider) scan() error {
+	// A recording is read twice, to check it and to play it, so only a
+	// regular file will do; and opening a named pipe would wait for a
+	// writer, holding the program at start without a word.
+	if info, err := os.Stat(p.cfg.File); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("replay: %s is not a regular file: a recording is read once to check it and again to play it", p.cfg.File)
+	}
 	f, err := os.Open(p.cfg.File)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)

@@ -315,6 +315,9 @@ func TestNewRefusesWhatItCannotPlay(t *testing.T) {
 		"a bad line in the middle": {func() Config {
 			return Config{File: newRec(t).call(0, ringing("a", 0)).raw(`{"time":"2026-11-23T09:00:01Z","type":"call","call":{"id":"b","state":7}}`).call(2*time.Second, ringing("c", 0)).file(), Speed: 1}
 		}, []string{"line 3", `"state"`}},
+		"not a file": {func() Config {
+			return Config{File: t.TempDir(), Speed: 1}
+		}, []string{"not a regular file", "read once to check it and again to play it"}},
 		"a line too long": {func() Config {
 			return Config{File: newRec(t).raw(`{"time":"2026-11-23T09:00:01Z","type":"status","status":"live","detail":"` + strings.Repeat("x", 70000) + `"}`).file(), Speed: 1}
 		}, []string{"line 2", "longer than 64 KiB"}},
