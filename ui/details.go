@@ -11,10 +11,6 @@ import (
 	"ringside/providers"
 )
 
-// detailHeight is ten lines of fields and the border, plus detailIDLines and
-// a routed call's route lines.
-const detailHeight = 12
-
 // detailsPane shows every field of the selected call below the table; enter
 // opens and closes it. It stays open while the selection moves.
 type detailsPane struct {
@@ -59,18 +55,15 @@ func (d *detailsPane) sync(m *Model) {
 	}
 }
 
-// panel is as tall as the selected call's fields; nothing without one.
+// panel is as tall as the selected call's fields, in their border;
+// nothing without one. It counts the lines drawn, so an optional line (a
+// full id, the route, the ring-out) sizes the panel with no count of its
+// own to keep in step.
 func (d *detailsPane) panel(m *Model) int {
-	r := m.selected()
-	if r == nil {
-		return 0
+	if lines := d.lines(m); len(lines) > 0 {
+		return len(lines) + 2
 	}
-	c := r.view()
-	n := detailHeight + detailIDLines(&c) + len(routeLines(&c))
-	if ringOutDetail(&c) != "" {
-		n++
-	}
-	return n
+	return 0
 }
 
 func (d *detailsPane) drawPanel(m *Model, h int) []string { return m.boxed(d.lines(m), h) }
@@ -199,17 +192,6 @@ func fullID(p providers.Party) string {
 	return p.Name
 }
 
-// detailIDLines is how many lines detailLines adds for full party ids.
-func detailIDLines(c *providers.Call) int {
-	n := 0
-	for _, p := range []providers.Party{c.From, c.To} {
-		if p.Labelled() {
-			n++
-		}
-	}
-	return n
-}
-
 // partyDetail is a party with everything known about it.
 func partyDetail(p providers.Party) string {
 	if p.Labelled() {
@@ -287,7 +269,7 @@ func routeFields(c *providers.Call) []detailField {
 }
 
 // routeLines lays the route's fields out as the details show them: two to a
-// line, a wide one alone. panelHeight sizes the details from it.
+// line, a wide one alone.
 func routeLines(c *providers.Call) [][]detailField {
 	var lines [][]detailField
 	fs := routeFields(c)
