@@ -158,11 +158,11 @@ func fold(c *providers.Call, w *wireCall, fc foldContext) {
 }
 
 // ringOutOf is what the switch does to the agent if the call rings out,
-// from NO_ANSWER_ACTION (none, notready, logout, in any case), and whether
-// the message said: a message without extensions (a Released) leaves what
-// an earlier one said. An action GWS names that is not one of T-Server's
-// is none (the session logs it), and so is any action when the ring is
-// not timed (NO_ANSWER_TIMEOUT 0): the switch never acts then.
+// from NO_ANSWER_ACTION, and whether the message said: a message without
+// extensions (a Released) leaves what an earlier one said. An action that
+// is not one of T-Server's is none (the session logs it), and so is any
+// action when the ring is not timed (NO_ANSWER_TIMEOUT 0): the switch never
+// acts then.
 func ringOutOf(w *wireCall) (providers.RingOut, bool) {
 	if w.NoSupervision {
 		return providers.RingOutNone, true
@@ -170,13 +170,22 @@ func ringOutOf(w *wireCall) (providers.RingOut, bool) {
 	if w.NoAnswerAction == "" {
 		return providers.RingOutNone, false
 	}
-	switch strings.ToLower(w.NoAnswerAction) {
+	r, _ := noAnswerAction(w.NoAnswerAction)
+	return r, true
+}
+
+// noAnswerAction reads one of T-Server's no-answer actions (none, notready,
+// logout, in any case); known is false for any other word.
+func noAnswerAction(action string) (r providers.RingOut, known bool) {
+	switch strings.ToLower(action) {
+	case "none":
+		return providers.RingOutNone, true
 	case "notready":
 		return providers.RingOutNotReady, true
 	case "logout":
 		return providers.RingOutLogOut, true
 	}
-	return providers.RingOutNone, true
+	return providers.RingOutNone, false
 }
 
 // endReason words why a call ended.

@@ -685,8 +685,7 @@ func (s *session) applyCall(w *wireCall, phoneNumber, noteType string) {
 	} else if w.NoAnswer > 0 && w.State == gwsRinging {
 		s.log.Debug("the switch times the ring", "call", w.ID, "timeout", w.NoAnswer, "action", w.NoAnswerAction)
 	}
-	if r, said := ringOutOf(w); said && r == providers.RingOutNone && w.NoAnswerAction != "" &&
-		!strings.EqualFold(w.NoAnswerAction, "none") && !w.NoSupervision {
+	if _, known := noAnswerAction(w.NoAnswerAction); !known && w.NoAnswerAction != "" {
 		s.log.Debug("unknown no-answer action; taken as none", "call", w.ID, "action", w.NoAnswerAction)
 	}
 	fc := s.foldContext(w.ID, phoneNumber)
