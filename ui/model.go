@@ -498,32 +498,32 @@ func (m *Model) applyEvents(evs []providers.Event) {
 		m.epoch++ // the history's outcome column widens: every row is drawn again
 	}
 	if before == nil || m.inTab(before, tabLive) {
-		if rang.id != "" {
-			m.say(statusError, rang.who+" "+rang.why)
-		}
+		m.sayRangOut(rang)
 		return
 	}
 	m.relayout()
 	m.normalize(tabLive)
-	why := "no longer matches the filter"
-	if before.isEnded() {
+	kind, why := statusInfo, "no longer matches the filter"
+	switch {
+	case rang.id == before.call.ID():
+		// The selected call rang out: one line says both.
+		kind, why, rang = statusError, rang.why, rangOutWords{}
+	case before.isEnded():
 		view := before.view()
 		why = "ended: " + endWords(&view)
-	}
-	if rang.id == before.call.ID() {
-		why = rang.why
 	}
 	next := "nothing left to select"
 	if r := m.store.get(m.sel[tabLive].id); r != nil {
 		next = "selected " + clean(r.call.From().String())
 		m.moved = movedSelection{at: m.now, to: r.call.ID()}
 	}
-	kind := statusInfo
-	if rang.id == before.call.ID() {
-		kind = statusError
-	}
 	m.say(kind, clean(before.call.From().String())+" "+why+" · "+next)
-	if rang.id != "" && rang.id != before.call.ID() {
+	m.sayRangOut(rang)
+}
+
+// sayRangOut tells the status line of a call that rang out, if there is one.
+func (m *Model) sayRangOut(rang rangOutWords) {
+	if rang.id != "" {
 		m.say(statusError, rang.who+" "+rang.why)
 	}
 }
