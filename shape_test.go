@@ -23,15 +23,16 @@ const module = "ringside"
 // may import of ringside: the contract imports only textsafe, and the
 // packages beside it import the contract, never the reverse.
 var sharedImports = map[string][]string{
-	"providers":            {"providers/textsafe"},
-	"providers/textsafe":   nil,
-	"providers/httpguard":  nil,
-	"providers/secretfile": nil,
-	"providers/compact":    {"providers"},
-	"providers/ledger":     {"providers", "providers/compact"},
-	"providers/stats":      {"providers", "providers/textsafe"},
-	"providers/jsonstream": {"providers", "providers/stats"},
-	"providers/directory":  {"providers", "providers/textsafe"},
+	"providers":             {"providers/textsafe"},
+	"providers/textsafe":    nil,
+	"providers/httpguard":   nil,
+	"providers/secretfile":  {"providers/regularfile"},
+	"providers/regularfile": nil,
+	"providers/compact":     {"providers"},
+	"providers/ledger":      {"providers", "providers/compact"},
+	"providers/stats":       {"providers", "providers/textsafe"},
+	"providers/jsonstream":  {"providers", "providers/stats"},
+	"providers/directory":   {"providers", "providers/regularfile", "providers/textsafe"},
 }
 
 // consoleImports is what ui may import of ringside, in its tests too: they

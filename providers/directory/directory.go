@@ -36,12 +36,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"unicode"
 
 	"ringside/providers"
+	"ringside/providers/regularfile"
 	"ringside/providers/textsafe"
 )
 
@@ -80,23 +80,11 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Load reads the directory file at path.
 func Load(path string) (*Directory, error) {
-	// Looked at before the open: opening a named pipe would wait for a
-	// writer, holding the program at start without a word.
-	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("directory %s: not a regular file", path)
-	}
-	f, err := os.Open(path)
+	f, _, err := regularfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("directory %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("directory %s: not a regular file", path)
-	}
 	d, err := Parse(f)
 	if err != nil {
 		return nil, fmt.Errorf("directory %s: %w", path, err)

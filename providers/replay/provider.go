@@ -14,6 +14,7 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/record"
+	"ringside/providers/regularfile"
 )
 
 // Name is the provider's name on the command line (--provider replay). The
@@ -68,13 +69,12 @@ func New(cfg Config, opts providers.Options) (*Provider, error) {
 
 // scan reads every line once: the header, each line's checks, the length.
 func (p *Provider) scan() error {
-	// A recording is read twice, to check it and to play it, so only a
-	// regular file will do; and opening a named pipe would wait for a
-	// writer, holding the program at start without a word.
-	if info, err := os.Stat(p.cfg.File); err == nil && !info.Mode().IsRegular() {
-		return fmt.Errorf("replay: %s is not a regular file: a recording is read once to check it and again to play it", p.cfg.File)
+	// A recording is read twice, to check it and to play it: only a
+	// regular file will do.
+	f, _, err := regularfile.Open(p.cfg.File)
+	if errors.Is(err, regularfile.ErrNotRegular) {
+		return fmt.Errorf("replay: %w: a recording is read once to check it and again to play it", err)
 	}
-	f, err := os.Open(p.cfg.File)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

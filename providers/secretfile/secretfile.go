@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
+
+	"ringside/providers/regularfile"
 )
 
 // MaxSize is the most a secret file may hold. Client secrets and passwords
@@ -29,20 +30,11 @@ func Read(path string) (string, error) { return ReadUpTo(path, MaxSize) }
 // ReadUpTo is Read for a secret that may be larger than MaxSize, up to most
 // bytes: a NATS credentials file holds a signed token and a key.
 func ReadUpTo(path string, most int64) (string, error) {
-	// nonBlock keeps the open of a named pipe from waiting for a writer
-	// that may never come: it is refused below like anything irregular.
-	f, err := os.OpenFile(path, os.O_RDONLY|nonBlock, 0)
+	f, info, err := regularfile.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
-	}
 	// Windows has no such mode bits; its ACLs are not checked here.
 	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
 		return "", fmt.Errorf("%s is %w (mode %04o): run chmod 600 %s", path, ErrLoose, perm, path)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package secretfile
+package regularfile
 
 // nonBlock is nothing where the system has no O_NONBLOCK for open.
 const nonBlock = 0
