@@ -217,6 +217,13 @@ func TestRelayCommandRefusals(t *testing.T) {
 		t.Errorf("unreachable: exit %d, stderr %q", code, te.stderr.String())
 	}
 
+	// The embedded server's port already taken: said at once.
+	te = newTestEnv(nil)
+	if code := run([]string{"relay", "--board", "x", "--nats-listen", l.Addr().String(), "--nats-store", t.TempDir()}, te.env()); code != exitFailed ||
+		!strings.Contains(te.stderr.String(), "--nats-listen "+l.Addr().String()) || !strings.Contains(te.stderr.String(), "give --nats nats://"+l.Addr().String()) {
+		t.Errorf("taken port: exit %d, stderr %q", code, te.stderr.String())
+	}
+
 	first := startRelayCmd(t, "--board", "held", "--demo-rate", "0", "--nats-listen", "127.0.0.1:0", "--nats-store", t.TempDir())
 	url := first.url(t)
 	kv := boardKV(t, url, "held")

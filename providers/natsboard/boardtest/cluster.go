@@ -13,7 +13,9 @@ import (
 // freePort is a port nothing listens on now. A server needs its port
 // fixed before it starts so that a restart (and a cluster's routes) can
 // name it.
-func freePort(t testing.TB) int {
+var freePort = anyFreePort
+
+func anyFreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,8 +32,26 @@ type Cluster struct {
 
 // StartCluster starts a cluster of n servers on loopback and waits until
 // it has a JetStream meta leader.
+//
+// The ports are chosen before the servers start, since each server's
+// routes name the others', so another process may take one in between (a
+// busy machine opens ephemeral ports all the time). A cluster that loses
+// that race is stopped and started again on new ports, a few times.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	const attempts = 4
+	var err error
+	for range attempts {
+		var c *Cluster
+		if c, err = tryCluster(t, n); err == nil {
+			return c
+		}
+	}
+	t.Fatalf("cluster of %d after %d attempts: %v", n, attempts, err)
+	return nil
+}
+
+func tryCluster(t testing.TB, n int) (*Cluster, error) {
 	ports, routes := make([]int, n), make([]int, n)
 	var urls []string
 	for i := range n {
@@ -49,18 +69,31 @@ func StartCluster(t testing.TB, n int) *Cluster {
 			NoSigs:  true, NoLog: true,
 		}
 		s := &Server{t: t, opts: opts, URL: fmt.Sprintf("nats://127.0.0.1:%d", ports[i])}
-		s.boot()
-		t.Cleanup(s.Stop)
+		if err := s.tryBoot(); err != nil {
+			c.stop()
+			return nil, err
+		}
 		c.Nodes = append(c.Nodes, s)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for !c.hasLeader() {
 		if time.Now().After(deadline) {
-			t.Fatal("the cluster elected no JetStream meta leader within 30s")
+			c.stop()
+			return nil, fmt.Errorf("the cluster elected no JetStream meta leader within 30s")
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	return c
+	for _, s := range c.Nodes {
+		t.Cleanup(s.Stop)
+	}
+	return c, nil
+}
+
+// stop shuts down the nodes started so far.
+func (c *Cluster) stop() {
+	for _, s := range c.Nodes {
+		s.Stop()
+	}
 }
 
 func (c *Cluster) hasLeader() bool {

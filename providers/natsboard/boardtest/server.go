@@ -6,7 +6,10 @@
 package boardtest
 
 import (
+	"fmt"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,15 +61,51 @@ func start(t testing.TB, opts *server.Options) *Server {
 
 func (s *Server) boot() {
 	s.t.Helper()
+	if err := s.tryBoot(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// readyWithin is how long a server may take to open its listeners (a
+// variable so that a test of a server that cannot start need not wait).
+var readyWithin = 10 * time.Second
+
+// tryBoot starts the server from its options. A listener that cannot open
+// (its port taken since it was chosen) is an error that names the port.
+func (s *Server) tryBoot() error {
 	srv, err := server.NewServer(s.opts.Clone())
 	if err != nil {
-		s.t.Fatalf("nats server: %v", err)
+		return fmt.Errorf("nats server: %w", err)
 	}
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		s.t.Fatal("nats server not ready within 10s")
+	if !srv.ReadyForConnections(readyWithin) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return fmt.Errorf("nats server %s not ready within %s%s", s.opts.ServerName, readyWithin, s.portsTaken())
 	}
 	s.srv = srv
+	return nil
+}
+
+// portsTaken names the server's fixed ports that something else now
+// holds, the usual reason a server does not come up.
+func (s *Server) portsTaken() string {
+	var taken []string
+	for _, port := range []int{s.opts.Port, s.opts.Cluster.Port} {
+		if port <= 0 {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			taken = append(taken, strconv.Itoa(port))
+			continue
+		}
+		l.Close()
+	}
+	if len(taken) == 0 {
+		return ""
+	}
+	return ": port " + strings.Join(taken, ", ") + " taken"
 }
 
 // Stop shuts the server down (again is nothing).

@@ -2,9 +2,13 @@ package boardtest
 
 import (
 	"context"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -82,6 +86,66 @@ func TestClusterSurvivesANode(t *testing.T) {
 		if err == nil && string(e.Value()) != "after" {
 			t.Fatalf("read %q, want after", e.Value())
 		}
+		return err
+	})
+}
+
+// holdPort listens on a loopback port for the rest of the test.
+func holdPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestBootNamesATakenPort(t *testing.T) {
+	defer func(d time.Duration) { readyWithin = d }(readyWithin)
+	readyWithin = 300 * time.Millisecond
+	port := holdPort(t)
+	s := &Server{t: t, opts: &server.Options{ServerName: "clash", Host: "127.0.0.1", Port: port, NoSigs: true, NoLog: true}}
+	err := s.tryBoot()
+	if err == nil {
+		s.Stop()
+		t.Fatal("a server started on a port another holds")
+	}
+	if want := "port " + strconv.Itoa(port) + " taken"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not say %q", err, want)
+	}
+	if s.srv != nil {
+		t.Fatal("a server that did not come up is kept")
+	}
+}
+
+// TestClusterStartsAgainWhenAPortIsTaken: a port chosen for the cluster
+// and taken before its server starts costs one more attempt, not the test.
+func TestClusterStartsAgainWhenAPortIsTaken(t *testing.T) {
+	defer func(d time.Duration, f func(testing.TB) int) { readyWithin, freePort = d, f }(readyWithin, freePort)
+	readyWithin = 300 * time.Millisecond
+	taken := holdPort(t)
+	var chosen []int
+	freePort = func(tb testing.TB) int {
+		p := anyFreePort(tb)
+		if len(chosen) == 2 { // the second node's client port
+			p = taken
+		}
+		chosen = append(chosen, p)
+		return p
+	}
+	c := StartCluster(t, 3)
+	if len(chosen) != 12 {
+		t.Fatalf("chose %d ports, want 6 for the lost attempt and 6 for the next", len(chosen))
+	}
+	for _, n := range c.Nodes {
+		if n.opts.Port == taken {
+			t.Fatalf("node %s runs on the taken port", n.opts.ServerName)
+		}
+	}
+	js := connect(t, c.URLs())
+	retry(t, 20*time.Second, "create an R3 bucket", func() error {
+		_, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: "b", Replicas: 3})
 		return err
 	})
 }

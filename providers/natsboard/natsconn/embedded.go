@@ -66,6 +66,9 @@ func StartEmbedded(cfg EmbeddedConfig, getenv func(string) string, log *slog.Log
 	if !httpguard.IsLoopbackHost(host) && !isLoopbackIP(host) && !hasUsers(opts) {
 		return nil, fmt.Errorf("nats: the embedded server would listen on %s with no users, so anyone who reaches it could act on calls: give --nats-config with users and permissions, or listen on 127.0.0.1", cfg.Listen)
 	}
+	if err := portFree(host, port); err != nil {
+		return nil, err
+	}
 	store := cfg.Store
 	if store == "" {
 		if store, err = DefaultStore(getenv); err != nil {
@@ -128,6 +131,22 @@ func splitListen(listen string) (string, int, error) {
 		return "", 0, errors.New("nats: --nats-listen needs a host (127.0.0.1 keeps the server to this machine)")
 	}
 	return host, port, nil
+}
+
+// portFree says at once, in words, that the port to listen on is taken
+// (by a NATS server already running, most often, or another relay). The
+// server itself would only fail to become ready after its start timeout,
+// with no reason given.
+func portFree(host string, port int) error {
+	if port == server.RANDOM_PORT {
+		return nil
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("nats: --nats-listen %s: %w (if a NATS server already runs there, give --nats nats://%s to use it)", addr, err, addr)
+	}
+	return l.Close()
 }
 
 func isLoopbackIP(host string) bool {

@@ -3,6 +3,7 @@ package natsconn
 import (
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,5 +183,26 @@ func TestConnectErrorShowsNoPassword(t *testing.T) {
 	}
 	if got := ShownURLs("nats://ann:s3cret@nats1:4222, tls://bob:pw@nats2:4222,carl:pw@nats3"); got != "nats://nats1:4222,tls://nats2:4222,nats3" {
 		t.Fatalf("ShownURLs = %q", got)
+	}
+}
+
+// TestEmbeddedSaysItsPortIsTaken: a port another program holds is refused
+// at once, naming the port and what to do, not after the server's start
+// timeout.
+func TestEmbeddedSaysItsPortIsTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	_, err = StartEmbedded(EmbeddedConfig{Listen: addr, Store: t.TempDir()}, env(nil), quiet)
+	if err == nil {
+		t.Fatal("the embedded server started on a port another holds")
+	}
+	for _, want := range []string{"--nats-listen " + addr, "address already in use", "--nats nats://" + addr} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

@@ -242,13 +242,8 @@ func TestConfigRefusals(t *testing.T) {
 // latest snapshot of each call and writes it once NATS is back, still the
 // board's owner.
 func TestWritesWaitOutANATSRestart(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	opts := &server.Options{ServerName: "restarting", Host: "127.0.0.1", Port: port, JetStream: true,
+	// The first start takes any port; the restart comes back on it.
+	opts := &server.Options{ServerName: "restarting", Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
 		StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
 	start := func() *server.Server {
 		ns, err := server.NewServer(opts.Clone())
@@ -262,6 +257,8 @@ func TestWritesWaitOutANATSRestart(t *testing.T) {
 		return ns
 	}
 	ns := start()
+	addr := ns.Addr().String()
+	opts.Port = ns.Addr().(*net.TCPAddr).Port
 	nc := connect(t, ns.ClientURL())
 	p := newScripted(live(providers.LinkLive), ringing("c1", 1))
 	rr := startRelay(t, p, nc, Config{Board: "away"})
@@ -271,7 +268,7 @@ func TestWritesWaitOutANATSRestart(t *testing.T) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	// Keep the port from other servers while this one is down.
-	hold, err := net.Listen("tcp", l.Addr().String())
+	hold, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
