@@ -69,7 +69,7 @@ func TestConsoleRejectBusyWithDemo(t *testing.T) {
 	}
 	// Exit 0 also says the demo's Run returned once the console ended: a
 	// provider that does not stop within the grace is an error.
-	if code := console(e, consoleCmd{Theme: "mono", ActionTimeout: 15 * time.Second}, figuresFlags{}, rec, nil, discardLog()); code != exitOK {
+	if code := console(e, consoleCmd{Theme: "mono", ActionTimeout: 15 * time.Second}, figuresFlags{}, rec, consoleTargets{keep: 5}, discardLog()); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	if final == nil {
@@ -211,7 +211,7 @@ func TestConsoleGivesUpOnAStuckProvider(t *testing.T) {
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return nil }
 	p := &stuckProvider{release: make(chan struct{})}
 	defer close(p.release)
-	if code := console(e, consoleCmd{Theme: "mono"}, figuresFlags{}, p, nil, discardLog()); code != exitFailed {
+	if code := console(e, consoleCmd{Theme: "mono"}, figuresFlags{}, p, consoleTargets{keep: 5}, discardLog()); code != exitFailed {
 		t.Fatalf("exit %d, want %d", code, exitFailed)
 	}
 	if !strings.Contains(te.stderr.String(), "stuck: did not stop within 50ms") {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"ringside/providers/natsboard"
 	"ringside/providers/record"
 	"ringside/providers/replay"
+	"ringside/providers/statedir"
 	"ringside/providers/stats"
 	"ringside/providers/textsafe"
 	"ringside/theme"
@@ -61,13 +63,14 @@ const (
 // from an environment, and the graph provider refuses to start when
 // RINGSIDE_GRAPH_SKIP_AUTH is set.
 type cli struct {
-	Provider     string        `enum:"demo,graph,genesys,nats,replay" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot), genesys (Genesys Web Services), nats (a board a relay publishes, --board) or replay (a recording, --replay)."`
-	AnswerWindow time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
-	Log          string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
-	LogLevel     string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
-	MaxCalls     int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
-	Directory    string        `type:"path" placeholder:"FILE" help:"Transfer and redirect targets (CSV: name,kind,graph,genesys; see the README), offered by the console's target picker (t) and taken by --to. A malformed file is refused at start with its line number."`
-	ConfigFile   configFlags   `embed:""` // --config, --profile (config.go)
+	Provider      string        `enum:"demo,graph,genesys,nats,replay" default:"demo" help:"Where calls come from: demo (built-in simulator), graph (Microsoft Teams calling bot), genesys (Genesys Web Services), nats (a board a relay publishes, --board) or replay (a recording, --replay)."`
+	AnswerWindow  time.Duration `default:"15s" placeholder:"DURATION" help:"How long a ringing call has to be answered before it times out (15s on Teams)."`
+	Log           string        `type:"path" placeholder:"FILE" help:"Write structured logs (JSON lines) to FILE. Nothing is logged otherwise, and never to the terminal."`
+	LogLevel      string        `enum:"debug,info,warn,error" default:"info" help:"Least severe log level written to --log: debug, info, warn or error."`
+	MaxCalls      int           `default:"10000" placeholder:"N" help:"Most live calls held at once (1 to 1000000). Beyond it, each new call ends the one silent longest, connected calls first, with a reason that says so: a lost end notice or a flood of made-up call ids cannot grow memory without limit. The demo adds its --demo-calls."`
+	Directory     string        `type:"path" placeholder:"FILE" help:"Transfer and redirect targets (CSV: name,kind,graph,genesys; see the README), offered by the console's target picker (t) and taken by --to. A malformed file is refused at start with its line number."`
+	RecentTargets int           `default:"5" placeholder:"N" help:"How many of the last targets used the target picker (t) offers first (0 to 50). They are kept between runs, one file per provider in $XDG_STATE_HOME/ringside (~/.local/state/ringside), which transfer and redirect add to as well; 0 keeps none."`
+	ConfigFile    configFlags   `embed:""` // --config, --profile (config.go)
 
 	Demo    demo.Config      `embed:"" group:"Demo provider"`
 	Graph   graph.Config     `embed:"" group:"Microsoft Graph"`
@@ -154,6 +157,9 @@ type env struct {
 	// configDir is where the default configuration file lives (its
 	// ringside/config.toml); nil means none (tests).
 	configDir func() (string, error)
+	// stateDir is where what outlives a run is kept (the recent targets);
+	// nil means nowhere: they last for the run (tests).
+	stateDir func() (string, error)
 }
 
 func main() {
@@ -177,6 +183,7 @@ func processEnv() env {
 		},
 		stopGrace: stopGrace,
 		configDir: os.UserConfigDir,
+		stateDir:  func() (string, error) { return statedir.Dir(os.Getenv) },
 	}
 }
 
@@ -191,6 +198,10 @@ func run(args []string, e env) int {
 	}
 	if command == "config check" {
 		return configCheck(e, c)
+	}
+	if c.RecentTargets < 0 || c.RecentTargets > maxRecentTargets {
+		fmt.Fprintf(e.stderr, "ringside: --recent-targets %d: want 0 to %d\n", c.RecentTargets, maxRecentTargets)
+		return exitUsage
 	}
 	if c.MaxCalls < 1 || c.MaxCalls > providers.MaxCallsLimit {
 		fmt.Fprintf(e.stderr, "ringside: --max-calls %d: want 1 to %d live calls\n", c.MaxCalls, providers.MaxCallsLimit)
@@ -225,6 +236,8 @@ func run(args []string, e env) int {
 			return exitFailed
 		}
 	}
+
+	recent := recentTargets(e, c, log)
 
 	opts := providers.Options{Log: log, AnswerWindow: c.AnswerWindow, Getenv: e.getenv, MaxCalls: c.MaxCalls}
 	build := e.newProvider
@@ -263,9 +276,9 @@ func run(args []string, e env) int {
 	case "hangup <call-id>":
 		return oneShot(e, c.Hangup.callArg, p, providers.ActionHangup, ui.Arg{})
 	case "transfer <call-id>":
-		return oneShotTo(e, c.Transfer.targetArg, p, providers.ActionTransfer, dir)
+		return oneShotTo(e, c.Transfer.targetArg, p, providers.ActionTransfer, dir, recent)
 	case "redirect <call-id>":
-		return oneShotTo(e, c.Redirect.targetArg, p, providers.ActionRedirect, dir)
+		return oneShotTo(e, c.Redirect.targetArg, p, providers.ActionRedirect, dir, recent)
 	case "hold <call-id>":
 		return oneShot(e, c.Hold.callArg, p, providers.ActionHold, ui.Arg{})
 	case "resume <call-id>":
@@ -278,7 +291,46 @@ func run(args []string, e env) int {
 	if c.Console.JSON {
 		return streamJSON(e, p, log, newStatsLine(c))
 	}
-	return console(e, c.Console, c.Figures, p, dir, log)
+	return console(e, c.Console, c.Figures, p, consoleTargets{dir, recent, c.RecentTargets}, log)
+}
+
+// maxRecentTargets bounds --recent-targets: the picker shows six entries
+// at once, and a list of recent ones longer than a few screens is no
+// longer a shortcut.
+const maxRecentTargets = 50
+
+// recentTargets is the file the last targets used are kept in between
+// runs, one per provider (a Teams user id means nothing to the switch); nil
+// when --recent-targets is 0 or there is no state directory, and then they
+// last for the run.
+func recentTargets(e env, c *cli, log *slog.Logger) *directory.RecentFile {
+	if c.RecentTargets == 0 || e.stateDir == nil {
+		return nil
+	}
+	dir, err := e.stateDir()
+	if err != nil {
+		log.Warn("recent targets kept for this run only", "err", err)
+		return nil
+	}
+	return directory.NewRecentFile(filepath.Join(dir, "recent-targets-"+c.Provider+".csv"), c.RecentTargets)
+}
+
+// consoleTargets is where the console's target picker finds targets.
+type consoleTargets struct {
+	dir    *directory.Directory
+	recent *directory.RecentFile // nil: none kept between runs
+	keep   int                   // --recent-targets
+}
+
+// config fills the picker's part of the console's configuration.
+func (t consoleTargets) config(c *ui.Config) {
+	c.Directory, c.RecentTargets = t.dir, t.keep
+	if t.keep == 0 {
+		c.RecentTargets = -1 // none, where the console's zero is its default
+	}
+	if t.recent != nil {
+		c.Recent = t.recent
+	}
 }
 
 // parseArgs reads the command line and the RINGSIDE_* environment. When it
@@ -468,7 +520,7 @@ func oneShotProvider(e env, p providers.Provider) bool {
 // as the console's picker reads typed text (a directory name, else a number
 // or Teams id), and a target the provider cannot reach is refused before
 // anything is sent. Both are mistakes of the command line: exit 2.
-func oneShotTo(e env, a targetArg, p providers.Provider, action providers.Action, dir *directory.Directory) int {
+func oneShotTo(e env, a targetArg, p providers.Provider, action providers.Action, dir *directory.Directory, recent *directory.RecentFile) int {
 	if !oneShotProvider(e, p) {
 		return exitUsage
 	}
@@ -480,7 +532,15 @@ func oneShotTo(e env, a targetArg, p providers.Provider, action providers.Action
 		fmt.Fprintf(e.stderr, "ringside: --to: %v\n", err)
 		return exitUsage
 	}
-	return oneShot(e, a.callArg, p, action, ui.Arg{To: to})
+	code := oneShot(e, a.callArg, p, action, ui.Arg{To: to})
+	if code == exitOK && recent != nil {
+		// The call went; a list that could not be kept changes nothing
+		// about that, so the exit code stays 0.
+		if _, err := recent.Add(to); err != nil {
+			fmt.Fprintf(e.stderr, "ringside: recent targets not kept: %v\n", err)
+		}
+	}
+	return code
 }
 
 // setAgentState asks for the agent state sc names, where the provider has
@@ -750,7 +810,7 @@ func consoleFigures(f figuresFlags, provider string, start time.Time) stats.Conf
 }
 
 // console runs the Bubble Tea program over the provider.
-func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, dir *directory.Directory, log *slog.Logger) int {
+func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, targets consoleTargets, log *slog.Logger) int {
 	name, err := theme.Choose(cc.Theme, e.getenv)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ringside: %v\n", err)
@@ -764,7 +824,7 @@ func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, d
 	run := startProvider(context.Background(), p, e.stopGrace, nil)
 	defer run.stop()
 
-	m := ui.New(ui.Config{
+	cfg := ui.Config{
 		Provider:      p,
 		Events:        run.events,
 		Context:       run.ctx,
@@ -773,14 +833,15 @@ func console(e env, cc consoleCmd, figures figuresFlags, p providers.Provider, d
 		NoConfirm:     cc.NoConfirm,
 		ActionTimeout: cc.ActionTimeout,
 		Inline:        cc.Inline,
-		Directory:     dir,
 		SourceColumn:  sourceColumn(p),
 		View:          ui.ViewName(cc.View),
 		Stats:         consoleFigures(figures, p.Name(), time.Now()),
 		Bell:          cc.Alerts.Bell,
 		Notify:        notify,
 		Log:           log,
-	})
+	}
+	targets.config(&cfg)
+	m := ui.New(cfg)
 	var opts []tea.ProgramOption
 	if name == theme.Mono {
 		// Mono styles carry no colour, and the Ascii profile makes sure

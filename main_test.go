@@ -23,8 +23,10 @@ import (
 
 	"ringside/providers"
 	"ringside/providers/demo"
+	"ringside/providers/directory"
 	"ringside/providers/genesys"
 	"ringside/providers/graph"
+	"ringside/ui"
 )
 
 // testEnv runs the program in-process: output in buffers, the environment
@@ -410,7 +412,7 @@ func TestConsoleStopsProvider(t *testing.T) {
 		}
 		return ""
 	}
-	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, figuresFlags{}, p, nil, discardLog()); code != exitOK {
+	if code := console(e, consoleCmd{Theme: "auto", ActionTimeout: time.Second}, figuresFlags{}, p, consoleTargets{keep: 5}, discardLog()); code != exitOK {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	if !p.cancelled() {
@@ -423,13 +425,13 @@ func TestConsoleStopsProvider(t *testing.T) {
 	// SIGINT from outside the terminal stops the console like SIGTERM.
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return tea.ErrInterrupted }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, nil, discardLog()); code != exitOK || te.stderr.Len() != 0 {
+	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, consoleTargets{keep: 5}, discardLog()); code != exitOK || te.stderr.Len() != 0 {
 		t.Fatalf("interrupted console: exit %d, stderr %q", code, te.stderr.String())
 	}
 
 	e.runConsole = func(tea.Model, ...tea.ProgramOption) error { return errors.New("could not open a TTY") }
 	p = &scriptedProvider{waitForCancel: true}
-	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, nil, discardLog()); code != exitFailed {
+	if code := console(e, consoleCmd{Theme: "dark"}, figuresFlags{}, p, consoleTargets{keep: 5}, discardLog()); code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
 	if !strings.Contains(te.stderr.String(), "could not open a TTY") {
@@ -1025,4 +1027,94 @@ func pickerView(t *testing.T, name string, args []string) string {
 		t.Fatalf("exit %d: %s", code, te.stderr.String())
 	}
 	return view
+}
+
+// TestRecentTargetsKeptByOneShots: a transfer or redirect that went adds
+// its target to the provider's recent targets in the state directory, the
+// file the console offers them from; one refused, a --recent-targets 0, or
+// another provider's file, does not.
+func TestRecentTargetsKeptByOneShots(t *testing.T) {
+	dir := writeDirectory(t, testDirectoryFile)
+	state := t.TempDir()
+	runIn := func(p providers.Provider, args ...string) (int, string) {
+		te := newTestEnv(nil)
+		e := te.env()
+		e.newProvider = func(*cli, providers.Options) (providers.Provider, error) { return p, nil }
+		e.stateDir = func() (string, error) { return state, nil }
+		return run(args, e), te.stderr.String()
+	}
+	kept := func(provider string) []string {
+		t.Helper()
+		r, err := directory.NewRecentFile(filepath.Join(state, "recent-targets-"+provider+".csv"), 0).Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tg := range r.List() {
+			names = append(names, tg.Name)
+		}
+		return names
+	}
+	for _, args := range [][]string{
+		{"--directory", dir, "transfer", "C1", "--to", "sales DESK"},
+		{"transfer", "C2", "--to", "+44 20 7946 0000"},
+		{"--recent-targets", "0", "transfer", "C3", "--to", "5003"},
+	} {
+		if code, stderr := runIn(&controlProvider{name: "genesys"}, append([]string{"--provider", "genesys"}, args...)...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	refused := &controlProvider{name: "genesys", err: errors.New("transfer C4: refused by the server: statusCode 3 Invalid state")}
+	if code, _ := runIn(refused, "--provider", "genesys", "transfer", "C4", "--to", "5004"); code != exitFailed {
+		t.Fatalf("refused: exit %d", code)
+	}
+	if got := kept("genesys"); !slices.Equal(got, []string{"+44 20 7946 0000", "Sales desk"}) {
+		t.Fatalf("genesys keeps %v, want the two transfers that went, the last first", got)
+	}
+	if code, stderr := runIn(&controlProvider{name: "graph"}, "--provider", "graph", "redirect", "R1", "--to", "+14255550100"); code != exitOK {
+		t.Fatalf("graph redirect: exit %d: %s", code, stderr)
+	}
+	if got := kept("graph"); !slices.Equal(got, []string{"+14255550100"}) {
+		t.Fatalf("graph keeps %v", got)
+	}
+
+	// A file a person broke is said, left as it is, and the call still went.
+	broken := filepath.Join(state, "recent-targets-genesys.csv")
+	if err := os.WriteFile(broken, []byte("name,kind\nx,user\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runIn(&controlProvider{name: "genesys"}, "--provider", "genesys", "transfer", "C5", "--to", "5005")
+	if code != exitOK || !strings.Contains(stderr, "recent targets") || !strings.Contains(stderr, broken) {
+		t.Fatalf("broken file: exit %d, stderr %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(broken); string(b) != "name,kind\nx,user\n" {
+		t.Fatalf("the broken file was written over: %q", b)
+	}
+
+	if code, stderr := runIn(&controlProvider{name: "genesys"}, "--provider", "genesys", "--recent-targets", "51", "transfer", "C6", "--to", "5006"); code != exitUsage ||
+		!strings.Contains(stderr, "--recent-targets 51: want 0 to 50") {
+		t.Fatalf("--recent-targets 51: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestConsoleTargetsConfig: the console gets the recent file when there
+// is one (and no typed nil when there is none), and 0 means none at all,
+// where the console's own zero would mean its default.
+func TestConsoleTargetsConfig(t *testing.T) {
+	var c ui.Config
+	consoleTargets{keep: 0}.config(&c)
+	if c.RecentTargets >= 0 || c.Recent != nil {
+		t.Errorf("keep 0: RecentTargets %d, Recent %v", c.RecentTargets, c.Recent)
+	}
+	c = ui.Config{}
+	consoleTargets{keep: 7}.config(&c)
+	if c.RecentTargets != 7 || c.Recent != nil {
+		t.Errorf("no file: RecentTargets %d, Recent %#v", c.RecentTargets, c.Recent)
+	}
+	f := directory.NewRecentFile(filepath.Join(t.TempDir(), "r.csv"), 7)
+	c = ui.Config{}
+	consoleTargets{recent: f, keep: 7}.config(&c)
+	if c.Recent != ui.RecentStore(f) {
+		t.Errorf("the file is not the console's store: %#v", c.Recent)
+	}
 }

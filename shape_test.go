@@ -28,6 +28,7 @@ var sharedImports = map[string][]string{
 	"providers/httpguard":   nil,
 	"providers/secretfile":  {"providers/regularfile"},
 	"providers/regularfile": nil,
+	"providers/statedir":    nil,
 	"providers/compact":     {"providers"},
 	"providers/ledger":      {"providers", "providers/compact"},
 	"providers/stats":       {"providers", "providers/textsafe"},

@@ -422,7 +422,7 @@ type actionResultMsg struct {
 	err  error
 }
 
-func (m *Model) onResult(msg actionResultMsg) {
+func (m *Model) onResult(msg actionResultMsg) tea.Cmd {
 	s := msg.spec
 	r := m.store.get(msg.id)
 	if r != nil && r.aux != nil && r.aux.pending && r.aux.pendingAct == s.action {
@@ -445,15 +445,17 @@ func (m *Model) onResult(msg actionResultMsg) {
 	}
 	if msg.err != nil {
 		if m.quitting {
-			return
+			return nil
 		}
 		m.say(statusError, "could not "+s.verb+" "+msg.who+": "+msg.err.Error())
-		return
+		return nil
 	}
+	var keep tea.Cmd
 	if s.sendsOn {
-		m.target.used(msg.arg.target)
+		keep = m.target.used(msg.arg.target)
 	}
 	m.say(statusSuccess, s.doneWords()+" "+msg.who+s.doneAfter+msg.arg.words())
+	return keep
 }
 
 // errTimeout words a request that ran out of time.

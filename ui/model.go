@@ -98,6 +98,16 @@ type Config struct {
 	// it is still goes.
 	Directory *directory.Directory
 
+	// RecentTargets is how many of the last targets used the target
+	// picker offers first: zero means directory.DefaultRecent, below zero
+	// none.
+	RecentTargets int
+
+	// Recent keeps them between runs: read once the console starts, added
+	// to after each transfer or redirect accepted. Nil keeps them for this
+	// run only.
+	Recent RecentStore
+
 	// SourceColumn, when not empty, is the title of a column that shows
 	// where each call came from (Call.Provider), for a console fed by
 	// several sources at once (several boards: "BOARD"). Empty leaves it
@@ -268,7 +278,7 @@ func New(cfg Config) *Model {
 		keys:    newKeyMap(),
 		store:   newStore(cfg.HistoryLimit),
 		picker:  newReasonPicker(reasons),
-		target:  newTargetPicker(cfg.Directory),
+		target:  newTargetPicker(cfg),
 		confirm: newConfirmation(),
 		agent:   newAgentMenu(cfg.Provider, cfg.ReadOnly),
 		help:    newHelpPane(),
@@ -333,7 +343,7 @@ func (m *Model) Init() tea.Cmd {
 	if !m.bgSettled {
 		bg = tea.RequestBackgroundColor
 	}
-	return tea.Batch(m.waitEvents(), bg, m.ensureTick())
+	return tea.Batch(m.waitEvents(), bg, m.ensureTick(), m.target.loadRecent())
 }
 
 // eventsMsg is one batch of provider events: everything that was queued when
@@ -445,7 +455,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		m.tick.fired(msg)
 	case actionResultMsg:
-		m.onResult(msg)
+		cmd = m.onResult(msg)
 	case paneMsg:
 		cmd = msg.deliver(m)
 	case tea.KeyPressMsg:

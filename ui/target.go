@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,11 @@ type targetPicker struct {
 	recent directory.Recent
 	input  textinput.Model
 
+	// store keeps the recent targets between runs; nil when it is off or
+	// could not be read (then it is never written over).
+	store RecentStore
+	log   *slog.Logger
+
 	callID string // the call it is open for; "" when closed
 	spec   *actionSpec
 	items  []targetItem
@@ -50,15 +56,31 @@ type targetItem struct {
 	tag     string // "recent", "as typed"
 }
 
-func newTargetPicker(dir *directory.Directory) targetPicker {
+// RecentStore keeps the last targets used between runs
+// (directory.RecentFile). Its methods do I/O and are called from commands
+// only.
+type RecentStore interface {
+	// Load reads the targets kept, most recent first.
+	Load() (directory.Recent, error)
+	// Add puts t first and returns the list now kept, which may hold
+	// targets that other programs sharing the store used meanwhile.
+	Add(t providers.Target) (directory.Recent, error)
+}
+
+func newTargetPicker(cfg Config) targetPicker {
 	p := targetPicker{
-		dir:    dir,
-		recent: directory.NewRecent(0),
+		dir:    cfg.Directory,
+		recent: directory.NewRecent(cfg.RecentTargets),
+		store:  cfg.Recent,
+		log:    cfg.Log,
 		input:  textinput.New(),
 		up:     key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑/↓", "move")),
 		down:   key.NewBinding(key.WithKeys("down", "ctrl+n")),
 		send:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 		cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+	if cfg.RecentTargets < 0 || cfg.ReadOnly {
+		p.store = nil // nothing to offer, or nothing to send: nothing kept
 	}
 	p.input.Prompt = ""
 	p.input.Placeholder = "name or number…"
@@ -82,11 +104,73 @@ func (p *targetPicker) close(*Model) {
 }
 
 // used puts t at the head of the recent targets (a request for it was
-// accepted).
-func (p *targetPicker) used(t providers.Target) {
-	if t != (providers.Target{}) {
-		p.recent = p.recent.With(t)
+// accepted), and returns the command that keeps it in the store.
+func (p *targetPicker) used(t providers.Target) tea.Cmd {
+	if t == (providers.Target{}) {
+		return nil
 	}
+	p.recent = p.recent.With(t)
+	if p.store == nil || p.recent.Len() == 0 {
+		return nil
+	}
+	store, log := p.store, p.log
+	return func() tea.Msg {
+		r, err := store.Add(t)
+		logRecentError(log, "keep", err)
+		return recentMsg{recent: r, err: err}
+	}
+}
+
+// loadRecent returns the command that reads the targets kept by earlier
+// runs, once, as the console starts.
+func (p *targetPicker) loadRecent() tea.Cmd {
+	if p.store == nil {
+		return nil
+	}
+	store, log := p.store, p.log
+	return func() tea.Msg {
+		r, err := store.Load()
+		logRecentError(log, "read", err)
+		return recentMsg{recent: r, err: err, loaded: true}
+	}
+}
+
+func logRecentError(log *slog.Logger, what string, err error) {
+	if err != nil && log != nil {
+		log.Warn("recent targets", "op", what, "err", err)
+	}
+}
+
+// recentMsg is what the store holds after a Load or an Add.
+type recentMsg struct {
+	recent directory.Recent
+	err    error
+	loaded bool // the answer to the first read
+}
+
+// deliver takes the store's list. A store that failed is not used again
+// this run (a file a person broke is never written over), and the status
+// line says so once; the targets used are still offered first.
+func (msg recentMsg) deliver(m *Model) tea.Cmd {
+	p := &m.target
+	if p.store == nil {
+		return nil
+	}
+	if msg.err != nil {
+		p.store = nil
+		m.say(statusError, "recent targets not kept: "+msg.err.Error())
+		return nil
+	}
+	r := msg.recent
+	if msg.loaded {
+		// Targets used before the first read came back stay first.
+		mine := p.recent.List()
+		for i := len(mine) - 1; i >= 0; i-- {
+			r = r.With(mine[i])
+		}
+	}
+	p.recent = r
+	return nil
 }
 
 // ask opens the picker for action s on call id.
@@ -170,7 +254,17 @@ func (p *targetPicker) refresh() {
 // unfiltered is the list before anything is typed: the recent targets,
 // then the directory in file order.
 func (p *targetPicker) unfiltered() []targetItem {
-	recent := p.recent.List()
+	// A recent target named in the directory is offered as the directory
+	// has it now: a colleague's number may have changed since it was used.
+	var recent []providers.Target
+	for _, r := range p.recent.List() {
+		if e, ok := p.dir.Lookup(r.Name); ok {
+			r = e
+		}
+		if !isRecent(recent, r) {
+			recent = append(recent, r)
+		}
+	}
 	items := make([]targetItem, 0, min(len(recent)+p.dir.Len(), maxTargetItems))
 	for _, t := range recent {
 		items = append(items, targetItem{target: t, tag: "recent"})

@@ -18,12 +18,16 @@ type Recent struct {
 	items []providers.Target
 }
 
-// NewRecent keeps up to max targets (DefaultRecent when max <= 0).
+// NewRecent keeps up to max targets: DefaultRecent when max is 0, none
+// when it is below 0.
 func NewRecent(max int) Recent { return Recent{max: max} }
 
 func (r Recent) limit() int {
-	if r.max <= 0 {
+	switch {
+	case r.max == 0:
 		return DefaultRecent
+	case r.max < 0:
+		return 0
 	}
 	return r.max
 }
@@ -31,6 +35,9 @@ func (r Recent) limit() int {
 // With is the list after t was used: t first, an earlier use of the same
 // destination dropped, the oldest dropped beyond the limit.
 func (r Recent) With(t providers.Target) Recent {
+	if r.limit() == 0 {
+		return r
+	}
 	items := make([]providers.Target, 0, r.limit())
 	items = append(items, t)
 	for _, old := range r.items {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"ringside/providers/httpguard"
+	"ringside/providers/statedir"
 )
 
 // DefaultListen is where a relay's embedded server listens unless told.
@@ -39,14 +40,11 @@ type Embedded struct {
 // DefaultStore is the per-user directory an embedded server keeps its
 // boards in.
 func DefaultStore(getenv func(string) string) (string, error) {
-	if dir := getenv("XDG_STATE_HOME"); dir != "" && filepath.IsAbs(dir) {
-		return filepath.Join(dir, "ringside", "nats"), nil
-	}
-	home, err := os.UserHomeDir()
+	dir, err := statedir.Dir(getenv)
 	if err != nil {
-		return "", fmt.Errorf("no home directory for the NATS store (give --nats-store): %w", err)
+		return "", fmt.Errorf("%w (give --nats-store)", err)
 	}
-	return filepath.Join(home, ".local", "state", "ringside", "nats"), nil
+	return filepath.Join(dir, "nats"), nil
 }
 
 // StartEmbedded starts a NATS server with JetStream in this process and
