@@ -110,7 +110,7 @@ func (p *targetPicker) used(t providers.Target) tea.Cmd {
 		return nil
 	}
 	p.recent = p.recent.With(t)
-	if p.store == nil || p.recent.Len() == 0 {
+	if p.store == nil {
 		return nil
 	}
 	store, log := p.store, p.log

@@ -66,13 +66,17 @@ func (s *Server) boot() {
 	}
 }
 
-// readyWithin is how long a server may take to open its listeners (a
-// variable so that a test of a server that cannot start need not wait).
-var readyWithin = 10 * time.Second
+// readyWithin is how long a server may take to open its listeners.
+const readyWithin = 10 * time.Second
 
 // tryBoot starts the server from its options. A listener that cannot open
-// (its port taken since it was chosen) is an error that names the port.
+// (its port taken since it was chosen) is an error that names the port:
+// at once when the port is seen taken before the start, else once the
+// server has not come up within readyWithin.
 func (s *Server) tryBoot() error {
+	if taken := s.portsTaken(); taken != "" {
+		return fmt.Errorf("nats server %s not started%s", s.opts.ServerName, taken)
+	}
 	srv, err := server.NewServer(s.opts.Clone())
 	if err != nil {
 		return fmt.Errorf("nats server: %w", err)
