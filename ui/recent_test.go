@@ -133,7 +133,7 @@ func TestRecentTargetFollowsTheDirectory(t *testing.T) {
 // never written (a file a person broke is not written over), and the
 // targets used this run are still offered first.
 func TestRecentStoreThatCannotBeRead(t *testing.T) {
-	store := &memoryRecent{loadErr: errors.New("/s/recent.csv: line 2: kind \"usr\" is not one of user, phone, queue, application")}
+	store := &memoryRecent{loadErr: errors.New("directory /s/recent.csv: line 2: kind \"usr\" is not one of user, phone, queue, application")}
 	hs := startedHarness(t, withDirectory(testDir(t)), withRecent(store))
 	if s := hs.m.status.text; !strings.Contains(s, "recent targets not kept") || !strings.Contains(s, "line 2") {
 		t.Fatalf("status %q", s)

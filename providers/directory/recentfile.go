@@ -3,7 +3,6 @@ package directory
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"sync"
 
 	"ringside/providers"
-	"ringside/providers/regularfile"
 )
 
 // RecentFile keeps the recent targets between runs, in a file of the
@@ -43,17 +41,12 @@ func (f *RecentFile) Path() string { return f.path }
 // Errors name the file.
 func (f *RecentFile) Load() (Recent, error) {
 	r := NewRecent(f.max)
-	file, _, err := regularfile.Open(f.path)
+	d, err := Load(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return r, nil
 	}
 	if err != nil {
-		return r, err // names the path
-	}
-	defer file.Close()
-	d, err := Parse(file)
-	if err != nil {
-		return r, fmt.Errorf("%s: %w", f.path, err)
+		return r, err
 	}
 	entries := d.Entries()
 	entries = entries[:min(len(entries), r.limit())]
